@@ -1,0 +1,72 @@
+package io.raftex.core.log;
+
+import java.util.List;
+
+/**
+ * The storage contract of one group's log and metadata, as the protocol core sees it.
+ *
+ * <p>Appends are asynchronous: an appended entry is readable at once but becomes durable later, and the store
+ * reports that through {@link DurabilityListener#onDurable(long, long)}. The protocol core acknowledges entries
+ * only once they are durable (DESIGN.md §3, rule 2). Metadata writes are synchronous: when
+ * {@link #persistState} returns, the state survives a crash (rule 1).
+ *
+ * <p>Every method is called from the group's single protocol thread. A method that cannot do its job throws
+ * {@link StorageException}; the group then stops (rule 5).
+ */
+public interface GroupLog {
+
+    /** The metadata recovered at open, or last persisted. */
+    PersistentState state();
+
+    /** Makes {@code state} durable before returning. */
+    void persistState(PersistentState state);
+
+    /** Index of the first entry still held (1 while nothing is compacted). */
+    long firstIndex();
+
+    /** Index of the last entry, 0 when the log is empty. */
+    long lastIndex();
+
+    /** Term of the entry at {@code index}; 0 for index 0; -1 when the index is not in the log. */
+    long termAt(long index);
+
+    /** The entry at {@code index}; throws {@link StorageException} if it is not in the log. */
+    LogEntry entry(long index);
+
+    /**
+     * Entries from {@code fromIndex} up to {@code toIndex} inclusive, stopping early after {@code maxBytes}
+     * (at least one entry is returned when {@code fromIndex <= toIndex}).
+     */
+    List<LogEntry> entries(long fromIndex, long toIndex, long maxBytes);
+
+    /**
+     * Appends entries that directly follow the last entry. They are readable at once and made durable in the
+     * background; the listener hears when.
+     */
+    void append(List<LogEntry> entries);
+
+    /**
+     * Drops every entry at or after {@code fromIndex} (conflict resolution on a follower). The store counts its
+     * truncations since it was opened and stamps every durability report with that count as it stood when the
+     * reported write was issued, so the core can ignore reports for entries that a later truncation replaced.
+     */
+    void truncateFrom(long fromIndex);
+
+    /** Registers the one listener that hears of durability and storage failures. */
+    void setDurabilityListener(DurabilityListener listener);
+
+    /** Hears from the store about the progress of asynchronous writes. */
+    interface DurabilityListener {
+
+        /**
+         * Entries up to {@code index} are durable, the entry at {@code index} had term {@code term}, and the write
+         * was issued after {@code truncations} calls to {@link #truncateFrom} since the store was opened. Reports come
+         * in the order the writes were issued. May be called from a storage thread; the receiver hands it to the
+         * protocol thread.
+         */
+        void onDurable(long index, long term, long truncations);
+
+        /** A write or sync failed; the group must stop. */
+        void onFailure(StorageException failure);
+    }
+}

@@ -1,0 +1,57 @@
+package io.raftex.core.protocol;
+
+import io.raftex.core.MemberId;
+import io.raftex.core.Role;
+import io.raftex.core.message.RaftMessage;
+
+import java.util.Optional;
+
+/**
+ * Something the protocol core asks its shell to do. The core performs no I/O; every call returns the effects it
+ * wants carried out, in order.
+ */
+public sealed interface Effect {
+
+    /** Send a message to another member. */
+    record Send(RaftMessage message) implements Effect {
+    }
+
+    /** The commit index rose; apply every entry up to {@code commitIndex}. */
+    record CommitAdvanced(long commitIndex) implements Effect {
+    }
+
+    /**
+     * A proposal was appended at {@code index} in {@code term}; it is applied there if the entry applied at that
+     * index has this term.
+     */
+    record ProposalAccepted(long requestId, long index, long term) implements Effect {
+    }
+
+    /** A proposal was not appended; the client may retry elsewhere. */
+    record ProposalRejected(long requestId, Rejection reason, Optional<MemberId> leaderHint) implements Effect {
+    }
+
+    /** A query may run once this member has applied up to {@code readIndex}. */
+    record ReadReady(long requestId, long readIndex) implements Effect {
+    }
+
+    /** A query could not be given a read index. */
+    record ReadRejected(long requestId, Rejection reason, Optional<MemberId> leaderHint) implements Effect {
+    }
+
+    /** The member's role, term or known leader changed. */
+    record RoleChanged(Role role, long term, Optional<MemberId> leader) implements Effect {
+    }
+
+    /** Why a proposal or read was turned down. */
+    enum Rejection {
+        /** No leader is known. */
+        NO_LEADER,
+        /** This member is not the leader and cannot forward (it was a forwarded request, or forwarding is off). */
+        NOT_LEADER,
+        /** The leader lost its leadership before it could serve the request. */
+        LEADERSHIP_LOST,
+        /** Too many requests are already waiting. */
+        OVERLOADED
+    }
+}

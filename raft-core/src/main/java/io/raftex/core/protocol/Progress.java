@@ -1,0 +1,82 @@
+package io.raftex.core.protocol;
+
+import java.util.ArrayDeque;
+
+/**
+ * The leader's view of one follower's replication (etcd-raft's "progress"): what matches, what to send next,
+ * and what is in flight.
+ */
+final class Progress {
+
+    /** How the leader sends to the follower. */
+    enum State {
+        /** Unsure where the logs diverge: one AppendEntries at a time until one succeeds. */
+        PROBE,
+        /** Logs agree up to {@code match}: send ahead optimistically, up to the in-flight limit. */
+        REPLICATE
+    }
+
+    long match;
+    long next;
+    State state = State.PROBE;
+    /** In PROBE state: a probe is out and no answer or heartbeat interval has passed since. */
+    boolean probeSent;
+    /** Heard from since the last check-quorum round. */
+    boolean recentActive;
+    /** Last index of each AppendEntries in flight, oldest first. */
+    final ArrayDeque<Long> inflight = new ArrayDeque<>();
+    /** Highest read round this follower has echoed in the current term. */
+    long readRoundAcked;
+
+    Progress(long next) {
+        this.next = next;
+    }
+
+    void becomeProbe() {
+        state = State.PROBE;
+        next = Math.max(next, match + 1);
+        probeSent = false;
+        inflight.clear();
+    }
+
+    void becomeReplicate() {
+        state = State.REPLICATE;
+        next = Math.max(next, match + 1);
+        probeSent = false;
+    }
+
+    /** Records that the follower holds a durable, matching log up to {@code index}; true if it moved forward. */
+    boolean acknowledge(long index) {
+        while (!inflight.isEmpty() && inflight.peekFirst() <= index) {
+            inflight.pollFirst();
+        }
+        if (index > match) {
+            match = index;
+            next = Math.max(next, index + 1);
+            return true;
+        }
+        return false;
+    }
+
+    boolean canSend(int maxInflight) {
+        return switch (state) {
+            case PROBE -> !probeSent;
+            case REPLICATE -> inflight.size() < maxInflight;
+        };
+    }
+
+    void sent(long lastIndex) {
+        switch (state) {
+            case PROBE -> probeSent = true;
+            case REPLICATE -> {
+                next = lastIndex + 1;
+                inflight.addLast(lastIndex);
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return state + "[match=" + match + " next=" + next + " inflight=" + inflight.size() + "]";
+    }
+}

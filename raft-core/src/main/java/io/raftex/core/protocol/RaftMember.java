@@ -1,0 +1,831 @@
+package io.raftex.core.protocol;
+
+import io.raftex.core.ClusterConfig;
+import io.raftex.core.Member;
+import io.raftex.core.MemberId;
+import io.raftex.core.ReadConsistency;
+import io.raftex.core.Role;
+import io.raftex.core.log.EntryType;
+import io.raftex.core.log.GroupLog;
+import io.raftex.core.log.LogEntry;
+import io.raftex.core.log.PersistentState;
+import io.raftex.core.message.AppendEntriesRequest;
+import io.raftex.core.message.AppendEntriesResponse;
+import io.raftex.core.message.ForwardCommand;
+import io.raftex.core.message.ForwardCommandResponse;
+import io.raftex.core.message.PreVoteRequest;
+import io.raftex.core.message.PreVoteResponse;
+import io.raftex.core.message.RaftMessage;
+import io.raftex.core.message.ReadIndexRequest;
+import io.raftex.core.message.ReadIndexResponse;
+import io.raftex.core.message.TimeoutNow;
+import io.raftex.core.message.VoteRequest;
+import io.raftex.core.message.VoteResponse;
+import io.raftex.core.protocol.Effect.Rejection;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * The Raft protocol for one member of one group, as a pure state machine: ticks, messages, proposals, reads and
+ * storage events go in; {@link Effect}s come out. It has no threads, reads no clock and does no I/O of its own; it
+ * calls its {@link GroupLog} to append (asynchronously) and to persist term and vote (synchronously, before any
+ * vote leaves). One thread at a time must call it.
+ *
+ * <p>Implements elections with pre-vote (Raft thesis §9.6) and leader stickiness, check-quorum, pipelined and
+ * batched replication with fast backtracking, commitment by counting only entries of the leader's own term
+ * (§5.4.2), and ReadIndex reads (thesis §6.4) for the leader and, by forwarding, for followers.
+ */
+public final class RaftMember {
+
+    private final String group;
+    private final MemberId self;
+    private final ProtocolConfig cfg;
+    private final GroupLog log;
+    private final Random random;
+
+    private long term;
+    private Optional<MemberId> votedFor;
+    private ClusterConfig config;
+
+    private Role role = Role.FOLLOWER;
+    private Optional<MemberId> leader = Optional.empty();
+    private long commitIndex;
+    private long durableIndex;
+    private long truncations;
+    private long clockMillis;
+
+    private int electionElapsed;
+    private int heartbeatElapsed;
+    private int randomizedElectionTimeout;
+    private final Set<MemberId> granted = new HashSet<>();
+    private final Set<MemberId> rejected = new HashSet<>();
+
+    /** Leader only: replication state per peer. */
+    private final Map<MemberId, Progress> progress = new LinkedHashMap<>();
+    /** Leader only: an entry of the current term has been committed. */
+    private boolean committedOwnTerm;
+    /** Follower only: highest index known to match the current leader's log. */
+    private long leaderMatched;
+    /** Follower only: highest match index acknowledged to the current leader. */
+    private long lastAckedMatch;
+    /** Follower only: latest read round received from the current leader. */
+    private long leaderReadRound;
+
+    private final ReadIndexTracker reads;
+
+    private List<Effect> out = new ArrayList<>();
+
+    /**
+     * Recovers a member from its store: term, vote and configuration from the persisted state, the log as it is.
+     * Every recovered entry counts as durable.
+     */
+    public RaftMember(String group, MemberId self, ProtocolConfig cfg, GroupLog log, Random random) {
+        this.group = Objects.requireNonNull(group, "group");
+        this.self = Objects.requireNonNull(self, "self");
+        this.cfg = Objects.requireNonNull(cfg, "cfg");
+        this.log = Objects.requireNonNull(log, "log");
+        this.random = Objects.requireNonNull(random, "random");
+        PersistentState state = log.state();
+        this.term = state.currentTerm();
+        this.votedFor = state.votedFor();
+        this.config = state.config();
+        this.durableIndex = log.lastIndex();
+        this.reads = new ReadIndexTracker(cfg.maxPendingReads());
+        resetElectionTimer();
+    }
+
+    // ------------------------------------------------------------------ inputs
+
+    /** One tick of the shell's timer; {@code nowMillis} is the wall-clock time stamped on entries the leader appends. */
+    public List<Effect> tick(long nowMillis) {
+        clockMillis = Math.max(clockMillis, nowMillis);
+        if (role == Role.LEADER) {
+            tickLeader();
+        } else {
+            electionElapsed++;
+            if (electionElapsed >= randomizedElectionTimeout && config.isVoter(self)) {
+                startElection(false);
+            }
+        }
+        return drain();
+    }
+
+    /** A message from another member of the group. */
+    public List<Effect> handle(RaftMessage message) {
+        if (!message.to().equals(self) || !message.group().equals(group)) {
+            return List.of();
+        }
+        if (applyTermRules(message)) {
+            dispatch(message);
+        }
+        return drain();
+    }
+
+    private void dispatch(RaftMessage message) {
+        if (message instanceof AppendEntriesRequest m) {
+            onAppendEntries(m);
+        } else if (message instanceof AppendEntriesResponse m) {
+            onAppendEntriesResponse(m);
+        } else if (message instanceof PreVoteRequest m) {
+            onPreVoteRequest(m);
+        } else if (message instanceof PreVoteResponse m) {
+            onPreVoteResponse(m);
+        } else if (message instanceof VoteRequest m) {
+            onVoteRequest(m);
+        } else if (message instanceof VoteResponse m) {
+            onVoteResponse(m);
+        } else if (message instanceof ReadIndexRequest m) {
+            onReadIndexRequest(m);
+        } else if (message instanceof ReadIndexResponse m) {
+            onReadIndexResponse(m);
+        } else if (message instanceof ForwardCommand m) {
+            onForwardCommand(m);
+        } else if (message instanceof ForwardCommandResponse m) {
+            onForwardCommandResponse(m);
+        } else if (message instanceof TimeoutNow m) {
+            onTimeoutNow(m);
+        }
+    }
+
+    /** Client commands: appended on the leader, forwarded from a follower that knows the leader, else rejected. */
+    public List<Effect> propose(List<Proposal> proposals) {
+        if (role == Role.LEADER) {
+            List<LogEntry> entries = new ArrayList<>(proposals.size());
+            long index = log.lastIndex();
+            for (Proposal p : proposals) {
+                index++;
+                entries.add(new LogEntry(index, term, EntryType.COMMAND, p.clientId(), p.sequence(), p.ackedBelow(),
+                        clockMillis, p.payload()));
+                out.add(new Effect.ProposalAccepted(p.requestId(), index, term));
+            }
+            appendAsLeader(entries);
+        } else if (leader.isPresent()) {
+            for (Proposal p : proposals) {
+                send(new ForwardCommand(group, self, leader.get(), term, p.requestId(), p.clientId(), p.sequence(),
+                        p.ackedBelow(), p.payload()));
+            }
+        } else {
+            for (Proposal p : proposals) {
+                out.add(new Effect.ProposalRejected(p.requestId(), Rejection.NO_LEADER, Optional.empty()));
+            }
+        }
+        return drain();
+    }
+
+    /**
+     * Asks for a read index for a query of the given consistency ({@link ReadConsistency#LOCAL} needs none and is
+     * answered at once with this member's commit index).
+     */
+    public List<Effect> read(long requestId, ReadConsistency consistency) {
+        switch (consistency) {
+            case LOCAL -> out.add(new Effect.ReadReady(requestId, 0));
+            case LINEARIZABLE, LEADER -> {
+                boolean quorumRound = consistency == ReadConsistency.LINEARIZABLE;
+                if (role == Role.LEADER) {
+                    acceptRead(new ReadIndexTracker.PendingRead(Optional.empty(), requestId, quorumRound));
+                } else if (leader.isPresent()) {
+                    send(new ReadIndexRequest(group, self, leader.get(), term, requestId, quorumRound));
+                } else {
+                    out.add(new Effect.ReadRejected(requestId, Rejection.NO_LEADER, Optional.empty()));
+                }
+            }
+        }
+        return drain();
+    }
+
+    /**
+     * The store reports entries durable up to {@code index} with term {@code entryTerm}, written after
+     * {@code storeTruncations} truncations (see {@link GroupLog.DurabilityListener#onDurable}).
+     */
+    public List<Effect> onLogDurable(long index, long entryTerm, long storeTruncations) {
+        if (storeTruncations == truncations && index > durableIndex && index <= log.lastIndex()
+                && log.termAt(index) == entryTerm) {
+            durableIndex = index;
+            if (role == Role.LEADER) {
+                maybeCommit();
+            } else if (role == Role.FOLLOWER && leader.isPresent()
+                    && Math.min(leaderMatched, durableIndex) > lastAckedMatch) {
+                acknowledgeLeader(leader.get(), leaderReadRound);
+            }
+        }
+        return drain();
+    }
+
+    /** Asks the leader to hand leadership to {@code target} (thesis §3.10): it is told to campaign at once. */
+    public List<Effect> transferLeadership(MemberId target) {
+        if (role == Role.LEADER && !target.equals(self) && config.isVoter(target)) {
+            Progress pr = progress.get(target);
+            if (pr != null && pr.match == log.lastIndex()) {
+                send(new TimeoutNow(group, self, target, term));
+            }
+        }
+        return drain();
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /** The member's state now. */
+    public MemberStatus status() {
+        List<MemberStatus.PeerStatus> peers = new ArrayList<>();
+        for (Member m : config.members()) {
+            if (m.id().equals(self)) {
+                peers.add(new MemberStatus.PeerStatus(m.id(), m.address(), m.membership(), durableIndex,
+                        log.lastIndex() + 1));
+                continue;
+            }
+            Progress pr = progress.get(m.id());
+            peers.add(new MemberStatus.PeerStatus(m.id(), m.address(), m.membership(),
+                    pr == null ? 0 : pr.match, pr == null ? 0 : pr.next));
+        }
+        return new MemberStatus(group, self, role, term, leader, commitIndex, log.lastIndex(), durableIndex, peers);
+    }
+
+    public Role role() {
+        return role;
+    }
+
+    public long term() {
+        return term;
+    }
+
+    public Optional<MemberId> leader() {
+        return leader;
+    }
+
+    public long commitIndex() {
+        return commitIndex;
+    }
+
+    public long durableIndex() {
+        return durableIndex;
+    }
+
+    public MemberId self() {
+        return self;
+    }
+
+    public String group() {
+        return group;
+    }
+
+    public ClusterConfig config() {
+        return config;
+    }
+
+    // ------------------------------------------------------------------ terms and elections
+
+    /**
+     * Applies Raft's term rules before a message is handled. Returns false when the message must be dropped.
+     */
+    private boolean applyTermRules(RaftMessage m) {
+        if (m.term() > term) {
+            if (m instanceof PreVoteRequest) {
+                return true; // a pre-vote never changes the receiver's term
+            }
+            if (m instanceof PreVoteResponse r && r.granted()) {
+                return true; // a granted pre-vote carries the term the sender would stand in
+            }
+            if (m instanceof VoteRequest v && !v.transfer() && inLeaderLease()) {
+                return false; // leader stickiness: a live leader is not deposed by a disruptive candidate
+            }
+            boolean fromLeader = m instanceof AppendEntriesRequest || m instanceof TimeoutNow;
+            becomeFollower(m.term(), fromLeader ? Optional.of(m.from()) : Optional.empty());
+            return true;
+        }
+        if (m.term() < term) {
+            if (m instanceof AppendEntriesRequest a) {
+                // a stale leader learns of the newer term from the answer and steps down
+                send(new AppendEntriesResponse(group, self, a.from(), term, false, 0, a.prevLogIndex(), 0, 0,
+                        a.readRound()));
+            } else if (m instanceof PreVoteRequest p) {
+                send(new PreVoteResponse(group, self, p.from(), term, false));
+            } else if (m instanceof VoteRequest v) {
+                send(new VoteResponse(group, self, v.from(), term, false));
+            } else if (m instanceof ReadIndexRequest || m instanceof ForwardCommand) {
+                return true; // requests on behalf of clients do not depend on the sender's term
+            }
+            return false;
+        }
+        return true;
+    }
+
+    private boolean inLeaderLease() {
+        if (!cfg.checkQuorum()) {
+            return false;
+        }
+        return role == Role.LEADER || (leader.isPresent() && electionElapsed < cfg.electionTimeoutTicks());
+    }
+
+    private void startElection(boolean transfer) {
+        if (cfg.preVote() && !transfer) {
+            changeRole(Role.PRE_CANDIDATE, Optional.empty());
+            granted.clear();
+            rejected.clear();
+            granted.add(self);
+            resetElectionTimer();
+            if (hasQuorum(granted)) {
+                campaign(false);
+                return;
+            }
+            for (MemberId voter : config.voters()) {
+                if (!voter.equals(self)) {
+                    send(new PreVoteRequest(group, self, voter, term + 1, log.lastIndex(), log.termAt(log.lastIndex())));
+                }
+            }
+        } else {
+            campaign(transfer);
+        }
+    }
+
+    private void campaign(boolean transfer) {
+        term++;
+        votedFor = Optional.of(self);
+        persistState();
+        changeRole(Role.CANDIDATE, Optional.empty());
+        granted.clear();
+        rejected.clear();
+        granted.add(self);
+        resetElectionTimer();
+        if (hasQuorum(granted)) {
+            becomeLeader();
+            return;
+        }
+        for (MemberId voter : config.voters()) {
+            if (!voter.equals(self)) {
+                send(new VoteRequest(group, self, voter, term, log.lastIndex(), log.termAt(log.lastIndex()),
+                        transfer));
+            }
+        }
+    }
+
+    private void onPreVoteRequest(PreVoteRequest m) {
+        boolean grant = m.term() > term && !inLeaderLease() && config.isVoter(self)
+                && logIsUpToDate(m.lastLogTerm(), m.lastLogIndex());
+        send(new PreVoteResponse(group, self, m.from(), grant ? m.term() : term, grant));
+    }
+
+    private void onPreVoteResponse(PreVoteResponse m) {
+        if (role != Role.PRE_CANDIDATE || m.term() != term + 1 || !config.isVoter(m.from())) {
+            return;
+        }
+        (m.granted() ? granted : rejected).add(m.from());
+        if (hasQuorum(granted)) {
+            campaign(false);
+        } else if (hasQuorum(rejected)) {
+            becomeFollower(term, Optional.empty());
+        }
+    }
+
+    private void onVoteRequest(VoteRequest m) {
+        boolean canVote = votedFor.map(v -> v.equals(m.from())).orElse(leader.isEmpty());
+        boolean grant = canVote && config.isVoter(self) && logIsUpToDate(m.lastLogTerm(), m.lastLogIndex());
+        if (grant) {
+            if (votedFor.isEmpty()) {
+                votedFor = Optional.of(m.from());
+                persistState(); // rule 1: durable before the vote leaves
+            }
+            electionElapsed = 0;
+        }
+        send(new VoteResponse(group, self, m.from(), term, grant));
+    }
+
+    private void onVoteResponse(VoteResponse m) {
+        if (role != Role.CANDIDATE || !config.isVoter(m.from())) {
+            return;
+        }
+        (m.granted() ? granted : rejected).add(m.from());
+        if (hasQuorum(granted)) {
+            becomeLeader();
+        } else if (hasQuorum(rejected)) {
+            becomeFollower(term, Optional.empty());
+        }
+    }
+
+    private void onTimeoutNow(TimeoutNow m) {
+        if (config.isVoter(self) && role != Role.LEADER) {
+            startElection(true);
+        }
+    }
+
+    private boolean logIsUpToDate(long lastTerm, long lastIndex) {
+        long myLastTerm = log.termAt(log.lastIndex());
+        return lastTerm > myLastTerm || (lastTerm == myLastTerm && lastIndex >= log.lastIndex());
+    }
+
+    private boolean hasQuorum(Set<MemberId> ids) {
+        int n = 0;
+        for (MemberId id : ids) {
+            if (config.isVoter(id)) {
+                n++;
+            }
+        }
+        return n >= config.quorum();
+    }
+
+    // ------------------------------------------------------------------ role changes
+
+    private void becomeFollower(long newTerm, Optional<MemberId> newLeader) {
+        if (newTerm > term) {
+            term = newTerm;
+            votedFor = Optional.empty();
+            persistState();
+        }
+        if (role == Role.LEADER) {
+            reads.failAll(this::rejectRead);
+            progress.clear();
+        }
+        if (!newLeader.equals(leader)) {
+            leaderMatched = 0;
+            lastAckedMatch = 0;
+            leaderReadRound = 0;
+        }
+        changeRole(Role.FOLLOWER, newLeader);
+        resetElectionTimer();
+    }
+
+    private void becomeLeader() {
+        changeRole(Role.LEADER, Optional.of(self));
+        progress.clear();
+        for (Member m : config.members()) {
+            if (!m.id().equals(self)) {
+                progress.put(m.id(), new Progress(log.lastIndex() + 1));
+            }
+        }
+        committedOwnTerm = false;
+        heartbeatElapsed = 0;
+        electionElapsed = 0;
+        appendAsLeader(List.of(LogEntry.noop(log.lastIndex() + 1, term, clockMillis)));
+    }
+
+    private void changeRole(Role newRole, Optional<MemberId> newLeader) {
+        if (newRole != role || !newLeader.equals(leader)) {
+            role = newRole;
+            leader = newLeader;
+            out.add(new Effect.RoleChanged(role, term, leader));
+        }
+    }
+
+    private void resetElectionTimer() {
+        electionElapsed = 0;
+        randomizedElectionTimeout = cfg.electionTimeoutTicks() + random.nextInt(cfg.electionTimeoutTicks());
+    }
+
+    private void persistState() {
+        log.persistState(new PersistentState(term, votedFor, config));
+    }
+
+    // ------------------------------------------------------------------ leader
+
+    private void tickLeader() {
+        heartbeatElapsed++;
+        electionElapsed++;
+        if (electionElapsed >= cfg.electionTimeoutTicks()) {
+            electionElapsed = 0;
+            if (cfg.checkQuorum()) {
+                Set<MemberId> active = new HashSet<>();
+                active.add(self);
+                progress.forEach((id, pr) -> {
+                    if (pr.recentActive) {
+                        active.add(id);
+                    }
+                    pr.recentActive = false;
+                });
+                if (!hasQuorum(active)) {
+                    becomeFollower(term, Optional.empty());
+                    return;
+                }
+            }
+        }
+        if (heartbeatElapsed >= cfg.heartbeatTicks()) {
+            heartbeatElapsed = 0;
+            for (Map.Entry<MemberId, Progress> e : progress.entrySet()) {
+                e.getValue().probeSent = false;
+                sendHeartbeat(e.getKey(), e.getValue());
+                sendAppend(e.getKey(), e.getValue());
+            }
+        }
+    }
+
+    private void appendAsLeader(List<LogEntry> entries) {
+        if (entries.isEmpty()) {
+            return;
+        }
+        log.append(entries);
+        for (Map.Entry<MemberId, Progress> e : progress.entrySet()) {
+            sendAppend(e.getKey(), e.getValue());
+        }
+        maybeCommit(); // a single voter commits as soon as its own write is durable; harmless otherwise
+    }
+
+    /** Sends entries to a follower if it has something to receive and room in flight. */
+    private void sendAppend(MemberId to, Progress pr) {
+        long last = log.lastIndex();
+        if (!pr.canSend(cfg.maxInflightMessages())) {
+            return;
+        }
+        if (pr.state == Progress.State.REPLICATE && pr.next > last) {
+            return;
+        }
+        long prev = pr.next - 1;
+        List<LogEntry> entries = pr.next > last ? List.of()
+                : log.entries(pr.next, Math.min(last, pr.next + cfg.maxEntriesPerMessage() - 1),
+                cfg.maxBytesPerMessage());
+        send(new AppendEntriesRequest(group, self, to, term, prev, log.termAt(prev), entries, commitIndex,
+                reads.currentRound()));
+        pr.sent(prev + entries.size());
+    }
+
+    /** An empty AppendEntries at the follower's match index: keeps the lease, carries commit and read rounds. */
+    private void sendHeartbeat(MemberId to, Progress pr) {
+        send(new AppendEntriesRequest(group, self, to, term, pr.match, log.termAt(pr.match), List.of(),
+                Math.min(commitIndex, pr.match), reads.currentRound()));
+    }
+
+    private void onAppendEntriesResponse(AppendEntriesResponse m) {
+        if (role != Role.LEADER) {
+            return;
+        }
+        Progress pr = progress.get(m.from());
+        if (pr == null) {
+            return;
+        }
+        pr.recentActive = true;
+        if (m.readRound() > pr.readRoundAcked) {
+            pr.readRoundAcked = m.readRound();
+            confirmReads();
+        }
+        if (m.success()) {
+            boolean advanced = pr.acknowledge(m.matchIndex());
+            if (pr.state == Progress.State.PROBE) {
+                pr.becomeReplicate();
+                pr.next = pr.match + 1;
+            }
+            if (advanced) {
+                maybeCommit();
+            }
+        } else {
+            if (!rejectionIsCurrent(pr, m.rejectedIndex())) {
+                return;
+            }
+            long next = nextAfterRejection(m);
+            pr.becomeProbe();
+            pr.next = Math.max(pr.match + 1, Math.min(next, m.rejectedIndex()));
+        }
+        sendAppend(m.from(), pr);
+    }
+
+    private static boolean rejectionIsCurrent(Progress pr, long rejectedIndex) {
+        if (rejectedIndex < pr.match) {
+            return false; // everything up to match is known to agree: a stale answer
+        }
+        return pr.state == Progress.State.REPLICATE || rejectedIndex == pr.next - 1;
+    }
+
+    /** Fast backtracking: skip a whole conflicting term at a time using the follower's hint. */
+    private long nextAfterRejection(AppendEntriesResponse m) {
+        if (m.conflictTerm() > 0) {
+            long i = Math.min(m.rejectedIndex(), log.lastIndex());
+            while (i > 0 && log.termAt(i) > m.conflictTerm()) {
+                i--;
+            }
+            if (i > 0 && log.termAt(i) == m.conflictTerm()) {
+                return i + 1;
+            }
+        }
+        return m.conflictIndex();
+    }
+
+    /** Commits the highest index stored durably on a quorum of voters, if it is of the current term (§5.4.2). */
+    private void maybeCommit() {
+        if (role != Role.LEADER) {
+            return;
+        }
+        List<Long> matches = new ArrayList<>();
+        for (MemberId voter : config.voters()) {
+            if (voter.equals(self)) {
+                matches.add(durableIndex);
+            } else {
+                Progress pr = progress.get(voter);
+                matches.add(pr == null ? 0 : pr.match);
+            }
+        }
+        long[] sorted = matches.stream().mapToLong(Long::longValue).sorted().toArray();
+        long quorumIndex = sorted[sorted.length - config.quorum()];
+        if (quorumIndex > commitIndex && log.termAt(quorumIndex) == term) {
+            commitIndex = quorumIndex;
+            out.add(new Effect.CommitAdvanced(commitIndex));
+            if (!committedOwnTerm) {
+                committedOwnTerm = true;
+                reads.releaseAwaitingCommit(commitIndex, this::startReadRound, this::completeRead);
+            }
+            for (Map.Entry<MemberId, Progress> e : progress.entrySet()) {
+                Progress pr = e.getValue();
+                if (pr.state == Progress.State.REPLICATE && pr.next > log.lastIndex()) {
+                    sendHeartbeat(e.getKey(), pr); // tell followers of the new commit index promptly
+                }
+            }
+        }
+    }
+
+    private void onForwardCommand(ForwardCommand m) {
+        if (role != Role.LEADER) {
+            send(new ForwardCommandResponse(group, self, m.from(), term, m.requestId(), false, 0, 0));
+            return;
+        }
+        long index = log.lastIndex() + 1;
+        send(new ForwardCommandResponse(group, self, m.from(), term, m.requestId(), true, index, term));
+        appendAsLeader(List.of(new LogEntry(index, term, EntryType.COMMAND, m.clientId(), m.sequence(),
+                m.ackedBelow(), clockMillis, m.payload())));
+    }
+
+    // ------------------------------------------------------------------ reads
+
+    private void onReadIndexRequest(ReadIndexRequest m) {
+        if (role != Role.LEADER) {
+            send(new ReadIndexResponse(group, self, m.from(), term, m.requestId(), false, 0));
+            return;
+        }
+        acceptRead(new ReadIndexTracker.PendingRead(Optional.of(m.from()), m.requestId(), m.confirmLeadership()));
+    }
+
+    private void acceptRead(ReadIndexTracker.PendingRead read) {
+        if (reads.isFull()) {
+            rejectRead(read, Rejection.OVERLOADED);
+            return;
+        }
+        if (!committedOwnTerm) {
+            reads.awaitCommit(read); // the read index is unknown until an entry of this term commits
+            return;
+        }
+        if (!read.quorumRound()) {
+            completeRead(read, commitIndex);
+            return;
+        }
+        startReadRound(List.of(read));
+    }
+
+    private void startReadRound(List<ReadIndexTracker.PendingRead> batch) {
+        if (batch.isEmpty()) {
+            return;
+        }
+        reads.startRound(commitIndex, batch);
+        for (Map.Entry<MemberId, Progress> e : progress.entrySet()) {
+            if (config.isVoter(e.getKey())) {
+                sendHeartbeat(e.getKey(), e.getValue());
+            }
+        }
+        confirmReads();
+    }
+
+    private void confirmReads() {
+        long confirmed = reads.highestRoundConfirmedBy(config.voters(), self, config.quorum(),
+                id -> {
+                    Progress pr = progress.get(id);
+                    return pr == null ? 0 : pr.readRoundAcked;
+                });
+        reads.releaseUpTo(confirmed, this::completeRead);
+    }
+
+    private void completeRead(ReadIndexTracker.PendingRead read, long readIndex) {
+        if (read.origin().isEmpty()) {
+            out.add(new Effect.ReadReady(read.requestId(), readIndex));
+        } else {
+            send(new ReadIndexResponse(group, self, read.origin().get(), term, read.requestId(), true, readIndex));
+        }
+    }
+
+    private void rejectRead(ReadIndexTracker.PendingRead read, Rejection reason) {
+        if (read.origin().isEmpty()) {
+            out.add(new Effect.ReadRejected(read.requestId(), reason, leader.filter(l -> !l.equals(self))));
+        } else {
+            send(new ReadIndexResponse(group, self, read.origin().get(), term, read.requestId(), false, 0));
+        }
+    }
+
+    private void onReadIndexResponse(ReadIndexResponse m) {
+        if (m.success()) {
+            out.add(new Effect.ReadReady(m.requestId(), m.readIndex()));
+        } else {
+            out.add(new Effect.ReadRejected(m.requestId(), Rejection.NOT_LEADER, leader));
+        }
+    }
+
+    private void onForwardCommandResponse(ForwardCommandResponse m) {
+        if (m.accepted()) {
+            out.add(new Effect.ProposalAccepted(m.requestId(), m.index(), m.entryTerm()));
+        } else {
+            out.add(new Effect.ProposalRejected(m.requestId(), Rejection.NOT_LEADER, leader));
+        }
+    }
+
+    // ------------------------------------------------------------------ follower
+
+    private void onAppendEntries(AppendEntriesRequest m) {
+        if (role == Role.LEADER) {
+            return; // two leaders in one term cannot happen; ignore rather than act on it
+        }
+        if (role != Role.FOLLOWER || leader.isEmpty() || !leader.get().equals(m.from())) {
+            becomeFollower(term, Optional.of(m.from()));
+        }
+        electionElapsed = 0;
+        leaderReadRound = Math.max(leaderReadRound, m.readRound());
+
+        long prev = m.prevLogIndex();
+        if (prev + m.entries().size() <= commitIndex) {
+            // all of it is committed here already, and committed entries are the same in every later leader's log
+            leaderMatched = Math.max(leaderMatched, commitIndex);
+            acknowledgeLeader(m.from(), m.readRound());
+            return;
+        }
+        if (log.termAt(prev) != m.prevLogTerm()) {
+            rejectAppend(m);
+            return;
+        }
+        List<LogEntry> toAppend = List.of();
+        List<LogEntry> entries = m.entries();
+        for (int i = 0; i < entries.size(); i++) {
+            LogEntry e = entries.get(i);
+            long existing = log.termAt(e.index());
+            if (existing == e.term()) {
+                continue;
+            }
+            if (existing != -1) {
+                if (e.index() <= commitIndex) {
+                    throw new IllegalStateException("group " + group + ": leader " + m.from()
+                            + " conflicts with committed entry " + e.index());
+                }
+                log.truncateFrom(e.index());
+                truncations++;
+                durableIndex = Math.min(durableIndex, e.index() - 1);
+                lastAckedMatch = Math.min(lastAckedMatch, e.index() - 1);
+            }
+            toAppend = entries.subList(i, entries.size());
+            break;
+        }
+        if (!toAppend.isEmpty()) {
+            log.append(toAppend);
+        }
+        leaderMatched = Math.max(leaderMatched, prev + entries.size());
+        long newCommit = Math.min(m.leaderCommit(), leaderMatched);
+        if (newCommit > commitIndex) {
+            commitIndex = newCommit;
+            out.add(new Effect.CommitAdvanced(commitIndex));
+        }
+        acknowledgeLeader(m.from(), m.readRound());
+    }
+
+    /** Acknowledges to the leader whatever matches its log and is durable here (rule 2). */
+    private void acknowledgeLeader(MemberId to, long readRound) {
+        long match = Math.min(leaderMatched, durableIndex);
+        lastAckedMatch = Math.max(lastAckedMatch, match);
+        send(new AppendEntriesResponse(group, self, to, term, true, match, 0, 0, 0, readRound));
+    }
+
+    private void rejectAppend(AppendEntriesRequest m) {
+        long prev = m.prevLogIndex();
+        long conflictTerm;
+        long conflictIndex;
+        if (prev > log.lastIndex()) {
+            conflictTerm = 0;
+            conflictIndex = log.lastIndex() + 1;
+        } else {
+            conflictTerm = log.termAt(prev);
+            long i = prev;
+            while (i > commitIndex + 1 && i > log.firstIndex() && log.termAt(i - 1) == conflictTerm) {
+                i--;
+            }
+            conflictIndex = i;
+        }
+        send(new AppendEntriesResponse(group, self, m.from(), term, false, 0, prev, conflictTerm, conflictIndex,
+                m.readRound()));
+    }
+
+    // ------------------------------------------------------------------ plumbing
+
+    private void send(RaftMessage message) {
+        out.add(new Effect.Send(message));
+    }
+
+    private List<Effect> drain() {
+        if (out.isEmpty()) {
+            return List.of();
+        }
+        List<Effect> result = out;
+        out = new ArrayList<>();
+        return result;
+    }
+
+    @Override
+    public String toString() {
+        return group + "/" + self + "[" + role + " t" + term + " commit=" + commitIndex + " last=" + log.lastIndex()
+                + " durable=" + durableIndex + " leader=" + leader.map(MemberId::value).orElse("-") + "]";
+    }
+}
