@@ -1,0 +1,31 @@
+package io.raftex.core.session;
+
+/** What applying a client command produced. */
+public sealed interface CommandResult {
+
+    /** The command was applied now; {@code result} is the state machine's encoded answer. */
+    record Applied(byte[] result) implements CommandResult {
+    }
+
+    /** The command had been applied before; {@code result} is the answer it gave then. */
+    record Duplicate(byte[] result) implements CommandResult {
+    }
+
+    /**
+     * The command's sequence number is below what the session still remembers (the client had already been
+     * answered, or the session expired); it was not applied again, and its first result is gone.
+     */
+    record SessionExpired(long clientId, long sequence) implements CommandResult {
+    }
+
+    /** The encoded answer, for results that carry one. */
+    default byte[] bytes() {
+        if (this instanceof Applied a) {
+            return a.result();
+        }
+        if (this instanceof Duplicate d) {
+            return d.result();
+        }
+        throw new IllegalStateException("no result: " + this);
+    }
+}
