@@ -1,0 +1,208 @@
+package io.raftex.core.log;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentSkipListMap;
+
+/**
+ * One group's {@link GroupLog} on top of the node's shared {@link Wal} and MapDB {@link SegmentStore}; obtained
+ * from {@link LogStorage#openGroup}.
+ *
+ * <p>Appended entries go to an in-memory table at once (so they are readable) and to the WAL as one record; the
+ * WAL writer reports them durable after its group-commit sync. The segment writer later copies them into MapDB
+ * and then evicts them from the table, comparing object identity, so an entry that a truncation replaced in the
+ * meantime is never evicted in favour of the stale copy. Reads therefore try the table first and fall back to
+ * MapDB only for entries that were committed there and not replaced since.
+ *
+ * <p>Every method except {@link #evict} and the reports runs on the group's protocol thread.
+ */
+public final class DurableGroupLog implements GroupLog {
+
+    private final String group;
+    private final LogStorage storage;
+    private final ConcurrentSkipListMap<Long, LogEntry> memTable = new ConcurrentSkipListMap<>();
+    private volatile DurabilityListener listener;
+    private PersistentState state;
+    private long lastIndex;
+    private long truncations;
+
+    DurableGroupLog(String group, LogStorage storage, PersistentState state, long lastIndex) {
+        this.group = group;
+        this.storage = storage;
+        this.state = state;
+        this.lastIndex = lastIndex;
+    }
+
+    /** The group's id. */
+    public String group() {
+        return group;
+    }
+
+    @Override
+    public PersistentState state() {
+        return state;
+    }
+
+    @Override
+    public void persistState(PersistentState newState) {
+        Objects.requireNonNull(newState, "state");
+        storage.checkUsable();
+        storage.store().persistState(group, newState);
+        this.state = newState;
+    }
+
+    @Override
+    public long firstIndex() {
+        return 1;
+    }
+
+    @Override
+    public long lastIndex() {
+        return lastIndex;
+    }
+
+    @Override
+    public long termAt(long index) {
+        if (index == 0) {
+            return 0;
+        }
+        if (index < 1 || index > lastIndex) {
+            return -1;
+        }
+        return entry(index).term();
+    }
+
+    @Override
+    public LogEntry entry(long index) {
+        if (index < 1 || index > lastIndex) {
+            throw new StorageException("group " + group + " has no entry " + index + " (last is " + lastIndex + ")");
+        }
+        LogEntry e = memTable.get(index);
+        if (e != null) {
+            return e;
+        }
+        List<LogEntry> stored = storage.store().readFrom(group, index);
+        if (stored.isEmpty()) {
+            throw new StorageException("entry " + index + " of group " + group + " is missing from the store");
+        }
+        return stored.get(0);
+    }
+
+    @Override
+    public List<LogEntry> entries(long fromIndex, long toIndex, long maxBytes) {
+        long to = Math.min(toIndex, lastIndex);
+        if (fromIndex < 1 || fromIndex > to) {
+            if (fromIndex <= toIndex && (fromIndex < 1 || fromIndex > lastIndex)) {
+                throw new StorageException("group " + group + " has no entry " + fromIndex + " (last is "
+                        + lastIndex + ")");
+            }
+            return List.of();
+        }
+        List<LogEntry> out = new ArrayList<>((int) Math.min(to - fromIndex + 1, 1024));
+        long bytes = 0;
+        long i = fromIndex;
+        while (i <= to) {
+            LogEntry e = memTable.get(i);
+            List<LogEntry> run = e != null ? List.of(e) : storage.store().readFrom(group, i);
+            if (run.isEmpty()) {
+                throw new StorageException("entry " + i + " of group " + group + " is missing from the store");
+            }
+            for (LogEntry r : run) {
+                if (r.index() > to) {
+                    return out;
+                }
+                LogEntry newer = e != null ? e : memTable.get(r.index()); // the table wins over MapDB
+                LogEntry chosen = newer != null ? newer : r;
+                bytes += chosen.sizeInBytes();
+                if (!out.isEmpty() && bytes > maxBytes) {
+                    return out;
+                }
+                out.add(chosen);
+                i = r.index() + 1;
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void append(List<LogEntry> entries) {
+        if (entries.isEmpty()) {
+            return;
+        }
+        storage.checkUsable();
+        long expected = lastIndex + 1;
+        for (LogEntry e : entries) {
+            if (e.index() != expected++) {
+                throw new IllegalArgumentException("group " + group + ": entry " + e.index()
+                        + " does not follow " + (expected - 2));
+            }
+        }
+        LogEntry last = entries.get(entries.size() - 1);
+        WalRequest request = new WalRequest(this, WalRecord.append(group, entries), last.index(), last.term(),
+                truncations);
+        // Into the table before the WAL sees it, so that an eviction can never run ahead of the insertion.
+        for (LogEntry e : request.record.entries()) {
+            memTable.put(e.index(), e);
+        }
+        try {
+            storage.wal().submit(request);
+        } catch (StorageException ex) {
+            memTable.tailMap(entries.get(0).index(), true).clear();
+            throw ex;
+        }
+        lastIndex = last.index();
+    }
+
+    @Override
+    public void truncateFrom(long fromIndex) {
+        if (fromIndex < 1) {
+            throw new IllegalArgumentException("fromIndex must be >= 1: " + fromIndex);
+        }
+        storage.checkUsable();
+        truncations++;
+        if (fromIndex > lastIndex) {
+            return;
+        }
+        storage.wal().submit(new WalRequest(this, WalRecord.truncate(group, fromIndex), fromIndex - 1, 0,
+                truncations));
+        memTable.tailMap(fromIndex, true).clear();
+        lastIndex = fromIndex - 1;
+    }
+
+    @Override
+    public void setDurabilityListener(DurabilityListener listener) {
+        this.listener = listener;
+    }
+
+    /** Drops entries now committed in MapDB from the table, if the table still holds these very objects. */
+    void evict(List<LogEntry> flushed) {
+        for (LogEntry e : flushed) {
+            memTable.computeIfPresent(e.index(), (k, held) -> held == e ? null : held);
+        }
+    }
+
+    /** Entries held in memory (for tests and metrics). */
+    int memTableSize() {
+        return memTable.size();
+    }
+
+    void reportDurable(long index, long term, long truncationsAtIssue) {
+        DurabilityListener l = listener;
+        if (l != null) {
+            l.onDurable(index, term, truncationsAtIssue);
+        }
+    }
+
+    void reportFailure(StorageException failure) {
+        DurabilityListener l = listener;
+        if (l != null) {
+            l.onFailure(failure);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "DurableGroupLog[" + group + ", last " + lastIndex + "]";
+    }
+}

@@ -1,0 +1,228 @@
+package io.raftex.core.log;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A node's log storage: one write-ahead log and one MapDB store of record shared by every group on the node.
+ *
+ * <pre>{@code
+ * LogStorage storage = LogStorage.open(dataDir, StorageOptions.defaults());
+ * GroupLog log = storage.openGroup("orders", initialState);   // once per group
+ * ...
+ * storage.close();                                            // flushes and releases every file
+ * }</pre>
+ *
+ * <p>Layout under the data directory: {@code wal/wal-<seq>.log} (the WAL files) and {@code store.db} plus MapDB's
+ * own {@code store.db.wal.*} files. Opening replays every WAL record the store has not seen into MapDB (see
+ * {@link WalRecovery}), so each group starts from MapDB with an empty memory table.
+ *
+ * <p>Failures are fail-stop for the whole node's storage: a WAL write or sync error, or a segment writer error,
+ * is reported to every open group's listener, and every later write is refused with a {@link StorageException}.
+ */
+public final class LogStorage implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(LogStorage.class);
+
+    private final Path dir;
+    private final SegmentStore store;
+    private final Wal wal;
+    private final SegmentWriter segmentWriter;
+    private final Map<String, DurableGroupLog> groups = new ConcurrentHashMap<>();
+    private volatile StorageException failure;
+    private volatile boolean closed;
+    /** Test hook run after each MapDB commit, before the WAL files are released. */
+    volatile Runnable afterSegmentCommitHook;
+
+    private LogStorage(Path dir, StorageOptions options, boolean runSegmentWriter) throws IOException {
+        this.dir = dir;
+        Path walDir = dir.resolve("wal");
+        Files.createDirectories(walDir);
+        options.fileIo().syncDirectory(dir);
+        this.store = new SegmentStore(dir.resolve("store.db"), options.chunkEntries(), options.chunkBytes());
+        try {
+            WalRecovery.Result recovered = WalRecovery.replay(walDir, store);
+            if (recovered.records() > 0 || recovered.tornBytes() > 0) {
+                log.info("storage {}: replayed {} WAL records into MapDB{}", dir, recovered.records(),
+                        recovered.tornBytes() > 0 ? ", cut a torn tail of " + recovered.tornBytes() + " bytes" : "");
+            }
+            // Everything up to the recovered position is committed in MapDB now; start a fresh WAL file.
+            for (long seq : Wal.listFiles(walDir)) {
+                Files.delete(Wal.fileFor(walDir, seq));
+            }
+            options.fileIo().syncDirectory(walDir);
+            this.wal = new Wal(walDir, recovered.lastSeq() + 1, options, new WalListener());
+        } catch (IOException | RuntimeException e) {
+            store.close(true);
+            throw e;
+        }
+        this.segmentWriter = runSegmentWriter ? new SegmentWriter(this, store, options) : null;
+    }
+
+    /**
+     * Opens (creating if needed) the storage in {@code dataDir}, recovering whatever an earlier run left.
+     *
+     * @throws StorageException if the directory cannot be used or holds corrupt data
+     */
+    public static LogStorage open(Path dataDir, StorageOptions options) {
+        return open(dataDir, options, true);
+    }
+
+    /** As {@link #open(Path, StorageOptions)}; without the segment writer, the WAL keeps everything (tests). */
+    static LogStorage open(Path dataDir, StorageOptions options, boolean runSegmentWriter) {
+        Objects.requireNonNull(dataDir, "dataDir");
+        Objects.requireNonNull(options, "options");
+        try {
+            return new LogStorage(dataDir, options, runSegmentWriter);
+        } catch (IOException e) {
+            throw new StorageException("cannot open storage in " + dataDir + ": " + e, e);
+        } catch (StorageException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new StorageException("cannot open storage in " + dataDir + ": " + e, e);
+        }
+    }
+
+    /**
+     * The log of one group, recovered from disk; a group seen for the first time starts empty with
+     * {@code initialIfNew}, which is persisted before this returns. Each group may be opened once per storage.
+     */
+    public synchronized GroupLog openGroup(String group, PersistentState initialIfNew) {
+        Objects.requireNonNull(group, "group");
+        Objects.requireNonNull(initialIfNew, "initialIfNew");
+        checkUsable();
+        if (groups.containsKey(group)) {
+            throw new IllegalStateException("group " + group + " is already open in " + dir);
+        }
+        PersistentState state = store.loadState(group);
+        if (state == null) {
+            store.persistState(group, initialIfNew);
+            state = initialIfNew;
+        }
+        DurableGroupLog groupLog = new DurableGroupLog(group, this, state, store.lastIndex(group));
+        groups.put(group, groupLog);
+        return groupLog;
+    }
+
+    /** Groups that have stored state in this directory, opened or not. */
+    public Set<String> storedGroups() {
+        return store.groups();
+    }
+
+    /** The failure that stopped this storage, or null while it works. */
+    public StorageException failure() {
+        return failure;
+    }
+
+    /**
+     * Writes and syncs everything queued in the WAL, moves it into MapDB, and closes every file, so the same
+     * directory can be opened again, also in this JVM. Groups opened from this storage refuse writes afterwards.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        wal.close();
+        if (segmentWriter != null) {
+            segmentWriter.close();
+        }
+        store.close(failure != null);
+    }
+
+    // ---- package-private plumbing ----
+
+    SegmentStore store() {
+        return store;
+    }
+
+    Wal wal() {
+        return wal;
+    }
+
+    SegmentWriter segmentWriter() {
+        return segmentWriter;
+    }
+
+    void checkUsable() {
+        StorageException f = failure;
+        if (f != null) {
+            throw new StorageException("storage in " + dir + " has failed: " + f.getMessage(), f);
+        }
+        if (closed) {
+            throw new StorageException("storage in " + dir + " is closed");
+        }
+    }
+
+    void afterSegmentCommit() {
+        Runnable hook = afterSegmentCommitHook;
+        if (hook != null) {
+            hook.run();
+        }
+    }
+
+    /** Stops the storage for good and tells every group. */
+    void fail(StorageException e) {
+        synchronized (groups) {
+            if (failure != null) {
+                return;
+            }
+            failure = e;
+        }
+        log.error("storage in {} failed; every group on this node stops", dir, e);
+        wal.refuse(e);
+        for (DurableGroupLog g : groups.values()) {
+            try {
+                g.reportFailure(e);
+            } catch (RuntimeException listenerError) {
+                log.warn("listener of group {} threw on failure", g.group(), listenerError);
+            }
+        }
+    }
+
+    /** Reports durability per group, coalescing a group's appends of one batch that share a truncation count. */
+    private final class WalListener implements Wal.Listener {
+        @Override
+        public void batchDurable(List<WalRequest> batch) {
+            Map<DurableGroupLog, WalRequest> latest = new HashMap<>();
+            for (WalRequest r : batch) {
+                if (r.record.isTruncate()) {
+                    continue;
+                }
+                WalRequest previous = latest.put(r.owner, r);
+                if (previous != null && previous.truncations != r.truncations) {
+                    report(previous);
+                }
+            }
+            latest.values().forEach(this::report);
+            if (segmentWriter != null) {
+                segmentWriter.enqueue(batch);
+            }
+        }
+
+        private void report(WalRequest r) {
+            try {
+                r.owner.reportDurable(r.lastIndex, r.lastTerm, r.truncations);
+            } catch (RuntimeException e) {
+                log.warn("durability listener of group {} threw", r.owner.group(), e);
+            }
+        }
+
+        @Override
+        public void failed(StorageException e) {
+            fail(e);
+        }
+    }
+}
