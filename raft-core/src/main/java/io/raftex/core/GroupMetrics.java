@@ -1,0 +1,36 @@
+package io.raftex.core;
+
+import java.util.Optional;
+
+/**
+ * Cheap counters and gauges of one group on one node, read without waiting for the group's thread (so they may
+ * lag its state by one step). Counters count since the group started on this node.
+ *
+ * @param group              group name
+ * @param nodeId             the node reporting
+ * @param running            false once the group stopped
+ * @param role               current role
+ * @param term               current term
+ * @param leaderId           the known leader, if any
+ * @param commitIndex        highest index known committed
+ * @param lastApplied        highest index applied to the state machine
+ * @param lastLogIndex       index of the last log entry
+ * @param electionsStarted   elections this member stood in (became candidate)
+ * @param leaderChanges      times the known leader changed to another member
+ * @param commandsSubmitted  commands submitted through this node's group handle
+ * @param commandsCompleted  of those, answered with a result
+ * @param commandsFailed     of those, failed (timeout, no leader, stopped, session expired)
+ * @param commandRetries     times a command was proposed again (same client id and sequence)
+ * @param duplicatesApplied  committed entries that the session table answered from its cache instead of applying
+ * @param commandLatencyNanosTotal sum of the latencies of completed commands, submit to result
+ * @param commandLatencyNanosMax   highest such latency
+ * @param queriesCompleted   queries answered
+ * @param queriesFailed      queries failed
+ */
+public record GroupMetrics(String group, String nodeId, boolean running, Role role, long term,
+                           Optional<String> leaderId, long commitIndex, long lastApplied, long lastLogIndex,
+                           long electionsStarted, long leaderChanges, long commandsSubmitted, long commandsCompleted,
+                           long commandsFailed, long commandRetries, long duplicatesApplied,
+                           long commandLatencyNanosTotal, long commandLatencyNanosMax, long queriesCompleted,
+                           long queriesFailed) {
+}

@@ -1,0 +1,84 @@
+package io.raftex.core;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+
+/**
+ * A handle on one Raft group running on a {@link RaftNode}: submit commands, run queries, watch its role.
+ * Thread-safe; every method may be called from any thread (but see {@link GroupListener} about the group's own
+ * thread). Obtained from {@link RaftNode#startGroup} or {@link RaftNode#group}.
+ *
+ * <p>Each handle has one client session: a random client id and increasing sequence numbers. A command is retried
+ * with the same (client id, sequence) across leader changes until its deadline, and the group's session table
+ * applies it at most once.
+ *
+ * @param <C> command type
+ * @param <R> result type
+ */
+public interface RaftGroup<C, R> {
+
+    /** The group's name. */
+    String name();
+
+    /** The id of the member this node plays in the group. */
+    MemberId self();
+
+    /**
+     * Submits a command. It may be called on any member (a follower forwards it to the leader). The future completes
+     * with the state machine's result once the command is committed and applied on this member; it fails with
+     * {@link CommandTimeoutException} if that did not happen before the node's command timeout (the command may
+     * still be applied later, at most once), {@link NoLeaderException} if no leader could ever be reached for it
+     * (it was never handed to a leader), {@link GroupStoppedException} if the group stopped, or
+     * {@link SessionExpiredException}.
+     */
+    CompletableFuture<R> command(C command);
+
+    /**
+     * Runs {@code query} against the state machine on this member's group thread, serialized with applies, at the
+     * requested consistency (see {@link ReadConsistency}). Fails with {@link QueryTimeoutException} if the
+     * consistency could not be reached before the node's query timeout, {@link NoLeaderException} if no leader
+     * was known at any point meanwhile, or with whatever the function threw.
+     */
+    <T> CompletableFuture<T> query(Function<? super StateMachine<C, R>, ? extends T> query,
+                                   ReadConsistency consistency);
+
+    /**
+     * Like {@link #query(Function, ReadConsistency)} for a function of the concrete state machine class.
+     *
+     * @throws ClassCastException (through the future) if the group's state machine is not a {@code type}
+     */
+    default <S extends StateMachine<C, R>, T> CompletableFuture<T> query(Class<S> type,
+                                                                         Function<? super S, ? extends T> query,
+                                                                         ReadConsistency consistency) {
+        return query(sm -> query.apply(type.cast(sm)), consistency);
+    }
+
+    /**
+     * The group's state now, as this member sees it. Waits briefly for the group's thread; on a stopped group,
+     * the last state it had.
+     */
+    GroupStatus status();
+
+    /** Like {@link #status()}, without blocking. */
+    CompletableFuture<GroupStatus> statusAsync();
+
+    /** Counters and gauges; never blocks. */
+    GroupMetrics metrics();
+
+    /** Whether the group is running (false after it stopped, for any reason). */
+    boolean isRunning();
+
+    /** Registers a listener of role and leader changes. */
+    void addListener(GroupListener listener);
+
+    /** Removes a listener registered with {@link #addListener}. */
+    void removeListener(GroupListener listener);
+
+    /**
+     * Asks this member, which must be the leader, to hand leadership to {@code target} once it has caught up. The
+     * future completes when this member sees {@code target} as leader, and fails with
+     * {@link IllegalStateException} if this member is not the leader or with {@link CommandTimeoutException} if
+     * the transfer did not happen before the command timeout.
+     */
+    CompletableFuture<Void> transferLeadership(MemberId target);
+}

@@ -1,0 +1,890 @@
+package io.raftex.core.runtime;
+
+import io.raftex.core.ClusterConfig;
+import io.raftex.core.Codec;
+import io.raftex.core.CommandTimeoutException;
+import io.raftex.core.GroupListener;
+import io.raftex.core.GroupMetrics;
+import io.raftex.core.GroupStatus;
+import io.raftex.core.GroupStoppedException;
+import io.raftex.core.Member;
+import io.raftex.core.MemberId;
+import io.raftex.core.NoLeaderException;
+import io.raftex.core.QueryTimeoutException;
+import io.raftex.core.RaftGroup;
+import io.raftex.core.ReadConsistency;
+import io.raftex.core.Role;
+import io.raftex.core.RoleChangeEvent;
+import io.raftex.core.SessionExpiredException;
+import io.raftex.core.StateMachine;
+import io.raftex.core.log.GroupLog;
+import io.raftex.core.log.LogEntry;
+import io.raftex.core.log.PersistentState;
+import io.raftex.core.log.StorageException;
+import io.raftex.core.message.RaftMessage;
+import io.raftex.core.protocol.Effect;
+import io.raftex.core.protocol.MemberStatus;
+import io.raftex.core.protocol.Proposal;
+import io.raftex.core.protocol.RaftMember;
+import io.raftex.core.session.CommandResult;
+import io.raftex.core.session.SessionStateMachine;
+import io.raftex.core.transport.Transport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+import java.security.SecureRandom;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
+
+/**
+ * The shell around one group's {@link RaftMember} on one node (DESIGN.md §3): a single-threaded executor that owns
+ * the member, its log and its state machine; a timer that ticks it; and the code that carries out its effects in
+ * order — sending messages, applying committed entries through the session table, answering client futures,
+ * retrying commands and queries, and reporting role changes. Every input (tick, message, durability report,
+ * command, query) becomes a task on that executor, so nothing here needs a lock.
+ *
+ * <p>Fail-stop (rule 5): an exception from the core, the store or the state machine while a task runs, or a failure
+ * the store reports, stops the group: pending requests fail with {@link GroupStoppedException}, the timer stops,
+ * new requests are refused, the store is closed.
+ *
+ * <p>Users obtain instances through {@link io.raftex.core.RaftNode}; this class is public only for that.
+ */
+public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GroupRuntime.class);
+    private static final long APPLY_BATCH_BYTES = 4L << 20;
+    private static final long STATUS_WAIT_MILLIS = 2_000;
+
+    private enum State { STARTING, RUNNING, STOPPED }
+
+    private final String name;
+    private final MemberId self;
+    private final RuntimeSettings settings;
+    private final Transport transport;
+    private final StorageProvider storage;
+    private final ClusterConfig initialConfig;
+    private final StateMachineAdapter<C, R> adapter;
+    private final SessionStateMachine sessions;
+    private final ScheduledThreadPoolExecutor executor;
+    private final Executor callbacks;
+    private final CommandTracker commands;
+    private final ReadTracker reads = new ReadTracker();
+    private final ConcurrentLinkedQueue<CommandTracker.Pending> incoming = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean drainScheduled = new AtomicBoolean();
+    private final CopyOnWriteArrayList<GroupListener> listeners = new CopyOnWriteArrayList<>();
+    private volatile Thread groupThread;
+
+    // ---- owned by the group thread
+    private RaftMember member;
+    private GroupLog log;
+    private ScheduledFuture<?> ticker;
+    private long nextRequestId = 1;
+    private final ArrayDeque<Effect> effectQueue = new ArrayDeque<>();
+    private boolean executingEffects;
+    private Role lastRole = Role.FOLLOWER;
+    private Optional<MemberId> lastLeader = Optional.empty();
+    private PendingTransfer transfer;
+
+    // ---- published for other threads
+    private volatile State state = State.STARTING;
+    private volatile boolean refusing;
+    private volatile GroupStatus lastStatus;
+    private volatile Role role = Role.FOLLOWER;
+    private volatile long term;
+    private volatile Optional<MemberId> leader = Optional.empty();
+    private volatile long commitIndex;
+    private volatile long lastApplied;
+    private volatile long lastLogIndex;
+    private volatile long electionsStarted;
+    private volatile long leaderChanges;
+    private final LongAdder commandsSubmitted = new LongAdder();
+    private volatile long commandsCompleted;
+    private final LongAdder commandsFailed = new LongAdder();
+    private volatile long commandRetries;
+    private volatile long duplicatesApplied;
+    private volatile long latencyNanosTotal;
+    private volatile long latencyNanosMax;
+    private volatile long queriesCompleted;
+    private volatile long queriesFailed;
+
+    /** A leadership transfer this member, as leader, is trying to carry out. */
+    private static final class PendingTransfer {
+        final MemberId target;
+        final CompletableFuture<Void> future;
+        final long deadlineMillis;
+        long nextAttemptAtMillis;
+
+        PendingTransfer(MemberId target, CompletableFuture<Void> future, long deadlineMillis, long nowMillis) {
+            this.target = target;
+            this.future = future;
+            this.deadlineMillis = deadlineMillis;
+            this.nextAttemptAtMillis = nowMillis;
+        }
+    }
+
+    /**
+     * Creates the shell; {@link #start()} opens the store and starts the member.
+     *
+     * @param config the group's configuration, used when the store holds none yet
+     */
+    public GroupRuntime(String name, ClusterConfig config, StateMachine<C, R> stateMachine, Codec<C> commandCodec,
+                        Codec<R> resultCodec, RuntimeSettings settings, Transport transport,
+                        StorageProvider storage) {
+        this.name = Objects.requireNonNull(name, "name");
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.self = MemberId.of(settings.nodeId());
+        this.initialConfig = Objects.requireNonNull(config, "config");
+        this.transport = Objects.requireNonNull(transport, "transport");
+        this.storage = Objects.requireNonNull(storage, "storage");
+        this.adapter = new StateMachineAdapter<>(Objects.requireNonNull(stateMachine, "stateMachine"),
+                Objects.requireNonNull(commandCodec, "commandCodec"), Objects.requireNonNull(resultCodec, "resultCodec"));
+        this.sessions = new SessionStateMachine(adapter, settings.maxSessions());
+        this.callbacks = settings.callbackExecutor();
+        this.commands = new CommandTracker(randomClientId());
+        if (config.member(self).isEmpty()) {
+            throw new IllegalArgumentException("node " + self + " is not a member of group '" + name + "': "
+                    + config.ids());
+        }
+        String threadName = "raft-" + settings.nodeId() + "-" + name;
+        this.executor = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(() -> {
+                MDC.put("raft.group", name);
+                MDC.put("raft.node", settings.nodeId());
+                r.run();
+            }, threadName);
+            t.setDaemon(true);
+            groupThread = t;
+            return t;
+        });
+        this.executor.setRemoveOnCancelPolicy(true);
+        this.lastStatus = new GroupStatus(name, settings.nodeId(), Role.FOLLOWER, 0, Optional.empty(), 0, 0, 0, 0,
+                false, List.of());
+    }
+
+    private static long randomClientId() {
+        long id = 0;
+        SecureRandom random = new SecureRandom();
+        while (id == 0) {
+            id = random.nextLong();
+        }
+        return id;
+    }
+
+    // ------------------------------------------------------------------ lifecycle
+
+    /** Opens the store, recovers the member and starts its timer; throws if that fails (the group is then stopped). */
+    public void start() {
+        CompletableFuture<Void> started = new CompletableFuture<>();
+        executor.execute(() -> {
+            try {
+                log = storage.open(name, self, new PersistentState(0, Optional.empty(), initialConfig));
+                log.setDurabilityListener(new DurabilityRelay());
+                member = new RaftMember(name, self, settings.protocol(), log, new Random(new SecureRandom().nextLong()));
+                lastRole = member.role();
+                lastLeader = member.leader();
+                state = State.RUNNING;
+                publish();
+                long tick = settings.tickInterval().toMillis();
+                ticker = executor.scheduleAtFixedRate(() -> guarded("tick", this::onTick), tick, tick,
+                        TimeUnit.MILLISECONDS);
+                LOG.info("[{}@{}] group started: term {}, last index {}, members {}", name, self, member.term(),
+                        log.lastIndex(), member.config().ids());
+                started.complete(null);
+            } catch (Throwable t) {
+                stop(new GroupStoppedException("group '" + name + "' on node " + self + " failed to start: " + t, t),
+                        true);
+                started.completeExceptionally(t);
+            }
+        });
+        try {
+            started.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new GroupStoppedException("interrupted while starting group '" + name + "'", e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new GroupStoppedException("group '" + name + "' failed to start", cause);
+        }
+    }
+
+    /** Stops the group (pending requests fail with {@link GroupStoppedException}) and waits for its thread to end. */
+    public void close() {
+        GroupStoppedException reason = new GroupStoppedException("group '" + name + "' on node " + self
+                + " was closed", null);
+        if (Thread.currentThread() == groupThread) {
+            stop(reason, false);
+            return;
+        }
+        try {
+            executor.execute(() -> stop(reason, false));
+        } catch (RejectedExecutionException e) {
+            // already stopped
+        }
+        executor.shutdown();
+        try {
+            if (!executor.awaitTermination(10, TimeUnit.SECONDS)) {
+                LOG.warn("[{}@{}] group thread did not stop within 10 s", name, self);
+                executor.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Stops on the group thread: fails everything pending, closes the store, ends the thread once it is idle. */
+    private void stop(GroupStoppedException reason, boolean failure) {
+        if (state == State.STOPPED) {
+            return;
+        }
+        refusing = true;
+        if (failure) {
+            LOG.error("[{}@{}] group stopped: {}", name, self, reason.getMessage(), reason.getCause());
+        } else {
+            LOG.info("[{}@{}] group stopped", name, self);
+        }
+        GroupStatus last = lastStatus;
+        try {
+            if (member != null) {
+                last = computeStatus(false);
+            }
+        } catch (RuntimeException e) {
+            last = new GroupStatus(last.group(), last.nodeId(), role, term, leader.map(MemberId::value), commitIndex,
+                    lastApplied, lastLogIndex, 0, false, last.members());
+        }
+        lastStatus = last;
+        state = State.STOPPED;
+        if (ticker != null) {
+            ticker.cancel(false);
+        }
+        for (CommandTracker.Pending p : commands.clear()) {
+            fail(p, reason);
+        }
+        failIncoming(reason);
+        for (ReadTracker.PendingRead r : reads.clear()) {
+            failRead(r, reason);
+        }
+        if (transfer != null) {
+            completeExceptionally(transfer.future, reason);
+            transfer = null;
+        }
+        effectQueue.clear();
+        if (log != null) {
+            try {
+                storage.close(name, log);
+            } catch (RuntimeException e) {
+                LOG.warn("[{}@{}] closing the store failed", name, self, e);
+            }
+        }
+        executor.shutdown();
+    }
+
+    /** Runs {@code task} on the group thread if the group is running; a throw stops the group. */
+    private void guarded(String what, Runnable task) {
+        if (state != State.RUNNING) {
+            return;
+        }
+        try {
+            task.run();
+            publish();
+        } catch (Throwable t) {
+            stop(new GroupStoppedException("group '" + name + "' on node " + self + " stopped after a failure in "
+                    + what + ": " + t, t), true);
+        }
+    }
+
+    /** Queues a task for the group thread; false if the group no longer takes tasks. */
+    private boolean submit(String what, Runnable task) {
+        try {
+            executor.execute(() -> guarded(what, task));
+            return true;
+        } catch (RejectedExecutionException e) {
+            return false;
+        }
+    }
+
+    /** Hands storage reports, which may come from a storage thread, to the group thread. */
+    private final class DurabilityRelay implements GroupLog.DurabilityListener {
+        @Override
+        public void onDurable(long index, long entryTerm, long truncations) {
+            submit("durability report", () -> enqueue(member.onLogDurable(index, entryTerm, truncations)));
+        }
+
+        @Override
+        public void onFailure(StorageException failure) {
+            refusing = true;
+            GroupStoppedException reason = new GroupStoppedException("group '" + name + "' on node " + self
+                    + " stopped: storage failure: " + failure.getMessage(), failure);
+            try {
+                executor.execute(() -> stop(reason, true));
+            } catch (RejectedExecutionException e) {
+                // already stopped
+            }
+        }
+    }
+
+    /** An inbound message for this group (from the transport's thread). */
+    public void receive(RaftMessage message) {
+        submit("inbound message", () -> enqueue(member.handle(message)));
+    }
+
+    // ------------------------------------------------------------------ effects
+
+    /** Carries out effects in order. Effects produced while doing so are queued behind, never run re-entrantly. */
+    private void enqueue(List<Effect> effects) {
+        effectQueue.addAll(effects);
+        if (executingEffects) {
+            return;
+        }
+        executingEffects = true;
+        try {
+            Effect e;
+            while (state == State.RUNNING && (e = effectQueue.poll()) != null) {
+                execute(e);
+            }
+        } finally {
+            executingEffects = false;
+        }
+    }
+
+    private void execute(Effect effect) {
+        if (effect instanceof Effect.Send s) {
+            send(s.message());
+        } else if (effect instanceof Effect.CommitAdvanced c) {
+            applyUpTo(c.commitIndex());
+        } else if (effect instanceof Effect.ProposalAccepted a) {
+            onProposalAccepted(a);
+        } else if (effect instanceof Effect.ProposalRejected r) {
+            CommandTracker.Pending p = commands.rejected(r.requestId(), nowMillis() + settings.backoffMillis());
+            if (p != null) {
+                LOG.debug("[{}@{}] command #{} rejected: {}", name, self, p.sequence, r.reason());
+            }
+        } else if (effect instanceof Effect.ReadReady rr) {
+            onReadReady(rr);
+        } else if (effect instanceof Effect.ReadRejected rj) {
+            ReadTracker.PendingRead r = reads.rejected(rj.requestId(), nowMillis() + settings.backoffMillis());
+            if (r != null && rj.leaderHint().isPresent()) {
+                r.sawLeader = true;
+            }
+        } else if (effect instanceof Effect.RoleChanged rc) {
+            onRoleChanged(rc);
+        }
+    }
+
+    private void send(RaftMessage message) {
+        Optional<Member> to = member.config().member(message.to());
+        if (to.isEmpty()) {
+            LOG.debug("[{}@{}] no address for {}; dropped {}", name, self, message.to(), message);
+            return;
+        }
+        try {
+            transport.send(to.get(), message);
+        } catch (RuntimeException e) {
+            LOG.debug("[{}@{}] transport refused a message to {}", name, self, message.to(), e);
+        }
+    }
+
+    // ------------------------------------------------------------------ applying
+
+    private void applyUpTo(long commit) {
+        while (sessions.lastApplied() < commit) {
+            List<LogEntry> batch = log.entries(sessions.lastApplied() + 1, commit, APPLY_BATCH_BYTES);
+            for (LogEntry entry : batch) {
+                applyEntry(entry);
+            }
+        }
+        lastApplied = sessions.lastApplied();
+        for (ReadTracker.PendingRead r : reads.takeApplied(sessions.lastApplied())) {
+            runQuery(r);
+        }
+    }
+
+    private void applyEntry(LogEntry entry) {
+        adapter.clearLast();
+        Optional<CommandResult> result = sessions.apply(entry);
+        if (result.isPresent() && result.get() instanceof CommandResult.Duplicate) {
+            duplicatesApplied++;
+        }
+        CommandTracker.Pending mine = commands.answeredBy(entry);
+        if (mine != null && result.isPresent()) {
+            answer(mine, result.get());
+        }
+        List<CommandTracker.Pending> displaced = commands.displacedBy(entry);
+        if (!displaced.isEmpty()) {
+            // the leader that accepted them lost that part of its log: propose again, same client id and sequence
+            propose(displaced);
+        }
+    }
+
+    private void answer(CommandTracker.Pending p, CommandResult result) {
+        commands.remove(p);
+        if (result instanceof CommandResult.SessionExpired) {
+            fail(p, new SessionExpiredException("group '" + name + "': the session of command #" + p.sequence
+                    + " expired; it was not applied by this attempt"));
+            return;
+        }
+        Object value;
+        try {
+            value = result instanceof CommandResult.Applied && adapter.hasLast() ? adapter.last()
+                    : adapter.decodeResult(result.bytes());
+        } catch (RuntimeException e) {
+            fail(p, e);
+            return;
+        }
+        long latency = System.nanoTime() - p.submittedNanos;
+        latencyNanosTotal += latency;
+        if (latency > latencyNanosMax) {
+            latencyNanosMax = latency;
+        }
+        commandsCompleted++;
+        complete(p.future, value);
+    }
+
+    // ------------------------------------------------------------------ commands
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public CompletableFuture<R> command(C command) {
+        CompletableFuture<Object> future = new CompletableFuture<>();
+        commandsSubmitted.increment();
+        if (refusing || state != State.RUNNING) {
+            commandsFailed.increment();
+            future.completeExceptionally(stoppedException());
+            return (CompletableFuture<R>) (CompletableFuture<?>) future;
+        }
+        byte[] payload;
+        try {
+            payload = adapter.encodeCommand(command);
+        } catch (RuntimeException e) {
+            future.completeExceptionally(e);
+            return (CompletableFuture<R>) (CompletableFuture<?>) future;
+        }
+        long deadline = nowMillis() + settings.commandTimeout().toMillis();
+        incoming.add(new CommandTracker.Pending(0, payload, future, System.nanoTime(), deadline));
+        if (drainScheduled.compareAndSet(false, true) && !submitOrFail(this::drainIncoming)) {
+            failIncoming(stoppedException());
+        }
+        if (refusing || state == State.STOPPED) {
+            failIncoming(stoppedException()); // the group stopped while we queued it
+        }
+        return (CompletableFuture<R>) (CompletableFuture<?>) future;
+    }
+
+    private boolean submitOrFail(Runnable task) {
+        try {
+            executor.execute(() -> {
+                if (state == State.RUNNING) {
+                    guarded("command", task);
+                }
+                if (state == State.STOPPED) {
+                    failIncoming(stoppedException());
+                }
+            });
+            return true;
+        } catch (RejectedExecutionException e) {
+            return false;
+        }
+    }
+
+    /** Takes newly submitted commands into the session and proposes them as one batch. */
+    private void drainIncoming() {
+        drainScheduled.set(false);
+        List<CommandTracker.Pending> batch = new ArrayList<>();
+        CommandTracker.Pending raw;
+        while ((raw = incoming.poll()) != null) {
+            batch.add(commands.register(raw.payload, raw.future, raw.submittedNanos, raw.deadlineMillis));
+        }
+        propose(batch);
+    }
+
+    private void failIncoming(Throwable reason) {
+        CommandTracker.Pending raw;
+        while ((raw = incoming.poll()) != null) {
+            commandsFailed.increment();
+            completeExceptionally(raw.future, reason);
+        }
+    }
+
+    private void propose(List<CommandTracker.Pending> batch) {
+        if (batch.isEmpty()) {
+            return;
+        }
+        long now = nowMillis();
+        List<Proposal> proposals = new ArrayList<>(batch.size());
+        for (CommandTracker.Pending p : batch) {
+            if (p.attempts > 0) {
+                commandRetries++;
+            }
+            proposals.add(commands.attempt(p, nextRequestId++, now, settings.resendAfterMillis()));
+        }
+        enqueue(member.propose(proposals));
+    }
+
+    private void onProposalAccepted(Effect.ProposalAccepted a) {
+        CommandTracker.Pending p = commands.accepted(a.requestId(), a.index(), nowMillis(),
+                settings.acceptedWaitMillis());
+        if (p != null && a.index() <= sessions.lastApplied()) {
+            // the index was applied before we heard of the acceptance, and it was not this command
+            commands.forgetAcceptance(a.index(), p);
+            propose(List.of(p));
+        }
+    }
+
+    // ------------------------------------------------------------------ queries
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T> CompletableFuture<T> query(Function<? super StateMachine<C, R>, ? extends T> query,
+                                          ReadConsistency consistency) {
+        Objects.requireNonNull(query, "query");
+        Objects.requireNonNull(consistency, "consistency");
+        CompletableFuture<Object> future = new CompletableFuture<>();
+        ReadTracker.PendingRead r = new ReadTracker.PendingRead(
+                sm -> query.apply((StateMachine<C, R>) sm), future, consistency,
+                nowMillis() + settings.queryTimeout().toMillis());
+        Runnable onStopped = () -> failRead(r, stoppedException());
+        if (refusing || state != State.RUNNING) {
+            onStopped.run();
+        } else {
+            try {
+                executor.execute(() -> {
+                    guarded("query", () -> startQuery(r));
+                    if (state == State.STOPPED && !future.isDone()) {
+                        onStopped.run();
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                onStopped.run();
+            }
+        }
+        return (CompletableFuture<T>) (CompletableFuture<?>) future;
+    }
+
+    private void startQuery(ReadTracker.PendingRead r) {
+        if (r.consistency == ReadConsistency.LOCAL) {
+            runQuery(r);
+            return;
+        }
+        reads.add(r);
+        issueRead(r);
+    }
+
+    private void issueRead(ReadTracker.PendingRead r) {
+        if (member.leader().isPresent()) {
+            r.sawLeader = true;
+        }
+        long requestId = nextRequestId++;
+        reads.attempt(r, requestId, nowMillis(), settings.resendAfterMillis());
+        enqueue(member.read(requestId, r.consistency));
+    }
+
+    private void onReadReady(Effect.ReadReady ready) {
+        ReadTracker.PendingRead r = reads.ready(ready.requestId());
+        if (r == null) {
+            return;
+        }
+        r.sawLeader = true;
+        if (ready.readIndex() <= sessions.lastApplied()) {
+            reads.remove(r);
+            runQuery(r);
+        } else {
+            reads.awaitApplied(r, ready.readIndex());
+        }
+    }
+
+    private void runQuery(ReadTracker.PendingRead r) {
+        Object value;
+        try {
+            value = r.query.apply(adapter.machine());
+        } catch (Throwable t) {
+            failRead(r, t);
+            return;
+        }
+        queriesCompleted++;
+        complete(r.future, value);
+    }
+
+    private void failRead(ReadTracker.PendingRead r, Throwable reason) {
+        if (!r.future.isDone()) {
+            queriesFailed++;
+            completeExceptionally(r.future, reason);
+        }
+    }
+
+    // ------------------------------------------------------------------ timer
+
+    private void onTick() {
+        enqueue(member.tick(System.currentTimeMillis()));
+        sweep(false);
+    }
+
+    /** Fails what is past its deadline and retries what is due (or, with {@code leaderFound}, every backoff). */
+    private void sweep(boolean leaderFound) {
+        long now = nowMillis();
+        if (commands.size() > 0) {
+            List<CommandTracker.Pending> retry = new ArrayList<>();
+            for (CommandTracker.Pending p : commands.all()) {
+                if (now >= p.deadlineMillis) {
+                    commands.remove(p);
+                    fail(p, p.maybeAppended || p.currentAttemptOpen
+                            ? new CommandTimeoutException("group '" + name + "': command not known to be committed"
+                            + " within " + settings.commandTimeout().toMillis() + " ms; it may still be applied")
+                            : new NoLeaderException(name, "group '" + name + "': no leader took the command within "
+                            + settings.commandTimeout().toMillis() + " ms; it was not applied"));
+                } else if (now >= p.nextAttemptAtMillis
+                        || (leaderFound && p.phase == CommandTracker.Phase.BACKOFF)) {
+                    retry.add(p);
+                }
+            }
+            propose(retry);
+        }
+        if (reads.size() > 0) {
+            for (ReadTracker.PendingRead r : reads.all()) {
+                if (now >= r.deadlineMillis) {
+                    reads.remove(r);
+                    failRead(r, r.sawLeader
+                            ? new QueryTimeoutException("group '" + name + "': " + r.consistency
+                            + " query not served within " + settings.queryTimeout().toMillis() + " ms")
+                            : new NoLeaderException(name, "group '" + name + "': no leader known for "
+                            + settings.queryTimeout().toMillis() + " ms"));
+                } else if (r.phase != ReadTracker.Phase.WAITING_APPLY && (now >= r.nextAttemptAtMillis
+                        || (leaderFound && r.phase == ReadTracker.Phase.BACKOFF))) {
+                    issueRead(r);
+                }
+            }
+        }
+        if (transfer != null) {
+            checkTransfer(now);
+        }
+    }
+
+    // ------------------------------------------------------------------ roles
+
+    private void onRoleChanged(Effect.RoleChanged rc) {
+        Role oldRole = lastRole;
+        Optional<MemberId> oldLeader = lastLeader;
+        lastRole = rc.role();
+        lastLeader = rc.leader();
+        role = rc.role();
+        term = rc.term();
+        leader = rc.leader();
+        RoleChangeEvent event = new RoleChangeEvent(name, settings.nodeId(), oldRole, rc.role(), rc.term(), oldLeader,
+                rc.leader());
+        if (event.roleChanged()) {
+            switch (rc.role()) {
+                case PRE_CANDIDATE -> LOG.info("[{}@{}] election timeout in term {}: pre-vote for term {}", name,
+                        self, rc.term(), rc.term() + 1);
+                case CANDIDATE -> {
+                    electionsStarted++;
+                    LOG.info("[{}@{}] standing for election in term {}", name, self, rc.term());
+                }
+                case LEADER -> LOG.info("[{}@{}] elected leader in term {}", name, self, rc.term());
+                case FOLLOWER -> LOG.info("[{}@{}] follower in term {}, leader {}", name, self, rc.term(),
+                        rc.leader().map(MemberId::value).orElse("unknown"));
+            }
+        } else if (event.leaderChanged()) {
+            LOG.info("[{}@{}] {} in term {}, leader {}", name, self, rc.role(), rc.term(),
+                    rc.leader().map(MemberId::value).orElse("unknown"));
+        }
+        if (event.leaderChanged() && rc.leader().isPresent()) {
+            leaderChanges++;
+        }
+        for (GroupListener l : listeners) {
+            try {
+                if (event.roleChanged()) {
+                    l.onRoleChange(event);
+                }
+                if (event.leaderChanged()) {
+                    l.onLeaderChange(event);
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("[{}@{}] group listener failed", name, self, e);
+            }
+        }
+        if (event.leaderChanged() && rc.leader().isPresent()) {
+            sweep(true); // requests that were turned down for want of a leader go now
+        }
+    }
+
+    @Override
+    public CompletableFuture<Void> transferLeadership(MemberId target) {
+        Objects.requireNonNull(target, "target");
+        CompletableFuture<Void> future = new CompletableFuture<>();
+        boolean queued = !refusing && submit("leadership transfer", () -> {
+            if (member.role() != Role.LEADER) {
+                future.completeExceptionally(new IllegalStateException("member " + self + " of group '" + name
+                        + "' is not the leader; the leader is " + member.leader().map(MemberId::value).orElse("unknown")));
+                return;
+            }
+            if (transfer != null) {
+                completeExceptionally(transfer.future, new IllegalStateException("superseded by a transfer to "
+                        + target));
+            }
+            long now = nowMillis();
+            transfer = new PendingTransfer(target, future, now + settings.commandTimeout().toMillis(), now);
+            checkTransfer(now);
+        });
+        if (!queued) {
+            future.completeExceptionally(stoppedException());
+        }
+        return future;
+    }
+
+    private void checkTransfer(long now) {
+        PendingTransfer t = transfer;
+        if (t.target.equals(member.leader().orElse(null))) {
+            transfer = null;
+            complete(t.future, null);
+        } else if (now >= t.deadlineMillis) {
+            transfer = null;
+            completeExceptionally(t.future, new CommandTimeoutException("group '" + name
+                    + "': leadership did not pass to " + t.target + " in time"));
+        } else if (member.role() == Role.LEADER && now >= t.nextAttemptAtMillis) {
+            t.nextAttemptAtMillis = now + settings.electionTimeoutMillis();
+            enqueue(member.transferLeadership(t.target));
+        }
+    }
+
+    @Override
+    public void addListener(GroupListener listener) {
+        listeners.add(Objects.requireNonNull(listener, "listener"));
+    }
+
+    @Override
+    public void removeListener(GroupListener listener) {
+        listeners.remove(listener);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public MemberId self() {
+        return self;
+    }
+
+    @Override
+    public boolean isRunning() {
+        return state == State.RUNNING && !refusing;
+    }
+
+    @Override
+    public GroupStatus status() {
+        if (Thread.currentThread() == groupThread) {
+            return state == State.RUNNING ? computeStatus(true) : lastStatus;
+        }
+        try {
+            return statusAsync().get(STATUS_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return lastStatus;
+        } catch (ExecutionException | TimeoutException e) {
+            return lastStatus;
+        }
+    }
+
+    @Override
+    public CompletableFuture<GroupStatus> statusAsync() {
+        CompletableFuture<GroupStatus> future = new CompletableFuture<>();
+        if (state != State.RUNNING) {
+            future.complete(lastStatus);
+            return future;
+        }
+        try {
+            executor.execute(() -> future.complete(state == State.RUNNING ? computeStatus(true) : lastStatus));
+        } catch (RejectedExecutionException e) {
+            future.complete(lastStatus);
+        }
+        return future;
+    }
+
+    private GroupStatus computeStatus(boolean running) {
+        MemberStatus s = member.status();
+        List<GroupStatus.MemberInfo> members = new ArrayList<>(s.peers().size());
+        for (MemberStatus.PeerStatus p : s.peers()) {
+            members.add(new GroupStatus.MemberInfo(p.id().value(), p.address(), p.membership(), p.matchIndex(),
+                    p.nextIndex()));
+        }
+        return new GroupStatus(name, settings.nodeId(), s.role(), s.term(), s.leader().map(MemberId::value),
+                s.commitIndex(), sessions.lastApplied(), s.lastIndex(), 0, running, members);
+    }
+
+    @Override
+    public GroupMetrics metrics() {
+        return new GroupMetrics(name, settings.nodeId(), isRunning(), role, term, leader.map(MemberId::value),
+                commitIndex, lastApplied, lastLogIndex, electionsStarted, leaderChanges, commandsSubmitted.sum(),
+                commandsCompleted, commandsFailed.sum(), commandRetries, duplicatesApplied, latencyNanosTotal,
+                latencyNanosMax, queriesCompleted, queriesFailed);
+    }
+
+    /** Copies the member's state into the fields other threads read. */
+    private void publish() {
+        role = member.role();
+        term = member.term();
+        leader = member.leader();
+        commitIndex = member.commitIndex();
+        lastApplied = sessions.lastApplied();
+        lastLogIndex = log.lastIndex();
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private GroupStoppedException stoppedException() {
+        return new GroupStoppedException("group '" + name + "' on node " + self + " is stopped", null);
+    }
+
+    private void fail(CommandTracker.Pending p, Throwable reason) {
+        commandsFailed.increment();
+        completeExceptionally(p.future, reason);
+    }
+
+    /** Completes a client future off the group thread, so that its callbacks cannot stall the group. */
+    private <T> void complete(CompletableFuture<T> future, T value) {
+        try {
+            callbacks.execute(() -> future.complete(value));
+        } catch (RejectedExecutionException e) {
+            future.complete(value);
+        }
+    }
+
+    private void completeExceptionally(CompletableFuture<?> future, Throwable reason) {
+        try {
+            callbacks.execute(() -> future.completeExceptionally(reason));
+        } catch (RejectedExecutionException e) {
+            future.completeExceptionally(reason);
+        }
+    }
+
+    private static long nowMillis() {
+        return System.nanoTime() / 1_000_000;
+    }
+
+    @Override
+    public String toString() {
+        return "RaftGroup[" + name + "@" + self + " " + role + " t" + term + " applied=" + lastApplied + "]";
+    }
+}

@@ -1,0 +1,30 @@
+package io.raftex.core.runtime;
+
+import io.raftex.core.MemberId;
+import io.raftex.core.log.GroupLog;
+import io.raftex.core.log.PersistentState;
+
+/**
+ * Where a node keeps the logs of its groups. A node opens one {@link GroupLog} per group it hosts and closes it when
+ * the group stops; the provider may share resources (a write-ahead log, a MapDB file, a flush thread) among them.
+ *
+ * <p>{@link #open} and {@link #close(String, GroupLog)} are called on the group's thread; {@link #close()} once,
+ * when the node closes, after every group has been closed.
+ */
+public interface StorageProvider extends AutoCloseable {
+
+    /**
+     * Opens the log of {@code group} for member {@code self}: the stored log and metadata if the group was stored
+     * before, else an empty log whose metadata is {@code initial}.
+     *
+     * @throws io.raftex.core.log.StorageException if the store cannot be opened or is corrupt
+     */
+    GroupLog open(String group, MemberId self, PersistentState initial);
+
+    /** Closes a log opened by {@link #open}; writes not yet durable may be lost. Must not throw for a failed log. */
+    void close(String group, GroupLog log);
+
+    /** Releases everything the provider holds (files, threads). Idempotent. */
+    @Override
+    void close();
+}
