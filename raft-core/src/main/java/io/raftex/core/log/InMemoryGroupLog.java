@@ -163,6 +163,14 @@ public final class InMemoryGroupLog implements GroupLog {
         return new InMemoryGroupLog(state, durable);
     }
 
+    /** Term of the entry at {@code index} among those that would survive a crash now; -1 if none. */
+    public long durableTermAt(long index) {
+        if (index == 0) {
+            return 0;
+        }
+        return index < 1 || index > durable.size() ? -1 : durable.get((int) index - 1).term();
+    }
+
     /** Entries that would survive a crash now. */
     public List<LogEntry> durableEntries() {
         return List.copyOf(durable);

@@ -27,6 +27,9 @@ final class Progress {
     final ArrayDeque<Long> inflight = new ArrayDeque<>();
     /** Highest read round this follower has echoed in the current term. */
     long readRoundAcked;
+    /** Match index seen at the last heartbeat, and for how many heartbeats in a row it has not moved. */
+    private long matchAtLastHeartbeat;
+    private int heartbeatsWithoutProgress;
 
     Progress(long next) {
         this.next = next;
@@ -56,6 +59,23 @@ final class Progress {
             return true;
         }
         return false;
+    }
+
+    /**
+     * Called at each heartbeat. A pipeline whose messages were lost would wait forever for answers that never come,
+     * so after two heartbeats with entries outstanding and no progress the leader falls back to probing from match.
+     */
+    void checkStalled() {
+        if (state == State.REPLICATE && next - 1 > match && match == matchAtLastHeartbeat) {
+            if (++heartbeatsWithoutProgress >= 2) {
+                becomeProbe();
+                next = match + 1;
+                heartbeatsWithoutProgress = 0;
+            }
+        } else {
+            heartbeatsWithoutProgress = 0;
+        }
+        matchAtLastHeartbeat = match;
     }
 
     boolean canSend(int maxInflight) {

@@ -508,6 +508,7 @@ public final class RaftMember {
             heartbeatElapsed = 0;
             for (Map.Entry<MemberId, Progress> e : progress.entrySet()) {
                 e.getValue().probeSent = false;
+                e.getValue().checkStalled();
                 sendHeartbeat(e.getKey(), e.getValue());
                 sendAppend(e.getKey(), e.getValue());
             }

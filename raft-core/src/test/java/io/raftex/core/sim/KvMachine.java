@@ -1,0 +1,78 @@
+package io.raftex.core.sim;
+
+import io.raftex.core.ApplyContext;
+import io.raftex.core.session.EncodedStateMachine;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The simulator's state machine: a map of registers. Commands are text: {@code P key value} (put, answers
+ * {@code OK}), {@code C key expected value} (compare-and-set, {@code -} for absent; answers {@code T} or
+ * {@code F}), {@code D key} (delete, answers {@code T} if it existed).
+ */
+final class KvMachine implements EncodedStateMachine {
+
+    static final String ABSENT = "-";
+
+    private final Map<String, String> values = new HashMap<>();
+
+    static byte[] put(String key, String value) {
+        return ("P " + key + " " + value).getBytes(StandardCharsets.UTF_8);
+    }
+
+    static byte[] cas(String key, String expected, String value) {
+        return ("C " + key + " " + (expected == null ? ABSENT : expected) + " " + value)
+                .getBytes(StandardCharsets.UTF_8);
+    }
+
+    static byte[] delete(String key) {
+        return ("D " + key).getBytes(StandardCharsets.UTF_8);
+    }
+
+    Optional<String> get(String key) {
+        return Optional.ofNullable(values.get(key));
+    }
+
+    int size() {
+        return values.size();
+    }
+
+    @Override
+    public byte[] apply(byte[] command, ApplyContext context) {
+        String[] p = new String(command, StandardCharsets.UTF_8).split(" ");
+        String answer;
+        switch (p[0]) {
+            case "P" -> {
+                values.put(p[1], p[2]);
+                answer = "OK";
+            }
+            case "C" -> {
+                String current = values.get(p[1]);
+                boolean match = ABSENT.equals(p[2]) ? current == null : p[2].equals(current);
+                if (match) {
+                    values.put(p[1], p[3]);
+                }
+                answer = match ? "T" : "F";
+            }
+            case "D" -> answer = values.remove(p[1]) != null ? "T" : "F";
+            default -> throw new IllegalArgumentException("unknown command " + p[0]);
+        }
+        return answer.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void writeSnapshot(OutputStream out) throws IOException {
+        throw new IOException("snapshots are not simulated");
+    }
+
+    @Override
+    public void readSnapshot(InputStream in) throws IOException {
+        throw new IOException("snapshots are not simulated");
+    }
+}

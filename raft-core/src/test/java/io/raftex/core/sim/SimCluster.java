@@ -1,0 +1,149 @@
+package io.raftex.core.sim;
+
+import io.raftex.core.ClusterConfig;
+import io.raftex.core.Member;
+import io.raftex.core.MemberId;
+import io.raftex.core.Role;
+import io.raftex.core.log.InMemoryGroupLog;
+import io.raftex.core.log.PersistentState;
+import io.raftex.core.protocol.ProtocolConfig;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+
+/**
+ * A whole group of simulated members on one seeded scheduler: the test's handle to time, faults, and the state
+ * of every member. Invariants are checked as events happen; a violation throws with the seed in the message.
+ */
+final class SimCluster {
+
+    static final String GROUP = "sim";
+
+    final long seed;
+    final SimScheduler scheduler;
+    final SimNetwork network;
+    final Invariants invariants;
+    final ProtocolConfig protocolConfig;
+    final List<SimNode> nodes = new ArrayList<>();
+    final List<MemberId> ids = new ArrayList<>();
+    final int tickMillis = 10;
+    int diskMaxDelay = 3;
+    private int restarts;
+
+    SimCluster(int size, long seed) {
+        this(size, seed, ProtocolConfig.defaults().withTiming(20, 5).withLimits(64, 64 * 1024, 4));
+    }
+
+    SimCluster(int size, long seed, ProtocolConfig protocolConfig) {
+        this.seed = seed;
+        this.scheduler = new SimScheduler(seed);
+        this.network = new SimNetwork(scheduler);
+        this.invariants = new Invariants(this);
+        this.protocolConfig = protocolConfig;
+        List<Member> members = new ArrayList<>();
+        for (int i = 1; i <= size; i++) {
+            MemberId id = MemberId.of("n" + i);
+            ids.add(id);
+            members.add(new Member(id, "sim://" + id, io.raftex.core.Membership.VOTER));
+        }
+        PersistentState initial = new PersistentState(0, Optional.empty(), new ClusterConfig(members));
+        for (MemberId id : ids) {
+            SimNode node = new SimNode(id, this, new InMemoryGroupLog(initial));
+            nodes.add(node);
+        }
+        for (SimNode node : nodes) {
+            node.start(scheduler.random.nextLong());
+        }
+    }
+
+    SimNode node(int i) {
+        return nodes.get(i);
+    }
+
+    int indexOf(MemberId id) {
+        return ids.indexOf(id);
+    }
+
+    // ------------------------------------------------------------------ time
+
+    void runFor(long millis) {
+        scheduler.runUntil(scheduler.now() + millis);
+    }
+
+    /** Runs until the condition holds, checking after every event; false if {@code maxMillis} passes first. */
+    boolean runUntil(BooleanSupplier condition, long maxMillis) {
+        long deadline = scheduler.now() + maxMillis;
+        while (!condition.getAsBoolean()) {
+            if (scheduler.now() >= deadline || !scheduler.step()) {
+                return condition.getAsBoolean();
+            }
+        }
+        return true;
+    }
+
+    // ------------------------------------------------------------------ faults
+
+    void disconnect(int i) {
+        network.isolate(ids.get(i), ids);
+    }
+
+    void connect(int i) {
+        network.reconnect(ids.get(i), ids);
+    }
+
+    void healNetwork() {
+        network.heal();
+    }
+
+    void crash(int i) {
+        nodes.get(i).crash();
+    }
+
+    void restart(int i) {
+        SimNode node = nodes.get(i);
+        node.crash();
+        node.start(seed * 31 + (++restarts));
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /** The leader of the highest term among live members that are connected to a quorum, if any. */
+    Optional<Integer> leader() {
+        int best = -1;
+        long bestTerm = -1;
+        for (int i = 0; i < nodes.size(); i++) {
+            SimNode n = nodes.get(i);
+            if (n.up && n.member.role() == Role.LEADER && n.member.term() > bestTerm) {
+                best = i;
+                bestTerm = n.member.term();
+            }
+        }
+        return best < 0 ? Optional.empty() : Optional.of(best);
+    }
+
+    /** Waits for exactly one leader of the highest term among the given members, and returns it. */
+    int awaitLeader(long maxMillis) {
+        boolean found = runUntil(() -> leader().isPresent(), maxMillis);
+        if (!found) {
+            throw new AssertionError("no leader elected within " + maxMillis + " ms (seed " + seed + ")\n  "
+                    + describe());
+        }
+        return leader().get();
+    }
+
+    /** How many live members have applied the entry at {@code index}, and which command it was. */
+    long appliedCount(long index) {
+        return nodes.stream().filter(n -> n.up && n.sessions.lastApplied() >= index).count();
+    }
+
+    long maxTerm() {
+        return nodes.stream().filter(n -> n.up).mapToLong(n -> n.member.term()).max().orElse(0);
+    }
+
+    String describe() {
+        return "seed=" + seed + " " + nodes.stream().map(SimNode::toString).collect(Collectors.joining(", "));
+    }
+}
