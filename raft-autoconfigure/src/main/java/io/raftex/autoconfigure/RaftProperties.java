@@ -1,0 +1,293 @@
+package io.raftex.autoconfigure;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.convert.DataSizeUnit;
+import org.springframework.util.unit.DataSize;
+import org.springframework.util.unit.DataUnit;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Configuration of the Raft node, under the prefix {@code raft}. Only {@code raft.node-id} is required; with no
+ * {@code raft.members} the node runs a single-member cluster of itself.
+ */
+@ConfigurationProperties("raft")
+public class RaftProperties {
+
+    /**
+     * Whether to run a Raft node in this application. When false, no Raft bean is created.
+     */
+    private boolean enabled = true;
+
+    /**
+     * This node's id, stable across restarts (for example "n1"). Required. It must appear in raft.members when
+     * members are given.
+     */
+    private String nodeId;
+
+    /**
+     * Initial members of every group, as "id=url" entries separated by commas, for example
+     * "n1=http://10.0.0.1:8080,n2=http://10.0.0.2:8080,n3=http://10.0.0.3:8080". The list includes this node. Each
+     * url is the base URL of a member's web server (http or https). When empty, the node runs a single-member
+     * cluster of itself at http://localhost:${server.port}.
+     */
+    private List<String> members = new ArrayList<>();
+
+    /**
+     * Directory for the write-ahead log, the store and snapshots. Created if absent; must be writable. Defaults to
+     * "./data/<node-id>".
+     */
+    private Path dataDir;
+
+    /**
+     * Base election timeout: a follower that hears from no leader for a random time between this and twice this
+     * starts an election. Must be at least twice the heartbeat interval.
+     */
+    private Duration electionTimeout = Duration.ofSeconds(1);
+
+    /**
+     * Interval between leader heartbeats. It is also the tick of the node's timer, so the election timeout is
+     * counted in multiples of it.
+     */
+    private Duration heartbeatInterval = Duration.ofMillis(100);
+
+    /**
+     * How long a command may take, from the call until its result is known, before it fails with a
+     * CommandTimeoutException (the command may still be applied later, at most once). Also the deadline of queries.
+     */
+    private Duration commandTimeout = Duration.ofSeconds(10);
+
+    /**
+     * Durability and group commit of the write-ahead log.
+     */
+    private final Storage storage = new Storage();
+
+    /**
+     * Snapshots of the state machines.
+     */
+    private final Snapshot snapshot = new Snapshot();
+
+    /**
+     * The HTTP/JSON transport between nodes.
+     */
+    private final Rpc rpc = new Rpc();
+
+    /**
+     * Shared secrets.
+     */
+    private final Security security = new Security();
+
+    public boolean isEnabled() {
+        return enabled;
+    }
+
+    public void setEnabled(boolean enabled) {
+        this.enabled = enabled;
+    }
+
+    public String getNodeId() {
+        return nodeId;
+    }
+
+    public void setNodeId(String nodeId) {
+        this.nodeId = nodeId;
+    }
+
+    public List<String> getMembers() {
+        return members;
+    }
+
+    public void setMembers(List<String> members) {
+        this.members = members;
+    }
+
+    public Path getDataDir() {
+        return dataDir;
+    }
+
+    public void setDataDir(Path dataDir) {
+        this.dataDir = dataDir;
+    }
+
+    public Duration getElectionTimeout() {
+        return electionTimeout;
+    }
+
+    public void setElectionTimeout(Duration electionTimeout) {
+        this.electionTimeout = electionTimeout;
+    }
+
+    public Duration getHeartbeatInterval() {
+        return heartbeatInterval;
+    }
+
+    public void setHeartbeatInterval(Duration heartbeatInterval) {
+        this.heartbeatInterval = heartbeatInterval;
+    }
+
+    public Duration getCommandTimeout() {
+        return commandTimeout;
+    }
+
+    public void setCommandTimeout(Duration commandTimeout) {
+        this.commandTimeout = commandTimeout;
+    }
+
+    public Storage getStorage() {
+        return storage;
+    }
+
+    public Snapshot getSnapshot() {
+        return snapshot;
+    }
+
+    public Rpc getRpc() {
+        return rpc;
+    }
+
+    public Security getSecurity() {
+        return security;
+    }
+
+    /** How the write-ahead log makes appends durable. */
+    public enum SyncMode {
+        /** FileChannel.force(true): data and file metadata reach the disk before an entry counts as durable. */
+        FSYNC,
+        /** FileChannel.force(false): data reach the disk; metadata that is not needed to read them may lag. */
+        DATASYNC,
+        /** No sync: entries count as durable once written to the OS. Fast, but a machine crash can lose them. */
+        NONE
+    }
+
+    /** Durability and group commit. */
+    public static class Storage {
+
+        /**
+         * How the write-ahead log makes a batch durable before acknowledging it: fsync, datasync or none. Anything
+         * but fsync or datasync gives up Raft's safety if the machine crashes.
+         */
+        private SyncMode sync = SyncMode.DATASYNC;
+
+        /**
+         * Most entries the write-ahead log writer takes into one batch, made durable with a single sync (group
+         * commit).
+         */
+        private int maxBatchSize = 1024;
+
+        public SyncMode getSync() {
+            return sync;
+        }
+
+        public void setSync(SyncMode sync) {
+            this.sync = sync;
+        }
+
+        public int getMaxBatchSize() {
+            return maxBatchSize;
+        }
+
+        public void setMaxBatchSize(int maxBatchSize) {
+            this.maxBatchSize = maxBatchSize;
+        }
+    }
+
+    /** Snapshots. */
+    public static class Snapshot {
+
+        /**
+         * A group takes a snapshot of its state machine, and lets the log before it go, every this many applied
+         * entries. 0 turns automatic snapshots off.
+         */
+        private long intervalEntries = 10_000;
+
+        /**
+         * Size of one chunk when a leader sends a snapshot to a member that is too far behind.
+         */
+        @DataSizeUnit(DataUnit.BYTES)
+        private DataSize chunkSize = DataSize.ofKilobytes(512);
+
+        public long getIntervalEntries() {
+            return intervalEntries;
+        }
+
+        public void setIntervalEntries(long intervalEntries) {
+            this.intervalEntries = intervalEntries;
+        }
+
+        public DataSize getChunkSize() {
+            return chunkSize;
+        }
+
+        public void setChunkSize(DataSize chunkSize) {
+            this.chunkSize = chunkSize;
+        }
+    }
+
+    /** The HTTP/JSON transport. */
+    public static class Rpc {
+
+        /**
+         * Time limit of one HTTP call to a peer (one batch of messages). A call that takes longer is cancelled and
+         * counts as a failure for the peer's circuit breaker; the protocol resends what it still needs.
+         */
+        private Duration timeout = Duration.ofMillis(500);
+
+        /**
+         * Largest request body POST /raft/rpc accepts (larger ones are refused with 413), and the most a sender
+         * puts into one batch. Log entries sent in one message are limited to fit within it.
+         */
+        @DataSizeUnit(DataUnit.BYTES)
+        private DataSize maxBatchBytes = DataSize.ofMegabytes(4);
+
+        public Duration getTimeout() {
+            return timeout;
+        }
+
+        public void setTimeout(Duration timeout) {
+            this.timeout = timeout;
+        }
+
+        public DataSize getMaxBatchBytes() {
+            return maxBatchBytes;
+        }
+
+        public void setMaxBatchBytes(DataSize maxBatchBytes) {
+            this.maxBatchBytes = maxBatchBytes;
+        }
+    }
+
+    /** Shared secrets. */
+    public static class Security {
+
+        /**
+         * Shared secret that every peer RPC carries (header "Authorization: Bearer <token>", or
+         * "X-Raft-Cluster-Token"). Requests without it, or with another, are refused with 401. Set the same value on
+         * every node. When empty, peer RPCs are not authenticated (a warning is logged at startup).
+         */
+        private String clusterToken;
+
+        /**
+         * Bearer token required by the write operations of the admin API.
+         */
+        private String adminToken;
+
+        public String getClusterToken() {
+            return clusterToken;
+        }
+
+        public void setClusterToken(String clusterToken) {
+            this.clusterToken = clusterToken;
+        }
+
+        public String getAdminToken() {
+            return adminToken;
+        }
+
+        public void setAdminToken(String adminToken) {
+            this.adminToken = adminToken;
+        }
+    }
+}

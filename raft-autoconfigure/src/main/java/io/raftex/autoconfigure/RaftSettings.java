@@ -1,0 +1,276 @@
+package io.raftex.autoconfigure;
+
+import io.raftex.core.ClusterConfig;
+import io.raftex.core.Member;
+import io.raftex.core.MemberId;
+import io.raftex.core.log.LogEntry;
+import io.raftex.core.protocol.ProtocolConfig;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * {@link RaftProperties} checked and resolved: the node id, the initial members with parsed URLs, a writable data
+ * directory and the timing in ticks. Building it is the startup validation: every mistake is reported as a
+ * {@link RaftConfigurationException} naming the property.
+ */
+public final class RaftSettings {
+
+    private final MemberId nodeId;
+    /** Empty when raft.members is empty: the node then forms a single-member cluster at its own local URL. */
+    private final List<Member> members;
+    private final Path dataDir;
+    private final Duration tickInterval;
+    private final int electionTimeoutTicks;
+    private final int heartbeatTicks;
+    private final Duration commandTimeout;
+    private final Duration rpcTimeout;
+    private final int maxBatchBytes;
+    private final String clusterToken;
+    private final RaftProperties properties;
+
+    private RaftSettings(RaftProperties p, MemberId nodeId, List<Member> members, Path dataDir) {
+        this.properties = p;
+        this.nodeId = nodeId;
+        this.members = List.copyOf(members);
+        this.dataDir = dataDir;
+        this.tickInterval = p.getHeartbeatInterval();
+        this.heartbeatTicks = 1;
+        this.electionTimeoutTicks = (int) Math.min(Integer.MAX_VALUE,
+                p.getElectionTimeout().toNanos() / p.getHeartbeatInterval().toNanos());
+        this.commandTimeout = p.getCommandTimeout();
+        this.rpcTimeout = p.getRpc().getTimeout();
+        this.maxBatchBytes = (int) p.getRpc().getMaxBatchBytes().toBytes();
+        String token = p.getSecurity().getClusterToken();
+        this.clusterToken = token == null || token.isEmpty() ? null : token;
+    }
+
+    /** Checks {@code properties} and resolves them; creates the data directory if it is absent. */
+    public static RaftSettings from(RaftProperties properties) {
+        MemberId nodeId = nodeId(properties.getNodeId());
+        List<Member> members = members(properties.getMembers());
+        if (!members.isEmpty() && members.stream().noneMatch(m -> m.id().equals(nodeId))) {
+            List<String> ids = members.stream().map(m -> m.id().value()).toList();
+            throw new RaftConfigurationException("raft.node-id", "raft.node-id '" + nodeId
+                    + "' is not one of raft.members " + ids + "; the member list must include this node");
+        }
+        checkTiming(properties);
+        Path dataDir = dataDir(properties.getDataDir(), nodeId);
+        return new RaftSettings(properties, nodeId, members, dataDir);
+    }
+
+    private static MemberId nodeId(String value) {
+        if (value == null || value.isBlank()) {
+            throw new RaftConfigurationException("raft.node-id",
+                    "raft.node-id is required: set it to this node's id, for example raft.node-id=n1");
+        }
+        try {
+            return MemberId.of(value);
+        } catch (IllegalArgumentException e) {
+            throw new RaftConfigurationException("raft.node-id", "raft.node-id '" + value + "' is invalid: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private static List<Member> members(List<String> entries) {
+        Map<MemberId, Member> byId = new LinkedHashMap<>();
+        for (String raw : entries == null ? List.<String>of() : entries) {
+            String entry = raw == null ? "" : raw.strip();
+            if (entry.isEmpty()) {
+                continue;
+            }
+            int eq = entry.indexOf('=');
+            if (eq <= 0 || eq == entry.length() - 1) {
+                throw new RaftConfigurationException("raft.members", "raft.members entry '" + entry
+                        + "' is malformed: expected id=url, for example n1=http://10.0.0.1:8080");
+            }
+            String id = entry.substring(0, eq).strip();
+            String url = entry.substring(eq + 1).strip();
+            MemberId memberId;
+            try {
+                memberId = MemberId.of(id);
+            } catch (IllegalArgumentException e) {
+                throw new RaftConfigurationException("raft.members", "raft.members entry '" + entry
+                        + "' has an invalid id: " + e.getMessage(), e);
+            }
+            Member member = Member.voter(memberId.value(), baseUrl(memberId, url));
+            if (byId.put(memberId, member) != null) {
+                throw new RaftConfigurationException("raft.members", "raft.members names '" + id + "' twice");
+            }
+        }
+        return new ArrayList<>(byId.values());
+    }
+
+    /** Parses a member's URL; returns it without a trailing slash. */
+    static String baseUrl(MemberId id, String url) {
+        String problem;
+        try {
+            URI uri = new URI(url);
+            String scheme = uri.getScheme();
+            if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
+                problem = "the scheme must be http or https";
+            } else if (uri.getHost() == null) {
+                problem = "it has no host";
+            } else if (uri.getQuery() != null || uri.getFragment() != null) {
+                problem = "it must not have a query or fragment";
+            } else {
+                String s = uri.toString();
+                return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
+            }
+        } catch (URISyntaxException e) {
+            problem = e.getMessage();
+        }
+        throw new RaftConfigurationException("raft.members", "raft.members: the url of '" + id + "' ('" + url
+                + "') is malformed (" + problem + "); expected an absolute URL such as http://10.0.0.1:8080");
+    }
+
+    private static void checkTiming(RaftProperties p) {
+        Duration heartbeat = p.getHeartbeatInterval();
+        Duration election = p.getElectionTimeout();
+        if (heartbeat == null || heartbeat.isNegative() || heartbeat.isZero()) {
+            throw new RaftConfigurationException("raft.heartbeat-interval", "raft.heartbeat-interval must be positive");
+        }
+        if (election == null || election.compareTo(heartbeat.multipliedBy(2)) < 0) {
+            throw new RaftConfigurationException("raft.election-timeout", "raft.election-timeout (" + election
+                    + ") must be at least twice raft.heartbeat-interval (" + heartbeat + ")");
+        }
+        if (p.getCommandTimeout() == null || p.getCommandTimeout().isNegative() || p.getCommandTimeout().isZero()) {
+            throw new RaftConfigurationException("raft.command-timeout", "raft.command-timeout must be positive");
+        }
+        Duration rpc = p.getRpc().getTimeout();
+        if (rpc == null || rpc.isNegative() || rpc.isZero()) {
+            throw new RaftConfigurationException("raft.rpc.timeout", "raft.rpc.timeout must be positive");
+        }
+        long maxBatch = p.getRpc().getMaxBatchBytes() == null ? 0 : p.getRpc().getMaxBatchBytes().toBytes();
+        if (maxBatch < 512 || maxBatch > Integer.MAX_VALUE - 8) {
+            throw new RaftConfigurationException("raft.rpc.max-batch-bytes",
+                    "raft.rpc.max-batch-bytes must be between 512B and 2GB, was " + maxBatch + " bytes");
+        }
+        if (p.getStorage().getMaxBatchSize() < 1) {
+            throw new RaftConfigurationException("raft.storage.max-batch-size",
+                    "raft.storage.max-batch-size must be at least 1");
+        }
+        if (p.getSnapshot().getIntervalEntries() < 0) {
+            throw new RaftConfigurationException("raft.snapshot.interval-entries",
+                    "raft.snapshot.interval-entries must not be negative (0 turns automatic snapshots off)");
+        }
+        if (p.getSnapshot().getChunkSize() == null || p.getSnapshot().getChunkSize().toBytes() < 1) {
+            throw new RaftConfigurationException("raft.snapshot.chunk-size", "raft.snapshot.chunk-size must be positive");
+        }
+    }
+
+    private static Path dataDir(Path configured, MemberId nodeId) {
+        Path dir = (configured != null ? configured : Path.of("data", nodeId.value())).toAbsolutePath().normalize();
+        try {
+            Files.createDirectories(dir);
+            // Files.isWritable says yes to root even on a read-only mount; writing a file is the real test
+            Path probe = Files.createTempFile(dir, ".raft-write-check", ".tmp");
+            Files.delete(probe);
+        } catch (IOException | SecurityException | UnsupportedOperationException e) {
+            throw new RaftConfigurationException("raft.data-dir", "raft.data-dir '" + dir + "' is not writable: "
+                    + e, e);
+        }
+        return dir;
+    }
+
+    /** This node's id. */
+    public MemberId nodeId() {
+        return nodeId;
+    }
+
+    /** The configured members, or empty when the node runs alone. */
+    public List<Member> configuredMembers() {
+        return members;
+    }
+
+    /** Whether raft.members was empty, so the node forms a single-member cluster of itself. */
+    public boolean singleNode() {
+        return members.isEmpty();
+    }
+
+    /**
+     * The initial configuration of every group. With no configured members it is this node alone, reachable at
+     * {@code http://localhost:<localPort>}.
+     */
+    public ClusterConfig clusterConfig(int localPort) {
+        if (!members.isEmpty()) {
+            return ClusterConfig.ofVoters(members);
+        }
+        return ClusterConfig.ofVoters(List.of(Member.voter(nodeId.value(), "http://localhost:" + localPort)));
+    }
+
+    /** The absolute, writable data directory. */
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    /** The node's timer tick: the heartbeat interval. */
+    public Duration tickInterval() {
+        return tickInterval;
+    }
+
+    /** The election timeout in ticks. */
+    public int electionTimeoutTicks() {
+        return electionTimeoutTicks;
+    }
+
+    /** The heartbeat interval in ticks (one). */
+    public int heartbeatTicks() {
+        return heartbeatTicks;
+    }
+
+    /** Deadline of commands and queries. */
+    public Duration commandTimeout() {
+        return commandTimeout;
+    }
+
+    /** Time limit of one peer call. */
+    public Duration rpcTimeout() {
+        return rpcTimeout;
+    }
+
+    /**
+     * Most entry bytes (as the core counts them) in one AppendEntries: a quarter of the RPC limit, which leaves
+     * room for base64 (4/3) and the JSON fields of every entry.
+     */
+    public long maxEntryBytesPerMessage() {
+        long reserve = Math.min(4096, maxBatchBytes / 4);
+        return Math.max(LogEntry.OVERHEAD_BYTES + 16, (maxBatchBytes - reserve) / 4);
+    }
+
+    /** Largest encoded command: one that fits alone in one AppendEntries. */
+    public long maxCommandBytes() {
+        return maxEntryBytesPerMessage() - LogEntry.OVERHEAD_BYTES;
+    }
+
+    /** The protocol tuning: timing in ticks of the heartbeat interval, per-message limits from the RPC limit. */
+    public ProtocolConfig protocolConfig() {
+        ProtocolConfig defaults = ProtocolConfig.defaults();
+        return defaults.withTiming(electionTimeoutTicks, heartbeatTicks)
+                .withLimits(defaults.maxEntriesPerMessage(), maxEntryBytesPerMessage(), defaults.maxInflightMessages());
+    }
+
+    /** Largest RPC body in bytes. */
+    public int maxBatchBytes() {
+        return maxBatchBytes;
+    }
+
+    /** The cluster token, if one is configured. */
+    public Optional<String> clusterToken() {
+        return Optional.ofNullable(clusterToken);
+    }
+
+    /** The properties these settings were made from. */
+    public RaftProperties properties() {
+        return properties;
+    }
+}

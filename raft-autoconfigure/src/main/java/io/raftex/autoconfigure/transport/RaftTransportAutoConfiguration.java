@@ -1,0 +1,115 @@
+package io.raftex.autoconfigure.transport;
+
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
+import io.github.resilience4j.micrometer.tagged.TaggedTimeLimiterMetrics;
+import io.github.resilience4j.timelimiter.TimeLimiterConfig;
+import io.github.resilience4j.timelimiter.TimeLimiterRegistry;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import io.raftex.autoconfigure.RaftAutoConfiguration;
+import io.raftex.autoconfigure.RaftSettings;
+import io.raftex.core.transport.Transport;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import java.time.Duration;
+
+/**
+ * The HTTP/JSON transport between nodes: the wire codec, a circuit breaker and a time limiter per peer (resilience4j
+ * core modules, configured here in code, with their meters bound to Micrometer when it is present) and the
+ * {@link HttpTransport}. The receiving endpoint comes from {@link RaftRpcEndpointAutoConfiguration}.
+ */
+@AutoConfiguration(after = RaftAutoConfiguration.class)
+@ConditionalOnClass({HttpTransport.class, CircuitBreakerRegistry.class, TimeLimiterRegistry.class})
+@ConditionalOnBean(RaftSettings.class)
+public final class RaftTransportAutoConfiguration {
+
+    /** Name of the circuit breaker configuration used for every peer. */
+    public static final String PEER_CONFIG = "raft-peer";
+
+    @Bean
+    @ConditionalOnMissingBean
+    RaftMessageJson raftMessageJson() {
+        return new RaftMessageJson();
+    }
+
+    /** The registry that holds one breaker per peer ({@code raft-peer-<id>}). */
+    @Bean
+    @ConditionalOnMissingBean
+    CircuitBreakerRegistry raftCircuitBreakerRegistry(RaftSettings settings) {
+        return CircuitBreakerRegistry.of(peerCircuitBreakerConfig(settings));
+    }
+
+    /** The registry that holds one time limiter per peer ({@code raft-peer-<id>}). */
+    @Bean
+    @ConditionalOnMissingBean
+    TimeLimiterRegistry raftTimeLimiterRegistry(RaftSettings settings) {
+        return TimeLimiterRegistry.of(peerTimeLimiterConfig(settings));
+    }
+
+    /**
+     * A peer's breaker opens when half of its last 20 calls (at least 10) failed or timed out; while open, that
+     * peer's messages are dropped at once. After an election timeout it lets 3 trial calls through.
+     */
+    static CircuitBreakerConfig peerCircuitBreakerConfig(RaftSettings settings) {
+        Duration wait = settings.properties().getElectionTimeout();
+        return CircuitBreakerConfig.custom()
+                .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+                .slidingWindowSize(20)
+                .minimumNumberOfCalls(10)
+                .failureRateThreshold(50)
+                .waitDurationInOpenState(wait)
+                .permittedNumberOfCallsInHalfOpenState(3)
+                .slowCallDurationThreshold(settings.rpcTimeout().multipliedBy(10))
+                .build();
+    }
+
+    /** One call may take {@code raft.rpc.timeout}; then it is cancelled. */
+    static TimeLimiterConfig peerTimeLimiterConfig(RaftSettings settings) {
+        return TimeLimiterConfig.custom()
+                .timeoutDuration(settings.rpcTimeout())
+                .cancelRunningFuture(true)
+                .build();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean(Transport.class)
+    HttpTransport raftTransport(RaftSettings settings, RaftMessageJson json, CircuitBreakerRegistry breakers,
+                                TimeLimiterRegistry limiters, ObjectProvider<RpcObserver> observer) {
+        HttpTransportSettings transportSettings = new HttpTransportSettings(settings.nodeId(),
+                settings.rpcTimeout(), settings.maxBatchBytes(), settings.clusterToken(), 10_000);
+        return new HttpTransport(transportSettings, json, breakers, peerCircuitBreakerConfig(settings), limiters,
+                peerTimeLimiterConfig(settings), observer.getIfAvailable(() -> RpcObserver.NONE));
+    }
+
+    /** Meters of the breakers and time limiters, and the {@code raft.rpc} timer, when Micrometer is present. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass({MeterRegistry.class, TaggedCircuitBreakerMetrics.class})
+    static final class RaftTransportMetricsConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean(name = "raftCircuitBreakerMetrics")
+        MeterBinder raftCircuitBreakerMetrics(CircuitBreakerRegistry breakers) {
+            return TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers);
+        }
+
+        @Bean
+        @ConditionalOnMissingBean(name = "raftTimeLimiterMetrics")
+        MeterBinder raftTimeLimiterMetrics(TimeLimiterRegistry limiters) {
+            return TaggedTimeLimiterMetrics.ofTimeLimiterRegistry(limiters);
+        }
+
+        @Bean
+        @ConditionalOnMissingBean(RpcObserver.class)
+        MicrometerRpcObserver raftRpcObserver() {
+            return new MicrometerRpcObserver();
+        }
+    }
+}
