@@ -1,7 +1,9 @@
 package io.raftex.core;
 
+import io.raftex.core.log.StorageOptions;
 import io.raftex.core.message.RaftMessage;
 import io.raftex.core.protocol.ProtocolConfig;
+import io.raftex.core.runtime.DurableStorageProvider;
 import io.raftex.core.runtime.GroupRuntime;
 import io.raftex.core.runtime.InMemoryStorageProvider;
 import io.raftex.core.runtime.RuntimeSettings;
@@ -59,9 +61,9 @@ public final class RaftNode implements AutoCloseable {
     private volatile boolean started;
     private volatile boolean closed;
 
-    private RaftNode(Builder b, Executor callbacks, ExecutorService ownCallbackExecutor) {
+    private RaftNode(Builder b, StorageProvider storage, Executor callbacks, ExecutorService ownCallbackExecutor) {
         this.transport = b.transport;
-        this.storage = b.storage;
+        this.storage = storage;
         this.ownCallbackExecutor = ownCallbackExecutor;
         this.settings = new RuntimeSettings(b.nodeId, b.protocolConfig, b.tickInterval, b.commandTimeout,
                 b.queryTimeout == null ? b.commandTimeout : b.queryTimeout, b.maxSessionsPerGroup, callbacks);
@@ -239,6 +241,7 @@ public final class RaftNode implements AutoCloseable {
         private Path dataDir;
         private Transport transport;
         private StorageProvider storage;
+        private StorageOptions storageOptions = StorageOptions.defaults();
         private ProtocolConfig protocolConfig = ProtocolConfig.defaults();
         private Duration tickInterval = Duration.ofMillis(50);
         private Duration commandTimeout = Duration.ofSeconds(10);
@@ -256,8 +259,8 @@ public final class RaftNode implements AutoCloseable {
         }
 
         /**
-         * Where the node keeps its durable store. Used to open the default durable storage when no
-         * {@link #storage} is given.
+         * Where the node keeps its durable store (a shared write-ahead log and a MapDB file): when no
+         * {@link #storage} is given, the node opens a {@link DurableStorageProvider} there.
          */
         public Builder dataDir(Path dataDir) {
             this.dataDir = dataDir;
@@ -270,7 +273,16 @@ public final class RaftNode implements AutoCloseable {
             return this;
         }
 
-        /** Where groups keep their logs; the node closes it on {@link RaftNode#close()}. */
+        /** Settings of the durable storage opened in {@link #dataDir} (default {@link StorageOptions#defaults()}). */
+        public Builder storageOptions(StorageOptions options) {
+            this.storageOptions = Objects.requireNonNull(options, "options");
+            return this;
+        }
+
+        /**
+         * Where groups keep their logs; the node closes it on {@link RaftNode#close()}. Without it, the node opens
+         * durable storage in {@link #dataDir}, or keeps logs in memory if no data directory is given either.
+         */
         public Builder storage(StorageProvider storage) {
             this.storage = storage;
             return this;
@@ -323,12 +335,13 @@ public final class RaftNode implements AutoCloseable {
             if (transport == null) {
                 throw new IllegalStateException("transport is required");
             }
-            if (storage == null) {
-                if (dataDir != null) {
-                    throw new IllegalStateException("durable storage for dataDir " + dataDir
-                            + " is not available yet; pass storage(...)");
-                }
-                storage = new InMemoryStorageProvider();
+            // validate everything before resources are opened
+            new RuntimeSettings(nodeId, protocolConfig, tickInterval, commandTimeout,
+                    queryTimeout == null ? commandTimeout : queryTimeout, maxSessionsPerGroup, Runnable::run);
+            StorageProvider chosen = storage;
+            if (chosen == null) {
+                chosen = dataDir != null ? DurableStorageProvider.open(dataDir, storageOptions)
+                        : new InMemoryStorageProvider();
             }
             ExecutorService own = null;
             Executor callbacks = callbackExecutor;
@@ -342,7 +355,7 @@ public final class RaftNode implements AutoCloseable {
                 });
                 callbacks = own;
             }
-            return new RaftNode(this, callbacks, own);
+            return new RaftNode(this, chosen, callbacks, own);
         }
     }
 }

@@ -37,6 +37,7 @@ import java.security.SecureRandom;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
@@ -259,7 +260,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         }
         refusing = true;
         if (failure) {
-            LOG.error("[{}@{}] group stopped: {}", name, self, reason.getMessage(), reason.getCause());
+            LOG.error("[{}@{}] {}", name, self, reason.getMessage(), reason.getCause());
         } else {
             LOG.info("[{}@{}] group stopped", name, self);
         }
@@ -703,8 +704,8 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                         rc.leader().map(MemberId::value).orElse("unknown"));
             }
         } else if (event.leaderChanged()) {
-            LOG.info("[{}@{}] {} in term {}, leader {}", name, self, rc.role(), rc.term(),
-                    rc.leader().map(MemberId::value).orElse("unknown"));
+            LOG.info("[{}@{}] {} in term {}, leader {}", name, self, rc.role().name().toLowerCase(Locale.ROOT),
+                    rc.term(), rc.leader().map(MemberId::value).orElse("unknown"));
         }
         if (event.leaderChanged() && rc.leader().isPresent()) {
             leaderChanges++;

@@ -12,6 +12,7 @@ import io.raftex.core.RoleChangeEvent;
 import io.raftex.core.message.ForwardCommandResponse;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.MDC;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -203,15 +204,18 @@ class RaftNodeTest {
         String leader = cluster.awaitLeader();
         String follower = cluster.follower(leader);
         List<RoleChangeEvent> events = new CopyOnWriteArrayList<>();
+        List<String> mdc = new CopyOnWriteArrayList<>();
         cluster.group(follower).addListener(new GroupListener() {
             @Override
             public void onRoleChange(RoleChangeEvent event) {
                 events.add(event);
+                mdc.add(MDC.get("raft.group") + "@" + MDC.get("raft.node"));
             }
 
             @Override
             public void onLeaderChange(RoleChangeEvent event) {
                 events.add(event);
+                mdc.add(MDC.get("raft.group") + "@" + MDC.get("raft.node"));
             }
         });
         cluster.stop(leader);
@@ -223,6 +227,8 @@ class RaftNodeTest {
             assertThat(e.nodeId()).isEqualTo(follower);
         });
         assertThat(events.get(0).oldLeader()).contains(MemberId.of(leader));
+        // callbacks run on the group thread, whose log lines carry the group and node
+        assertThat(mdc).isNotEmpty().containsOnly(TestCluster.GROUP + "@" + follower);
         assertThat(cluster.group(follower).metrics().leaderChanges()).isGreaterThanOrEqualTo(1);
     }
 

@@ -34,8 +34,19 @@ final class TestCluster implements AutoCloseable {
     private final Duration commandTimeout;
     private final Function<String, StorageProvider> storageFactory;
 
+    /** In-memory storage that outlives each node, so a restarted node finds its log. */
     TestCluster(int size) {
-        this(size, Duration.ofSeconds(10), id -> new InMemoryStorageProvider());
+        this(size, Duration.ofSeconds(10), new InMemoryDisks());
+    }
+
+    /** One {@link InMemoryStorageProvider} per node id, kept across restarts. */
+    static final class InMemoryDisks implements Function<String, StorageProvider> {
+        private final Map<String, StorageProvider> disks = new java.util.concurrent.ConcurrentHashMap<>();
+
+        @Override
+        public StorageProvider apply(String id) {
+            return disks.computeIfAbsent(id, x -> new InMemoryStorageProvider());
+        }
     }
 
     TestCluster(int size, Duration commandTimeout, Function<String, StorageProvider> storageFactory) {
@@ -56,9 +67,10 @@ final class TestCluster implements AutoCloseable {
         return this;
     }
 
-    /** Starts (or restarts) a node over its (kept) storage. */
+    /** Starts (or restarts) a node over the storage the factory gives for it. */
     RaftNode start(String id) {
-        StorageProvider disk = disks.computeIfAbsent(id, storageFactory);
+        StorageProvider disk = storageFactory.apply(id);
+        disks.put(id, disk);
         RaftNode node = RaftNode.builder()
                 .nodeId(id)
                 .transport(network.transport(id))
