@@ -35,7 +35,7 @@ abstract class GroupLogContractTest {
                     Member.voter("n3", "http://c:3"))));
 
     /** Records every report. */
-    static final class Recorder implements GroupLog.DurabilityListener {
+    static class Recorder implements GroupLog.DurabilityListener {
         final List<long[]> reports = new CopyOnWriteArrayList<>();
         final List<StorageException> failures = new CopyOnWriteArrayList<>();
 

@@ -1,0 +1,50 @@
+package io.raftex.core.log;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static org.awaitility.Awaitility.await;
+
+/** Helpers shared by the storage tests. */
+final class StorageTestSupport {
+
+    private StorageTestSupport() {
+    }
+
+    /** Waits until the WAL has written, synced and reported everything submitted. */
+    static void awaitWal(LogStorage storage) {
+        await().atMost(Duration.ofSeconds(30)).until(() -> storage.wal().isIdle());
+    }
+
+    /** Waits until the segment writer has moved everything the WAL reported. */
+    static void awaitSegments(LogStorage storage) {
+        awaitWal(storage);
+        await().atMost(Duration.ofSeconds(30)).until(() -> storage.segmentWriter().isIdle());
+    }
+
+    /** The WAL files in a data directory, oldest first. */
+    static List<Path> walFiles(Path dataDir) {
+        try {
+            Path walDir = dataDir.resolve("wal");
+            return Wal.listFiles(walDir).stream().map(seq -> Wal.fileFor(walDir, seq)).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Offsets where each frame of a WAL file starts. */
+    static List<Integer> frameOffsets(Path file) throws IOException {
+        byte[] data = Files.readAllBytes(file);
+        java.util.ArrayList<Integer> offsets = new java.util.ArrayList<>();
+        int at = 0;
+        while (at < data.length && WalRecord.parse(data, at, data.length) != null) {
+            offsets.add(at);
+            at += WalRecord.frameLength(data, at);
+        }
+        return offsets;
+    }
+}

@@ -1,0 +1,211 @@
+package io.raftex.core.log;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+
+import static io.raftex.core.log.GroupLogContractTest.INITIAL;
+import static io.raftex.core.log.GroupLogContractTest.entries;
+import static io.raftex.core.log.GroupLogContractTest.entry;
+import static io.raftex.core.log.StorageTestSupport.awaitSegments;
+import static io.raftex.core.log.StorageTestSupport.awaitWal;
+import static io.raftex.core.log.StorageTestSupport.frameOffsets;
+import static io.raftex.core.log.StorageTestSupport.walFiles;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Recovery from the WAL: the segment writer is switched off while writing, so every record is still only in the
+ * WAL when the directory is reopened, as after a crash before the segment writer ran.
+ */
+class WalRecoveryTest {
+
+    @TempDir
+    Path dir;
+
+    private static final StorageOptions OPTIONS = StorageOptions.defaults().withSyncMode(SyncMode.NONE)
+            .withChunk(16, 1 << 20);
+
+    /** Writes 100 single-entry records for g1 and 100 for g2 into the WAL only. */
+    private void writeWalOnly() {
+        LogStorage storage = LogStorage.open(dir, OPTIONS, false);
+        GroupLog g1 = storage.openGroup("g1", INITIAL);
+        GroupLog g2 = storage.openGroup("g2", INITIAL);
+        for (int i = 1; i <= 100; i++) {
+            g1.append(List.of(entry(i, 1)));
+            g2.append(List.of(entry(i, 2)));
+        }
+        awaitWal(storage);
+        storage.close();
+        assertThat(walFiles(dir)).hasSize(1);
+    }
+
+    @Test
+    void replaysTheWalIntoMapDbAndStartsAFreshFile() {
+        writeWalOnly();
+        try (LogStorage storage = LogStorage.open(dir, OPTIONS)) {
+            assertThat(storage.storedGroups()).containsExactly("g1", "g2");
+            GroupLog g1 = storage.openGroup("g1", INITIAL);
+            GroupLog g2 = storage.openGroup("g2", INITIAL);
+            assertThat(g1.entries(1, 100, Long.MAX_VALUE)).containsExactlyElementsOf(entries(1, 100, 1));
+            assertThat(g2.entries(1, 100, Long.MAX_VALUE)).containsExactlyElementsOf(entries(1, 100, 2));
+        }
+        // Reopening again replays nothing twice.
+        try (LogStorage storage = LogStorage.open(dir, OPTIONS)) {
+            assertThat(storage.openGroup("g1", INITIAL).lastIndex()).isEqualTo(100);
+        }
+    }
+
+    @Test
+    void truncationRecordsReplayInOrder() {
+        LogStorage storage = LogStorage.open(dir, OPTIONS, false);
+        GroupLog g = storage.openGroup("g", INITIAL);
+        g.append(entries(1, 50, 1));
+        g.truncateFrom(20);
+        g.append(entries(20, 30, 2));
+        g.truncateFrom(25);
+        g.append(entries(25, 26, 3));
+        awaitWal(storage);
+        storage.close();
+        try (LogStorage again = LogStorage.open(dir, OPTIONS)) {
+            GroupLog r = again.openGroup("g", INITIAL);
+            assertThat(r.lastIndex()).isEqualTo(26);
+            assertThat(r.entries(1, 26, Long.MAX_VALUE)).containsExactlyElementsOf(GroupLogContractTest.concat(
+                    GroupLogContractTest.concat(entries(1, 19, 1), entries(20, 24, 2)), entries(25, 26, 3)));
+        }
+    }
+
+    @Test
+    void tornTailCutMidRecordIsDropped() throws IOException {
+        writeWalOnly();
+        Path wal = walFiles(dir).get(0);
+        long size = Files.size(wal);
+        try (FileChannel ch = FileChannel.open(wal, StandardOpenOption.WRITE)) {
+            ch.truncate(size - 7); // the last record (g2's entry 100) loses its end
+        }
+        try (LogStorage storage = LogStorage.open(dir, OPTIONS)) {
+            assertThat(storage.openGroup("g1", INITIAL).lastIndex()).isEqualTo(100);
+            GroupLog g2 = storage.openGroup("g2", INITIAL);
+            assertThat(g2.lastIndex()).isEqualTo(99);
+            assertThat(g2.entry(99)).isEqualTo(entry(99, 2));
+        }
+    }
+
+    @Test
+    void zerosAndGarbageAfterTheLastRecordAreCutAway() throws IOException {
+        writeWalOnly();
+        Path wal = walFiles(dir).get(0);
+        List<Integer> offsets = frameOffsets(wal);
+        try (FileChannel ch = FileChannel.open(wal, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.allocate(8192), ch.size()); // zero-filled blocks, as a crash after extending leaves
+            ByteBuffer partial = ByteBuffer.wrap(WalRecord.append("g1", List.of(entry(101, 1))).toFrame(), 0, 20);
+            ch.write(partial, ch.size()); // and a header whose body never arrived
+        }
+        try (LogStorage storage = LogStorage.open(dir, OPTIONS)) {
+            assertThat(storage.openGroup("g1", INITIAL).lastIndex()).isEqualTo(100);
+            assertThat(storage.openGroup("g2", INITIAL).entries(1, 100, Long.MAX_VALUE))
+                    .containsExactlyElementsOf(entries(1, 100, 2));
+        }
+        assertThat(offsets).hasSize(200);
+    }
+
+    @Test
+    void bitFlipFollowedByValidRecordsFailsTheOpenNamingFileAndOffset() throws IOException {
+        writeWalOnly();
+        Path wal = walFiles(dir).get(0);
+        int victim = frameOffsets(wal).get(100); // g1's entry 51
+        flip(wal, victim + WalRecord.HEADER + 40);
+        assertThatThrownBy(() -> LogStorage.open(dir, OPTIONS))
+                .isInstanceOf(StorageException.class)
+                .hasMessageContaining(wal.toString())
+                .hasMessageContaining("offset " + victim)
+                .hasMessageContaining("group g2 entries 50..50")
+                .hasMessageContaining("not a torn tail");
+        // The failed open released its files: the error repeats rather than turning into a lock error.
+        assertThatThrownBy(() -> LogStorage.open(dir, OPTIONS)).hasMessageContaining("offset " + victim);
+    }
+
+    @Test
+    void garbledLengthFieldIsStillCorruptionWhenValidRecordsFollow() throws IOException {
+        writeWalOnly();
+        Path wal = walFiles(dir).get(0);
+        int victim = frameOffsets(wal).get(10);
+        flip(wal, victim + 9); // high byte of the length: the frame seems to run far past the end of the file
+        assertThatThrownBy(() -> LogStorage.open(dir, OPTIONS))
+                .isInstanceOf(StorageException.class).hasMessageContaining("offset " + victim);
+    }
+
+    @Test
+    void crashBetweenMapDbCommitAndWalDeletionRecoversWithoutReplayingTwice() {
+        StorageOptions small = OPTIONS.withWalFileBytes(2048).withSegmentCommit(32, 0);
+        LogStorage storage = LogStorage.open(dir, small);
+        java.util.concurrent.atomic.AtomicInteger commits = new java.util.concurrent.atomic.AtomicInteger();
+        storage.afterSegmentCommitHook = () -> {
+            if (commits.incrementAndGet() == 4) { // after some WAL files have already been released
+                throw new IllegalStateException("injected crash after the MapDB commit");
+            }
+        };
+        GroupLog g = storage.openGroup("g", INITIAL);
+        GroupLogContractTest.Recorder rec = new GroupLogContractTest.Recorder();
+        g.setDurabilityListener(rec);
+        for (int i = 1; i <= 300 && rec.failures.isEmpty(); i++) {
+            try {
+                g.append(List.of(entry(i, 1)));
+            } catch (StorageException refused) {
+                break; // the injected failure stops the storage, as it must
+            }
+            if (i % 25 == 0) { // one MapDB commit per 25 entries, so that several commits happen
+                org.awaitility.Awaitility.await().until(() -> !rec.failures.isEmpty()
+                        || storage.wal().isIdle() && storage.segmentWriter().isIdle());
+            }
+        }
+        org.awaitility.Awaitility.await().until(() -> !rec.failures.isEmpty());
+        long acknowledged = rec.reports.isEmpty() ? 0 : rec.last()[0];
+        storage.close();
+        try (LogStorage again = LogStorage.open(dir, small)) {
+            GroupLog r = again.openGroup("g", INITIAL);
+            assertThat(r.lastIndex()).isGreaterThanOrEqualTo(acknowledged);
+            assertThat(r.entries(1, r.lastIndex(), Long.MAX_VALUE))
+                    .containsExactlyElementsOf(entries(1, r.lastIndex(), 1));
+        }
+    }
+
+    @Test
+    void walFilesRollAndAreReleasedOnceInMapDb() {
+        StorageOptions small = OPTIONS.withWalFileBytes(4096).withSegmentCommit(64, 0);
+        try (LogStorage storage = LogStorage.open(dir, small)) {
+            GroupLog g = storage.openGroup("g", INITIAL);
+            for (int i = 1; i <= 500; i++) {
+                g.append(List.of(entry(i, 1)));
+            }
+            awaitSegments(storage);
+            g.append(List.of(entry(501, 1))); // a batch after the roll lets the older files go
+            awaitSegments(storage);
+            assertThat(storage.wal().fileCount()).isLessThanOrEqualTo(2);
+            assertThat(walFiles(dir).size()).isLessThanOrEqualTo(2);
+            assertThat(((DurableGroupLog) g).memTableSize()).isLessThan(501);
+            assertThat(g.entries(1, 501, Long.MAX_VALUE)).containsExactlyElementsOf(entries(1, 501, 1));
+        }
+        try (LogStorage again = LogStorage.open(dir, small)) {
+            assertThat(again.openGroup("g", INITIAL).entries(1, 501, Long.MAX_VALUE))
+                    .containsExactlyElementsOf(entries(1, 501, 1));
+        }
+    }
+
+    private static void flip(Path file, long position) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer b = ByteBuffer.allocate(1);
+            ch.read(b, position);
+            b.put(0, (byte) (b.get(0) ^ 0x40));
+            b.rewind();
+            ch.write(b, position);
+        }
+    }
+}
