@@ -1,0 +1,368 @@
+package io.raftex.autoconfigure;
+
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.timelimiter.TimeLimiterRegistry;
+import io.raftex.autoconfigure.client.RaftClient;
+import io.raftex.autoconfigure.testapp.CounterCommand;
+import io.raftex.autoconfigure.testapp.CounterStateMachine;
+import io.raftex.autoconfigure.transport.HttpTransport;
+import io.raftex.autoconfigure.transport.RaftMessageJson;
+import io.raftex.autoconfigure.transport.RaftRpcController;
+import io.raftex.autoconfigure.transport.RaftRpcEndpointAutoConfiguration;
+import io.raftex.autoconfigure.transport.RaftTransportAutoConfiguration;
+import io.raftex.core.ApplyContext;
+import io.raftex.core.Codec;
+import io.raftex.core.RaftNode;
+import io.raftex.core.ReadConsistency;
+import io.raftex.core.StateMachine;
+import io.raftex.core.UnknownGroupException;
+import io.raftex.core.runtime.InMemoryStorageProvider;
+import io.raftex.core.runtime.StorageProvider;
+import io.raftex.core.transport.InMemoryNetwork;
+import io.raftex.core.transport.Transport;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.reflect.Type;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class RaftAutoConfigurationTest {
+
+    private static final AutoConfigurations RAFT = AutoConfigurations.of(RaftAutoConfiguration.class,
+            RaftTransportAutoConfiguration.class, RaftRpcEndpointAutoConfiguration.class);
+
+    @TempDir
+    Path tmp;
+
+    private ApplicationContextRunner runner() {
+        return new ApplicationContextRunner().withConfiguration(RAFT)
+                .withPropertyValues("raft.node-id=n1", "raft.data-dir=" + tmp.resolve("n1"),
+                        "raft.heartbeat-interval=20ms", "raft.election-timeout=200ms");
+    }
+
+    @Test
+    void infrastructureBeansAppear() {
+        runner().run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context).hasSingleBean(RaftProperties.class).hasSingleBean(RaftSettings.class)
+                    .hasSingleBean(RaftNode.class).hasSingleBean(RaftNodeLifecycle.class)
+                    .hasSingleBean(RaftClient.class).hasSingleBean(RaftCodecFactory.class)
+                    .hasSingleBean(StorageProvider.class).hasSingleBean(HttpTransport.class)
+                    .hasSingleBean(RaftMessageJson.class).hasSingleBean(CircuitBreakerRegistry.class)
+                    .hasSingleBean(TimeLimiterRegistry.class);
+            // not a web application: no endpoint
+            assertThat(context).doesNotHaveBean(RaftRpcController.class);
+            assertThat(context.getBean(RaftNodeLifecycle.class).isRunning()).isTrue();
+            assertThat(context.getBean(RaftClient.class).groups()).isEmpty();
+        });
+    }
+
+    @Test
+    void rpcEndpointInAServletWebApplication() {
+        new WebApplicationContextRunner().withConfiguration(RAFT)
+                .withPropertyValues("raft.node-id=n1", "raft.data-dir=" + tmp.resolve("web"))
+                .run(context -> assertThat(context).hasSingleBean(RaftRpcController.class));
+    }
+
+    @Test
+    void switchedOffWithRaftEnabledFalse() {
+        new ApplicationContextRunner().withConfiguration(RAFT).withPropertyValues("raft.enabled=false")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context).doesNotHaveBean(RaftNode.class).doesNotHaveBean(RaftSettings.class)
+                            .doesNotHaveBean(HttpTransport.class).doesNotHaveBean(RaftClient.class);
+                });
+    }
+
+    @Test
+    void userBeansWin() {
+        runner().withUserConfiguration(UserBeans.class).run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context).doesNotHaveBean(HttpTransport.class);
+            assertThat(context.getBean(Transport.class)).isSameAs(context.getBean("userTransport"));
+            assertThat(context.getBean(StorageProvider.class)).isInstanceOf(InMemoryStorageProvider.class);
+            assertThat(context.getBean(RaftCodecFactory.class)).isSameAs(context.getBean("userCodecs"));
+            assertThat(context.getBean(CircuitBreakerRegistry.class)).isSameAs(context.getBean("userBreakers"));
+            assertThat(context.getBean(RaftMessageJson.class)).isSameAs(context.getBean("userJson"));
+        });
+    }
+
+    @Test
+    void propertiesBind() {
+        runner().withPropertyValues(
+                "raft.node-id=n2",
+                "raft.members=n1=http://127.0.0.1:18081, n2=http://127.0.0.2:18082/,n3=https://localhost:18443",
+                "raft.election-timeout=3s", "raft.heartbeat-interval=150ms", "raft.command-timeout=7s",
+                "raft.storage.sync=none", "raft.storage.max-batch-size=77",
+                "raft.snapshot.interval-entries=500", "raft.snapshot.chunk-size=64KB",
+                "raft.rpc.timeout=250ms", "raft.rpc.max-batch-bytes=1MB",
+                "raft.security.cluster-token=s3cret", "raft.security.admin-token=adm1n")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    RaftProperties p = context.getBean(RaftProperties.class);
+                    assertThat(p.getStorage().getSync()).isEqualTo(RaftProperties.SyncMode.NONE);
+                    assertThat(p.getStorage().getMaxBatchSize()).isEqualTo(77);
+                    assertThat(p.getSnapshot().getIntervalEntries()).isEqualTo(500);
+                    assertThat(p.getSnapshot().getChunkSize().toKilobytes()).isEqualTo(64);
+                    assertThat(p.getSecurity().getAdminToken()).isEqualTo("adm1n");
+                    RaftSettings s = context.getBean(RaftSettings.class);
+                    assertThat(s.nodeId().value()).isEqualTo("n2");
+                    assertThat(s.configuredMembers()).extracting(m -> m.id().value() + "=" + m.address())
+                            .containsExactly("n1=http://127.0.0.1:18081", "n2=http://127.0.0.2:18082",
+                                    "n3=https://localhost:18443");
+                    assertThat(s.tickInterval()).isEqualTo(Duration.ofMillis(150));
+                    assertThat(s.electionTimeoutTicks()).isEqualTo(20);
+                    assertThat(s.protocolConfig().electionTimeoutTicks()).isEqualTo(20);
+                    assertThat(s.protocolConfig().heartbeatTicks()).isEqualTo(1);
+                    assertThat(s.commandTimeout()).isEqualTo(Duration.ofSeconds(7));
+                    assertThat(s.rpcTimeout()).isEqualTo(Duration.ofMillis(250));
+                    assertThat(s.maxBatchBytes()).isEqualTo(1 << 20);
+                    assertThat(s.protocolConfig().maxBytesPerMessage()).isEqualTo(((1 << 20) - 4096) / 4);
+                    assertThat(s.clusterToken()).contains("s3cret");
+                    assertThat(s.dataDir()).isEqualTo(tmp.resolve("n1").toAbsolutePath());
+                });
+    }
+
+    @Test
+    void dataDirDefaultsToDataSlashNodeId() {
+        RaftProperties p = new RaftProperties();
+        p.setNodeId("default-dir-test");
+        Path expected = Path.of("data", "default-dir-test").toAbsolutePath();
+        try {
+            assertThat(RaftSettings.from(p).dataDir()).isEqualTo(expected);
+        } finally {
+            expected.toFile().delete();
+        }
+    }
+
+    @Test
+    void missingNodeIdFails() {
+        new ApplicationContextRunner().withConfiguration(RAFT).run(context ->
+                assertThat(context).getFailure().rootCause()
+                        .isInstanceOf(RaftConfigurationException.class)
+                        .hasMessageContaining("raft.node-id is required"));
+    }
+
+    @Test
+    void nodeIdAbsentFromMembersFails() {
+        runner().withPropertyValues("raft.node-id=n4", "raft.members=n1=http://a:1,n2=http://b:2,n3=http://c:3")
+                .run(context -> assertThat(context).getFailure().rootCause()
+                        .hasMessageContaining("raft.node-id 'n4' is not one of raft.members [n1, n2, n3]"));
+    }
+
+    @Test
+    void malformedMembersFail() {
+        Map<String, String> cases = Map.of(
+                "n1=http://a:1,n2", "raft.members entry 'n2' is malformed: expected id=url",
+                "n1=http://a:1,n2=ftp://b:2", "the url of 'n2' ('ftp://b:2') is malformed",
+                "n1=http://a:1,n2=http//b:2", "the url of 'n2' ('http//b:2') is malformed",
+                "n1=http://a b:1", "the url of 'n1' ('http://a b:1') is malformed",
+                "n1=http://a:1,n1=http://b:2", "raft.members names 'n1' twice");
+        cases.forEach((members, message) -> runner().withPropertyValues("raft.members=" + members)
+                .run(context -> assertThat(context).getFailure().rootCause()
+                        .isInstanceOf(RaftConfigurationException.class).hasMessageContaining(message)));
+    }
+
+    @Test
+    void unwritableDataDirFails() throws Exception {
+        Path file = Files.writeString(tmp.resolve("a-file"), "x");
+        runner().withPropertyValues("raft.data-dir=" + file.resolve("sub"))
+                .run(context -> assertThat(configFailure(context))
+                        .hasMessageContaining("raft.data-dir '" + file.resolve("sub") + "' is not writable"));
+    }
+
+    @Test
+    void badTimingFails() {
+        runner().withPropertyValues("raft.heartbeat-interval=500ms", "raft.election-timeout=600ms")
+                .run(context -> assertThat(context).getFailure().rootCause()
+                        .hasMessageContaining("raft.election-timeout (PT0.6S) must be at least twice"));
+    }
+
+    @Test
+    void failureAnalyzerNamesTheProperty() {
+        FailureAnalysis analysis = new RaftConfigurationFailureAnalyzer().analyze(
+                new IllegalStateException(new RaftConfigurationException("raft.node-id", "raft.node-id is required")));
+        assertThat(analysis.getDescription()).contains("raft.node-id is required");
+        assertThat(analysis.getAction()).contains("Fix raft.node-id");
+    }
+
+    @Test
+    void stateMachineBeansBecomeGroupsWithJsonCommands() {
+        runner().withUserConfiguration(StateMachines.class).run(context -> {
+            assertThat(context).hasNotFailed();
+            RaftClient client = context.getBean(RaftClient.class);
+            assertThat(client.groups()).containsExactlyInAnyOrder("counter", "log");
+            assertThat(client.<CounterCommand, Long>command("counter", new CounterCommand("a", 5))
+                    .get(10, TimeUnit.SECONDS)).isEqualTo(5L);
+            assertThat(client.<CounterCommand, Long>command("counter", new CounterCommand("a", 2))
+                    .get(10, TimeUnit.SECONDS)).isEqualTo(7L);
+            for (ReadConsistency c : ReadConsistency.values()) {
+                assertThat(client.query("counter", CounterStateMachine.class, sm -> sm.get("a"), c)
+                        .get(10, TimeUnit.SECONDS)).as(c.name()).isEqualTo(7L);
+            }
+            // generic command type List<String> resolved from the signature
+            assertThat(client.<List<String>, Integer>command("log", List.of("x", "y"))
+                    .get(10, TimeUnit.SECONDS)).isEqualTo(2);
+            RaftNodeLifecycle lifecycle = context.getBean(RaftNodeLifecycle.class);
+            assertThat(lifecycle.definition("log").orElseThrow().commandType().getTypeName())
+                    .isEqualTo("java.util.List<java.lang.String>");
+            assertThatThrownBy(() -> client.command("nope", "x")).isInstanceOf(UnknownGroupException.class);
+            assertThatThrownBy(() -> client.command("counter", "not a command"))
+                    .isInstanceOf(IllegalArgumentException.class);
+            assertThat(client.status("counter").isLeader()).isTrue();
+        });
+    }
+
+    @Test
+    void nonStateMachineBeanFails() {
+        runner().withUserConfiguration(NotAStateMachine.class).run(context ->
+                assertThat(context).getFailure().rootCause().hasMessageContaining("is not a io.raftex.core.StateMachine"));
+    }
+
+    @Test
+    void unresolvableTypesFail() {
+        runner().withUserConfiguration(RawStateMachine.class).run(context ->
+                assertThat(context).getFailure().rootCause()
+                        .hasMessageContaining("cannot tell the command and result types"));
+    }
+
+    @Test
+    void duplicateGroupNamesFail() {
+        runner().withUserConfiguration(StateMachines.class, DuplicateGroup.class).run(context ->
+                assertThat(context).getFailure().rootCause().hasMessageContaining("both declare the Raft group 'counter'"));
+    }
+
+    /** The configuration error that stopped the context. */
+    static RaftConfigurationException configFailure(
+            org.springframework.boot.test.context.assertj.AssertableApplicationContext context) {
+        Throwable t = context.getStartupFailure();
+        while (t != null && !(t instanceof RaftConfigurationException)) {
+            t = t.getCause();
+        }
+        assertThat(t).as("a RaftConfigurationException in " + context.getStartupFailure()).isNotNull();
+        return (RaftConfigurationException) t;
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class UserBeans {
+        @Bean
+        Transport userTransport() {
+            return new InMemoryNetwork().transport("n1");
+        }
+
+        @Bean
+        StorageProvider userStorage() {
+            return new InMemoryStorageProvider();
+        }
+
+        @Bean
+        RaftCodecFactory userCodecs() {
+            return new JacksonRaftCodecFactory(tools.jackson.databind.json.JsonMapper.builder().build());
+        }
+
+        @Bean
+        CircuitBreakerRegistry userBreakers() {
+            return CircuitBreakerRegistry.ofDefaults();
+        }
+
+        @Bean
+        RaftMessageJson userJson() {
+            return new RaftMessageJson();
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class StateMachines {
+        @Bean
+        @RaftStateMachine("counter")
+        CounterStateMachine counter() {
+            return new CounterStateMachine();
+        }
+
+        @Bean
+        LogStateMachine logStateMachine() {
+            return new LogStateMachine();
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class DuplicateGroup {
+        @Bean
+        @RaftStateMachine("counter")
+        CounterStateMachine counter2() {
+            return new CounterStateMachine();
+        }
+    }
+
+    /** Annotated on the class; a generic command type. */
+    @RaftStateMachine("log")
+    static class LogStateMachine implements StateMachine<List<String>, Integer> {
+        private final List<String> lines = new ArrayList<>();
+
+        @Override
+        public Integer apply(List<String> command, ApplyContext context) {
+            lines.addAll(command);
+            return lines.size();
+        }
+
+        @Override
+        public void writeSnapshot(OutputStream out) {
+        }
+
+        @Override
+        public void readSnapshot(InputStream in) {
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class NotAStateMachine {
+        @Bean
+        @RaftStateMachine("x")
+        String notAStateMachine() {
+            return "x";
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class RawStateMachine {
+        @Bean
+        @RaftStateMachine("raw")
+        @SuppressWarnings("rawtypes")
+        StateMachine raw() {
+            return new Generic<>();
+        }
+    }
+
+    static class Generic<C> implements StateMachine<C, C> {
+        @Override
+        public C apply(C command, ApplyContext context) {
+            return command;
+        }
+
+        @Override
+        public void writeSnapshot(OutputStream out) {
+        }
+
+        @Override
+        public void readSnapshot(InputStream in) {
+        }
+    }
+
+}
