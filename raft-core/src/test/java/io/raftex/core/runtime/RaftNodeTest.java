@@ -1,9 +1,11 @@
 package io.raftex.core.runtime;
 
+import io.raftex.core.CommandTimeoutException;
 import io.raftex.core.GroupListener;
 import io.raftex.core.GroupStatus;
 import io.raftex.core.GroupStoppedException;
 import io.raftex.core.MemberId;
+import io.raftex.core.NoLeaderException;
 import io.raftex.core.RaftGroup;
 import io.raftex.core.RaftNode;
 import io.raftex.core.ReadConsistency;
@@ -281,5 +283,30 @@ class RaftNodeTest {
         assertThat(node.stopGroup(TestCluster.GROUP)).isFalse();
         // the two remaining members still form a majority
         assertThat(join(cluster.group(leader).command("still"))).isEqualTo(1);
+    }
+
+    @Test
+    void withoutAQuorumCommandsAndQueriesFailWithNoLeaderButLocalQueriesRun() {
+        cluster = new TestCluster(3, Duration.ofMillis(300), new TestCluster.InMemoryDisks());
+        cluster.start("n1");
+        RaftGroup<String, Integer> g = cluster.group("n1");
+        assertThatThrownBy(() -> g.command("x").get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                .hasCauseInstanceOf(NoLeaderException.class);
+        assertThatThrownBy(() -> g.query(ListMachine.class, ListMachine::applied, ReadConsistency.LINEARIZABLE)
+                .get(5, TimeUnit.SECONDS)).hasCauseInstanceOf(NoLeaderException.class);
+        assertThat(join(g.query(ListMachine.class, ListMachine::applied, ReadConsistency.LOCAL))).isEmpty();
+        assertThat(g.metrics().commandsFailed()).isEqualTo(1);
+        assertThat(g.metrics().queriesFailed()).isEqualTo(1);
+    }
+
+    @Test
+    void aCommandThatMayHaveReachedALeaderTimesOutSayingItMayStillApply() {
+        cluster = new TestCluster(3, Duration.ofMillis(500), new TestCluster.InMemoryDisks()).startAll();
+        String leader = cluster.awaitLeader();
+        String follower = cluster.follower(leader);
+        cluster.network.isolate(follower);
+        assertThatThrownBy(() -> cluster.group(follower).command("lost").get(5, TimeUnit.SECONDS))
+                .hasCauseInstanceOf(CommandTimeoutException.class)
+                .cause().hasMessageContaining("may still be applied");
     }
 }
