@@ -147,7 +147,7 @@ final class Invariants {
 
     /** At most once: no member applies the same client command twice. */
     void onCommandResult(SimNode node, LogEntry entry, CommandResult result) {
-        if (entry.type() == EntryType.COMMAND && result instanceof CommandResult.Applied) {
+        if (entry.type() == EntryType.COMMAND && entry.clientId() != 0 && result instanceof CommandResult.Applied) {
             String key = entry.clientId() + "#" + entry.sequence();
             if (!appliedCommands.computeIfAbsent(node.id, k -> new HashSet<>()).add(key)) {
                 throw violation(node.id + " applied command " + key + " twice (again at " + entry.index() + ")");

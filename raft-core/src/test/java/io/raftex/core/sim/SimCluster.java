@@ -139,6 +139,70 @@ final class SimCluster {
         return nodes.stream().filter(n -> n.up && n.sessions.lastApplied() >= index).count();
     }
 
+    /**
+     * How many live members have applied the entry at {@code index}, checking they all applied the same one; and
+     * its payload as text (empty string if none).
+     */
+    int nCommitted(long index) {
+        int count = 0;
+        for (SimNode n : nodes) {
+            if (n.up && n.sessions.lastApplied() >= index) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /**
+     * MIT's one(): offers the command to members in turn until a leader takes it, then waits until at least
+     * {@code expected} members applied it at that index; retries with another leader if it was lost. Returns the
+     * index.
+     */
+    long one(String command, int expected, boolean retry) {
+        byte[] payload = KvMachine.put("one", command);
+        long deadline = scheduler.now() + 10_000;
+        int starter = 0;
+        while (scheduler.now() < deadline) {
+            long index = -1;
+            for (int k = 0; k < nodes.size(); k++) {
+                starter = (starter + 1) % nodes.size();
+                var idx = nodes.get(starter).start(payload);
+                if (idx.isPresent()) {
+                    index = idx.getAsLong();
+                    break;
+                }
+            }
+            if (index > 0) {
+                long at = index;
+                long waitUntil = scheduler.now() + 2_000;
+                while (scheduler.now() < waitUntil) {
+                    runFor(20);
+                    if (nCommitted(at) >= expected && committedPayload(at).equals(command)) {
+                        return at;
+                    }
+                }
+                if (!retry) {
+                    throw new AssertionError("one(" + command + ") failed to reach agreement\n  " + describe());
+                }
+            } else {
+                runFor(50);
+            }
+        }
+        throw new AssertionError("one(" + command + ") failed to reach agreement\n  " + describe());
+    }
+
+    /** The command text applied at {@code index} by live members ("" if none applied it or it is not a put). */
+    String committedPayload(long index) {
+        for (SimNode n : nodes) {
+            if (n.up && n.sessions.lastApplied() >= index) {
+                var e = n.disk.entry(index);
+                String text = new String(e.payload(), java.nio.charset.StandardCharsets.UTF_8);
+                return text.startsWith("P one ") ? text.substring(6) : "";
+            }
+        }
+        return "";
+    }
+
     long maxTerm() {
         return nodes.stream().filter(n -> n.up).mapToLong(n -> n.member.term()).max().orElse(0);
     }

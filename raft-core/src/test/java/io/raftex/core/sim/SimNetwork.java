@@ -32,6 +32,8 @@ final class SimNetwork {
 
     long sent;
     long delivered;
+    /** AppendEntries answers that rejected the leader's position (a measure of backtracking). */
+    long rejections;
     final Map<Class<?>, Long> sentByType = new HashMap<>();
 
     SimNetwork(SimScheduler scheduler) {
@@ -110,6 +112,9 @@ final class SimNetwork {
     void send(RaftMessage m) {
         sent++;
         sentByType.merge(m.getClass(), 1L, Long::sum);
+        if (m instanceof io.raftex.core.message.AppendEntriesResponse a && !a.success()) {
+            rejections++;
+        }
         if (!linked(m.from(), m.to()) || scheduler.chance(dropRate)) {
             return;
         }

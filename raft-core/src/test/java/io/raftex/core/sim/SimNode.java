@@ -157,6 +157,19 @@ final class SimNode {
         run(member.read(requestId, consistency));
     }
 
+    /**
+     * Proposes a session-less command directly to this member, as the MIT tests' Start() does: the index it was
+     * appended at if this member leads, else empty.
+     */
+    java.util.OptionalLong start(byte[] payload) {
+        if (!up || member.role() != io.raftex.core.Role.LEADER) {
+            return java.util.OptionalLong.empty();
+        }
+        long before = disk.lastIndex();
+        run(member.propose(List.of(new Proposal(++requestSeq, 0, 0, 0, payload))));
+        return disk.lastIndex() > before ? java.util.OptionalLong.of(before + 1) : java.util.OptionalLong.empty();
+    }
+
     // ------------------------------------------------------------------ effects
 
     private void run(List<Effect> effects) {
