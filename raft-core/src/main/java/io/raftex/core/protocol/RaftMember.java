@@ -526,15 +526,16 @@ public final class RaftMember {
         maybeCommit(); // a single voter commits as soon as its own write is durable; harmless otherwise
     }
 
-    /** Sends entries to a follower if it has something to receive and room in flight. */
+    /** Sends entries to a follower while it has something to receive and room in flight (pipelining). */
     private void sendAppend(MemberId to, Progress pr) {
+        while (pr.canSend(cfg.maxInflightMessages())
+                && (pr.state == Progress.State.PROBE || pr.next <= log.lastIndex())) {
+            sendOneAppend(to, pr);
+        }
+    }
+
+    private void sendOneAppend(MemberId to, Progress pr) {
         long last = log.lastIndex();
-        if (!pr.canSend(cfg.maxInflightMessages())) {
-            return;
-        }
-        if (pr.state == Progress.State.REPLICATE && pr.next > last) {
-            return;
-        }
         long prev = pr.next - 1;
         List<LogEntry> entries = pr.next > last ? List.of()
                 : log.entries(pr.next, Math.min(last, pr.next + cfg.maxEntriesPerMessage() - 1),

@@ -1,0 +1,348 @@
+package io.raftex.core.protocol;
+
+import io.raftex.core.ClusterConfig;
+import io.raftex.core.Member;
+import io.raftex.core.MemberId;
+import io.raftex.core.ReadConsistency;
+import io.raftex.core.Role;
+import io.raftex.core.log.EntryType;
+import io.raftex.core.log.GroupLog;
+import io.raftex.core.log.InMemoryGroupLog;
+import io.raftex.core.log.LogEntry;
+import io.raftex.core.log.PersistentState;
+import io.raftex.core.log.StorageException;
+import io.raftex.core.message.AppendEntriesRequest;
+import io.raftex.core.message.AppendEntriesResponse;
+import io.raftex.core.message.PreVoteRequest;
+import io.raftex.core.message.PreVoteResponse;
+import io.raftex.core.message.RaftMessage;
+import io.raftex.core.message.ReadIndexRequest;
+import io.raftex.core.message.ReadIndexResponse;
+import io.raftex.core.message.VoteRequest;
+import io.raftex.core.message.VoteResponse;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import java.util.function.Predicate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Unit tests of the pure core: one input in, the effects out. Each names the rule of DESIGN.md §3 or the part of
+ * the Raft paper it checks.
+ */
+class RaftMemberTest {
+
+    private static final String G = "g";
+    private static final MemberId N1 = MemberId.of("n1");
+    private static final MemberId N2 = MemberId.of("n2");
+    private static final MemberId N3 = MemberId.of("n3");
+    private static final ClusterConfig THREE = new ClusterConfig(List.of(
+            Member.voter("n1", "a1"), Member.voter("n2", "a2"), Member.voter("n3", "a3")));
+    private static final ProtocolConfig CFG = ProtocolConfig.defaults();
+
+    /** An in-memory log that records every metadata write, so a test can compare it with what was sent. */
+    private static final class RecordingLog implements GroupLog {
+        final InMemoryGroupLog delegate;
+        final List<PersistentState> persisted = new ArrayList<>();
+
+        RecordingLog(PersistentState initial) {
+            delegate = new InMemoryGroupLog(initial);
+        }
+
+        @Override
+        public PersistentState state() {
+            return delegate.state();
+        }
+
+        @Override
+        public void persistState(PersistentState s) {
+            persisted.add(s);
+            delegate.persistState(s);
+        }
+
+        @Override
+        public long firstIndex() {
+            return delegate.firstIndex();
+        }
+
+        @Override
+        public long lastIndex() {
+            return delegate.lastIndex();
+        }
+
+        @Override
+        public long termAt(long index) {
+            return delegate.termAt(index);
+        }
+
+        @Override
+        public LogEntry entry(long index) {
+            return delegate.entry(index);
+        }
+
+        @Override
+        public List<LogEntry> entries(long from, long to, long maxBytes) {
+            return delegate.entries(from, to, maxBytes);
+        }
+
+        @Override
+        public void append(List<LogEntry> entries) {
+            delegate.append(entries);
+        }
+
+        @Override
+        public void truncateFrom(long from) {
+            delegate.truncateFrom(from);
+        }
+
+        @Override
+        public void setDurabilityListener(DurabilityListener l) {
+            delegate.setDurabilityListener(l);
+        }
+    }
+
+    private static RecordingLog log(long term, LogEntry... entries) {
+        return log(term, THREE, entries);
+    }
+
+    private static RecordingLog log(long term, ClusterConfig config, LogEntry... entries) {
+        RecordingLog log = new RecordingLog(new PersistentState(term, Optional.empty(), config));
+        if (entries.length > 0) {
+            log.delegate.append(List.of(entries));
+            log.delegate.flush();
+        }
+        return log;
+    }
+
+    private static LogEntry entry(long index, long term) {
+        return new LogEntry(index, term, EntryType.COMMAND, 0, 0, 0, 0, new byte[]{(byte) index});
+    }
+
+    private static <T extends RaftMessage> List<T> sent(List<Effect> effects, Class<T> type) {
+        List<T> out = new ArrayList<>();
+        for (Effect e : effects) {
+            if (e instanceof Effect.Send s && type.isInstance(s.message())) {
+                out.add(type.cast(s.message()));
+            }
+        }
+        return out;
+    }
+
+    private static List<Effect> tickUntil(RaftMember m, Predicate<List<Effect>> done) {
+        for (int i = 0; i < 100; i++) {
+            List<Effect> effects = m.tick(i);
+            if (done.test(effects)) {
+                return effects;
+            }
+        }
+        throw new AssertionError("condition not reached in 100 ticks: " + m);
+    }
+
+    /** Makes n1 leader of a three-member group in term {@code term + 1}: pre-vote, then vote, each granted by n2. */
+    private static RaftMember leader(RecordingLog log, long term) {
+        RaftMember m = new RaftMember(G, N1, CFG, log, new Random(1));
+        tickUntil(m, e -> !sent(e, PreVoteRequest.class).isEmpty());
+        m.handle(new PreVoteResponse(G, N2, N1, term + 1, true));
+        m.handle(new VoteResponse(G, N2, N1, term + 1, true));
+        assertThat(m.role()).isEqualTo(Role.LEADER);
+        return m;
+    }
+
+    @Test
+    void rule1_termAndVoteAreDurableBeforeRequestVoteIsSent() {
+        RecordingLog log = log(4);
+        RaftMember m = new RaftMember(G, N1, CFG, log, new Random(1));
+        tickUntil(m, e -> !sent(e, PreVoteRequest.class).isEmpty());
+        assertThat(log.persisted).as("a pre-vote changes no durable state").isEmpty();
+        List<Effect> effects = m.handle(new PreVoteResponse(G, N2, N1, 5, true));
+        assertThat(sent(effects, VoteRequest.class)).hasSize(2).allMatch(r -> r.term() == 5);
+        assertThat(log.persisted).as("persisted before the requests were handed out")
+                .containsExactly(new PersistentState(5, Optional.of(N1), THREE));
+    }
+
+    @Test
+    void rule1_grantedVoteIsDurableBeforeTheAnswerAndSurvivesRestart() {
+        RecordingLog log = log(2);
+        RaftMember m = new RaftMember(G, N1, CFG, log, new Random(1));
+        List<Effect> effects = m.handle(new VoteRequest(G, N2, N1, 3, 0, 0, false));
+        assertThat(sent(effects, VoteResponse.class)).singleElement().matches(VoteResponse::granted);
+        assertThat(log.state()).isEqualTo(new PersistentState(3, Optional.of(N2), THREE));
+        RaftMember restarted = new RaftMember(G, N1, CFG, log, new Random(2));
+        List<Effect> second = restarted.handle(new VoteRequest(G, N3, N1, 3, 0, 0, false));
+        assertThat(sent(second, VoteResponse.class)).as("no second vote in term 3 after a restart")
+                .singleElement().matches(r -> !r.granted());
+    }
+
+    @Test
+    void rule2_followerAcknowledgesOnlyDurableEntries() {
+        RecordingLog log = log(1, entry(1, 1));
+        List<long[]> events = new ArrayList<>();
+        log.delegate.setDurabilityListener(new GroupLog.DurabilityListener() {
+            @Override
+            public void onDurable(long index, long term, long truncations) {
+                events.add(new long[]{index, term, truncations});
+            }
+
+            @Override
+            public void onFailure(StorageException failure) {
+            }
+        });
+        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
+        List<Effect> effects = f.handle(new AppendEntriesRequest(G, N1, N2, 1, 1, 1,
+                List.of(entry(2, 1), entry(3, 1)), 1, 0));
+        AppendEntriesResponse first = sent(effects, AppendEntriesResponse.class).get(0);
+        assertThat(first.success()).isTrue();
+        assertThat(first.matchIndex()).as("entries 2..3 are not durable yet").isEqualTo(1);
+        log.delegate.flush();
+        long[] ev = events.get(0);
+        List<Effect> later = f.onLogDurable(ev[0], ev[1], ev[2]);
+        assertThat(sent(later, AppendEntriesResponse.class)).singleElement()
+                .matches(r -> r.success() && r.matchIndex() == 3);
+    }
+
+    @Test
+    void rule2_durabilityReportForATruncatedWriteIsIgnored() {
+        RecordingLog log = log(1, entry(1, 1));
+        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
+        f.handle(new AppendEntriesRequest(G, N1, N2, 1, 1, 1, List.of(entry(2, 1)), 1, 0));
+        // a new leader replaces entry 2 before the first write was reported durable
+        f.handle(new AppendEntriesRequest(G, N3, N2, 2, 1, 1, List.of(entry(2, 2)), 1, 0));
+        List<Effect> stale = f.onLogDurable(2, 1, 0);
+        assertThat(f.durableIndex()).isEqualTo(1);
+        assertThat(sent(stale, AppendEntriesResponse.class)).isEmpty();
+        List<Effect> fresh = f.onLogDurable(2, 2, 1);
+        assertThat(sent(fresh, AppendEntriesResponse.class)).singleElement().matches(r -> r.matchIndex() == 2);
+    }
+
+    @Test
+    void rule2_singleMemberLeaderCommitsOnlyOnceItsOwnWriteIsDurable() {
+        ClusterConfig one = new ClusterConfig(List.of(Member.voter("n1", "a1")));
+        RecordingLog solo = log(0, one);
+        RaftMember alone = new RaftMember(G, N1, CFG, solo, new Random(1));
+        tickUntil(alone, e -> alone.role() == Role.LEADER);
+        assertThat(alone.commitIndex()).as("own no-op not durable yet").isZero();
+        assertThat(alone.onLogDurable(1, 1, 0)).contains(new Effect.CommitAdvanced(1));
+    }
+
+    @Test
+    void rule3_leaderDoesNotCommitAnOldTermEntryByCountingReplicas() {
+        // Raft §5.4.2 / Figure 8: entry 2 of term 2 is on a majority, but the leader of term 4 must not commit it
+        // until an entry of its own term is on a majority too
+        RecordingLog log = log(3, entry(1, 1), entry(2, 2));
+        RaftMember m = leader(log, 3);
+        assertThat(m.term()).isEqualTo(4);
+        m.onLogDurable(3, 4, 0);
+        m.handle(new AppendEntriesResponse(G, N2, N1, 4, true, 2, 0, 0, 0, 0));
+        assertThat(m.commitIndex()).as("index 2 is of term 2: not committed by counting").isZero();
+        m.handle(new AppendEntriesResponse(G, N2, N1, 4, true, 3, 0, 0, 0, 0));
+        assertThat(m.commitIndex()).as("the no-op of term 4 commits, and 2 with it").isEqualTo(3);
+    }
+
+    @Test
+    void rule3_newLeaderAppendsANoOpOfItsTerm() {
+        RecordingLog log = log(1, entry(1, 1));
+        RaftMember m = leader(log, 1);
+        assertThat(log.entry(2).type()).isEqualTo(EntryType.NOOP);
+        assertThat(log.entry(2).term()).isEqualTo(m.term());
+    }
+
+    @Test
+    void readIndexWaitsForAnEntryOfTheLeadersTermAndAQuorumRound() {
+        RecordingLog log = log(0);
+        RaftMember m = leader(log, 0);
+        assertThat(m.read(42, ReadConsistency.LINEARIZABLE)).noneMatch(e -> e instanceof Effect.ReadReady);
+        m.onLogDurable(1, 1, 0);
+        List<Effect> commit = m.handle(new AppendEntriesResponse(G, N2, N1, 1, true, 1, 0, 0, 0, 0));
+        assertThat(commit).contains(new Effect.CommitAdvanced(1)).noneMatch(e -> e instanceof Effect.ReadReady);
+        long round = sent(commit, AppendEntriesRequest.class).stream().mapToLong(AppendEntriesRequest::readRound)
+                .max().orElseThrow();
+        List<Effect> confirmed = m.handle(new AppendEntriesResponse(G, N2, N1, 1, true, 1, 0, 0, 0, round));
+        assertThat(confirmed).contains(new Effect.ReadReady(42, 1));
+    }
+
+    @Test
+    void followerReadIsForwardedAndAnsweredWithTheLeadersIndex() {
+        RecordingLog log = log(1, entry(1, 1));
+        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
+        f.handle(new AppendEntriesRequest(G, N1, N2, 1, 1, 1, List.of(), 1, 0));
+        List<Effect> effects = f.read(7, ReadConsistency.LINEARIZABLE);
+        assertThat(sent(effects, ReadIndexRequest.class)).singleElement()
+                .matches(r -> r.to().equals(N1) && r.confirmLeadership());
+        assertThat(f.handle(new ReadIndexResponse(G, N1, N2, 1, 7, true, 1))).contains(new Effect.ReadReady(7, 1));
+    }
+
+    @Test
+    void fastBacktrackingHintSkipsAWholeConflictingTerm() {
+        LogEntry[] followerEntries = new LogEntry[11];
+        followerEntries[0] = entry(1, 1);
+        for (int i = 2; i <= 11; i++) {
+            followerEntries[i - 1] = entry(i, 2);
+        }
+        RaftMember f = new RaftMember(G, N2, CFG, log(2, followerEntries), new Random(1));
+        List<Effect> effects = f.handle(new AppendEntriesRequest(G, N1, N2, 3, 11, 3, List.of(), 0, 0));
+        AppendEntriesResponse reject = sent(effects, AppendEntriesResponse.class).get(0);
+        assertThat(reject.success()).isFalse();
+        assertThat(reject.conflictTerm()).isEqualTo(2);
+        assertThat(reject.conflictIndex()).as("first index of the conflicting term").isEqualTo(2);
+    }
+
+    @Test
+    void preVoteDoesNotRaiseTheReceiversTermAndALiveLeaderBlocksIt() {
+        RecordingLog log = log(1, entry(1, 1));
+        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
+        f.handle(new AppendEntriesRequest(G, N1, N2, 1, 1, 1, List.of(), 1, 0));
+        List<Effect> effects = f.handle(new PreVoteRequest(G, N3, N2, 2, 1, 1));
+        assertThat(sent(effects, PreVoteResponse.class)).singleElement().matches(r -> !r.granted());
+        assertThat(f.term()).isEqualTo(1);
+        assertThat(log.persisted).isEmpty();
+    }
+
+    @Test
+    void checkQuorumStepsDownWithoutHearingFromAMajority() {
+        RaftMember m = leader(log(0), 0);
+        for (int i = 0; i < 2 * CFG.electionTimeoutTicks() && m.role() == Role.LEADER; i++) {
+            m.tick(100 + i);
+        }
+        assertThat(m.role()).isEqualTo(Role.FOLLOWER);
+        assertThat(m.term()).as("stepping down does not raise the term").isEqualTo(1);
+    }
+
+    @Test
+    void conflictWithACommittedEntryIsRefused() {
+        RecordingLog log = log(1, entry(1, 1), entry(2, 1));
+        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
+        f.handle(new AppendEntriesRequest(G, N1, N2, 1, 2, 1, List.of(), 2, 0));
+        assertThat(f.commitIndex()).isEqualTo(2);
+        assertThatThrownBy(() -> f.handle(new AppendEntriesRequest(G, N3, N2, 2, 1, 1,
+                List.of(entry(2, 2), entry(3, 2)), 2, 0)))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("committed entry 2");
+    }
+
+    @Test
+    void pipelineSendsSeveralAppendsWithoutWaitingAndRespectsTheLimits() {
+        ProtocolConfig cfg = CFG.withLimits(2, 1 << 20, 3);
+        RecordingLog log = log(0);
+        RaftMember m = new RaftMember(G, N1, cfg, log, new Random(1));
+        for (int i = 0; i < 100 && m.role() != Role.PRE_CANDIDATE; i++) {
+            m.tick(i);
+        }
+        m.handle(new PreVoteResponse(G, N2, N1, 1, true));
+        m.handle(new VoteResponse(G, N2, N1, 1, true));
+        m.onLogDurable(1, 1, 0);
+        m.handle(new AppendEntriesResponse(G, N2, N1, 1, true, 1, 0, 0, 0, 0)); // n2 in replicate state
+        List<Proposal> proposals = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            proposals.add(new Proposal(i, 0, 0, 0, new byte[]{1}));
+        }
+        List<AppendEntriesRequest> toN2 = sent(m.propose(proposals), AppendEntriesRequest.class).stream()
+                .filter(r -> r.to().equals(N2) && !r.entries().isEmpty()).toList();
+        assertThat(toN2).as("in flight at once, capped at 3").hasSize(3);
+        assertThat(toN2).allMatch(r -> r.entries().size() <= 2);
+        assertThat(toN2.get(1).prevLogIndex()).isEqualTo(toN2.get(0).prevLogIndex() + 2);
+    }
+}
