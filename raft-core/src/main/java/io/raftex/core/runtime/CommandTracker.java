@@ -57,6 +57,7 @@ final class CommandTracker {
 
     private final long clientId;
     private long nextSequence = 1;
+    private boolean established;
     private final TreeMap<Long, Pending> bySequence = new TreeMap<>();
     private final Map<Long, Pending> byRequest = new HashMap<>();
     /** Commands by the index a leader said it appended them at. */
@@ -84,9 +85,22 @@ final class CommandTracker {
         return p;
     }
 
-    /** The lowest sequence number not yet answered: the session table may forget results below it. */
+    /**
+     * The lowest sequence number not yet answered: the session table may forget results below it. Until one of
+     * the session's commands has been seen applied, 1: the group's session table treats a session it does not know
+     * that claims earlier answers as evicted, and refuses its commands; but the earlier answers may all have been
+     * failures of commands that never reached the log (no leader), which must not poison the session.
+     */
     long ackedBelow() {
+        if (!established) {
+            return 1;
+        }
         return bySequence.isEmpty() ? nextSequence : bySequence.firstKey();
+    }
+
+    /** One of the session's commands was applied, so the group's session table knows the session. */
+    void established() {
+        established = true;
     }
 
     /** Starts an attempt under a fresh request id and returns the proposal to hand to the core. */

@@ -444,6 +444,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                     + " expired; it was not applied by this attempt"));
             return;
         }
+        commands.established();
         Object value;
         try {
             value = result instanceof CommandResult.Applied && adapter.hasLast() ? adapter.last()

@@ -286,7 +286,7 @@ class RaftNodeTest {
     }
 
     @Test
-    void withoutAQuorumCommandsAndQueriesFailWithNoLeaderButLocalQueriesRun() {
+    void withoutAQuorumCommandsAndQueriesFailWithNoLeaderButLocalQueriesRun() throws Exception {
         cluster = new TestCluster(3, Duration.ofMillis(300), new TestCluster.InMemoryDisks());
         cluster.start("n1");
         RaftGroup<String, Integer> g = cluster.group("n1");
@@ -297,6 +297,12 @@ class RaftNodeTest {
         assertThat(join(g.query(ListMachine.class, ListMachine::applied, ReadConsistency.LOCAL))).isEmpty();
         assertThat(g.metrics().commandsFailed()).isEqualTo(1);
         assertThat(g.metrics().queriesFailed()).isEqualTo(1);
+
+        // once a quorum is up, the same session goes on: its failed first command did not poison it
+        cluster.start("n2");
+        cluster.awaitLeader();
+        assertThat(g.command("y").get(5, TimeUnit.SECONDS)).isEqualTo(1);
+        assertThat(g.command("z").get(5, TimeUnit.SECONDS)).isEqualTo(2);
     }
 
     @Test
