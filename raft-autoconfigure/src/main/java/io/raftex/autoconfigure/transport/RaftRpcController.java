@@ -1,6 +1,7 @@
 package io.raftex.autoconfigure.transport;
 
 import io.raftex.autoconfigure.RaftNodeLifecycle;
+import io.raftex.core.message.ForwardCommand;
 import io.raftex.core.message.RaftMessage;
 import jakarta.servlet.http.HttpServletRequest;
 import org.slf4j.Logger;
@@ -105,6 +106,10 @@ public final class RaftRpcController {
                 return malformed(e.getMessage());
             }
             String problem = MessageChecks.problem(message, transport.localId());
+            if (problem == null && message instanceof ForwardCommand forward
+                    && !lifecycle.isValidCommand(forward.group(), forward.payload())) {
+                problem = "ForwardCommand payload is not a valid command of group '" + forward.group() + "'";
+            }
             if (problem != null) {
                 return malformed(problem);
             }

@@ -56,10 +56,11 @@ public final class RaftTransportAutoConfiguration {
 
     /**
      * A peer's breaker opens when half of its last 20 calls (at least 10) failed or timed out; while open, that
-     * peer's messages are dropped at once. After an election timeout it lets 3 trial calls through.
+     * peer's messages are dropped at once. After half an election timeout it lets 3 trial calls through, so a
+     * restarted peer hears from its leader again before its own election timer runs out.
      */
     static CircuitBreakerConfig peerCircuitBreakerConfig(RaftSettings settings) {
-        Duration wait = settings.properties().getElectionTimeout();
+        Duration wait = settings.properties().getElectionTimeout().dividedBy(2);
         return CircuitBreakerConfig.custom()
                 .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
                 .slidingWindowSize(20)
