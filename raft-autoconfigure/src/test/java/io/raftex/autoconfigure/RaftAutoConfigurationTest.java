@@ -231,6 +231,38 @@ class RaftAutoConfigurationTest {
     }
 
     @Test
+    void commandsFailWithTypedExceptionsWithoutQuorum() {
+        InMemoryNetwork network = new InMemoryNetwork();
+        String members = "n1=http://127.0.0.1:1,n2=http://127.0.0.1:2,n3=http://127.0.0.1:3";
+        java.util.function.Function<String, ApplicationContextRunner> member = id -> new ApplicationContextRunner()
+                .withConfiguration(RAFT).withUserConfiguration(StateMachines.class)
+                .withBean(Transport.class, () -> network.transport(id))
+                .withPropertyValues("raft.node-id=" + id, "raft.members=" + members,
+                        "raft.data-dir=" + tmp.resolve(id), "raft.heartbeat-interval=20ms",
+                        "raft.election-timeout=200ms", "raft.command-timeout=1s");
+        member.apply("n1").run(c1 -> member.apply("n2").run(c2 -> member.apply("n3").run(c3 -> {
+            List<RaftClient> clients = List.of(c1.getBean(RaftClient.class), c2.getBean(RaftClient.class),
+                    c3.getBean(RaftClient.class));
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20))
+                    .until(() -> clients.stream().anyMatch(c -> c.status("counter").isLeader()));
+            RaftClient leader = clients.stream().filter(c -> c.status("counter").isLeader()).findFirst().orElseThrow();
+            assertThat(leader.<CounterCommand, Long>command("counter", new CounterCommand("a", 1))
+                    .get(10, TimeUnit.SECONDS)).isEqualTo(1L);
+            // cut off, the leader appends the command but cannot commit it: it may still apply later
+            network.isolate(leader.status("counter").nodeId());
+            assertThatThrownBy(() -> leader.command("counter", new CounterCommand("a", 1)).get(10, TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(io.raftex.core.CommandTimeoutException.class)
+                    .hasMessageContaining("it may still be applied");
+            // once it knows it leads no more, nothing is handed to a leader: the command was not applied
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+                    .until(() -> !leader.status("counter").isLeader());
+            assertThatThrownBy(() -> leader.command("counter", new CounterCommand("a", 1)).get(10, TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(io.raftex.core.NoLeaderException.class);
+            network.heal();
+        })));
+    }
+
+    @Test
     void nonStateMachineBeanFails() {
         runner().withUserConfiguration(NotAStateMachine.class).run(context ->
                 assertThat(context).getFailure().rootCause().hasMessageContaining("is not a io.raftex.core.StateMachine"));

@@ -1,0 +1,159 @@
+package io.raftex.autoconfigure.transport;
+
+import com.sun.net.httpserver.HttpServer;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
+import io.github.resilience4j.timelimiter.TimeLimiterConfig;
+import io.github.resilience4j.timelimiter.TimeLimiterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.raftex.autoconfigure.testapp.TestNode;
+import io.raftex.core.Member;
+import io.raftex.core.MemberId;
+import io.raftex.core.message.RaftMessage;
+import io.raftex.core.message.VoteResponse;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** The sending side of the HTTP transport against a stub peer. */
+class HttpTransportTest {
+
+    private static final MemberId N1 = MemberId.of("n1");
+    private static final MemberId N2 = MemberId.of("n2");
+
+    private final RaftMessageJson json = new RaftMessageJson();
+    private final CircuitBreakerRegistry breakers = CircuitBreakerRegistry.ofDefaults();
+    private final TimeLimiterRegistry limiters = TimeLimiterRegistry.ofDefaults();
+    private final Map<RpcObserver.Outcome, AtomicInteger> outcomes = new ConcurrentHashMap<>();
+    private HttpServer server;
+    private HttpTransport transport;
+
+    @AfterEach
+    void close() {
+        if (transport != null) {
+            transport.close();
+        }
+        if (server != null) {
+            server.stop(0);
+        }
+    }
+
+    private HttpTransport transport(Duration timeout, int maxBatchBytes) {
+        CircuitBreakerConfig breaker = CircuitBreakerConfig.custom().slidingWindowSize(10).minimumNumberOfCalls(5)
+                .failureRateThreshold(50).waitDurationInOpenState(Duration.ofSeconds(30)).build();
+        transport = new HttpTransport(new HttpTransportSettings(N1, timeout, maxBatchBytes, Optional.of("tok"), 10_000),
+                json, breakers, breaker, limiters, TimeLimiterConfig.custom().timeoutDuration(timeout).build(),
+                (peer, messages, outcome, nanos) -> outcomes.computeIfAbsent(outcome, o -> new AtomicInteger())
+                        .addAndGet(messages));
+        transport.start(m -> { });
+        return transport;
+    }
+
+    /** A stub peer that records request bodies and headers and answers 202, after an optional delay. */
+    private List<List<RaftMessage>> stubPeer(List<String> tokens, CountDownLatch release) throws IOException {
+        List<List<RaftMessage>> batches = new CopyOnWriteArrayList<>();
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.setExecutor(Executors.newFixedThreadPool(4));
+        server.createContext("/raft/rpc", exchange -> {
+            try {
+                if (release != null) {
+                    release.await(10, TimeUnit.SECONDS);
+                }
+                tokens.add(exchange.getRequestHeaders().getFirst("Authorization"));
+                batches.add(json.decodeBatch(exchange.getRequestBody().readAllBytes()));
+                exchange.sendResponseHeaders(202, -1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                exchange.close();
+            }
+        });
+        server.start();
+        return batches;
+    }
+
+    private Member peer() {
+        return Member.voter("n2", "http://127.0.0.1:" + server.getAddress().getPort());
+    }
+
+    private static VoteResponse message(long term) {
+        return new VoteResponse("g", N1, N2, term, true);
+    }
+
+    @Test
+    void batchesQueuedMessagesInOrderWithTheToken() throws Exception {
+        List<String> tokens = new CopyOnWriteArrayList<>();
+        CountDownLatch release = new CountDownLatch(1);
+        List<List<RaftMessage>> batches = stubPeer(tokens, release);
+        HttpTransport t = transport(Duration.ofSeconds(5), 64 * 1024);
+        Member peer = peer();
+        // the first call is held by the peer while 500 more messages queue up
+        long start = System.nanoTime();
+        for (int i = 1; i <= 501; i++) {
+            t.send(peer, message(i));
+        }
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
+        release.countDown();
+        await().atMost(Duration.ofSeconds(10)).until(() -> batches.stream().mapToInt(List::size).sum() == 501);
+        assertThat(batches.size()).isLessThan(20);
+        List<Long> terms = batches.stream().flatMap(List::stream).map(RaftMessage::term).toList();
+        assertThat(terms).isSorted().hasSize(501);
+        assertThat(tokens).allMatch("Bearer tok"::equals);
+        assertThat(outcomes.get(RpcObserver.Outcome.SUCCESS).get()).isEqualTo(501);
+    }
+
+    @Test
+    void batchesRespectTheSizeLimit() throws Exception {
+        List<List<RaftMessage>> batches = stubPeer(new CopyOnWriteArrayList<>(), null);
+        HttpTransport t = transport(Duration.ofSeconds(5), 1024);
+        for (int i = 1; i <= 100; i++) {
+            t.send(peer(), message(i));
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> batches.stream().mapToInt(List::size).sum() == 100);
+        assertThat(batches).allSatisfy(b -> assertThat(json.batch("n1",
+                b.stream().map(json::encode).toList()).length).isLessThanOrEqualTo(1024));
+    }
+
+    @Test
+    void aSlowPeerTimesOutAndAnUnreachableOneOpensItsBreaker() throws Exception {
+        stubPeer(new CopyOnWriteArrayList<>(), new CountDownLatch(1)); // never answers in time
+        HttpTransport t = transport(Duration.ofMillis(200), 64 * 1024);
+        t.send(peer(), message(1));
+        await().atMost(Duration.ofSeconds(5)).until(() -> outcomes.containsKey(RpcObserver.Outcome.TIMEOUT));
+
+        Member dead = Member.voter("n3", "http://127.0.0.1:" + TestNode.freePort());
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers).bindTo(meters);
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            t.send(dead, message(2));
+            CircuitBreaker b = t.circuitBreaker(MemberId.of("n3"));
+            return b != null && b.getState() == CircuitBreaker.State.OPEN;
+        });
+        // open: messages are dropped at once, without a call
+        long dropped = t.droppedMessages(MemberId.of("n3"));
+        for (int i = 0; i < 100; i++) {
+            t.send(dead, message(3));
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> t.droppedMessages(MemberId.of("n3")) >= dropped + 100);
+        assertThat(outcomes.get(RpcObserver.Outcome.SKIPPED).get()).isGreaterThanOrEqualTo(100);
+        assertThat(meters.find("resilience4j.circuitbreaker.state").tag("name", "raft-peer-n3").tag("state", "open")
+                .gauge().value()).isEqualTo(1.0);
+    }
+}
