@@ -141,6 +141,7 @@ public final class DurableGroupLog implements GroupLog {
         LogEntry last = entries.get(entries.size() - 1);
         WalRequest request = new WalRequest(this, WalRecord.append(group, entries), last.index(), last.term(),
                 truncations);
+        storage.reserve(request.frame.length);
         // Into the table before the WAL sees it, so that an eviction can never run ahead of the insertion.
         for (LogEntry e : request.record.entries()) {
             memTable.put(e.index(), e);
@@ -149,6 +150,7 @@ public final class DurableGroupLog implements GroupLog {
             storage.wal().submit(request);
         } catch (StorageException ex) {
             memTable.tailMap(entries.get(0).index(), true).clear();
+            storage.release(request.frame.length);
             throw ex;
         }
         lastIndex = last.index();

@@ -40,6 +40,9 @@ public final class LogStorage implements AutoCloseable {
     private final Wal wal;
     private final SegmentWriter segmentWriter;
     private final Map<String, DurableGroupLog> groups = new ConcurrentHashMap<>();
+    private final long maxUnmovedBytes;
+    private final Object room = new Object();
+    private long unmovedBytes; // guarded by room
     private volatile StorageException failure;
     private volatile boolean closed;
     /** Test hook run after each MapDB commit, before the WAL files are released. */
@@ -47,6 +50,7 @@ public final class LogStorage implements AutoCloseable {
 
     private LogStorage(Path dir, StorageOptions options, boolean runSegmentWriter) throws IOException {
         this.dir = dir;
+        this.maxUnmovedBytes = options.maxUnmovedBytes();
         Path walDir = dir.resolve("wal");
         Files.createDirectories(walDir);
         options.fileIo().syncDirectory(dir);
@@ -163,6 +167,40 @@ public final class LogStorage implements AutoCloseable {
         }
         if (closed) {
             throw new StorageException("storage in " + dir + " is closed");
+        }
+    }
+
+    /**
+     * Waits until {@code bytes} more fit under the bound of bytes not yet moved into MapDB (a lone write larger
+     * than the bound still goes through), then counts them. The group's thread blocks here when the segment
+     * writer falls behind; that is the back-pressure.
+     */
+    void reserve(long bytes) {
+        if (segmentWriter == null) {
+            return;
+        }
+        synchronized (room) {
+            while (unmovedBytes > 0 && unmovedBytes + bytes > maxUnmovedBytes) {
+                checkUsable();
+                try {
+                    room.wait(100); // bounded, so a failure or close is noticed even without a wake-up
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new StorageException("interrupted while waiting for the segment writer", e);
+                }
+            }
+            unmovedBytes += bytes;
+        }
+    }
+
+    /** Bytes the segment writer has moved into MapDB, or that were never written. */
+    void release(long bytes) {
+        if (segmentWriter == null) {
+            return;
+        }
+        synchronized (room) {
+            unmovedBytes -= bytes;
+            room.notifyAll();
         }
     }
 

@@ -109,6 +109,7 @@ final class SegmentWriter implements AutoCloseable {
     private void move(List<List<WalRequest>> batches, int entries) {
         Map<DurableGroupLog, List<LogEntry>> moved = new HashMap<>();
         WalRequest last = null;
+        long appendedBytes = 0;
         store.lock.lock();
         try {
             for (List<WalRequest> batch : batches) {
@@ -116,6 +117,7 @@ final class SegmentWriter implements AutoCloseable {
                     store.apply(r.record);
                     if (!r.record.isTruncate()) {
                         moved.computeIfAbsent(r.owner, o -> new ArrayList<>()).addAll(r.record.entries());
+                        appendedBytes += r.frame.length;
                     }
                     last = r;
                 }
@@ -128,6 +130,7 @@ final class SegmentWriter implements AutoCloseable {
         entriesMoved += entries;
         storage.afterSegmentCommit();
         moved.forEach(DurableGroupLog::evict);
+        storage.release(appendedBytes);
         storage.wal().releaseBefore(last.fileSeq);
         if (log.isTraceEnabled()) {
             log.trace("moved {} entries into MapDB up to WAL {}:{}", entries, last.fileSeq, last.endOffset);

@@ -13,60 +13,71 @@ import java.util.Objects;
  * @param chunkBytes             most bytes packed into one MapDB record
  * @param segmentCommitEntries   the segment writer commits MapDB after moving at most this many entries
  * @param segmentFlushMillis     how long the segment writer gathers WAL batches before a MapDB commit
+ * @param maxUnmovedBytes        appends block once this many bytes are in the WAL but not yet in MapDB, so a
+ *                               segment writer that falls behind slows writers down instead of filling memory
  * @param fileIo                 how WAL files are opened and synced (a seam for fault-injection tests)
  */
 public record StorageOptions(SyncMode syncMode, int maxBatchRecords, int maxBatchBytes, long walFileBytes,
                              int chunkEntries, int chunkBytes, int segmentCommitEntries, long segmentFlushMillis,
-                             FileIo fileIo) {
+                             long maxUnmovedBytes, FileIo fileIo) {
 
     public StorageOptions {
         Objects.requireNonNull(syncMode, "syncMode");
         Objects.requireNonNull(fileIo, "fileIo");
         if (maxBatchRecords < 1 || maxBatchBytes < 1 || walFileBytes < 1 || chunkEntries < 1 || chunkBytes < 1
-                || segmentCommitEntries < 1 || segmentFlushMillis < 0) {
+                || segmentCommitEntries < 1 || segmentFlushMillis < 0 || maxUnmovedBytes < 1) {
             throw new IllegalArgumentException("storage limits must be positive: " + this);
         }
     }
 
-    /** fsync, batches of up to 4096 records / 4 MiB, 64 MiB WAL files, chunks of 64 entries / 64 KiB. */
+    /**
+     * fsync, batches of up to 4096 records / 4 MiB, 64 MiB WAL files, chunks of 64 entries / 64 KiB, MapDB commits
+     * every 16384 entries or 20 ms, at most 256 MiB not yet moved into MapDB.
+     */
     public static StorageOptions defaults() {
         return new StorageOptions(SyncMode.FSYNC, 4096, 4 << 20, 64L << 20, 64, 64 << 10, 16_384, 20,
-                FileIo.standard());
+                256L << 20, FileIo.standard());
     }
 
     /** With another sync mode. */
     public StorageOptions withSyncMode(SyncMode mode) {
         return new StorageOptions(mode, maxBatchRecords, maxBatchBytes, walFileBytes, chunkEntries, chunkBytes,
-                segmentCommitEntries, segmentFlushMillis, fileIo);
+                segmentCommitEntries, segmentFlushMillis, maxUnmovedBytes, fileIo);
     }
 
     /** With other WAL batch limits. */
     public StorageOptions withMaxBatch(int records, int bytes) {
         return new StorageOptions(syncMode, records, bytes, walFileBytes, chunkEntries, chunkBytes,
-                segmentCommitEntries, segmentFlushMillis, fileIo);
+                segmentCommitEntries, segmentFlushMillis, maxUnmovedBytes, fileIo);
     }
 
     /** With another WAL file size limit. */
     public StorageOptions withWalFileBytes(long bytes) {
         return new StorageOptions(syncMode, maxBatchRecords, maxBatchBytes, bytes, chunkEntries, chunkBytes,
-                segmentCommitEntries, segmentFlushMillis, fileIo);
+                segmentCommitEntries, segmentFlushMillis, maxUnmovedBytes, fileIo);
     }
 
     /** With other MapDB packing limits. */
     public StorageOptions withChunk(int entries, int bytes) {
         return new StorageOptions(syncMode, maxBatchRecords, maxBatchBytes, walFileBytes, entries, bytes,
-                segmentCommitEntries, segmentFlushMillis, fileIo);
+                segmentCommitEntries, segmentFlushMillis, maxUnmovedBytes, fileIo);
     }
 
     /** With other segment writer pacing. */
     public StorageOptions withSegmentCommit(int entries, long flushMillis) {
         return new StorageOptions(syncMode, maxBatchRecords, maxBatchBytes, walFileBytes, chunkEntries, chunkBytes,
-                entries, flushMillis, fileIo);
+                entries, flushMillis, maxUnmovedBytes, fileIo);
+    }
+
+    /** With another bound on bytes written but not yet moved into MapDB. */
+    public StorageOptions withMaxUnmovedBytes(long bytes) {
+        return new StorageOptions(syncMode, maxBatchRecords, maxBatchBytes, walFileBytes, chunkEntries, chunkBytes,
+                segmentCommitEntries, segmentFlushMillis, bytes, fileIo);
     }
 
     /** With another file layer (tests inject failures through it). */
     public StorageOptions withFileIo(FileIo io) {
         return new StorageOptions(syncMode, maxBatchRecords, maxBatchBytes, walFileBytes, chunkEntries, chunkBytes,
-                segmentCommitEntries, segmentFlushMillis, io);
+                segmentCommitEntries, segmentFlushMillis, maxUnmovedBytes, io);
     }
 }
