@@ -3,6 +3,7 @@ package io.raftex.autoconfigure;
 import io.raftex.core.ClusterConfig;
 import io.raftex.core.Codec;
 import io.raftex.core.GroupStatus;
+import io.raftex.core.GroupStoppedException;
 import io.raftex.core.MemberId;
 import io.raftex.core.Membership;
 import io.raftex.core.RaftGroup;
@@ -172,6 +173,10 @@ public final class RaftNodeLifecycle implements SmartLifecycle {
     public <C, R> RaftGroup<C, R> group(String name) {
         RaftGroup<?, ?> g = groups.get(name);
         if (g == null) {
+            if (definitions.containsKey(name)) {
+                throw new GroupStoppedException("group '" + name + "': the Raft node " + settings.nodeId()
+                        + " is not running (the application is starting or stopping)", null);
+            }
             throw new UnknownGroupException(name);
         }
         return (RaftGroup<C, R>) g;

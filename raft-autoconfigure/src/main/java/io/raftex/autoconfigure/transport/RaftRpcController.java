@@ -59,9 +59,12 @@ public final class RaftRpcController {
     @PostMapping(HttpTransport.RPC_PATH)
     public ResponseEntity<byte[]> rpc(HttpServletRequest request) throws IOException {
         if (!authorized(request)) {
-            return problem(HttpStatus.UNAUTHORIZED, "unauthorized", "Missing or wrong cluster token",
-                    "peer RPCs must carry the cluster token (raft.security.cluster-token) as "
-                            + "'Authorization: Bearer <token>' or '" + HttpTransport.TOKEN_HEADER + "'");
+            ResponseEntity<byte[]> r = problem(HttpStatus.UNAUTHORIZED, "unauthorized",
+                    "Missing or wrong cluster token", "peer RPCs must carry the cluster token "
+                            + "(raft.security.cluster-token) as 'Authorization: Bearer <token>' or '"
+                            + HttpTransport.TOKEN_HEADER + ": <token>'");
+            return ResponseEntity.status(r.getStatusCode()).headers(r.getHeaders())
+                    .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"raft\"").body(r.getBody());
         }
         long declared = request.getContentLengthLong();
         if (declared > maxBatchBytes) {
@@ -127,6 +130,9 @@ public final class RaftRpcController {
             return true;
         }
         String presented = request.getHeader(HttpTransport.TOKEN_HEADER);
+        if (presented == null) {
+            presented = request.getHeader("X-Raft-Token");
+        }
         if (presented == null) {
             String authorization = request.getHeader(HttpHeaders.AUTHORIZATION);
             if (authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
