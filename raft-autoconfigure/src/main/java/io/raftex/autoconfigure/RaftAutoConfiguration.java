@@ -2,9 +2,9 @@ package io.raftex.autoconfigure;
 
 import io.raftex.autoconfigure.client.RaftClient;
 import io.raftex.core.RaftNode;
-import io.raftex.core.log.LogStorage;
 import io.raftex.core.log.StorageOptions;
 import io.raftex.core.log.SyncMode;
+import io.raftex.core.runtime.DurableStorageProvider;
 import io.raftex.core.runtime.StorageProvider;
 import io.raftex.core.transport.Transport;
 import org.slf4j.Logger;
@@ -60,7 +60,7 @@ public final class RaftAutoConfiguration {
         StorageOptions options = defaults
                 .withSyncMode(SyncMode.valueOf(storage.getSync().name()))
                 .withMaxBatch(storage.getMaxBatchSize(), defaults.maxBatchBytes());
-        return new LogStorageProvider(LogStorage.open(settings.dataDir(), options));
+        return DurableStorageProvider.open(settings.dataDir(), options);
     }
 
     /** The node; started by {@link RaftNodeLifecycle}, closed with the context. */
