@@ -345,4 +345,40 @@ class RaftMemberTest {
         assertThat(toN2).allMatch(r -> r.entries().size() <= 2);
         assertThat(toN2.get(1).prevLogIndex()).isEqualTo(toN2.get(0).prevLogIndex() + 2);
     }
+
+    @Test
+    void appendEntriesRespectsTheByteLimitButAlwaysCarriesOneEntry() {
+        ProtocolConfig cfg = CFG.withLimits(100, 200, 8);
+        RecordingLog log = log(0);
+        RaftMember m = new RaftMember(G, N1, cfg, log, new Random(1));
+        for (int i = 0; i < 100 && m.role() != Role.PRE_CANDIDATE; i++) {
+            m.tick(i);
+        }
+        m.handle(new PreVoteResponse(G, N2, N1, 1, true));
+        m.handle(new VoteResponse(G, N2, N1, 1, true));
+        m.onLogDurable(1, 1, 0);
+        m.handle(new AppendEntriesResponse(G, N2, N1, 1, true, 1, 0, 0, 0, 0));
+        List<Proposal> proposals = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            proposals.add(new Proposal(i, 0, 0, 0, new byte[100])); // 153 bytes each with the entry overhead
+        }
+        proposals.add(new Proposal(9, 0, 0, 0, new byte[500])); // larger than the limit on its own
+        List<AppendEntriesRequest> toN2 = sent(m.propose(proposals), AppendEntriesRequest.class).stream()
+                .filter(r -> r.to().equals(N2) && !r.entries().isEmpty()).toList();
+        assertThat(toN2).allMatch(r -> r.entries().size() == 1);
+        assertThat(toN2).hasSize(5);
+    }
+
+    @Test
+    void nonVoterReplicatesButNeverCampaignsOrCounts() {
+        ClusterConfig withLearner = new ClusterConfig(List.of(Member.voter("n1", "a1"), Member.voter("n2", "a2"),
+                new Member(N3, "a3", io.raftex.core.Membership.NON_VOTER)));
+        RaftMember learner = new RaftMember(G, N3, CFG, log(0, withLearner), new Random(1));
+        for (int i = 0; i < 10 * CFG.electionTimeoutTicks(); i++) {
+            assertThat(learner.tick(i)).noneMatch(e -> e instanceof Effect.Send);
+        }
+        assertThat(learner.role()).isEqualTo(Role.FOLLOWER);
+        List<Effect> vote = learner.handle(new VoteRequest(G, N1, N3, 1, 0, 0, false));
+        assertThat(sent(vote, VoteResponse.class)).singleElement().matches(r -> !r.granted());
+    }
 }
