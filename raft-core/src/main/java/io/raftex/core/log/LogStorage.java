@@ -45,6 +45,7 @@ public final class LogStorage implements AutoCloseable {
     private long unmovedBytes; // guarded by room
     private volatile StorageException failure;
     private volatile boolean closed;
+    private volatile CommitListener commitListener;
     /** Test hook run after each MapDB commit, before the WAL files are released. */
     volatile Runnable afterSegmentCommitHook;
 
@@ -122,6 +123,28 @@ public final class LogStorage implements AutoCloseable {
     /** Groups that have stored state in this directory, opened or not. */
     public Set<String> storedGroups() {
         return store.groups();
+    }
+
+    /**
+     * Hears of every group commit of the WAL: one call per batch written and synced, whichever groups it holds
+     * (for metrics). Called on the WAL writer thread, between the sync and the durability reports: keep it fast and
+     * never block. One listener at a time; {@code null} removes it.
+     */
+    @FunctionalInterface
+    public interface CommitListener {
+        /**
+         * One batch is durable.
+         *
+         * @param records WAL records in the batch (appends and truncations of every group)
+         * @param bytes   framed bytes written
+         * @param nanos   time to write and sync the batch
+         */
+        void onCommit(int records, int bytes, long nanos);
+    }
+
+    /** Sets the {@link CommitListener} (replacing any earlier one), or removes it with {@code null}. */
+    public void setCommitListener(CommitListener listener) {
+        this.commitListener = listener;
     }
 
     /** The failure that stopped this storage, or null while it works. */
@@ -232,6 +255,18 @@ public final class LogStorage implements AutoCloseable {
 
     /** Reports durability per group, coalescing a group's appends of one batch that share a truncation count. */
     private final class WalListener implements Wal.Listener {
+        @Override
+        public void batchSynced(int records, int bytes, long nanos) {
+            CommitListener l = commitListener;
+            if (l != null) {
+                try {
+                    l.onCommit(records, bytes, nanos);
+                } catch (RuntimeException e) {
+                    log.warn("commit listener threw", e);
+                }
+            }
+        }
+
         @Override
         public void batchDurable(List<WalRequest> batch) {
             Map<DurableGroupLog, WalRequest> latest = new HashMap<>();

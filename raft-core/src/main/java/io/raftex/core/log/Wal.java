@@ -28,6 +28,10 @@ final class Wal implements AutoCloseable {
 
     /** Hears of each durable batch, in order, and of a failure. Called on the writer thread. */
     interface Listener {
+        /** A batch of {@code records} ({@code bytes} long) was written and synced in {@code nanos}. */
+        default void batchSynced(int records, int bytes, long nanos) {
+        }
+
         void batchDurable(List<WalRequest> batch);
 
         void failed(StorageException failure);
@@ -177,7 +181,9 @@ final class Wal implements AutoCloseable {
                     batch.add(next);
                     bytes += next.frame.length;
                 }
+                long startNanos = System.nanoTime();
                 writeBatch(batch, (int) bytes);
+                listener.batchSynced(batch.size(), (int) bytes, System.nanoTime() - startNanos);
                 List<WalRequest> done = batch;
                 batch = new ArrayList<>();
                 listener.batchDurable(done);
