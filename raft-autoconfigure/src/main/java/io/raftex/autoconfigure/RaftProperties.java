@@ -270,9 +270,16 @@ public class RaftProperties {
         private String clusterToken;
 
         /**
-         * Bearer token required by the write operations of the admin API.
+         * Bearer token required by the write operations of the admin API (header "Authorization: Bearer <token>").
+         * Requests without it get 401, with another token 403. When empty, write operations are refused with 403.
          */
         private String adminToken;
+
+        /**
+         * Whether the read operations of the admin API (GET /raft/admin/groups...) also require the admin token.
+         * When false, reads are open to anyone who can reach the web server.
+         */
+        private boolean adminReadsRequireToken;
 
         public String getClusterToken() {
             return clusterToken;
@@ -288,6 +295,14 @@ public class RaftProperties {
 
         public void setAdminToken(String adminToken) {
             this.adminToken = adminToken;
+        }
+
+        public boolean isAdminReadsRequireToken() {
+            return adminReadsRequireToken;
+        }
+
+        public void setAdminReadsRequireToken(boolean adminReadsRequireToken) {
+            this.adminReadsRequireToken = adminReadsRequireToken;
         }
     }
 }

@@ -1,0 +1,148 @@
+package io.raftex.autoconfigure.actuate;
+
+import io.raftex.core.GroupMetrics;
+import io.raftex.core.GroupStatus;
+import io.raftex.core.RaftGroup;
+import io.raftex.core.Role;
+
+/**
+ * What the meters of one group read: the group's current handle plus what earlier handles counted, so counters keep
+ * rising when the group is stopped and started again in the same application (a new handle counts from zero).
+ * The meters hold a strong reference to this object.
+ */
+final class GroupMeterState {
+
+    private final String group;
+    private volatile RaftGroup<?, ?> handle;
+    private volatile long baseTerm;
+    private volatile long snapshotIndex;
+    private long carriedElections;
+    private long carriedLeaderChanges;
+    private long carriedCommands;
+    private long carriedCompleted;
+    private long carriedLatencyNanos;
+
+    GroupMeterState(String group) {
+        this.group = group;
+    }
+
+    String group() {
+        return group;
+    }
+
+    /** Follows a new handle of the group (started again), folding in what the previous one counted. */
+    synchronized void attach(RaftGroup<?, ?> next) {
+        RaftGroup<?, ?> previous = handle;
+        if (previous == next) {
+            return;
+        }
+        if (previous != null) {
+            GroupMetrics m = previous.metrics();
+            carriedElections += Math.max(0, m.term() - baseTerm);
+            carriedLeaderChanges += m.leaderChanges();
+            carriedCommands += m.commandsSubmitted();
+            carriedCompleted += m.commandsCompleted();
+            carriedLatencyNanos += m.commandLatencyNanosTotal();
+        }
+        baseTerm = next.metrics().term();
+        handle = next;
+    }
+
+    private GroupMetrics metrics() {
+        RaftGroup<?, ?> h = handle;
+        return h == null ? null : h.metrics();
+    }
+
+    private boolean running() {
+        RaftGroup<?, ?> h = handle;
+        return h != null && h.isRunning();
+    }
+
+    double term() {
+        GroupMetrics m = metrics();
+        return m == null ? Double.NaN : m.term();
+    }
+
+    double commitIndex() {
+        GroupMetrics m = metrics();
+        return m == null ? Double.NaN : m.commitIndex();
+    }
+
+    double appliedIndex() {
+        GroupMetrics m = metrics();
+        return m == null ? Double.NaN : m.lastApplied();
+    }
+
+    double lastLogIndex() {
+        GroupMetrics m = metrics();
+        return m == null ? Double.NaN : m.lastLogIndex();
+    }
+
+    /** The snapshot index is part of the status only; ask for a fresh one and answer with the last known. */
+    double snapshotIndex() {
+        RaftGroup<?, ?> h = handle;
+        if (h == null) {
+            return Double.NaN;
+        }
+        if (h.isRunning()) {
+            h.statusAsync().thenAccept(this::remember);
+        }
+        return snapshotIndex;
+    }
+
+    private void remember(GroupStatus status) {
+        snapshotIndex = status.snapshotIndex();
+    }
+
+    /** 1 while this member leads a running group, else 0. */
+    double leader() {
+        GroupMetrics m = metrics();
+        return m != null && running() && m.role() == Role.LEADER ? 1 : 0;
+    }
+
+    /** The role as a number: see {@link #roleCode(Role)}; NaN while the group is not running. */
+    double role() {
+        GroupMetrics m = metrics();
+        return m == null || !running() ? Double.NaN : roleCode(m.role());
+    }
+
+    /** follower 0, pre_candidate 1, candidate 2, leader 3. */
+    static int roleCode(Role role) {
+        switch (role) {
+            case FOLLOWER:
+                return 0;
+            case PRE_CANDIDATE:
+                return 1;
+            case CANDIDATE:
+                return 2;
+            default:
+                return 3;
+        }
+    }
+
+    /** Elections this member has seen start: each rise of its term is one (it stood, or voted in it). */
+    synchronized double elections() {
+        GroupMetrics m = metrics();
+        return carriedElections + (m == null ? 0 : Math.max(0, m.term() - baseTerm));
+    }
+
+    synchronized double leaderChanges() {
+        GroupMetrics m = metrics();
+        return carriedLeaderChanges + (m == null ? 0 : m.leaderChanges());
+    }
+
+    synchronized double commands() {
+        GroupMetrics m = metrics();
+        return carriedCommands + (m == null ? 0 : m.commandsSubmitted());
+    }
+
+    synchronized long commandsCompleted() {
+        GroupMetrics m = metrics();
+        return carriedCompleted + (m == null ? 0 : m.commandsCompleted());
+    }
+
+    synchronized double commandLatencyNanos() {
+        GroupMetrics m = metrics();
+        return carriedLatencyNanos + (m == null ? 0 : m.commandLatencyNanosTotal());
+    }
+}

@@ -1,0 +1,69 @@
+package io.raftex.autoconfigure.actuate;
+
+import io.raftex.autoconfigure.RaftNodeLifecycle;
+import io.raftex.autoconfigure.admin.RaftStatusJson;
+import io.raftex.core.GroupStatus;
+import io.raftex.core.GroupStoppedException;
+import io.raftex.core.Role;
+import io.raftex.core.UnknownGroupException;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.HealthIndicator;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Health of one Raft group on this node. UP when the group runs and has a leader it can reach: this member leads
+ * (with check-quorum a leader that has not heard from a quorum within an election timeout steps down, so a member
+ * that is still leader has heard from one), or it follows a known leader (a follower forgets its leader once it
+ * has not heard from it for an election timeout and campaigns). DOWN otherwise: no leader known, an election in
+ * progress, or the group stopped.
+ *
+ * <p>Details: {@code role}, {@code term}, {@code leader}, {@code commitIndex}, {@code lastApplied}, {@code lag}
+ * (entries known committed that this member has not applied yet), and on the leader {@code replicationLag}
+ * (per member, entries of the leader's log not yet durable there).
+ */
+public final class RaftGroupHealthIndicator implements HealthIndicator {
+
+    private final String group;
+    private final RaftNodeLifecycle lifecycle;
+
+    public RaftGroupHealthIndicator(String group, RaftNodeLifecycle lifecycle) {
+        this.group = group;
+        this.lifecycle = lifecycle;
+    }
+
+    @Override
+    public Health health() {
+        GroupStatus s;
+        try {
+            s = lifecycle.group(group).status();
+        } catch (UnknownGroupException | GroupStoppedException e) {
+            return Health.down().withDetail("reason", "group '" + group + "' is not running on this node").build();
+        }
+        boolean up = s.running() && (s.role() == Role.LEADER
+                || (s.role() == Role.FOLLOWER && s.leaderId().isPresent()));
+        Health.Builder health = up ? Health.up() : Health.down();
+        health.withDetail("role", RaftStatusJson.role(s.role()))
+                .withDetail("term", s.term())
+                .withDetail("leader", s.leaderId().orElse("none"))
+                .withDetail("commitIndex", s.commitIndex())
+                .withDetail("lastApplied", s.lastApplied())
+                .withDetail("lag", Math.max(0, s.commitIndex() - s.lastApplied()));
+        if (s.isLeader()) {
+            Map<String, Long> replicationLag = new LinkedHashMap<>();
+            for (GroupStatus.MemberInfo m : s.members()) {
+                if (!m.id().equals(s.nodeId())) {
+                    replicationLag.put(m.id(), Math.max(0, s.lastLogIndex() - m.matchIndex()));
+                }
+            }
+            health.withDetail("replicationLag", replicationLag);
+        }
+        if (!s.running()) {
+            health.withDetail("reason", "group stopped");
+        } else if (!up) {
+            health.withDetail("reason", "no leader known (election in progress or no quorum reachable)");
+        }
+        return health.build();
+    }
+}

@@ -1,0 +1,31 @@
+package io.raftex.autoconfigure.actuate;
+
+import io.raftex.autoconfigure.RaftAutoConfiguration;
+import io.raftex.autoconfigure.RaftNodeLifecycle;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.health.autoconfigure.contributor.ConditionalOnEnabledHealthIndicator;
+import org.springframework.boot.health.contributor.HealthContributor;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * The health component {@code raft} (one entry per group), switched off with
+ * {@code management.health.raft.enabled=false}. It is in no health group by default; add it to readiness with
+ * {@code management.endpoint.health.group.readiness.include=readinessState,raft}. Keep it out of liveness: a node
+ * without a leader must not be restarted for it.
+ */
+@AutoConfiguration(after = RaftAutoConfiguration.class,
+        beforeName = "org.springframework.boot.health.autoconfigure.contributor.HealthContributorAutoConfiguration")
+@ConditionalOnClass({HealthContributor.class, ConditionalOnEnabledHealthIndicator.class})
+@ConditionalOnBean(RaftNodeLifecycle.class)
+@ConditionalOnEnabledHealthIndicator("raft")
+public final class RaftHealthContributorAutoConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean(name = {"raftHealthIndicator", "raftHealthContributor"})
+    RaftHealthContributor raftHealthContributor(RaftNodeLifecycle lifecycle) {
+        return new RaftHealthContributor(lifecycle);
+    }
+}

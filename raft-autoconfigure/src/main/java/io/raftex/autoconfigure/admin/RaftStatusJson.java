@@ -1,0 +1,63 @@
+package io.raftex.autoconfigure.admin;
+
+import io.raftex.core.GroupStatus;
+import io.raftex.core.Membership;
+import io.raftex.core.Role;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The JSON shape of a group's status, shared by the admin API and {@code /actuator/raft}: exactly
+ * {@code group, nodeId, role, term, leaderId, commitIndex, lastApplied, lastLogIndex, snapshotIndex,
+ * members[{id, url, membership, matchIndex, nextIndex}]} (DESIGN.md §4). Built as ordered maps, so that the
+ * application's Jackson settings (naming strategy, inclusion) cannot change the contract.
+ *
+ * <p>{@code role} is {@code leader}, {@code follower}, {@code candidate} or {@code pre_candidate};
+ * {@code membership} is {@code voter}, {@code promotable} or {@code non-voter} (the spellings the membership API
+ * takes); {@code leaderId} is {@code null} while no leader is known.
+ */
+public final class RaftStatusJson {
+
+    private RaftStatusJson() {
+    }
+
+    /** The status of one group. */
+    public static Map<String, Object> of(GroupStatus s) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("group", s.group());
+        json.put("nodeId", s.nodeId());
+        json.put("role", role(s.role()));
+        json.put("term", s.term());
+        json.put("leaderId", s.leaderId().orElse(null));
+        json.put("commitIndex", s.commitIndex());
+        json.put("lastApplied", s.lastApplied());
+        json.put("lastLogIndex", s.lastLogIndex());
+        json.put("snapshotIndex", s.snapshotIndex());
+        List<Map<String, Object>> members = new ArrayList<>(s.members().size());
+        for (GroupStatus.MemberInfo m : s.members()) {
+            Map<String, Object> member = new LinkedHashMap<>();
+            member.put("id", m.id());
+            member.put("url", m.address());
+            member.put("membership", membership(m.membership()));
+            member.put("matchIndex", m.matchIndex());
+            member.put("nextIndex", m.nextIndex());
+            members.add(member);
+        }
+        json.put("members", members);
+        return json;
+    }
+
+    /** {@code leader}, {@code follower}, {@code candidate} or {@code pre_candidate}. */
+    public static String role(Role role) {
+        return role.name().toLowerCase(Locale.ROOT);
+    }
+
+    /** {@code voter}, {@code promotable} or {@code non-voter}. */
+    public static String membership(Membership membership) {
+        return membership.name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+}
