@@ -134,7 +134,7 @@ public final class DurableGroupLog implements GroupLog {
         long expected = lastIndex + 1;
         for (LogEntry e : entries) {
             if (e.index() != expected++) {
-                throw new IllegalArgumentException("group " + group + ": entry " + e.index()
+                throw new StorageException("group " + group + ": entry " + e.index()
                         + " does not follow " + (expected - 2));
             }
         }

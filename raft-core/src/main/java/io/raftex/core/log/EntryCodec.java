@@ -84,7 +84,8 @@ public final class EntryCodec {
      */
     public static List<LogEntry> decodeChunk(byte[] chunk, String what) {
         if (chunk == null || chunk.length < 9) {
-            throw new StorageException("corrupt " + what + ": truncated (" + (chunk == null ? 0 : chunk.length) + " bytes)");
+            throw new StorageException("corrupt " + what + ": truncated (" + (chunk == null ? 0 : chunk.length)
+                    + " bytes)");
         }
         int stored = ByteBuffer.wrap(chunk, chunk.length - 4, 4).getInt();
         if (stored != crc(chunk, 0, chunk.length - 4)) {

@@ -111,6 +111,7 @@ final class WalRecovery {
             return "group " + r.group() + " truncate from " + r.truncateFrom();
         }
         List<LogEntry> e = r.entries();
-        return "group " + r.group() + " entries " + (e.isEmpty() ? "none" : e.get(0).index() + ".." + e.get(e.size() - 1).index());
+        return "group " + r.group() + " entries "
+                + (e.isEmpty() ? "none" : e.get(0).index() + ".." + e.get(e.size() - 1).index());
     }
 }

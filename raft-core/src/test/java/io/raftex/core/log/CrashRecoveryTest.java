@@ -41,7 +41,8 @@ class CrashRecoveryTest {
             child.startIndexes = recovered;
             // Kill after a random number of acknowledged entries (reports cover whole batches, so count indexes).
             long target = 100 + random.nextInt(4000);
-            await().atMost(Duration.ofSeconds(60)).until(() -> child.ackedEntries() >= target || !child.process.isAlive());
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> child.ackedEntries() >= target || !child.process.isAlive());
             child.process.destroyForcibly(); // SIGKILL
             assertThat(child.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
             child.drain();
@@ -69,7 +70,8 @@ class CrashRecoveryTest {
                 String group = "g" + g;
                 GroupLog log = storage.openGroup(group, CrashWriterMain.INITIAL);
                 long ack = acked.getOrDefault(group, 0L);
-                assertThat(log.lastIndex()).as("%s: %s acknowledged %d", context, group, ack).isGreaterThanOrEqualTo(ack);
+                assertThat(log.lastIndex()).as("%s: %s acknowledged %d", context, group, ack)
+                        .isGreaterThanOrEqualTo(ack);
                 sum += log.lastIndex();
                 long i = 1;
                 while (i <= log.lastIndex()) {
@@ -102,7 +104,8 @@ class CrashRecoveryTest {
 
         static Child start(Path dir, int groups, int haltAfterCommits) throws IOException {
             String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            List<String> cmd = new ArrayList<>(List.of(java,
                     "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", classpath, CrashWriterMain.class.getName(),
                     dir.toString(), String.valueOf(groups)));
             if (haltAfterCommits > 0) {

@@ -72,7 +72,8 @@ class WalFailureTest {
     @Test
     void fsyncErrorFailsEveryGroupAndRefusesLaterWrites() {
         FaultyIo io = new FaultyIo();
-        LogStorage storage = LogStorage.open(dir, StorageOptions.defaults().withSyncMode(SyncMode.DATASYNC).withFileIo(io));
+        LogStorage storage = LogStorage.open(dir,
+                StorageOptions.defaults().withSyncMode(SyncMode.DATASYNC).withFileIo(io));
         GroupLog a = storage.openGroup("a", INITIAL);
         GroupLog b = storage.openGroup("b", INITIAL);
         GroupLogContractTest.Recorder ra = new GroupLogContractTest.Recorder();
