@@ -1,5 +1,8 @@
 package io.raftex.autoconfigure;
 
+import io.raftex.autoconfigure.actuate.Http;
+import io.raftex.autoconfigure.actuate.RaftLeaderChangedEvent;
+import io.raftex.autoconfigure.actuate.RaftRoleChangedEvent;
 import io.raftex.autoconfigure.testapp.CounterCommand;
 import io.raftex.autoconfigure.testapp.CounterStateMachine;
 import io.raftex.autoconfigure.testapp.TestNode;
@@ -11,11 +14,17 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
+import org.springframework.context.ApplicationEvent;
+import org.springframework.context.ApplicationListener;
+import tools.jackson.databind.JsonNode;
 
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -33,6 +42,10 @@ import static org.awaitility.Awaitility.await;
 class RaftClusterTest {
 
     private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final String ADMIN_TOKEN = "admin-secret";
+    private static final List<String> STATUS_FIELDS = List.of("group", "nodeId", "role", "term", "leaderId",
+            "commitIndex", "lastApplied", "lastLogIndex", "snapshotIndex", "members");
+    private static final List<String> MEMBER_FIELDS = List.of("id", "url", "membership", "matchIndex", "nextIndex");
     private static final List<TestNode> nodes = new ArrayList<>();
     /** Value of counter "c" every node must converge to. */
     private static final AtomicLong expected = new AtomicLong();
@@ -48,7 +61,11 @@ class RaftClusterTest {
         String members = TestNode.members(nodes);
         List<CompletableFuture<TestNode>> starts = new ArrayList<>();
         for (TestNode n : nodes) {
-            n.with("raft.members", members);
+            n.with("raft.members", members)
+                    .with("raft.security.admin-token", ADMIN_TOKEN)
+                    .with("management.endpoints.web.exposure.include", "health,raft,prometheus")
+                    .with("management.endpoint.health.show-details", "always")
+                    .with("management.endpoint.health.group.readiness.include", "readinessState,raft");
             starts.add(CompletableFuture.supplyAsync(n::start));
         }
         starts.forEach(CompletableFuture::join);
@@ -146,19 +163,140 @@ class RaftClusterTest {
 
     @Test
     @Order(3)
+    void healthEndpointAndAdminApiReportTheGroup() throws Exception {
+        TestNode leader = leader();
+        TestNode follower = follower();
+
+        Http.Answer health = Http.get(follower.url() + "/actuator/health");
+        assertThat(health.status()).isEqualTo(200);
+        JsonNode counter = health.json().path("components").path("raft").path("components").path("counter");
+        assertThat(counter.path("status").asString()).isEqualTo("UP");
+        JsonNode details = counter.path("details");
+        assertThat(details.path("role").asString()).isEqualTo("follower");
+        assertThat(details.path("leader").asString()).isEqualTo(leader.id());
+        for (String key : List.of("term", "commitIndex", "lastApplied", "lag")) {
+            assertThat(details.has(key)).as(key).isTrue();
+        }
+        Http.Answer readiness = Http.get(follower.url() + "/actuator/health/readiness");
+        assertThat(readiness.status()).isEqualTo(200);
+        assertThat(readiness.json().path("components").has("raft")).isTrue();
+        assertThat(Http.get(follower.url() + "/actuator/health/liveness").json().path("components").has("raft"))
+                .isFalse();
+
+        Http.Answer actuator = Http.get(follower.url() + "/actuator/raft");
+        assertThat(actuator.status()).isEqualTo(200);
+        assertThat(actuator.json().isArray()).isTrue();
+        assertStatus(actuator.json().get(0), follower, "follower", leader.id());
+        assertStatus(Http.get(leader.url() + "/actuator/raft/counter").json(), leader, "leader", leader.id());
+        assertThat(Http.get(leader.url() + "/actuator/raft/nope").status()).isEqualTo(404);
+
+        Http.Answer groups = Http.get(follower.url() + "/raft/admin/groups");
+        assertThat(groups.status()).isEqualTo(200);
+        assertThat(groups.json().size()).isEqualTo(1);
+        assertStatus(groups.json().get(0), follower, "follower", leader.id());
+        Http.Answer one = Http.get(leader.url() + "/raft/admin/groups/counter");
+        assertThat(one.status()).isEqualTo(200);
+        assertThat(one.contentType()).startsWith("application/json");
+        assertStatus(one.json(), leader, "leader", leader.id());
+        assertProblem(Http.get(leader.url() + "/raft/admin/groups/nope"), 404);
+
+        String base = follower.url() + "/raft/admin/groups/counter";
+        assertProblem(Http.post(base + "/snapshot", "", null), 401);
+        assertProblem(Http.post(base + "/snapshot", "", "wrong"), 403);
+        assertProblem(Http.post(base + "/snapshot", "", ADMIN_TOKEN), 501);
+        assertProblem(Http.post(base + "/members", "{\"id\":\"n4\",\"url\":\"http://127.0.0.1:1\","
+                + "\"membership\":\"non-voter\"}", ADMIN_TOKEN), 501);
+        assertProblem(Http.delete(base + "/members/n3", null), 401);
+        assertProblem(Http.delete(base + "/members/n3", ADMIN_TOKEN), 501);
+        assertProblem(Http.post(follower.url() + "/raft/admin/groups/nope/snapshot", "", ADMIN_TOKEN), 404);
+        assertProblem(Http.post(base + "/transfer-leadership", "{\"target\":\"" + follower.id() + "\"}", null),
+                401);
+        // only the leader can hand over
+        assertProblem(Http.post(base + "/transfer-leadership", "{\"target\":\"" + follower.id() + "\"}",
+                ADMIN_TOKEN), 409);
+        assertProblem(Http.post(leader.url() + "/raft/admin/groups/counter/transfer-leadership", "{}", ADMIN_TOKEN),
+                400);
+        Http.Answer transferred = Http.post(leader.url() + "/raft/admin/groups/counter/transfer-leadership",
+                "{\"target\":\"" + follower.id() + "\"}", ADMIN_TOKEN);
+        assertThat(transferred.status()).as(transferred.body()).isEqualTo(200);
+        assertThat(transferred.json().path("leaderId").asString()).isEqualTo(follower.id());
+        assertThat(leader()).isSameAs(follower);
+    }
+
+    @Test
+    @Order(4)
+    void metricsAreScrapedAndMove() throws Exception {
+        TestNode follower = follower();
+        for (TestNode n : nodes) {
+            String scrape = Http.get(n.url() + "/actuator/prometheus").body();
+            for (String name : List.of("raft_term", "raft_commit_index", "raft_applied_index", "raft_log_last_index",
+                    "raft_snapshot_index", "raft_leader", "raft_role", "raft_elections_total",
+                    "raft_leader_changes_total", "raft_commands_total", "raft_command_latency_seconds_count")) {
+                assertThat(Http.sample(scrape, name, "counter")).as(n + " " + name).isNotNaN();
+            }
+            assertThat(Http.sample(scrape, "raft_storage_commit_seconds_count", null)).as(n.id()).isPositive();
+            assertThat(scrape).contains("raft_rpc_seconds_count{");
+        }
+        await().atMost(WAIT).until(() -> nodes.stream().mapToDouble(n ->
+                Http.sample(Http.get(n.url() + "/actuator/prometheus").body(), "raft_leader", "counter")).sum() == 1);
+
+        Map<TestNode, Double> commitBefore = new ConcurrentHashMap<>();
+        for (TestNode n : nodes) {
+            commitBefore.put(n, scrape(n, "raft_commit_index"));
+        }
+        double commandsBefore = scrape(follower, "raft_commands_total");
+        double latencyBefore = scrape(follower, "raft_command_latency_seconds_count");
+        for (int i = 0; i < 5; i++) {
+            add(follower, 1);
+        }
+        assertThat(scrape(follower, "raft_commands_total")).isEqualTo(commandsBefore + 5);
+        assertThat(scrape(follower, "raft_command_latency_seconds_count")).isEqualTo(latencyBefore + 5);
+        for (TestNode n : nodes) {
+            await().atMost(WAIT).untilAsserted(() -> {
+                assertThat(scrape(n, "raft_commit_index")).as(n.id()).isGreaterThanOrEqualTo(commitBefore.get(n) + 5);
+                assertThat(scrape(n, "raft_applied_index")).as(n.id()).isGreaterThanOrEqualTo(commitBefore.get(n) + 5);
+            });
+        }
+    }
+
+    @Test
+    @Order(5)
     void stoppingTheLeaderLetsANewLeaderServe() throws Exception {
         TestNode old = leader();
+        Map<TestNode, Double> electionsBefore = new ConcurrentHashMap<>();
+        Map<TestNode, List<ApplicationEvent>> events = new ConcurrentHashMap<>();
+        for (TestNode n : nodes) {
+            if (n != old) {
+                electionsBefore.put(n, scrape(n, "raft_elections_total"));
+                List<ApplicationEvent> seen = new CopyOnWriteArrayList<>();
+                events.put(n, seen);
+                n.context().addApplicationListener((ApplicationListener<ApplicationEvent>) e -> {
+                    if (e instanceof RaftRoleChangedEvent || e instanceof RaftLeaderChangedEvent) {
+                        seen.add(e);
+                    }
+                });
+            }
+        }
         old.stop();
         TestNode next = leader();
         assertThat(next).isNotSameAs(old);
         TestNode other = nodes.stream().filter(n -> n != old && n != next).findFirst().orElseThrow();
+        await().atMost(WAIT).untilAsserted(() -> {
+            assertThat(scrape(next, "raft_elections_total")).isGreaterThan(electionsBefore.get(next));
+            assertThat(events.get(next)).anyMatch(e -> e instanceof RaftRoleChangedEvent r && r.becameLeader()
+                    && r.getGroup().equals("counter"));
+            for (TestNode n : List.of(next, other)) {
+                assertThat(events.get(n)).as(n.id()).anyMatch(e -> e instanceof RaftLeaderChangedEvent l
+                        && l.getNewLeaderId().equals(java.util.Optional.of(next.id())));
+            }
+        });
         long v = add(other, 5);
         assertThat(add(next, 5)).isEqualTo(v + 5);
         assertThat(read(other, ReadConsistency.LINEARIZABLE)).isEqualTo(v + 5);
     }
 
     @Test
-    @Order(4)
+    @Order(6)
     void aRestartedNodeCatchesUpFromItsDataDir() throws Exception {
         TestNode stopped = nodes.stream().filter(n -> !n.running()).findFirst().orElseThrow();
         add(leader(), 3);
@@ -168,5 +306,58 @@ class RaftClusterTest {
         add(stopped, 1);
         nodes.forEach(RaftClusterTest::awaitConverged);
         assertThat(read(stopped, ReadConsistency.LINEARIZABLE)).isEqualTo(expected.get());
+    }
+
+    @Test
+    @Order(7)
+    void withoutAQuorumTheGroupIsDownAndTheNodeNotReady() {
+        TestNode last = nodes.get(0);
+        nodes.stream().filter(n -> n != last).forEach(TestNode::stop);
+        await().atMost(WAIT).untilAsserted(() -> {
+            Http.Answer health = Http.get(last.url() + "/actuator/health");
+            assertThat(health.status()).isEqualTo(503);
+            JsonNode counter = health.json().path("components").path("raft").path("components").path("counter");
+            assertThat(counter.path("status").asString()).isEqualTo("DOWN");
+            assertThat(counter.path("details").path("leader").asString()).isEqualTo("none");
+        });
+        assertThat(Http.get(last.url() + "/actuator/health/readiness").status()).isEqualTo(503);
+        assertThat(Http.get(last.url() + "/actuator/health/liveness").status()).isEqualTo(200);
+        assertThat(scrape(last, "raft_leader")).isZero();
+    }
+
+    private static double scrape(TestNode n, String name) {
+        return Http.sample(Http.get(n.url() + "/actuator/prometheus").body(), name, "counter");
+    }
+
+    private static void assertStatus(JsonNode status, TestNode node, String role, String leaderId) {
+        assertThat(status.propertyNames()).containsExactlyElementsOf(STATUS_FIELDS);
+        assertThat(status.path("group").asString()).isEqualTo("counter");
+        assertThat(status.path("nodeId").asString()).isEqualTo(node.id());
+        assertThat(status.path("role").asString()).isEqualTo(role);
+        assertThat(status.path("leaderId").asString()).isEqualTo(leaderId);
+        assertThat(status.path("term").asLong()).isPositive();
+        assertThat(status.path("commitIndex").asLong()).isPositive();
+        assertThat(status.path("lastApplied").asLong()).isPositive();
+        assertThat(status.path("lastLogIndex").asLong()).isGreaterThanOrEqualTo(status.path("commitIndex").asLong());
+        assertThat(status.path("snapshotIndex").asLong()).isZero();
+        JsonNode members = status.path("members");
+        assertThat(members.size()).isEqualTo(3);
+        for (JsonNode m : members) {
+            assertThat(m.propertyNames()).containsExactlyElementsOf(MEMBER_FIELDS);
+            assertThat(m.path("membership").asString()).isEqualTo("voter");
+            TestNode member = nodes.stream().filter(n -> n.id().equals(m.path("id").asString())).findFirst()
+                    .orElseThrow();
+            assertThat(m.path("url").asString()).isEqualTo(member.url());
+        }
+    }
+
+    private static void assertProblem(Http.Answer answer, int status) {
+        assertThat(answer.status()).as(answer.body()).isEqualTo(status);
+        assertThat(answer.contentType()).startsWith("application/problem+json");
+        JsonNode problem = answer.json();
+        assertThat(problem.path("status").asInt()).isEqualTo(status);
+        for (String key : List.of("type", "title", "detail", "instance")) {
+            assertThat(problem.has(key)).as(key).isTrue();
+        }
     }
 }
