@@ -15,6 +15,7 @@ import io.raftex.core.RaftGroup;
 import io.raftex.core.ReadConsistency;
 import io.raftex.core.Role;
 import io.raftex.core.RoleChangeEvent;
+import io.raftex.core.CommandFailedException;
 import io.raftex.core.SessionExpiredException;
 import io.raftex.core.StateMachine;
 import io.raftex.core.log.GroupLog;
@@ -439,6 +440,12 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
 
     private void answer(CommandTracker.Pending p, CommandResult result) {
         commands.remove(p);
+        if (result instanceof CommandResult.Failed f) {
+            commands.established();
+            fail(p, new CommandFailedException("group '" + name + "': command #" + p.sequence
+                    + " was refused by the state machine: " + f.reason()));
+            return;
+        }
         if (result instanceof CommandResult.SessionExpired) {
             fail(p, new SessionExpiredException("group '" + name + "': the session of command #" + p.sequence
                     + " expired; it was not applied by this attempt"));

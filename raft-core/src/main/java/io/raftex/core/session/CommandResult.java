@@ -18,6 +18,14 @@ public sealed interface CommandResult {
     record SessionExpired(long clientId, long sequence) implements CommandResult {
     }
 
+    /**
+     * The state machine refused the command: decoding it or applying it threw. Every member refuses it the same
+     * way, the state is unchanged (a state machine must not change its state when it throws), and a retry gets the
+     * same answer.
+     */
+    record Failed(String reason) implements CommandResult {
+    }
+
     /** The encoded answer, for results that carry one. */
     default byte[] bytes() {
         if (this instanceof Applied a) {

@@ -22,7 +22,7 @@ import java.util.TreeMap;
 public final class SessionStateMachine {
 
     private static final class Session {
-        final TreeMap<Long, byte[]> results = new TreeMap<>();
+        final TreeMap<Long, CommandResult> results = new TreeMap<>();
         long ackedBelow;
         long lastUsedIndex;
     }
@@ -65,7 +65,7 @@ public final class SessionStateMachine {
         }
         if (entry.clientId() == 0) {
             // a command without a session is applied as it is, with no de-duplication
-            return Optional.of(new CommandResult.Applied(machine.apply(entry.payload(), context(entry))));
+            return Optional.of(applyToMachine(entry));
         }
         Session session = sessions.get(entry.clientId());
         if (session == null) {
@@ -82,16 +82,31 @@ public final class SessionStateMachine {
             session.ackedBelow = entry.ackedBelow();
             session.results.headMap(entry.ackedBelow()).clear();
         }
-        byte[] cached = session.results.get(entry.sequence());
+        CommandResult cached = session.results.get(entry.sequence());
         if (cached != null) {
-            return Optional.of(new CommandResult.Duplicate(cached));
+            return Optional.of(cached instanceof CommandResult.Applied a ? new CommandResult.Duplicate(a.result())
+                    : cached);
         }
         if (entry.sequence() < session.ackedBelow) {
             return Optional.of(new CommandResult.SessionExpired(entry.clientId(), entry.sequence()));
         }
-        byte[] result = machine.apply(entry.payload(), context(entry));
+        CommandResult result = applyToMachine(entry);
         session.results.put(entry.sequence(), result);
-        return Optional.of(new CommandResult.Applied(result));
+        return Optional.of(result instanceof CommandResult.Applied a ? a : result);
+    }
+
+    /**
+     * Applies a command to the user's machine. A command that does not decode, or that the machine refuses by
+     * throwing, becomes a {@link CommandResult.Failed} result on every member alike: what a client or peer sent
+     * never stops the group. An {@link Error} still does.
+     */
+    private CommandResult applyToMachine(LogEntry entry) {
+        try {
+            return new CommandResult.Applied(machine.apply(entry.payload(), context(entry)));
+        } catch (RuntimeException e) {
+            String message = e.getMessage() == null ? "" : ": " + e.getMessage();
+            return new CommandResult.Failed(e.getClass().getSimpleName() + message);
+        }
     }
 
     private static ApplyContext context(LogEntry entry) {

@@ -43,6 +43,9 @@ final class ListMachine implements StateMachine<String, Integer> {
 
     @Override
     public Integer apply(String command, ApplyContext context) {
+        if (command.startsWith("refuse")) {
+            throw new IllegalArgumentException("refused " + command);
+        }
         applied.add(command);
         indexes.add(context.index());
         return applied.size();

@@ -81,6 +81,24 @@ class RaftNodeTest {
     }
 
     @Test
+    void aCommandTheStateMachineRefusesFailsTypedAndTheGroupKeepsServing() {
+        cluster = new TestCluster(3).startAll();
+        String leader = cluster.awaitLeader();
+        RaftGroup<String, Integer> g = cluster.group(cluster.follower(leader));
+        assertThat(join(g.command("ok1"))).isEqualTo(1);
+        assertThat(g.command("refuse-me").orTimeout(WAIT.toMillis(), TimeUnit.MILLISECONDS))
+                .failsWithin(WAIT).withThrowableThat().havingRootCause()
+                .isInstanceOf(io.raftex.core.CommandFailedException.class).withMessageContaining("refused refuse-me");
+        assertThat(join(g.command("ok2"))).isEqualTo(2);
+        await().atMost(WAIT).untilAsserted(() -> {
+            for (String id : cluster.runningIds()) {
+                assertThat(cluster.applied(id)).containsExactly("ok1", "ok2");
+                assertThat(cluster.node(id).group(TestCluster.GROUP).orElseThrow().isRunning()).isTrue();
+            }
+        });
+    }
+
+    @Test
     void linearizableQueryOnAFollowerSeesEveryAcknowledgedWrite() {
         cluster = new TestCluster(3).startAll();
         String leader = cluster.awaitLeader();

@@ -264,8 +264,8 @@ final class SimNode {
     }
 
     private static void answer(PendingCommand p, CommandResult result) {
-        if (result instanceof CommandResult.SessionExpired) {
-            p.callback().accept(new Outcome.Retry("session expired"));
+        if (result instanceof CommandResult.SessionExpired || result instanceof CommandResult.Failed) {
+            p.callback().accept(new Outcome.Retry(result.toString()));
         } else {
             p.callback().accept(new Outcome.Ok(new String(result.bytes(), StandardCharsets.UTF_8)));
         }
