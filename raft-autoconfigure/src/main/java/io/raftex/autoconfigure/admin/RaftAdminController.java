@@ -10,6 +10,7 @@ import io.raftex.core.UnknownGroupException;
 import jakarta.servlet.http.HttpServletRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -182,7 +183,11 @@ public final class RaftAdminController {
             return problem(HttpStatus.INTERNAL_SERVER_ERROR, "transfer-failed", "Leadership transfer failed",
                     String.valueOf(cause.getMessage()), request);
         }
-        log.info("[{}] leadership transferred to {} through the admin API", g.name(), target);
+        try (MDC.MDCCloseable group = MDC.putCloseable("raft.group", g.name());
+             MDC.MDCCloseable node = MDC.putCloseable("raft.node", status.nodeId())) {
+            log.info("[{}@{}] leadership transferred to {} in term {} through the admin API", g.name(),
+                    status.nodeId(), target, g.metrics().term());
+        }
         return json(HttpStatus.OK, RaftStatusJson.of(g.status()));
     }
 
