@@ -32,12 +32,13 @@ public record StorageOptions(SyncMode syncMode, int maxBatchRecords, int maxBatc
 
     /**
      * fsync, batches of up to 4096 records / 4 MiB, 64 MiB WAL files, chunks of up to 256 entries / 32 KiB (fewer,
-     * larger MapDB records move faster; MapDB splits records over 64 KiB), MapDB commits every 16384 entries or
-     * 20 ms, at most 256 MiB not yet moved into MapDB.
+     * larger MapDB records move faster; MapDB splits records over 64 KiB), MapDB commits every 4096 entries or
+     * 20 ms (a state write waits for a commit in progress, so commits stay short), at most 64 MiB not yet moved
+     * into MapDB.
      */
     public static StorageOptions defaults() {
-        return new StorageOptions(SyncMode.FSYNC, 4096, 4 << 20, 64L << 20, 256, 32 << 10, 16_384, 20,
-                256L << 20, FileIo.standard());
+        return new StorageOptions(SyncMode.FSYNC, 4096, 4 << 20, 64L << 20, 256, 32 << 10, 4096, 20,
+                64L << 20, FileIo.standard());
     }
 
     /** With another sync mode. */
