@@ -56,7 +56,7 @@ public record WalRecord(String group, List<LogEntry> entries, long truncateFrom)
         if (groupBytes.length > 0xFFFF) {
             throw new IllegalArgumentException("group id too long");
         }
-        int body = 1 + 2 + groupBytes.length;
+        long body = 1 + 2 + groupBytes.length;
         if (isTruncate()) {
             body += 8;
         } else {
@@ -65,8 +65,13 @@ public record WalRecord(String group, List<LogEntry> entries, long truncateFrom)
                 body += EntryCodec.encodedSize(e);
             }
         }
-        ByteBuffer out = ByteBuffer.allocate(HEADER + body);
-        out.putInt(MAGIC).putInt(0).putInt(body);
+        if (body > MAX_BODY) {
+            // Recovery would take a larger length field for damage, so such a record must never be written.
+            throw new StorageException("WAL record of group " + group + " too large: " + body + " bytes (max "
+                    + MAX_BODY + "); append fewer entries at a time");
+        }
+        ByteBuffer out = ByteBuffer.allocate(HEADER + (int) body);
+        out.putInt(MAGIC).putInt(0).putInt((int) body);
         out.put(isTruncate() ? TRUNCATE : APPEND).putShort((short) groupBytes.length).put(groupBytes);
         if (isTruncate()) {
             out.putLong(truncateFrom);
