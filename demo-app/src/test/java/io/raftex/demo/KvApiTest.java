@@ -1,0 +1,262 @@
+package io.raftex.demo;
+
+import io.raftex.autoconfigure.client.RaftClient;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Every endpoint of the store and every way a request can be refused, against one single-member cluster (a real
+ * node on a random port) shared by the whole class.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "raft.node-id=solo",
+        "raft.heartbeat-interval=50ms",
+        "raft.election-timeout=300ms",
+        "raft.command-timeout=5s",
+        "raft.storage.sync=none",
+        "spring.main.banner-mode=off"})
+@DirtiesContext
+class KvApiTest {
+
+    @DynamicPropertySource
+    static void dataDir(DynamicPropertyRegistry registry) {
+        registry.add("raft.data-dir", () -> TestData.dataDir("kv-api").toString());
+    }
+
+    @LocalServerPort
+    int port;
+
+    @Autowired
+    RaftClient raft;
+
+    Http http;
+
+    @BeforeEach
+    void leaderElected() {
+        http = new Http(port);
+        await().atMost(Duration.ofSeconds(20)).until(() -> raft.status(KvApplication.GROUP).isLeader());
+    }
+
+    // ------------------------------------------------------------------ PUT and GET
+
+    @Test
+    void putAnswersTheValueAndTheIndexItWasCommittedAt() {
+        Http.Response put = http.put("colour", Http.value("blue"));
+
+        assertThat(put.status()).as(put.toString()).isEqualTo(200);
+        assertThat(put.contentType()).startsWith("application/json");
+        assertThat(put.text("key")).isEqualTo("colour");
+        assertThat(put.text("value")).isEqualTo("blue");
+        assertThat(put.number("index")).isPositive();
+        assertThat(raft.status(KvApplication.GROUP).lastApplied()).isGreaterThanOrEqualTo(put.number("index"));
+    }
+
+    @Test
+    void getAnswersTheValueAndTheIndexItWasLastWrittenAt() {
+        long first = http.put("fruit", Http.value("apple")).number("index");
+        long second = http.put("fruit", Http.value("pear")).number("index");
+        http.put("other", Http.value("x"));
+
+        Http.Response get = http.get("fruit");
+
+        assertThat(second).isGreaterThan(first);
+        assertThat(get.status()).as(get.toString()).isEqualTo(200);
+        assertThat(get.text("key")).isEqualTo("fruit");
+        assertThat(get.text("value")).isEqualTo("pear");
+        assertThat(get.number("index")).isEqualTo(second);
+    }
+
+    @Test
+    void getServesEveryConsistencyInAnyCase() {
+        long index = http.put("level", Http.value("v")).number("index");
+
+        for (String consistency : new String[] {"linearizable", "leader", "local", "LOCAL", "Leader"}) {
+            Http.Response get = http.get("level", consistency);
+            assertThat(get.status()).as(consistency + ": " + get).isEqualTo(200);
+            assertThat(get.text("value")).isEqualTo("v");
+            assertThat(get.number("index")).isEqualTo(index);
+        }
+    }
+
+    @Test
+    void keysAndValuesKeepSpacesQuotesAndUnicode() {
+        String key = "a key with spaces, \"quotes\" & ünïcødé ключ";
+        String value = "line one\nline 'two'\t\"three\" \u2603";
+
+        assertThat(http.put(key, Http.value(value)).status()).isEqualTo(200);
+
+        Http.Response get = http.get(key);
+        assertThat(get.status()).as(get.toString()).isEqualTo(200);
+        assertThat(get.text("key")).isEqualTo(key);
+        assertThat(get.text("value")).isEqualTo(value);
+    }
+
+    @Test
+    void keysAndValuesAtTheirLimitAreAccepted() {
+        String key = "k".repeat(KvCommand.MAX_KEY_LENGTH);
+        String value = "v".repeat(KvCommand.MAX_VALUE_LENGTH);
+
+        assertThat(http.put(key, Http.value(value)).status()).isEqualTo(200);
+        assertThat(http.get(key).text("value")).isEqualTo(value);
+    }
+
+    @Test
+    void getOfAnAbsentKeyIs404ProblemDetail() {
+        Http.Response get = http.get("never-written");
+
+        assertThat(get.status()).isEqualTo(404);
+        assertThat(get.isProblem()).as(get.toString()).isTrue();
+        assertThat(get.number("status")).isEqualTo(404);
+        assertThat(get.text("title")).isEqualTo("Key not found");
+        assertThat(get.text("key")).isEqualTo("never-written");
+    }
+
+    // ------------------------------------------------------------------ compare-and-set
+
+    @Test
+    void casWithNullExpectedSetsOnlyAnAbsentKey() {
+        Http.Response created = http.cas("lock", "{\"expected\":null,\"value\":\"owner-1\"}");
+        Http.Response refused = http.cas("lock", "{\"expected\":null,\"value\":\"owner-2\"}");
+
+        assertThat(created.status()).as(created.toString()).isEqualTo(200);
+        assertThat(created.json().get("succeeded").asBoolean()).isTrue();
+        assertThat(created.text("value")).isEqualTo("owner-1");
+        assertThat(refused.status()).isEqualTo(200);
+        assertThat(refused.json().get("succeeded").asBoolean()).isFalse();
+        assertThat(refused.text("value")).isEqualTo("owner-1");
+    }
+
+    @Test
+    void casWithoutExpectedMeansAbsent() {
+        Http.Response created = http.cas("implicit", "{\"value\":\"1\"}");
+
+        assertThat(created.json().get("succeeded").asBoolean()).isTrue();
+        assertThat(http.get("implicit").text("value")).isEqualTo("1");
+    }
+
+    @Test
+    void casSetsWhenTheCurrentValueMatchesAndAnswersTheCurrentValueWhenNot() {
+        http.put("counter", Http.value("1"));
+
+        Http.Response swapped = http.cas("counter", "{\"expected\":\"1\",\"value\":\"2\"}");
+        Http.Response stale = http.cas("counter", "{\"expected\":\"1\",\"value\":\"3\"}");
+
+        assertThat(swapped.status()).isEqualTo(200);
+        assertThat(swapped.json().get("succeeded").asBoolean()).isTrue();
+        assertThat(swapped.text("value")).isEqualTo("2");
+        assertThat(stale.status()).isEqualTo(200);
+        assertThat(stale.json().get("succeeded").asBoolean()).isFalse();
+        assertThat(stale.text("value")).isEqualTo("2");
+        Http.Response get = http.get("counter");
+        assertThat(get.text("value")).isEqualTo("2");
+        assertThat(get.number("index")).isEqualTo(swapped.number("index"));
+    }
+
+    @Test
+    void casOnAnAbsentKeyWithAnExpectedValueFailsWithNullValue() {
+        Http.Response cas = http.cas("ghost", "{\"expected\":\"boo\",\"value\":\"x\"}");
+
+        assertThat(cas.status()).isEqualTo(200);
+        assertThat(cas.json().get("succeeded").asBoolean()).isFalse();
+        assertThat(cas.json().get("value").isNull()).isTrue();
+        assertThat(http.get("ghost").status()).isEqualTo(404);
+    }
+
+    // ------------------------------------------------------------------ DELETE
+
+    @Test
+    void deleteRemovesThePresentKey() {
+        http.put("doomed", Http.value("bye"));
+
+        Http.Response delete = http.delete("doomed");
+
+        assertThat(delete.status()).as(delete.toString()).isEqualTo(200);
+        assertThat(delete.text("key")).isEqualTo("doomed");
+        assertThat(delete.text("value")).isEqualTo("bye");
+        assertThat(delete.number("index")).isPositive();
+        assertThat(http.get("doomed").status()).isEqualTo(404);
+    }
+
+    @Test
+    void deleteOfAnAbsentKeyIs404ProblemDetail() {
+        Http.Response delete = http.delete("not-there");
+
+        assertThat(delete.status()).isEqualTo(404);
+        assertThat(delete.isProblem()).as(delete.toString()).isTrue();
+        assertThat(delete.text("key")).isEqualTo("not-there");
+    }
+
+    // ------------------------------------------------------------------ bad input: 400 problem details
+
+    @Test
+    void malformedJsonIs400() {
+        assertBadRequest(http.put("k", "{\"value\":"));
+        assertBadRequest(http.put("k", "not json"));
+        assertBadRequest(http.cas("k", "{\"expected\":"));
+        assertBadRequest(http.put("k", "{\"value\":{\"nested\":true}}"));
+        assertThat(http.get("k").status()).isEqualTo(404);
+    }
+
+    @Test
+    void missingBodyOrValueIs400() {
+        assertBadRequest(http.send("PUT", "/kv/k", null, "application/json"));
+        assertBadRequest(http.put("k", "{}"));
+        assertBadRequest(http.put("k", "{\"value\":null}"));
+        assertBadRequest(http.cas("k", "{\"expected\":\"a\"}"));
+        assertThat(http.get("k").status()).isEqualTo(404);
+    }
+
+    @Test
+    void unknownConsistencyIs400() {
+        Http.Response get = http.get("k", "eventual");
+
+        assertBadRequest(get);
+        assertThat(get.text("detail")).contains("linearizable, leader or local");
+    }
+
+    @Test
+    void oversizeKeyIs400OnEveryEndpoint() {
+        String key = "k".repeat(KvCommand.MAX_KEY_LENGTH + 1);
+
+        assertBadRequest(http.put(key, Http.value("v")));
+        assertBadRequest(http.get(key));
+        assertBadRequest(http.cas(key, "{\"value\":\"v\"}"));
+        assertBadRequest(http.delete(key));
+    }
+
+    @Test
+    void oversizeValueIs400() {
+        String value = "v".repeat(KvCommand.MAX_VALUE_LENGTH + 1);
+
+        assertBadRequest(http.put("big", Http.value(value)));
+        assertBadRequest(http.cas("big", "{\"value\":\"" + value + "\"}"));
+        assertThat(http.get("big").status()).isEqualTo(404);
+    }
+
+    @Test
+    void aBodyThatIsNotJsonIs415ProblemDetail() {
+        Http.Response put = http.send("PUT", "/kv/k", "value=v", "text/plain");
+
+        assertThat(put.status()).isEqualTo(415);
+        assertThat(put.isProblem()).as(put.toString()).isTrue();
+    }
+
+    private static void assertBadRequest(Http.Response response) {
+        assertThat(response.status()).as(response.toString()).isEqualTo(400);
+        assertThat(response.isProblem()).as(response.toString()).isTrue();
+        assertThat(response.number("status")).isEqualTo(400);
+        assertThat(response.text("title")).isNotBlank();
+        assertThat(response.text("detail")).isNotBlank();
+    }
+}
