@@ -1,6 +1,7 @@
 package io.raftex.demo;
 
 import io.raftex.autoconfigure.RaftProperties;
+import io.raftex.core.CommandFailedException;
 import io.raftex.core.CommandTimeoutException;
 import io.raftex.core.GroupStoppedException;
 import io.raftex.core.NoLeaderException;
@@ -31,7 +32,8 @@ import java.time.Duration;
  *   <li>404: the key is absent;</li>
  *   <li>503 with {@code Retry-After}: no leader could be reached, or the node is stopping (nothing was applied);</li>
  *   <li>504: a command's outcome was not known in time (it may still be applied, at most once), or a read could
- *   not reach its consistency in time.</li>
+ *   not reach its consistency in time;</li>
+ *   <li>500: the state machine refused a committed command (it changed nothing, on any member).</li>
  * </ul>
  */
 @RestControllerAdvice(assignableTypes = KvController.class)
@@ -79,6 +81,13 @@ public class KvErrorHandler extends ResponseEntityExceptionHandler {
     ResponseEntity<ProblemDetail> readTimedOut(QueryTimeoutException e) {
         return respond(problem(HttpStatus.GATEWAY_TIMEOUT, "Read timed out",
                 e.getMessage() + ". Nothing was changed; retry, or read with a weaker consistency."), new HttpHeaders());
+    }
+
+    @ExceptionHandler(CommandFailedException.class)
+    ResponseEntity<ProblemDetail> refused(CommandFailedException e) {
+        log.warn("the store refused a committed command: {}", e.getMessage());
+        return respond(problem(HttpStatus.INTERNAL_SERVER_ERROR, "Command refused",
+                e.getMessage() + ". The command was committed but changed nothing, on any member."), new HttpHeaders());
     }
 
     @ExceptionHandler(RaftException.class)

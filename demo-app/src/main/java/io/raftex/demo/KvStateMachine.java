@@ -104,7 +104,8 @@ public final class KvStateMachine implements StateMachine<KvCommand, KvResult>, 
             write(cas.key(), cas.value(), context.index());
             return new KvResult(true, cas.value(), context.index());
         } catch (SQLException e) {
-            // deterministic input on a healthy database does not fail; if it does, the group must stop
+            // each command changes the table with one statement, so a failure changed nothing: the group turns the
+            // exception into a CommandFailedException for the client, alike on every member
             throw new IllegalStateException("H2 failed to apply " + command + " at index " + context.index()
                     + ": " + e.getMessage(), e);
         }

@@ -197,6 +197,29 @@ class KvApiTest {
         assertThat(delete.text("key")).isEqualTo("not-there");
     }
 
+    // ------------------------------------------------------------------ Actuator, as the Helm chart probes it
+
+    @Test
+    void aNodeWithALeaderIsLiveAndReady() {
+        Http.Response liveness = http.send("GET", "/actuator/health/liveness", null, null);
+        Http.Response readiness = http.send("GET", "/actuator/health/readiness", null, null);
+
+        assertThat(liveness.status()).as(liveness.toString()).isEqualTo(200);
+        assertThat(readiness.status()).as(readiness.toString()).isEqualTo(200);
+        assertThat(readiness.json().at("/components/raft/status").asString()).isEqualTo("UP");
+    }
+
+    @Test
+    void prometheusServesTheRaftMeters() {
+        http.put("metered", Http.value("v"));
+
+        Http.Response scrape = http.send("GET", "/actuator/prometheus", null, null);
+
+        assertThat(scrape.status()).isEqualTo(200);
+        assertThat(scrape.raw().body()).contains("raft_term{", "raft_commit_index{", "raft_leader{",
+                "application=\"raftex-demo\"");
+    }
+
     // ------------------------------------------------------------------ bad input: 400 problem details
 
     @Test

@@ -69,6 +69,16 @@ class NoLeaderTest {
         assertThat(local.status()).as(local.toString()).isEqualTo(404);
     }
 
+    @Test
+    void aNodeWithoutALeaderIsLiveButNotReady() {
+        Http.Response liveness = http.send("GET", "/actuator/health/liveness", null, null);
+        Http.Response readiness = http.send("GET", "/actuator/health/readiness", null, null);
+
+        assertThat(liveness.status()).as(liveness.toString()).isEqualTo(200);
+        assertThat(readiness.status()).as(readiness.toString()).isEqualTo(503);
+        assertThat(readiness.json().at("/components/raft/status").asString()).isEqualTo("DOWN");
+    }
+
     private static void assertUnavailable(Http.Response response) {
         assertThat(response.status()).as(response.toString()).isEqualTo(503);
         assertThat(response.isProblem()).as(response.toString()).isTrue();
