@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One group's {@link GroupLog} on top of the node's shared {@link Wal} and MapDB {@link SegmentStore}; obtained
@@ -26,6 +27,9 @@ public final class DurableGroupLog implements GroupLog {
     private PersistentState state;
     private long lastIndex;
     private long truncations;
+    /** WAL requests of this group not yet committed in MapDB (or given up, when the storage failed). */
+    private final AtomicLong unmoved = new AtomicLong();
+    private volatile boolean closed;
 
     DurableGroupLog(String group, LogStorage storage, PersistentState state, long lastIndex) {
         this.group = group;
@@ -47,7 +51,7 @@ public final class DurableGroupLog implements GroupLog {
     @Override
     public void persistState(PersistentState newState) {
         Objects.requireNonNull(newState, "state");
-        storage.checkUsable();
+        checkWritable();
         storage.store().persistState(group, newState);
         this.state = newState;
     }
@@ -130,7 +134,7 @@ public final class DurableGroupLog implements GroupLog {
         if (entries.isEmpty()) {
             return;
         }
-        storage.checkUsable();
+        checkWritable();
         long expected = lastIndex + 1;
         for (LogEntry e : entries) {
             if (e.index() != expected++) {
@@ -146,9 +150,11 @@ public final class DurableGroupLog implements GroupLog {
         for (LogEntry e : request.record.entries()) {
             memTable.put(e.index(), e);
         }
+        unmoved.incrementAndGet();
         try {
             storage.wal().submit(request);
         } catch (StorageException ex) {
+            unmoved.decrementAndGet();
             memTable.tailMap(entries.get(0).index(), true).clear();
             storage.release(request.frame.length);
             throw ex;
@@ -161,13 +167,19 @@ public final class DurableGroupLog implements GroupLog {
         if (fromIndex < 1) {
             throw new IllegalArgumentException("fromIndex must be >= 1: " + fromIndex);
         }
-        storage.checkUsable();
+        checkWritable();
         truncations++;
         if (fromIndex > lastIndex) {
             return;
         }
-        storage.wal().submit(new WalRequest(this, WalRecord.truncate(group, fromIndex), fromIndex - 1, 0,
-                truncations));
+        unmoved.incrementAndGet();
+        try {
+            storage.wal().submit(new WalRequest(this, WalRecord.truncate(group, fromIndex), fromIndex - 1, 0,
+                    truncations));
+        } catch (StorageException ex) {
+            unmoved.decrementAndGet();
+            throw ex;
+        }
         memTable.tailMap(fromIndex, true).clear();
         lastIndex = fromIndex - 1;
     }
@@ -182,6 +194,41 @@ public final class DurableGroupLog implements GroupLog {
         for (LogEntry e : flushed) {
             memTable.computeIfPresent(e.index(), (k, held) -> held == e ? null : held);
         }
+    }
+
+    /** The segment writer committed {@code requests} of this group's WAL requests in MapDB. */
+    void moved(int requests) {
+        unmoved.addAndGet(-requests);
+    }
+
+    /** Whether every WAL request of this group is committed in MapDB. */
+    boolean allMoved() {
+        return unmoved.get() == 0;
+    }
+
+    /**
+     * First step of {@link LogStorage#closeGroup}: later writes are refused and reports no longer reach the listener.
+     */
+    void beginClose() {
+        closed = true;
+        listener = null;
+    }
+
+    /** Drops the memory table once MapDB holds every entry of the group (or the storage has failed). */
+    void dropTable() {
+        memTable.clear();
+    }
+
+    /** Whether {@link LogStorage#closeGroup} closed this log. */
+    boolean isClosed() {
+        return closed;
+    }
+
+    private void checkWritable() {
+        if (closed) {
+            throw new StorageException("group " + group + " is closed");
+        }
+        storage.checkUsable();
     }
 
     /** Entries held in memory (for tests and metrics). */

@@ -100,7 +100,8 @@ public final class LogStorage implements AutoCloseable {
 
     /**
      * The log of one group, recovered from disk; a group seen for the first time starts empty with
-     * {@code initialIfNew}, which is persisted before this returns. Each group may be opened once per storage.
+     * {@code initialIfNew}, which is persisted before this returns. A group may be open only once at a time; after
+     * {@link #closeGroup} it may be opened again.
      */
     public synchronized GroupLog openGroup(String group, PersistentState initialIfNew) {
         Objects.requireNonNull(group, "group");
@@ -117,6 +118,41 @@ public final class LogStorage implements AutoCloseable {
         DurableGroupLog groupLog = new DurableGroupLog(group, this, state, store.lastIndex(group));
         groups.put(group, groupLog);
         return groupLog;
+    }
+
+    /**
+     * Closes one group's log, so that the group can be opened again from this storage (a group stopped and started
+     * on a running node). Its writes already issued are made durable and moved into MapDB before this returns, its
+     * durability listener is detached, its memory table dropped, and the closed {@link GroupLog} refuses writes.
+     * A later {@link #openGroup} of the same name returns a new log that recovers the group's state and entries
+     * from MapDB, every one of them durable. Other groups are not affected. Does nothing for a group that is not
+     * open; never throws for a storage that has failed or closed (there is nothing left to flush then).
+     *
+     * <p>Blocks the caller until the segment writer has committed the group's last writes (normally one MapDB
+     * commit, tens of milliseconds). In the test mode without a segment writer, the group's records stay in the WAL
+     * and a reopened group sees only what MapDB held.
+     */
+    public synchronized void closeGroup(String group) {
+        Objects.requireNonNull(group, "group");
+        DurableGroupLog g = groups.get(group);
+        if (g == null) {
+            return;
+        }
+        g.beginClose();
+        if (segmentWriter != null) {
+            synchronized (room) {
+                while (!g.allMoved() && failure == null && !closed) {
+                    try {
+                        room.wait(100); // woken after every MapDB commit; the bound notices a failure as well
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        break;
+                    }
+                }
+            }
+        }
+        g.dropTable();
+        groups.remove(group, g);
     }
 
     /** Groups that have stored state in this directory, opened or not. */
@@ -215,7 +251,7 @@ public final class LogStorage implements AutoCloseable {
         }
     }
 
-    /** Bytes the segment writer has moved into MapDB, or that were never written. */
+    /** Bytes the segment writer has moved into MapDB, or that were never written; wakes {@link #closeGroup} too. */
     void release(long bytes) {
         if (segmentWriter == null) {
             return;
@@ -225,6 +261,7 @@ public final class LogStorage implements AutoCloseable {
             room.notifyAll();
         }
     }
+
 
     void afterSegmentCommit() {
         Runnable hook = afterSegmentCommitHook;

@@ -108,6 +108,7 @@ final class SegmentWriter implements AutoCloseable {
 
     private void move(List<List<WalRequest>> batches, int entries) {
         Map<DurableGroupLog, List<LogEntry>> moved = new HashMap<>();
+        Map<DurableGroupLog, int[]> requests = new HashMap<>();
         WalRequest last = null;
         long appendedBytes = 0;
         store.lock.lock();
@@ -115,6 +116,7 @@ final class SegmentWriter implements AutoCloseable {
             for (List<WalRequest> batch : batches) {
                 for (WalRequest r : batch) {
                     store.apply(r.record);
+                    requests.computeIfAbsent(r.owner, o -> new int[1])[0]++;
                     if (!r.record.isTruncate()) {
                         moved.computeIfAbsent(r.owner, o -> new ArrayList<>()).addAll(r.record.entries());
                         appendedBytes += r.frame.length;
@@ -130,6 +132,7 @@ final class SegmentWriter implements AutoCloseable {
         entriesMoved += entries;
         storage.afterSegmentCommit();
         moved.forEach(DurableGroupLog::evict);
+        requests.forEach((owner, n) -> owner.moved(n[0]));
         storage.release(appendedBytes);
         storage.wal().releaseBefore(last.fileSeq);
         if (log.isTraceEnabled()) {

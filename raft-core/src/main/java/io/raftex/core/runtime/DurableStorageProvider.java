@@ -7,33 +7,27 @@ import io.raftex.core.log.PersistentState;
 import io.raftex.core.log.StorageException;
 import io.raftex.core.log.StorageOptions;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.nio.file.Path;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Durable storage for a node: one {@link LogStorage} (a shared write-ahead log with group commit in front of a
  * MapDB store of record) in the node's data directory, holding the logs of all its groups. Closing it flushes and
  * releases every file, so the directory can be opened again, also in the same JVM.
  *
- * <p>A group can be opened once per provider: to run a group again after it stopped (for example after a storage
- * failure, which stops every group of the node), close the node and open a new one over the same directory.
+ * <p>Closing a group ({@link #close(String, GroupLog)}, when it stops) flushes its writes into MapDB and releases it
+ * in the storage, so the same group can be opened again from this provider (a stopped and restarted group, or a
+ * Spring context stopped and started). After a storage failure, which stops every group of the node, the storage
+ * refuses writes for good: close the node and open a new one over the same directory.
  */
 public final class DurableStorageProvider implements StorageProvider {
 
-    private static final GroupLog.DurabilityListener DETACHED = new GroupLog.DurabilityListener() {
-        @Override
-        public void onDurable(long index, long term, long truncations) {
-        }
-
-        @Override
-        public void onFailure(StorageException failure) {
-        }
-    };
+    private static final Logger LOG = LoggerFactory.getLogger(DurableStorageProvider.class);
 
     private final LogStorage storage;
-    private final Set<String> opened = ConcurrentHashMap.newKeySet();
 
     private DurableStorageProvider(LogStorage storage) {
         this.storage = storage;
@@ -61,17 +55,17 @@ public final class DurableStorageProvider implements StorageProvider {
 
     @Override
     public GroupLog open(String group, MemberId self, PersistentState initial) {
-        if (!opened.add(group)) {
-            throw new StorageException("group '" + group + "' was already opened from this storage; to run it again,"
-                    + " restart the node over its data directory");
-        }
         return storage.openGroup(group, initial);
     }
 
+    /** Flushes the group's writes into MapDB, detaches it and releases it, so that it may be opened again. */
     @Override
     public void close(String group, GroupLog log) {
-        // LogStorage has no per-group close yet: detach the stopped group from further reports
-        log.setDurabilityListener(DETACHED);
+        try {
+            storage.closeGroup(group);
+        } catch (RuntimeException e) {
+            LOG.warn("closing the log of group {} failed: {}", group, e.toString());
+        }
     }
 
     @Override
