@@ -25,6 +25,8 @@ final class Progress {
     boolean recentActive;
     /** Last index of each AppendEntries in flight, oldest first. */
     final ArrayDeque<Long> inflight = new ArrayDeque<>();
+    /** The commit index most recently sent to this follower. */
+    long commitSent;
     /** Highest read round this follower has echoed in the current term. */
     long readRoundAcked;
     /** Match index seen at the last heartbeat, and for how many heartbeats in a row it has not moved. */

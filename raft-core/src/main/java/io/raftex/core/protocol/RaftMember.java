@@ -542,13 +542,18 @@ public final class RaftMember {
                 cfg.maxBytesPerMessage());
         send(new AppendEntriesRequest(group, self, to, term, prev, log.termAt(prev), entries, commitIndex,
                 reads.currentRound()));
+        pr.commitSent = commitIndex;
         pr.sent(prev + entries.size());
     }
 
-    /** An empty AppendEntries at the follower's match index: keeps the lease, carries commit and read rounds. */
+    /**
+     * An empty AppendEntries at the follower's match index: keeps the lease, carries the commit index and the read
+     * round. The full commit index is safe to send: a follower commits no further than what it knows matches.
+     */
     private void sendHeartbeat(MemberId to, Progress pr) {
         send(new AppendEntriesRequest(group, self, to, term, pr.match, log.termAt(pr.match), List.of(),
-                Math.min(commitIndex, pr.match), reads.currentRound()));
+                commitIndex, reads.currentRound()));
+        pr.commitSent = commitIndex;
     }
 
     private void onAppendEntriesResponse(AppendEntriesResponse m) {
@@ -572,6 +577,11 @@ public final class RaftMember {
             }
             if (advanced) {
                 maybeCommit();
+            }
+            if (pr.commitSent < commitIndex && pr.state == Progress.State.REPLICATE && pr.next > log.lastIndex()) {
+                // this follower acknowledged after the commit index moved on without it: tell it now rather
+                // than at the next heartbeat, so a command it forwarded is answered promptly
+                sendHeartbeat(m.from(), pr);
             }
         } else {
             if (!rejectionIsCurrent(pr, m.rejectedIndex())) {
@@ -744,6 +754,7 @@ public final class RaftMember {
         if (prev + m.entries().size() <= commitIndex) {
             // all of it is committed here already, and committed entries are the same in every later leader's log
             leaderMatched = Math.max(leaderMatched, commitIndex);
+            followLeaderCommit(m.leaderCommit());
             acknowledgeLeader(m.from(), m.readRound());
             return;
         }
@@ -776,12 +787,17 @@ public final class RaftMember {
             log.append(toAppend);
         }
         leaderMatched = Math.max(leaderMatched, prev + entries.size());
-        long newCommit = Math.min(m.leaderCommit(), leaderMatched);
+        followLeaderCommit(m.leaderCommit());
+        acknowledgeLeader(m.from(), m.readRound());
+    }
+
+    /** Commits up to the leader's commit index, but no further than what is known to match the leader's log. */
+    private void followLeaderCommit(long leaderCommit) {
+        long newCommit = Math.min(leaderCommit, leaderMatched);
         if (newCommit > commitIndex) {
             commitIndex = newCommit;
             out.add(new Effect.CommitAdvanced(commitIndex));
         }
-        acknowledgeLeader(m.from(), m.readRound());
     }
 
     /** Acknowledges to the leader whatever matches its log and is durable here (rule 2). */

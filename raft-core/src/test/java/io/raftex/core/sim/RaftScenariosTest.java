@@ -496,6 +496,28 @@ class RaftScenariosTest {
         assertThat(c.node(victim).sessions.lastApplied()).isEqualTo(c.node(c.leader().get()).sessions.lastApplied());
     }
 
+    @Test
+    void followerLearnsTheCommitOfItsForwardedCommandWithoutWaitingForAHeartbeat() {
+        // heartbeats only every second: a forwarded command must still be answered within a few message delays
+        ProtocolConfig slowHeartbeat = ProtocolConfig.defaults().withTiming(200, 100).withLimits(64, 64 * 1024, 4);
+        SimCluster c = new SimCluster(3, SEED, slowHeartbeat);
+        int leader = c.awaitLeader(10_000);
+        c.runFor(2_500);
+        int follower = (leader + 1) % 3;
+        for (int i = 1; i <= 20; i++) {
+            long[] answeredAt = {-1};
+            long start = c.scheduler.now();
+            c.node(follower).submitCommand(4242, i, i, KvMachine.put("k", "v" + i), o -> {
+                if (o instanceof SimNode.Outcome.Ok) {
+                    answeredAt[0] = c.scheduler.now();
+                }
+            });
+            assertThat(c.runUntil(() -> answeredAt[0] >= 0, 5_000)).isTrue();
+            assertThat(answeredAt[0] - start).as("command %d, forwarded by a follower", i)
+                    .isLessThan(100); // messages take 1-5 ms, disks 1-3 ms; one heartbeat interval is 1,000 ms
+        }
+    }
+
     // ------------------------------------------------------------------ helpers
 
     private static int awaitLeaderAmong(SimCluster c, List<Integer> candidates, long maxMillis) {
