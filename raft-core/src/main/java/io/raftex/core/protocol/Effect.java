@@ -52,6 +52,8 @@ public sealed interface Effect {
         /** The leader lost its leadership before it could serve the request. */
         LEADERSHIP_LOST,
         /** Too many requests are already waiting. */
-        OVERLOADED
+        OVERLOADED,
+        /** The leader is handing leadership to another member; retry shortly. */
+        LEADERSHIP_TRANSFER
     }
 }

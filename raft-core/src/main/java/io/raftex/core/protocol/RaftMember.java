@@ -70,6 +70,9 @@ public final class RaftMember {
 
     /** Leader only: replication state per peer. */
     private final Map<MemberId, Progress> progress = new LinkedHashMap<>();
+    /** Leader only: the member leadership is being handed to, while a transfer runs. */
+    private Optional<MemberId> transferTarget = Optional.empty();
+    private int transferElapsed;
     /** Leader only: an entry of the current term has been committed. */
     private boolean committedOwnTerm;
     /** Follower only: highest index known to match the current leader's log. */
@@ -157,7 +160,12 @@ public final class RaftMember {
 
     /** Client commands: appended on the leader, forwarded from a follower that knows the leader, else rejected. */
     public List<Effect> propose(List<Proposal> proposals) {
-        if (role == Role.LEADER) {
+        if (role == Role.LEADER && transferTarget.isPresent()) {
+            // new entries would keep the target behind and make the transfer fail: hold them off
+            for (Proposal p : proposals) {
+                out.add(new Effect.ProposalRejected(p.requestId(), Rejection.LEADERSHIP_TRANSFER, transferTarget));
+            }
+        } else if (role == Role.LEADER) {
             List<LogEntry> entries = new ArrayList<>(proposals.size());
             long index = log.lastIndex();
             for (Proposal p : proposals) {
@@ -219,12 +227,23 @@ public final class RaftMember {
         return drain();
     }
 
-    /** Asks the leader to hand leadership to {@code target} (thesis §3.10): it is told to campaign at once. */
+    /**
+     * Asks the leader to hand leadership to {@code target} (Raft thesis §3.10). The leader stops taking new
+     * commands, brings the target's log up to date, and then tells it to campaign at once. If leadership has not
+     * passed within an election timeout, the leader gives up and takes commands again. Calling it again for the
+     * same target while a transfer runs changes nothing.
+     */
     public List<Effect> transferLeadership(MemberId target) {
-        if (role == Role.LEADER && !target.equals(self) && config.isVoter(target)) {
-            Progress pr = progress.get(target);
-            if (pr != null && pr.match == log.lastIndex()) {
+        Progress pr = progress.get(target);
+        if (role == Role.LEADER && !target.equals(self) && config.isVoter(target) && pr != null) {
+            if (!transferTarget.equals(Optional.of(target))) {
+                transferTarget = Optional.of(target);
+                transferElapsed = 0;
+            }
+            if (pr.match == log.lastIndex()) {
                 send(new TimeoutNow(group, self, target, term));
+            } else {
+                sendAppend(target, pr);
             }
         }
         return drain();
@@ -466,6 +485,9 @@ public final class RaftMember {
     }
 
     private void changeRole(Role newRole, Optional<MemberId> newLeader) {
+        if (newRole != Role.LEADER) {
+            transferTarget = Optional.empty();
+        }
         if (newRole != role || !newLeader.equals(leader)) {
             role = newRole;
             leader = newLeader;
@@ -487,6 +509,9 @@ public final class RaftMember {
     private void tickLeader() {
         heartbeatElapsed++;
         electionElapsed++;
+        if (transferTarget.isPresent() && ++transferElapsed >= cfg.electionTimeoutTicks()) {
+            transferTarget = Optional.empty(); // it did not happen in time: lead on
+        }
         if (electionElapsed >= cfg.electionTimeoutTicks()) {
             electionElapsed = 0;
             if (cfg.checkQuorum()) {
@@ -578,6 +603,9 @@ public final class RaftMember {
             if (advanced) {
                 maybeCommit();
             }
+            if (advanced && transferTarget.equals(Optional.of(m.from())) && pr.match == log.lastIndex()) {
+                send(new TimeoutNow(group, self, m.from(), term));
+            }
             if (pr.commitSent < commitIndex && pr.state == Progress.State.REPLICATE && pr.next > log.lastIndex()) {
                 // this follower acknowledged after the commit index moved on without it: tell it now rather
                 // than at the next heartbeat, so a command it forwarded is answered promptly
@@ -648,7 +676,7 @@ public final class RaftMember {
     }
 
     private void onForwardCommand(ForwardCommand m) {
-        if (role != Role.LEADER) {
+        if (role != Role.LEADER || transferTarget.isPresent()) {
             send(new ForwardCommandResponse(group, self, m.from(), term, m.requestId(), false, 0, 0));
             return;
         }

@@ -381,4 +381,40 @@ class RaftMemberTest {
         List<Effect> vote = learner.handle(new VoteRequest(G, N1, N3, 1, 0, 0, false));
         assertThat(sent(vote, VoteResponse.class)).singleElement().matches(r -> !r.granted());
     }
+
+    @Test
+    void leadershipTransferHoldsOffNewCommandsCatchesTheTargetUpThenSendsTimeoutNow() {
+        RecordingLog log = log(0);
+        RaftMember m = leader(log, 0);
+        m.onLogDurable(1, 1, 0);
+        m.handle(new AppendEntriesResponse(G, N2, N1, 1, true, 1, 0, 0, 0, 0));
+        m.propose(List.of(new Proposal(1, 0, 0, 0, new byte[]{1})));          // index 2: n2 is behind
+        List<Effect> start = m.transferLeadership(N2);
+        assertThat(sent(start, io.raftex.core.message.TimeoutNow.class)).as("n2 has not caught up").isEmpty();
+        List<Effect> held = m.propose(List.of(new Proposal(2, 0, 0, 0, new byte[]{2})));
+        assertThat(held).containsExactly(new Effect.ProposalRejected(2, Effect.Rejection.LEADERSHIP_TRANSFER,
+                Optional.of(N2)));
+        assertThat(log.lastIndex()).isEqualTo(2);
+        List<Effect> caughtUp = m.handle(new AppendEntriesResponse(G, N2, N1, 1, true, 2, 0, 0, 0, 0));
+        assertThat(sent(caughtUp, io.raftex.core.message.TimeoutNow.class)).singleElement()
+                .matches(t -> t.to().equals(N2) && t.term() == 1);
+    }
+
+    @Test
+    void aTransferThatDoesNotHappenWithinAnElectionTimeoutIsAbandoned() {
+        RecordingLog log = log(0);
+        RaftMember m = leader(log, 0);
+        m.onLogDurable(1, 1, 0);
+        m.handle(new AppendEntriesResponse(G, N2, N1, 1, true, 1, 0, 0, 0, 0));
+        m.handle(new AppendEntriesResponse(G, N3, N1, 1, true, 1, 0, 0, 0, 0));
+        m.transferLeadership(N3);
+        for (int i = 0; i < CFG.electionTimeoutTicks(); i++) {
+            m.tick(1000 + i);
+            // keep the quorum alive so check-quorum does not end the leadership instead
+            m.handle(new AppendEntriesResponse(G, N2, N1, 1, true, 1, 0, 0, 0, 0));
+        }
+        assertThat(m.role()).isEqualTo(Role.LEADER);
+        assertThat(m.propose(List.of(new Proposal(5, 0, 0, 0, new byte[]{5}))))
+                .contains(new Effect.ProposalAccepted(5, 2, 1));
+    }
 }

@@ -4,7 +4,6 @@ import io.raftex.core.MemberId;
 import io.raftex.core.runtime.CrashCluster.Writer;
 import io.raftex.core.runtime.CrashCluster.Writer.Via;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,10 +47,6 @@ class LeadershipTransferUnderLoadTest {
         }
     }
 
-    @Disabled("BUG (liveness): the leader keeps accepting proposals while a transfer is pending, so under load the "
-            + "target's campaign is refused (its log is behind) and transferLeadership times out after repeated "
-            + "elections; RaftMember.transferLeadership / GroupRuntime must pause proposals during a transfer "
-            + "(Raft thesis 3.10). Remove this once fixed.")
     @Test
     void aTransferSucceedsWhileClientsKeepWriting() throws Exception {
         long seed = System.nanoTime();
