@@ -278,7 +278,9 @@ public final class LogStorage implements AutoCloseable {
             }
             failure = e;
         }
-        log.error("storage in {} failed; every group on this node stops", dir, e);
+        // The one log line for this failure (the WAL does not log it, the groups log one line each without a trace).
+        log.error("storage in {} failed, every group on this node stops: {}", dir, e.getMessage(),
+                e.getCause() != null ? e.getCause() : e);
         wal.refuse(e);
         for (DurableGroupLog g : groups.values()) {
             try {

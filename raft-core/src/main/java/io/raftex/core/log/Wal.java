@@ -13,6 +13,7 @@ import java.util.TreeSet;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
+import java.util.zip.CRC32C;
 
 /**
  * The node's write-ahead log, shared by all its groups. One writer thread takes requests from every group,
@@ -52,6 +53,9 @@ final class Wal implements AutoCloseable {
     private long currentSeq;
     private long currentSize;
     private ByteBuffer buffer;
+    private final CRC32C batchCrc = new CRC32C();
+    /** Where the batch being written started (for the failure message); written and read on the writer thread. */
+    private long writeOffset;
     private boolean closed;
     private StorageException failure;
 
@@ -200,20 +204,30 @@ final class Wal implements AutoCloseable {
         if (currentSize >= options.walFileBytes()) {
             roll();
         }
-        if (buffer.capacity() < bytes) {
-            buffer = ByteBuffer.allocateDirect(bytes);
+        int total = bytes + WalRecord.COMMIT_FRAME;
+        if (buffer.capacity() < total) {
+            buffer = ByteBuffer.allocateDirect(total);
         }
         buffer.clear();
-        long offset = currentSize;
+        long start = currentSize;
+        writeOffset = start;
         for (WalRequest r : batch) {
             buffer.put(r.frame);
-            offset += r.frame.length;
+        }
+        // The batch-commit marker goes out in the same write, before the one sync: on recovery, a batch without
+        // a valid marker was never synced (so never reported durable) and may be cut, garbage and all.
+        ByteBuffer records = buffer.duplicate().flip();
+        batchCrc.reset();
+        batchCrc.update(records);
+        buffer.put(WalRecord.commitFrame(start, batch.size(), (int) batchCrc.getValue()));
+        long end = start + total;
+        for (WalRequest r : batch) {
             r.fileSeq = currentSeq;
-            r.endOffset = offset;
+            r.endOffset = end; // whole batches only: the segment writer's checkpoint always lands after a marker
         }
         buffer.flip();
         current.write(buffer);
-        currentSize = offset;
+        currentSize = end;
         sync(current);
     }
 
@@ -254,14 +268,14 @@ final class Wal implements AutoCloseable {
     }
 
     private void fail(Throwable cause) {
-        StorageException ex = new StorageException("WAL write or sync failed on "
-                + fileFor(dir, currentSeq) + ": " + cause, cause);
+        StorageException ex = new StorageException("WAL write or sync failed on " + fileFor(dir, currentSeq)
+                + " (batch at offset " + writeOffset + "): " + cause, cause);
         synchronized (this) {
             if (failure == null) {
                 failure = ex;
             }
         }
-        log.error("WAL failed; refusing further writes", cause);
+        // Not logged here: the listener (LogStorage.fail) logs the failure once, with its cause.
         closeFileQuietly();
         listener.failed(ex);
     }

@@ -11,8 +11,9 @@ import java.util.Objects;
  *
  * <p>Frame: {@code magic:i32 crc32c:i32 length:i32 body}, the CRC covering the length field and the body, so a
  * garbled length is caught too. Body: {@code kind:u8 groupLength:u16 group:utf8} then, for an append,
- * {@code count:i32 entries} (see {@link EntryCodec}) and, for a truncation, {@code fromIndex:i64}. The magic lets
- * recovery look past a damaged record for valid ones, which tells a torn tail from corruption.
+ * {@code count:i32 entries} (see {@link EntryCodec}) and, for a truncation, {@code fromIndex:i64}. Every batch the
+ * WAL writer syncs ends with a batch-commit marker frame ({@link #commitFrame}, kind 3), which recovery uses to tell
+ * an unsynced (torn) last batch from corruption of a synced one.
  *
  * @param group        the group the record belongs to
  * @param entries      the appended entries (empty for a truncation)
@@ -29,6 +30,18 @@ public record WalRecord(String group, List<LogEntry> entries, long truncateFrom)
 
     private static final byte APPEND = 1;
     private static final byte TRUNCATE = 2;
+    private static final byte COMMIT = 3;
+    /** Body of a batch-commit marker: {@code kind groupLength(0) startOffset:i64 records:i32 batchCrc:i32}. */
+    private static final int COMMIT_BODY = 1 + 2 + 8 + 4 + 4;
+    /** Length of a whole batch-commit marker frame. */
+    static final int COMMIT_FRAME = HEADER + COMMIT_BODY;
+
+    /**
+     * A batch-commit marker, the last frame of every batch the WAL writer syncs: the batch's first byte in the file,
+     * the number of records in it and the CRC32C of all their frames.
+     */
+    record BatchCommit(long startOffset, int records, int batchCrc) {
+    }
 
     public WalRecord {
         Objects.requireNonNull(group, "group");
@@ -86,9 +99,45 @@ public record WalRecord(String group, List<LogEntry> entries, long truncateFrom)
         return frame;
     }
 
+    /** The batch-commit marker frame for a batch of {@code records} frames from {@code startOffset}. */
+    static byte[] commitFrame(long startOffset, int records, int batchCrc) {
+        ByteBuffer out = ByteBuffer.allocate(COMMIT_FRAME);
+        out.putInt(MAGIC).putInt(0).putInt(COMMIT_BODY);
+        out.put(COMMIT).putShort((short) 0).putLong(startOffset).putInt(records).putInt(batchCrc);
+        byte[] frame = out.array();
+        out.putInt(4, EntryCodec.crc(frame, 8, frame.length - 8));
+        return frame;
+    }
+
     /**
-     * Parses the frame at {@code offset} of {@code data[0, limit)}, or returns null if there is no whole, valid
-     * frame there (bad magic, impossible length, short data, CRC mismatch or malformed body).
+     * Parses a batch-commit marker at {@code offset} of {@code data[0, limit)}, or returns null if there is no whole,
+     * valid marker there (which may mean there is a record instead).
+     */
+    static BatchCommit parseCommit(byte[] data, int offset, int limit) {
+        if (limit - offset < COMMIT_FRAME || data[offset + HEADER] != COMMIT) {
+            return null;
+        }
+        ByteBuffer in = ByteBuffer.wrap(data, offset, COMMIT_FRAME);
+        if (in.getInt() != MAGIC) {
+            return null;
+        }
+        int crc = in.getInt();
+        if (in.getInt() != COMMIT_BODY || crc != EntryCodec.crc(data, offset + 8, COMMIT_BODY + 4)) {
+            return null;
+        }
+        in.get();
+        if (in.getShort() != 0) {
+            return null;
+        }
+        long start = in.getLong();
+        int records = in.getInt();
+        return start < 0 || records < 1 ? null : new BatchCommit(start, records, in.getInt());
+    }
+
+    /**
+     * Parses the record frame at {@code offset} of {@code data[0, limit)}, or returns null if there is no whole,
+     * valid record frame there (bad magic, impossible length, short data, CRC mismatch, malformed body, or a
+     * batch-commit marker, see {@link #parseCommit}).
      */
     static WalRecord parse(byte[] data, int offset, int limit) {
         if (limit - offset < HEADER) {

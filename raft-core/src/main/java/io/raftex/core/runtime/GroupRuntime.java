@@ -260,7 +260,9 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
             return;
         }
         refusing = true;
-        if (failure) {
+        if (failure && reason.getCause() instanceof StorageException) {
+            LOG.error("[{}@{}] {}", name, self, reason.getMessage()); // the storage layer logged the trace once
+        } else if (failure) {
             LOG.error("[{}@{}] {}", name, self, reason.getMessage(), reason.getCause());
         } else {
             LOG.info("[{}@{}] group stopped", name, self);

@@ -36,14 +36,37 @@ final class StorageTestSupport {
         }
     }
 
-    /** Offsets where each frame of a WAL file starts. */
+    /** Offsets where each record frame of a WAL file starts (batch-commit markers are skipped). */
     static List<Integer> frameOffsets(Path file) throws IOException {
         byte[] data = Files.readAllBytes(file);
         java.util.ArrayList<Integer> offsets = new java.util.ArrayList<>();
         int at = 0;
-        while (at < data.length && WalRecord.parse(data, at, data.length) != null) {
-            offsets.add(at);
-            at += WalRecord.frameLength(data, at);
+        while (at < data.length) {
+            if (WalRecord.parseCommit(data, at, data.length) != null) {
+                at += WalRecord.COMMIT_FRAME;
+            } else if (WalRecord.parse(data, at, data.length) != null) {
+                offsets.add(at);
+                at += WalRecord.frameLength(data, at);
+            } else {
+                break;
+            }
+        }
+        return offsets;
+    }
+
+    /** Offsets where each batch-commit marker of a WAL file starts. */
+    static List<Integer> commitOffsets(Path file) {
+        byte[] data;
+        try {
+            data = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        java.util.ArrayList<Integer> offsets = new java.util.ArrayList<>();
+        for (int at = 0; at + WalRecord.COMMIT_FRAME <= data.length; at++) {
+            if (WalRecord.parseCommit(data, at, data.length) != null) {
+                offsets.add(at);
+            }
         }
         return offsets;
     }

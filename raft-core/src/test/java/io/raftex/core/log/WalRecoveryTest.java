@@ -33,9 +33,12 @@ class WalRecoveryTest {
     private static final StorageOptions OPTIONS = StorageOptions.defaults().withSyncMode(SyncMode.NONE)
             .withChunk(16, 1 << 20);
 
-    /** Writes 100 single-entry records for g1 and 100 for g2 into the WAL only. */
+    /**
+     * Writes 100 single-entry records for g1 and 100 for g2 into the WAL only, each record in a batch of its own
+     * (so each is followed by its batch-commit marker).
+     */
     private void writeWalOnly() {
-        LogStorage storage = LogStorage.open(dir, OPTIONS, false);
+        LogStorage storage = LogStorage.open(dir, OPTIONS.withMaxBatch(1, 1 << 20), false);
         GroupLog g1 = storage.openGroup("g1", INITIAL);
         GroupLog g2 = storage.openGroup("g2", INITIAL);
         for (int i = 1; i <= 100; i++) {
@@ -44,6 +47,7 @@ class WalRecoveryTest {
         }
         awaitWal(storage);
         storage.close();
+        assertThat(StorageTestSupport.commitOffsets(walFiles(dir).get(0))).hasSize(200);
         assertThat(walFiles(dir)).hasSize(1);
     }
 
@@ -88,7 +92,8 @@ class WalRecoveryTest {
         Path wal = walFiles(dir).get(0);
         long size = Files.size(wal);
         try (FileChannel ch = FileChannel.open(wal, StandardOpenOption.WRITE)) {
-            ch.truncate(size - 7); // the last record (g2's entry 100) loses its end
+            // the last batch (g2's entry 100) loses the end of its commit marker: never synced, so cut
+            ch.truncate(size - 7);
         }
         try (LogStorage storage = LogStorage.open(dir, OPTIONS)) {
             assertThat(storage.openGroup("g1", INITIAL).lastIndex()).isEqualTo(100);
@@ -197,6 +202,119 @@ class WalRecoveryTest {
             assertThat(again.openGroup("g", INITIAL).entries(1, 501, Long.MAX_VALUE))
                     .containsExactlyElementsOf(entries(1, 501, 1));
         }
+    }
+
+    /** Appends a batch as the WAL writer writes it: record frames, then (optionally) the batch-commit marker. */
+    private static void appendBatch(Path file, List<byte[]> frames, boolean marker) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            long start = ch.size();
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            for (byte[] f : frames) {
+                out.write(f);
+            }
+            byte[] records = out.toByteArray();
+            if (marker) {
+                out.write(WalRecord.commitFrame(start, frames.size(), EntryCodec.crc(records, 0, records.length)));
+            }
+            ch.write(ByteBuffer.wrap(out.toByteArray()), start);
+        }
+    }
+
+    private static byte[] frame(String group, long index, long term) {
+        return WalRecord.append(group, List.of(entry(index, term))).toFrame();
+    }
+
+    private static void zero(Path file, long position, int length) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.allocate(length), position);
+        }
+    }
+
+    @Test
+    void garbageInTheMiddleOfTheLastUnmarkedBatchIsCutNotCorruption() throws IOException {
+        writeWalOnly();
+        Path wal = walFiles(dir).get(0);
+        long committedEnd = Files.size(wal);
+        // A power loss: of the unsynced last batch, the first and third records reached the disk, the second is zeros,
+        // and the marker never arrived.
+        appendBatch(wal, List.of(frame("g1", 101, 1), new byte[frame("g1", 102, 1).length], frame("g1", 103, 1)),
+                false);
+        try (LogStorage storage = LogStorage.open(dir, OPTIONS)) {
+            assertThat(storage.openGroup("g1", INITIAL).entries(1, 200, Long.MAX_VALUE))
+                    .containsExactlyElementsOf(entries(1, 100, 1));
+            assertThat(storage.openGroup("g2", INITIAL).lastIndex()).isEqualTo(100);
+        }
+        assertThat(Files.exists(wal)).as("replayed, then replaced by a fresh file").isFalse();
+        assertThat(committedEnd).isPositive();
+    }
+
+    @Test
+    void lastBatchWhoseMarkerArrivedButARecordDidNotIsCut() throws IOException {
+        writeWalOnly();
+        Path wal = walFiles(dir).get(0);
+        long start = Files.size(wal);
+        byte[] second = frame("g2", 101, 2);
+        appendBatch(wal, List.of(frame("g1", 101, 1), second, frame("g1", 102, 1)), true);
+        // out-of-order write-back: the marker (at the end) is on disk, the middle record's pages are not
+        zero(wal, start + frame("g1", 101, 1).length, second.length);
+        try (LogStorage storage = LogStorage.open(dir, OPTIONS)) {
+            assertThat(storage.openGroup("g1", INITIAL).lastIndex()).isEqualTo(100);
+            assertThat(storage.openGroup("g2", INITIAL).lastIndex()).isEqualTo(100);
+        }
+    }
+
+    @Test
+    void completeRecordsWithoutTheirMarkerAreNotApplied() throws IOException {
+        writeWalOnly();
+        appendBatch(walFiles(dir).get(0), List.of(frame("g1", 101, 1), frame("g2", 101, 2)), false);
+        try (LogStorage storage = LogStorage.open(dir, OPTIONS)) {
+            assertThat(storage.openGroup("g1", INITIAL).lastIndex()).isEqualTo(100);
+            assertThat(storage.openGroup("g2", INITIAL).lastIndex()).isEqualTo(100);
+        }
+    }
+
+    @Test
+    void aBadRecordInAnEarlierCommittedBatchIsCorruptionNamingFileAndOffset() throws IOException {
+        writeWalOnly();
+        Path wal = walFiles(dir).get(0);
+        long batchStart = Files.size(wal);
+        byte[] first = frame("g1", 101, 1);
+        appendBatch(wal, List.of(first, frame("g1", 102, 1), frame("g1", 103, 1)), true);
+        appendBatch(wal, List.of(frame("g2", 101, 2)), true); // a later batch: the one before was synced
+        long victim = batchStart + first.length;
+        flip(wal, victim + WalRecord.HEADER + 30);
+        assertThatThrownBy(() -> LogStorage.open(dir, OPTIONS))
+                .isInstanceOf(StorageException.class)
+                .hasMessageContaining(wal.toString())
+                .hasMessageContaining("at offset " + victim)
+                .hasMessageContaining("group g1 entries 101..101")
+                .hasMessageContaining("not a torn tail");
+    }
+
+    @Test
+    void aDamagedMarkerFollowedByALaterBatchIsCorruption() throws IOException {
+        writeWalOnly();
+        Path wal = walFiles(dir).get(0);
+        int marker = StorageTestSupport.commitOffsets(wal).get(150);
+        flip(wal, marker + WalRecord.HEADER + 5);
+        assertThatThrownBy(() -> LogStorage.open(dir, OPTIONS))
+                .isInstanceOf(StorageException.class).hasMessageContaining("at offset " + marker);
+    }
+
+    @Test
+    void aBatchWithoutMarkerInAnEarlierFileIsCorruption() throws IOException {
+        writeWalOnly();
+        Path wal = walFiles(dir).get(0);
+        appendBatch(wal, List.of(frame("g1", 101, 1)), false);
+        long unmarked = Files.size(wal) - frame("g1", 101, 1).length;
+        Path later = Wal.fileFor(dir.resolve("wal"), 2);
+        Files.write(later, new byte[0]);
+        appendBatch(later, List.of(frame("g1", 102, 1)), true);
+        assertThatThrownBy(() -> LogStorage.open(dir, OPTIONS))
+                .isInstanceOf(StorageException.class)
+                .hasMessageContaining(wal.toString())
+                .hasMessageContaining("at offset " + unmarked)
+                .hasMessageContaining("later WAL files follow it");
     }
 
     private static void flip(Path file, long position) throws IOException {
