@@ -6,6 +6,7 @@ import io.raftex.core.MemberId;
 import io.raftex.core.ReadConsistency;
 import io.raftex.core.Role;
 import io.raftex.core.log.EntryType;
+import io.raftex.core.log.ForwardingGroupLog;
 import io.raftex.core.log.GroupLog;
 import io.raftex.core.log.InMemoryGroupLog;
 import io.raftex.core.log.LogEntry;
@@ -46,63 +47,23 @@ class RaftMemberTest {
     private static final ProtocolConfig CFG = ProtocolConfig.defaults();
 
     /** An in-memory log that records every metadata write, so a test can compare it with what was sent. */
-    private static final class RecordingLog implements GroupLog {
+    private static final class RecordingLog extends ForwardingGroupLog {
         final InMemoryGroupLog delegate;
         final List<PersistentState> persisted = new ArrayList<>();
 
         RecordingLog(PersistentState initial) {
-            delegate = new InMemoryGroupLog(initial);
+            this(new InMemoryGroupLog(initial));
         }
 
-        @Override
-        public PersistentState state() {
-            return delegate.state();
+        private RecordingLog(InMemoryGroupLog disk) {
+            super(disk);
+            this.delegate = disk;
         }
 
         @Override
         public void persistState(PersistentState s) {
             persisted.add(s);
             delegate.persistState(s);
-        }
-
-        @Override
-        public long firstIndex() {
-            return delegate.firstIndex();
-        }
-
-        @Override
-        public long lastIndex() {
-            return delegate.lastIndex();
-        }
-
-        @Override
-        public long termAt(long index) {
-            return delegate.termAt(index);
-        }
-
-        @Override
-        public LogEntry entry(long index) {
-            return delegate.entry(index);
-        }
-
-        @Override
-        public List<LogEntry> entries(long from, long to, long maxBytes) {
-            return delegate.entries(from, to, maxBytes);
-        }
-
-        @Override
-        public void append(List<LogEntry> entries) {
-            delegate.append(entries);
-        }
-
-        @Override
-        public void truncateFrom(long from) {
-            delegate.truncateFrom(from);
-        }
-
-        @Override
-        public void setDurabilityListener(DurabilityListener l) {
-            delegate.setDurabilityListener(l);
         }
     }
 

@@ -1,6 +1,7 @@
 package io.raftex.core.runtime;
 
 import io.raftex.core.MemberId;
+import io.raftex.core.log.ForwardingGroupLog;
 import io.raftex.core.log.GroupLog;
 import io.raftex.core.log.LogEntry;
 import io.raftex.core.log.PersistentState;
@@ -32,7 +33,7 @@ final class FailingStorageProvider implements StorageProvider {
 
     @Override
     public void close(String group, GroupLog log) {
-        delegate.close(group, ((FailingLog) log).delegate);
+        delegate.close(group, ((FailingLog) log).delegate());
     }
 
     @Override
@@ -40,12 +41,11 @@ final class FailingStorageProvider implements StorageProvider {
         delegate.close();
     }
 
-    private final class FailingLog implements GroupLog {
-        final GroupLog delegate;
+    private final class FailingLog extends ForwardingGroupLog {
         volatile DurabilityListener listener;
 
         FailingLog(GroupLog delegate) {
-            this.delegate = delegate;
+            super(delegate);
         }
 
         @Override
@@ -66,46 +66,6 @@ final class FailingStorageProvider implements StorageProvider {
         public void setDurabilityListener(DurabilityListener listener) {
             this.listener = listener;
             delegate.setDurabilityListener(listener);
-        }
-
-        @Override
-        public PersistentState state() {
-            return delegate.state();
-        }
-
-        @Override
-        public void persistState(PersistentState state) {
-            delegate.persistState(state);
-        }
-
-        @Override
-        public long firstIndex() {
-            return delegate.firstIndex();
-        }
-
-        @Override
-        public long lastIndex() {
-            return delegate.lastIndex();
-        }
-
-        @Override
-        public long termAt(long index) {
-            return delegate.termAt(index);
-        }
-
-        @Override
-        public LogEntry entry(long index) {
-            return delegate.entry(index);
-        }
-
-        @Override
-        public List<LogEntry> entries(long fromIndex, long toIndex, long maxBytes) {
-            return delegate.entries(fromIndex, toIndex, maxBytes);
-        }
-
-        @Override
-        public void truncateFrom(long fromIndex) {
-            delegate.truncateFrom(fromIndex);
         }
     }
 }
