@@ -3,7 +3,6 @@ package io.raftex.core.log;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -22,7 +21,7 @@ public final class DurableGroupLog implements GroupLog {
 
     private final String group;
     private final LogStorage storage;
-    private final ConcurrentSkipListMap<Long, LogEntry> memTable = new ConcurrentSkipListMap<>();
+    private final MemTable memTable = new MemTable();
     private volatile DurabilityListener listener;
     private PersistentState state;
     private long lastIndex;
@@ -148,14 +147,14 @@ public final class DurableGroupLog implements GroupLog {
         storage.reserve(request.frame.length);
         // Into the table before the WAL sees it, so that an eviction can never run ahead of the insertion.
         for (LogEntry e : request.record.entries()) {
-            memTable.put(e.index(), e);
+            memTable.put(e);
         }
         unmoved.incrementAndGet();
         try {
             storage.wal().submit(request);
         } catch (StorageException ex) {
             unmoved.decrementAndGet();
-            memTable.tailMap(entries.get(0).index(), true).clear();
+            memTable.truncateFrom(entries.get(0).index());
             storage.release(request.frame.length);
             throw ex;
         }
@@ -180,7 +179,7 @@ public final class DurableGroupLog implements GroupLog {
             unmoved.decrementAndGet();
             throw ex;
         }
-        memTable.tailMap(fromIndex, true).clear();
+        memTable.truncateFrom(fromIndex);
         lastIndex = fromIndex - 1;
     }
 
@@ -191,9 +190,7 @@ public final class DurableGroupLog implements GroupLog {
 
     /** Drops entries now committed in MapDB from the table, if the table still holds these very objects. */
     void evict(List<LogEntry> flushed) {
-        for (LogEntry e : flushed) {
-            memTable.computeIfPresent(e.index(), (k, held) -> held == e ? null : held);
-        }
+        memTable.evict(flushed);
     }
 
     /** The segment writer committed {@code requests} of this group's WAL requests in MapDB. */

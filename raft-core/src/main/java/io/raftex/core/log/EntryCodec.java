@@ -77,6 +77,22 @@ public final class EntryCodec {
     }
 
     /**
+     * A chunk from entries already encoded back to back by {@link #write} ({@code encoded[0, length)}, {@code count}
+     * of them), without decoding or re-encoding them.
+     */
+    static byte[] chunkOf(byte[] encoded, int length, int count) {
+        byte[] chunk = new byte[1 + 4 + length + 4];
+        chunk[0] = CHUNK_VERSION;
+        ByteBuffer.wrap(chunk, 1, 4).putInt(count);
+        System.arraycopy(encoded, 0, chunk, 5, length);
+        ByteBuffer.wrap(chunk, chunk.length - 4, 4).putInt(crc(chunk, 0, chunk.length - 4));
+        return chunk;
+    }
+
+    /** Where the encoded entries of a chunk start (they end 4 bytes before the chunk does). */
+    static final int CHUNK_ENTRIES_OFFSET = 5;
+
+    /**
      * Decodes a chunk, verifying its CRC first.
      *
      * @param what names the chunk in the error message, e.g. {@code "chunk at index 65 of group g1"}

@@ -40,15 +40,40 @@ final class SegmentStore implements AutoCloseable {
     private final int chunkEntries;
     private final int chunkBytes;
 
-    /** The last chunk of a group while it can still grow, and the group's last index in this store. */
+    /**
+     * The last chunk of a group while it can still grow, kept as its entries' encoded bytes (copied straight from
+     * the WAL frames, never re-encoded), and the group's last index in this store.
+     */
     private static final class Tail {
         final BTreeMap<Long, byte[]> map;
-        List<LogEntry> open; // entries of the last chunk if it is not full, else null
+        byte[] open = new byte[4096]; // encoded entries of the last chunk, [0, openBytes)
+        int openBytes;
+        int openCount;                // 0: no open chunk (the last one is full, or none)
+        long openFirst;
         boolean dirty;
         long lastIndex;
 
         Tail(BTreeMap<Long, byte[]> map) {
             this.map = map;
+        }
+
+        void add(byte[] src, int offset, int length, long index) {
+            if (openCount == 0) {
+                openFirst = index;
+                openBytes = 0;
+            }
+            if (openBytes + length > open.length) {
+                open = java.util.Arrays.copyOf(open, Math.max(open.length * 2, openBytes + length));
+            }
+            System.arraycopy(src, offset, open, openBytes, length);
+            openBytes += length;
+            openCount++;
+            dirty = true;
+        }
+
+        void reset() {
+            openCount = 0;
+            openBytes = 0;
         }
     }
 
@@ -104,25 +129,41 @@ final class SegmentStore implements AutoCloseable {
 
     /** Applies one WAL record (not yet committed). */
     void apply(WalRecord record) {
+        apply(record, null);
+    }
+
+    /**
+     * Applies one WAL record (not yet committed); {@code frame}, if not null, is the record's WAL frame, whose
+     * encoded entries are copied into the chunk as they are.
+     */
+    void apply(WalRecord record, byte[] frame) {
         Tail tail = tail(record.group());
         if (record.isTruncate()) {
             truncate(record.group(), tail, record.truncateFrom());
             return;
         }
+        int at = frame == null ? 0 : WalRecord.entriesOffset(frame);
+        byte[] scratch = null;
         for (LogEntry e : record.entries()) {
             if (e.index() != tail.lastIndex + 1) {
                 throw new StorageException("WAL record for group " + record.group() + " appends index " + e.index()
                         + " after " + tail.lastIndex + ": the WAL and the store disagree");
             }
-            if (tail.open == null) {
-                tail.open = new ArrayList<>();
+            int size = EntryCodec.encodedSize(e);
+            if (frame != null) {
+                tail.add(frame, at, size, e.index());
+                at += size;
+            } else {
+                if (scratch == null || scratch.length < size) {
+                    scratch = new byte[Math.max(size, 256)];
+                }
+                EntryCodec.write(ByteBuffer.wrap(scratch), e);
+                tail.add(scratch, 0, size, e.index());
             }
-            tail.open.add(e);
-            tail.dirty = true;
             tail.lastIndex = e.index();
-            if (isFull(tail.open)) {
+            if (isFull(tail)) {
                 writeOpen(tail);
-                tail.open = null;
+                tail.reset();
             }
         }
     }
@@ -140,7 +181,7 @@ final class SegmentStore implements AutoCloseable {
 
     private void truncate(String group, Tail tail, long from) {
         writeOpen(tail);
-        tail.open = null;
+        tail.reset();
         List<Long> doomed = new ArrayList<>(tail.map.tailMap(from, true).keySet());
         for (Long k : doomed) {
             tail.map.remove(k);
@@ -153,27 +194,31 @@ final class SegmentStore implements AutoCloseable {
                 kept.subList((int) (from - floor.getKey()), kept.size()).clear();
                 tail.map.put(floor.getKey(), EntryCodec.encodeChunk(kept));
             }
-            tail.open = isFull(kept) ? null : kept;
+            openWith(tail, EntryCodec.encodeChunk(kept), kept.size(), floor.getKey());
         }
         tail.lastIndex = Math.min(tail.lastIndex, from - 1);
     }
 
+    /** Makes a stored chunk the open one (unless it is full); it is already in the map, so not dirty. */
+    private void openWith(Tail tail, byte[] chunk, int count, long first) {
+        tail.reset();
+        tail.add(chunk, EntryCodec.CHUNK_ENTRIES_OFFSET, chunk.length - 4 - EntryCodec.CHUNK_ENTRIES_OFFSET, first);
+        tail.openCount = count;
+        tail.dirty = false;
+        if (isFull(tail)) {
+            tail.reset();
+        }
+    }
+
     private void writeOpen(Tail t) {
-        if (t.dirty && t.open != null && !t.open.isEmpty()) {
-            t.map.put(t.open.get(0).index(), EntryCodec.encodeChunk(t.open));
+        if (t.dirty && t.openCount > 0) {
+            t.map.put(t.openFirst, EntryCodec.chunkOf(t.open, t.openBytes, t.openCount));
         }
         t.dirty = false;
     }
 
-    private boolean isFull(List<LogEntry> chunk) {
-        if (chunk.size() >= chunkEntries) {
-            return true;
-        }
-        int bytes = 0;
-        for (LogEntry e : chunk) {
-            bytes += EntryCodec.encodedSize(e);
-        }
-        return bytes >= chunkBytes;
+    private boolean isFull(Tail t) {
+        return t.openCount >= chunkEntries || t.openBytes >= chunkBytes;
     }
 
     private Tail tail(String group) {
@@ -184,7 +229,7 @@ final class SegmentStore implements AutoCloseable {
             if (last != null) {
                 List<LogEntry> entries = EntryCodec.decodeChunk(last.getValue(), what(group, last.getKey()));
                 t.lastIndex = entries.get(entries.size() - 1).index();
-                t.open = isFull(entries) ? null : new ArrayList<>(entries);
+                openWith(t, last.getValue(), entries.size(), last.getKey());
             }
             tails.put(group, t);
         }

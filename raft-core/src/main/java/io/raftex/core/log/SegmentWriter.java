@@ -115,7 +115,7 @@ final class SegmentWriter implements AutoCloseable {
         try {
             for (List<WalRequest> batch : batches) {
                 for (WalRequest r : batch) {
-                    store.apply(r.record);
+                    store.apply(r.record, r.frame);
                     requests.computeIfAbsent(r.owner, o -> new int[1])[0]++;
                     if (!r.record.isTruncate()) {
                         moved.computeIfAbsent(r.owner, o -> new ArrayList<>()).addAll(r.record.entries());

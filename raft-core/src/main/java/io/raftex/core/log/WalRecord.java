@@ -183,6 +183,12 @@ public record WalRecord(String group, List<LogEntry> entries, long truncateFrom)
         }
     }
 
+    /** Where the encoded entries of an append frame (as {@link #toFrame} builds it) start in the frame. */
+    static int entriesOffset(byte[] frame) {
+        int groupLength = ((frame[HEADER + 1] & 0xFF) << 8) | (frame[HEADER + 2] & 0xFF);
+        return HEADER + 1 + 2 + groupLength + 4;
+    }
+
     /** Size of the frame at {@code offset}, valid only after {@link #parse} accepted it. */
     static int frameLength(byte[] data, int offset) {
         return HEADER + ByteBuffer.wrap(data, offset + 8, 4).getInt();
