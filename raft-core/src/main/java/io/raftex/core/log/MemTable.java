@@ -4,20 +4,26 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * A group's in-memory table of entries not yet known to be in MapDB: a ring of slots indexed by log index, cheaper
- * than a sorted map (no boxing, no per-entry nodes). The group's thread puts, reads and truncates; the segment writer
- * evicts. All methods synchronize on the table (one short, normally uncontended lock per call).
+ * A group's in-memory table of recent entries: a ring of slots indexed by log index, cheaper than a sorted map (no
+ * boxing, no per-entry nodes). The group's thread puts, reads and truncates; the segment writer marks entries moved
+ * once MapDB holds them. All methods synchronize on the table (one short, normally uncontended lock per call).
  *
- * <p>Slots hold indexes {@code base .. base + size - 1}; an evicted slot is null (read falls back to MapDB), and
- * the front advances past evicted slots, so the ring holds only the window the WAL has not yet moved.
+ * <p>Every entry not yet in MapDB is held. Entries already moved are kept too while they are among the last
+ * {@link #RETAINED_ENTRIES}: the protocol thread reads the recent tail all the time (terms for heartbeats and
+ * appends, entries to apply and to send to followers), and a read that falls through to MapDB can wait behind a
+ * MapDB commit and its fsyncs, which would stall the group under disk load.
  */
 final class MemTable {
 
+    /** Moved entries kept for reads, counted back from the highest index held. */
+    static final int RETAINED_ENTRIES = 4096;
+
     private LogEntry[] slots = new LogEntry[256];
+    private boolean[] moved = new boolean[256];
     private long base = 1;  // index in the slot at position head
     private int head;
     private int size;       // slots in use from head (the last one holds the highest index in the table)
-    private int held;       // non-null slots
+    private int unmoved;    // entries not yet in MapDB
 
     /** Puts {@code e}, which follows the highest index held (or any index, when the table is empty). */
     synchronized void put(LogEntry e) {
@@ -32,9 +38,12 @@ final class MemTable {
         if (size == slots.length) {
             grow();
         }
-        slots[(head + size) & (slots.length - 1)] = e;
+        int at = (head + size) & (slots.length - 1);
+        slots[at] = e;
+        moved[at] = false;
         size++;
-        held++;
+        unmoved++;
+        trim();
     }
 
     /** The entry at {@code index}, or null if the table does not hold it. */
@@ -51,28 +60,37 @@ final class MemTable {
         long keep = Math.max(0, fromIndex - base);
         while (size > keep) {
             int at = (head + size - 1) & (slots.length - 1);
-            if (slots[at] != null) {
-                held--;
-                slots[at] = null;
+            if (slots[at] != null && !moved[at]) {
+                unmoved--;
             }
+            slots[at] = null;
+            moved[at] = false;
             size--;
         }
     }
 
-    /** Evicts these entries if the table still holds these very objects (a replaced entry stays). */
+    /** MapDB now holds these entries, if the table still holds these very objects (a replaced entry stays). */
     synchronized void evict(List<LogEntry> flushed) {
         int mask = slots.length - 1;
         for (LogEntry e : flushed) {
             long offset = e.index() - base;
             if (offset >= 0 && offset < size) {
                 int at = (int) ((head + offset) & mask);
-                if (slots[at] == e) {
-                    slots[at] = null;
-                    held--;
+                if (slots[at] == e && !moved[at]) {
+                    moved[at] = true;
+                    unmoved--;
                 }
             }
         }
-        while (size > 0 && slots[head] == null) {
+        trim();
+    }
+
+    /** Frees moved entries from the front while more than the retained tail is held. */
+    private void trim() {
+        int mask = slots.length - 1;
+        while (size > 0 && (slots[head] == null || (moved[head] && size > RETAINED_ENTRIES))) {
+            slots[head] = null;
+            moved[head] = false;
             head = (head + 1) & mask;
             base++;
             size--;
@@ -82,22 +100,26 @@ final class MemTable {
     /** Drops everything. */
     synchronized void clear() {
         Arrays.fill(slots, null);
+        Arrays.fill(moved, false);
         head = 0;
         size = 0;
-        held = 0;
+        unmoved = 0;
     }
 
-    /** Entries held. */
+    /** Entries held that MapDB does not hold yet. */
     synchronized int size() {
-        return held;
+        return unmoved;
     }
 
     private void grow() {
         LogEntry[] bigger = new LogEntry[slots.length * 2];
+        boolean[] biggerMoved = new boolean[slots.length * 2];
         for (int i = 0; i < size; i++) {
             bigger[i] = slots[(head + i) & (slots.length - 1)];
+            biggerMoved[i] = moved[(head + i) & (slots.length - 1)];
         }
         slots = bigger;
+        moved = biggerMoved;
         head = 0;
     }
 }

@@ -31,14 +31,14 @@ public record StorageOptions(SyncMode syncMode, int maxBatchRecords, int maxBatc
     }
 
     /**
-     * fsync, batches of up to 4096 records / 4 MiB, 64 MiB WAL files, chunks of up to 1024 entries / 60 KiB (fewer,
-     * larger MapDB records move faster: MapDB's commit reads each record back from its own log with a seek and a
-     * read; records over 64 KiB MapDB splits), MapDB commits every 4096 entries or
+     * fsync, batches of up to 4096 records / 4 MiB, 64 MiB WAL files, chunks of up to 256 entries / 32 KiB (larger
+     * records move faster into MapDB, but records near MapDB's 64 KiB limit did not survive a crash safely in our
+     * tests; docs/storage.md), MapDB commits every 4096 entries or
      * 20 ms (a state write waits for a commit in progress, so commits stay short), at most 64 MiB not yet moved
      * into MapDB.
      */
     public static StorageOptions defaults() {
-        return new StorageOptions(SyncMode.FSYNC, 4096, 4 << 20, 64L << 20, 1024, 60 << 10, 4096, 20,
+        return new StorageOptions(SyncMode.FSYNC, 4096, 4 << 20, 64L << 20, 256, 32 << 10, 4096, 20,
                 64L << 20, FileIo.standard());
     }
 
