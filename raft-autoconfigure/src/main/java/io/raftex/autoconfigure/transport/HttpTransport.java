@@ -15,12 +15,22 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import org.apache.hc.client5.http.classic.methods.HttpPost;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.io.SocketConfig;
+import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
+import org.apache.hc.core5.http.io.entity.EntityUtils;
+import org.apache.hc.core5.io.CloseMode;
+import org.apache.hc.core5.util.Timeout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -41,7 +51,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Each peer has a queue. {@link #send} only enqueues (it runs on a protocol thread and never blocks); a sender
  * thread takes everything queued for the peer, up to {@code raft.rpc.max-batch-bytes}, encodes it and posts it as
  * one request, one request at a time per peer so that messages keep their order. Messages queued meanwhile go in
- * the next batch, so batches grow with load. The JDK HTTP client keeps connections alive (HTTP/1.1).
+ * the next batch, so batches grow with load. Apache HttpClient keeps connections alive (HTTP/1.1) with TCP_NODELAY.
  *
  * <p>Each peer has a resilience4j circuit breaker and time limiter. Messages are never retried here: Raft resends
  * what it still needs with the next heartbeat. While a peer's breaker is open its messages are dropped at once,
@@ -69,7 +79,9 @@ public final class HttpTransport implements Transport {
     private final RpcObserver observer;
     private final ExecutorService executor;
     private final ScheduledExecutorService timeouts;
-    private final HttpClient client;
+    /** Runs the blocking HTTP calls; one call per peer at a time, so it grows to about one thread per peer. */
+    private final ExecutorService io;
+    private final CloseableHttpClient client;
     private final Map<MemberId, Peer> peers = new ConcurrentHashMap<>();
     private final int batchOverhead;
     private volatile InboundHandler inbound;
@@ -87,11 +99,24 @@ public final class HttpTransport implements Transport {
         this.observer = observer;
         this.executor = Executors.newFixedThreadPool(2, daemonThreads("raft-rpc-sender-"));
         this.timeouts = Executors.newSingleThreadScheduledExecutor(daemonThreads("raft-rpc-timeout-"));
-        this.client = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(settings.rpcTimeout())
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .executor(executor)
+        this.io = Executors.newCachedThreadPool(daemonThreads("raft-rpc-io-"));
+        Timeout rpcTimeout = Timeout.of(settings.rpcTimeout().plusMillis(100));
+        // HTTP/1.1 with keep-alive; TCP_NODELAY so a request's body is not held back waiting for the ACK of its
+        // headers (Nagle's algorithm against the server's delayed ACK costs ~40 ms per request)
+        this.client = HttpClients.custom()
+                .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
+                        .setDefaultSocketConfig(SocketConfig.custom().setTcpNoDelay(true).setSoTimeout(rpcTimeout)
+                                .build())
+                        .setDefaultConnectionConfig(ConnectionConfig.custom().setConnectTimeout(rpcTimeout)
+                                .setSocketTimeout(rpcTimeout).build())
+                        .setMaxConnPerRoute(2)
+                        .setMaxConnTotal(256)
+                        .build())
+                .setDefaultRequestConfig(RequestConfig.custom().setResponseTimeout(rpcTimeout)
+                        .setRedirectsEnabled(false).build())
+                .disableAutomaticRetries()
+                .disableRedirectHandling()
+                .disableCookieManagement()
                 .build();
         this.batchOverhead = json.batchOverhead(settings.localId().value());
     }
@@ -172,6 +197,8 @@ public final class HttpTransport implements Transport {
         closed = true;
         executor.shutdownNow();
         timeouts.shutdownNow();
+        io.shutdownNow();
+        client.close(CloseMode.IMMEDIATE);
         for (Peer p : peers.values()) {
             breakers.remove(p.breaker.getName());
             limiters.remove(p.limiter.getName());
@@ -310,33 +337,42 @@ public final class HttpTransport implements Transport {
 
         private void post(List<byte[]> parts) {
             byte[] body = json.batch(settings.localId().value(), parts);
-            HttpRequest.Builder request = HttpRequest.newBuilder(uri)
-                    .timeout(settings.rpcTimeout().plusMillis(100))
-                    .header("Content-Type", "application/json")
-                    .header(FROM_HEADER, settings.localId().value())
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(body));
-            settings.clusterToken().ifPresent(t -> request.header("Authorization", "Bearer " + t));
+            HttpPost request = new HttpPost(uri);
+            request.setHeader(FROM_HEADER, settings.localId().value());
+            settings.clusterToken().ifPresent(t -> request.setHeader("Authorization", "Bearer " + t));
+            request.setEntity(new ByteArrayEntity(body, ContentType.APPLICATION_JSON));
             long start = System.nanoTime();
             int count = parts.size();
-            limiter.executeCompletionStage(timeouts,
-                            () -> client.sendAsync(request.build(), HttpResponse.BodyHandlers.discarding()))
-                    .whenComplete((response, error) -> {
+            limiter.executeCompletionStage(timeouts, () -> CompletableFuture.supplyAsync(() -> execute(request), io))
+                    .whenComplete((status, error) -> {
                         try {
-                            completed(count, start, response, error);
+                            completed(count, start, status, error);
                         } finally {
                             done();
                         }
                     });
         }
 
-        private void completed(int count, long start, HttpResponse<Void> response, Throwable error) {
+        /** Sends one batch and returns the HTTP status; the answer's body is read and dropped. */
+        private int execute(HttpPost request) {
+            try {
+                return client.execute(request, response -> {
+                    EntityUtils.consume(response.getEntity());
+                    return response.getCode();
+                });
+            } catch (IOException e) {
+                throw new CompletionException(e);
+            }
+        }
+
+        private void completed(int count, long start, Integer status, Throwable error) {
             long nanos = System.nanoTime() - start;
             if (error != null) {
                 Throwable cause = error instanceof CompletionException && error.getCause() != null
                         ? error.getCause() : error;
                 breaker.onError(nanos, TimeUnit.NANOSECONDS, cause);
                 boolean timeout = cause instanceof TimeoutException
-                        || cause instanceof java.net.http.HttpTimeoutException;
+                        || cause instanceof java.net.SocketTimeoutException;
                 observer.onBatch(id.value(), count, timeout ? RpcObserver.Outcome.TIMEOUT : RpcObserver.Outcome.ERROR,
                         nanos);
                 if (!failing) {
@@ -347,7 +383,6 @@ public final class HttpTransport implements Transport {
                 }
                 return;
             }
-            int status = response.statusCode();
             if (status >= 200 && status < 300) {
                 breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
                 observer.onBatch(id.value(), count, RpcObserver.Outcome.SUCCESS, nanos);

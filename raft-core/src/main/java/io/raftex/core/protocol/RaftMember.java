@@ -816,7 +816,11 @@ public final class RaftMember {
         }
         leaderMatched = Math.max(leaderMatched, prev + entries.size());
         followLeaderCommit(m.leaderCommit());
-        acknowledgeLeader(m.from(), m.readRound());
+        if (toAppend.isEmpty() || Math.min(leaderMatched, durableIndex) > lastAckedMatch) {
+            acknowledgeLeader(m.from(), m.readRound());
+        }
+        // otherwise the answer waits for the new entries to be durable (onLogDurable): an answer now would
+        // acknowledge nothing new and only add a message to every round trip
     }
 
     /** Commits up to the leader's commit index, but no further than what is known to match the leader's log. */
