@@ -106,11 +106,23 @@ class RaftMemberTest {
 
     /** Makes n1 leader of a three-member group in term {@code term + 1}: pre-vote, then vote, each granted by n2. */
     private static RaftMember leader(RecordingLog log, long term) {
-        RaftMember m = new RaftMember(G, N1, CFG, log, new Random(1));
+        return leader(CFG, log, term);
+    }
+
+    private static RaftMember leader(ProtocolConfig cfg, RecordingLog log, long term) {
+        RaftMember m = new RaftMember(G, N1, cfg, log, new Random(1));
         tickUntil(m, e -> !sent(e, PreVoteRequest.class).isEmpty());
         m.handle(new PreVoteResponse(G, N2, N1, term + 1, true));
         m.handle(new VoteResponse(G, N2, N1, term + 1, true));
         assertThat(m.role()).isEqualTo(Role.LEADER);
+        return m;
+    }
+
+    /** A leader of term 1 whose no-op is durable and acknowledged by n2, which is then in the replicate state. */
+    private static RaftMember leaderReplicatingToN2(ProtocolConfig cfg) {
+        RaftMember m = leader(cfg, log(0), 0);
+        m.onLogDurable(1, 1, 0);
+        m.handle(new AppendEntriesResponse(G, N2, N1, 1, true, 1, 0, 0, 0, 0));
         return m;
     }
 
@@ -286,16 +298,7 @@ class RaftMemberTest {
 
     @Test
     void pipelineSendsSeveralAppendsWithoutWaitingAndRespectsTheLimits() {
-        ProtocolConfig cfg = CFG.withLimits(2, 1 << 20, 3);
-        RecordingLog log = log(0);
-        RaftMember m = new RaftMember(G, N1, cfg, log, new Random(1));
-        for (int i = 0; i < 100 && m.role() != Role.PRE_CANDIDATE; i++) {
-            m.tick(i);
-        }
-        m.handle(new PreVoteResponse(G, N2, N1, 1, true));
-        m.handle(new VoteResponse(G, N2, N1, 1, true));
-        m.onLogDurable(1, 1, 0);
-        m.handle(new AppendEntriesResponse(G, N2, N1, 1, true, 1, 0, 0, 0, 0)); // n2 in replicate state
+        RaftMember m = leaderReplicatingToN2(CFG.withLimits(2, 1 << 20, 3));
         List<Proposal> proposals = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
             proposals.add(new Proposal(i, 0, 0, 0, new byte[]{1}));
@@ -309,16 +312,7 @@ class RaftMemberTest {
 
     @Test
     void appendEntriesRespectsTheByteLimitButAlwaysCarriesOneEntry() {
-        ProtocolConfig cfg = CFG.withLimits(100, 200, 8);
-        RecordingLog log = log(0);
-        RaftMember m = new RaftMember(G, N1, cfg, log, new Random(1));
-        for (int i = 0; i < 100 && m.role() != Role.PRE_CANDIDATE; i++) {
-            m.tick(i);
-        }
-        m.handle(new PreVoteResponse(G, N2, N1, 1, true));
-        m.handle(new VoteResponse(G, N2, N1, 1, true));
-        m.onLogDurable(1, 1, 0);
-        m.handle(new AppendEntriesResponse(G, N2, N1, 1, true, 1, 0, 0, 0, 0));
+        RaftMember m = leaderReplicatingToN2(CFG.withLimits(100, 200, 8));
         List<Proposal> proposals = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
             proposals.add(new Proposal(i, 0, 0, 0, new byte[100])); // 153 bytes each with the entry overhead

@@ -230,6 +230,20 @@ final class CrashCluster implements AutoCloseable {
                 .orTimeout(5, TimeUnit.SECONDS).join();
     }
 
+    /** Test teardown: stops the writers (ignoring what they found) and closes the cluster, if there is one. */
+    static void tearDown(Iterable<Writer> writers, CrashCluster cluster) {
+        for (Writer w : writers) {
+            try {
+                w.stop();
+            } catch (AssertionError ignored) {
+                // teardown
+            }
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
     @Override
     public void close() {
         for (String id : new ArrayList<>(nodes.keySet())) {

@@ -35,16 +35,7 @@ class LeadershipTransferUnderLoadTest {
 
     @AfterEach
     void tearDown() {
-        for (Writer w : writers) {
-            try {
-                w.stop();
-            } catch (AssertionError ignored) {
-                // teardown
-            }
-        }
-        if (cluster != null) {
-            cluster.close();
-        }
+        CrashCluster.tearDown(writers, cluster);
     }
 
     @Test

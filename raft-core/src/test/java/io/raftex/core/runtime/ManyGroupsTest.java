@@ -68,18 +68,7 @@ class ManyGroupsTest {
 
     @AfterEach
     void tearDown() {
-        for (List<Writer> ws : writers.values()) {
-            for (Writer w : ws) {
-                try {
-                    w.stop();
-                } catch (AssertionError ignored) {
-                    // teardown
-                }
-            }
-        }
-        if (cluster != null) {
-            cluster.close();
-        }
+        CrashCluster.tearDown(writers.values().stream().flatMap(List::stream).toList(), cluster);
     }
 
     @Test

@@ -71,16 +71,7 @@ class NodeCrashRecoveryTest {
 
     @AfterEach
     void tearDown() {
-        for (Writer w : writers) {
-            try {
-                w.stop();
-            } catch (AssertionError ignored) {
-                // teardown
-            }
-        }
-        if (cluster != null) {
-            cluster.close();
-        }
+        CrashCluster.tearDown(writers, cluster);
     }
 
     @Test
