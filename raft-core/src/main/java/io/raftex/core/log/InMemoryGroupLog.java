@@ -170,9 +170,4 @@ public final class InMemoryGroupLog implements GroupLog {
         }
         return index < 1 || index > durable.size() ? -1 : durable.get((int) index - 1).term();
     }
-
-    /** Entries that would survive a crash now. */
-    public List<LogEntry> durableEntries() {
-        return List.copyOf(durable);
-    }
 }

@@ -92,7 +92,7 @@ public final class SessionStateMachine {
         }
         CommandResult result = applyToMachine(entry);
         session.results.put(entry.sequence(), result);
-        return Optional.of(result instanceof CommandResult.Applied a ? a : result);
+        return Optional.of(result);
     }
 
     /**

@@ -63,9 +63,6 @@ final class SimCluster {
         return nodes.get(i);
     }
 
-    int indexOf(MemberId id) {
-        return ids.indexOf(id);
-    }
 
     // ------------------------------------------------------------------ time
 
@@ -134,10 +131,6 @@ final class SimCluster {
         return leader().get();
     }
 
-    /** How many live members have applied the entry at {@code index}, and which command it was. */
-    long appliedCount(long index) {
-        return nodes.stream().filter(n -> n.up && n.sessions.lastApplied() >= index).count();
-    }
 
     /**
      * How many live members have applied the entry at {@code index}, checking they all applied the same one; and

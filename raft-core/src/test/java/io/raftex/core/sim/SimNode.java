@@ -221,9 +221,6 @@ final class SimNode {
         if (a.index() <= sessions.lastApplied()) {
             AppliedAt applied = recentResults.get(a.index());
             if (applied != null && applied.term() == a.term()) {
-                if ((System.getenv("SIM_DEBUG") != null)) {
-                    System.out.println(id + " late-accepted " + p.clientId() + "#" + p.sequence() + " at " + a.index() + "@" + a.term() + " entry " + disk.entry(a.index()));
-                }
                 answer(p, applied.result());
             } else {
                 p.callback().accept(new Outcome.Retry("entry " + a.index() + " was replaced"));
@@ -250,9 +247,6 @@ final class SimNode {
             }
             Placed p = placed.remove(entry.index());
             if (p != null) {
-                if ((System.getenv("SIM_DEBUG") != null)) {
-                    System.out.println(id + " placed " + p.command().clientId() + "#" + p.command().sequence() + " at " + entry.index() + "@" + p.term() + " entry " + entry);
-                }
                 if (p.term() == entry.term() && result != null) {
                     answer(p.command(), result);
                 } else {

@@ -1,6 +1,5 @@
 package io.raftex.core.sim;
 
-import io.raftex.core.MemberId;
 import io.raftex.core.sim.check.CheckResult;
 import io.raftex.core.sim.check.KvModel;
 import io.raftex.core.sim.check.LinearizabilityChecker;
@@ -44,17 +43,6 @@ final class SimulationRun {
         for (SimNode node : cluster.nodes) {
             for (String write : workload.acknowledgedWrites) {
                 if (!cluster.invariants.appliedCommands(node.id).contains(write)) {
-                    if ((System.getenv("SIM_DEBUG") != null)) {
-                        for (SimNode m : cluster.nodes) {
-                            for (long i = 1; i <= m.disk.lastIndex(); i++) {
-                                var e = m.disk.entry(i);
-                                if ((e.clientId() + "#" + e.sequence()).equals(write)) {
-                                    System.out.println(m.id + " has " + e + " applied=" + m.sessions.lastApplied()
-                                            + " set=" + cluster.invariants.appliedCommands(m.id).contains(write));
-                                }
-                            }
-                        }
-                    }
                     throw new AssertionError("acknowledged write " + write + " is not applied on " + node.id);
                 }
             }
@@ -85,10 +73,6 @@ final class SimulationRun {
             }
         }
         return true;
-    }
-
-    static MemberId id(int i) {
-        return MemberId.of("n" + (i + 1));
     }
 
     private SimulationRun() {
