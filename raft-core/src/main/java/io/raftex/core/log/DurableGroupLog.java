@@ -51,7 +51,12 @@ public final class DurableGroupLog implements GroupLog {
     public void persistState(PersistentState newState) {
         Objects.requireNonNull(newState, "state");
         checkWritable();
-        storage.store().persistState(group, newState);
+        try {
+            storage.store().persistState(group, newState);
+        } catch (StorageException e) {
+            storage.fail(e); // a state that may not be durable must not be acted on: fail-stop, like a WAL error
+            throw e;
+        }
         this.state = newState;
     }
 

@@ -7,8 +7,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * The few file operations the WAL needs, behind an interface so tests can inject write and sync failures.
- * {@link #standard()} is the real thing.
+ * The few file operations the WAL and the sealing of MapDB files need, behind an interface so tests can inject write
+ * and sync failures. {@link #standard()} is the real thing.
  */
 public interface FileIo {
 
@@ -17,6 +17,13 @@ public interface FileIo {
 
     /** Makes a directory's entries (files created, deleted) durable. */
     void syncDirectory(Path dir) throws IOException;
+
+    /** Makes a whole file written by someone else (MapDB) durable: {@code FileChannel.force(true)}. */
+    default void forceFile(Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ch.force(true);
+        }
+    }
 
     /** An open WAL file. */
     interface WalFile extends AutoCloseable {

@@ -23,9 +23,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * storage.close();                                            // flushes and releases every file
  * }</pre>
  *
- * <p>Layout under the data directory: {@code wal/wal-<seq>.log} (the WAL files) and {@code store.db} plus MapDB's
- * own {@code store.db.wal.*} files. Opening replays every WAL record the store has not seen into MapDB (see
- * {@link WalRecovery}), so each group starts from MapDB with an empty memory table.
+ * <p>Layout under the data directory: {@code wal/wal-<seq>.log} (the WAL files), {@code segments/seg-<seq>.db}
+ * (MapDB files, immutable once sealed) and {@code state.db} (MapDB, replaced atomically); see {@link SegmentStore}.
+ * Opening replays every WAL record the sealed segments do not hold into a new segment (see {@link WalRecovery}),
+ * so each group starts from MapDB with an empty memory table.
  *
  * <p>Failures are fail-stop for the whole node's storage: a WAL write or sync error, or a segment writer error,
  * is reported to every open group's listener, and every later write is refused with a {@link StorageException}.
@@ -45,7 +46,7 @@ public final class LogStorage implements AutoCloseable {
     private volatile StorageException failure;
     private volatile boolean closed;
     private volatile CommitListener commitListener;
-    /** Test hook run after each MapDB commit, before the WAL files are released. */
+    /** Test hook run after each segment is sealed, before the WAL files it covers are released. */
     volatile Runnable afterSegmentCommitHook;
 
     private LogStorage(Path dir, StorageOptions options, boolean runSegmentWriter) throws IOException {
@@ -54,14 +55,15 @@ public final class LogStorage implements AutoCloseable {
         Path walDir = dir.resolve("wal");
         Files.createDirectories(walDir);
         options.fileIo().syncDirectory(dir);
-        this.store = new SegmentStore(dir.resolve("store.db"), options.chunkEntries(), options.chunkBytes());
+        this.store = new SegmentStore(dir, options.chunkEntries(), options.chunkBytes(), options.segmentBytes(),
+                options.fileIo());
         try {
             WalRecovery.Result recovered = WalRecovery.replay(walDir, store);
             if (recovered.records() > 0 || recovered.tornBytes() > 0) {
                 log.info("storage {}: replayed {} WAL records into MapDB{}", dir, recovered.records(),
                         recovered.tornBytes() > 0 ? ", cut a torn tail of " + recovered.tornBytes() + " bytes" : "");
             }
-            // Everything up to the recovered position is committed in MapDB now; start a fresh WAL file.
+            // Everything up to the recovered position is in sealed segments now; start a fresh WAL file.
             for (long seq : Wal.listFiles(walDir)) {
                 Files.delete(Wal.fileFor(walDir, seq));
             }

@@ -6,43 +6,186 @@ import org.mapdb.DBMaker;
 import org.mapdb.HTreeMap;
 import org.mapdb.Serializer;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * The store of record, in MapDB with transactions: per group a B-tree {@code log/<group>} from the first index
- * of a chunk to the chunk (several consecutive entries, see {@link EntryCodec#encodeChunk}), a hash map
- * {@code state} from group to its {@link PersistentState}, and a {@code meta} map holding the WAL checkpoint, the
- * position in the WAL up to which every record has been applied here.
+ * The store of record: MapDB files that are written once and never changed after they are sealed, so that no
+ * crash can leave a store that does not open.
  *
- * <p>MapDB has one transaction for the whole database, so every change plus its commit happens under
- * {@link #lock}: a state write must not commit half of the segment writer's work, nor the other way round.
- * Reads take no lock; they only ask for entries the caller knows are committed (see {@link DurableGroupLog}).
+ * <p><b>Segments.</b> {@code segments/seg-<seq>.db} are MapDB files, each holding, per group, a B-tree
+ * {@code log/<group>} from the first index of a chunk to the chunk (several consecutive entries, see
+ * {@link EntryCodec#encodeChunk}), and a map {@code meta} with the group's range of entries in this segment, the
+ * index from which the segment voids the entries of earlier segments (a truncation), and the WAL checkpoint: the
+ * position in the WAL up to which every record is applied in this segment and the ones before it. The segment
+ * writer fills one <em>building</em> segment, {@code seg-<seq>.db.tmp}, with MapDB's transactions off (they are not
+ * needed: a building segment is thrown away after a crash, the WAL still holds all of it). Once it holds
+ * {@code segmentBytes}, or when the storage closes, the segment is <em>sealed</em>: closed, fsynced, renamed to its
+ * final name and the directory fsynced. Only then may the WAL files it covers be deleted. Opening deletes any
+ * {@code .tmp} file and reads the sealed segments in order; the WAL replays the rest.
+ *
+ * <p><b>State.</b> Term, vote and configuration of every group are in {@code state.db}, a MapDB file rewritten
+ * whole on each change: written as {@code state.db.tmp}, fsynced, renamed over {@code state.db} and the directory
+ * fsynced before {@link #persistState} returns. Concurrent writers share one rewrite (group commit).
+ *
+ * <p>Threads: writes ({@link #apply}, {@link #commit}, {@link #seal}) come from one thread at a time, holding
+ * {@link #lock}. Reads come from any thread; they take {@link #rw}'s read lock, and only ask for entries the
+ * caller knows were committed here (see {@link DurableGroupLog}).
  */
 final class SegmentStore implements AutoCloseable {
 
     private static final String CHECKPOINT = "wal-checkpoint";
+    private static final String RANGE = "range/";
+    private static final String CUT = "cut/";
+    private static final Pattern SEGMENT = Pattern.compile("seg-(\\d{16})\\.db");
 
+    /** Held by the one writer (segment writer or recovery) across apply, commit and seal. */
     final ReentrantLock lock = new ReentrantLock();
-    private final DB db;
-    private final HTreeMap<String, byte[]> states;
-    private final HTreeMap<String, byte[]> meta;
-    private final Map<String, BTreeMap<Long, byte[]>> logs = new ConcurrentHashMap<>();
-    private final Map<String, Tail> tails = new HashMap<>();
+    /** Readers against changes to which segment serves what. */
+    private final ReentrantReadWriteLock rw = new ReentrantReadWriteLock();
+    private final Path dir;
+    private final Path segmentDir;
+    private final FileIo io;
     private final int chunkEntries;
     private final int chunkBytes;
+    private final long segmentBytes;
+
+    private final List<Segment> sealed = new ArrayList<>();
+    private final Map<String, View> views = new ConcurrentHashMap<>();
+    private Segment building;
+    private long nextSeq;
+    private long[] checkpoint = {0, 0};      // of the last sealed segment
+    private long[] pendingCheckpoint;         // of the building segment, set by commit
+    private volatile long seals;
+
+    private final StateFile states;
+
+    /** One MapDB file; mutable while building, read-only once sealed. */
+    private final class Segment {
+        final long seq;
+        Path path;
+        DB db;
+        HTreeMap<String, byte[]> meta;
+        final Map<String, BTreeMap<Long, byte[]>> logs = new ConcurrentHashMap<>();
+        final Map<String, Tail> tails = new HashMap<>(); // building only
+        long bytes;
+
+        Segment(long seq, Path path, boolean create) {
+            this.seq = seq;
+            this.path = path;
+            open(create);
+        }
+
+        void open(boolean create) {
+            logs.clear();
+            // Memory-mapped: MapDB checksums its 32 KiB header on every open, commit and close, four bytes at a time,
+            // which through RandomAccessFile is a system call each (~8,000 per check).
+            if (create) {
+                db = DBMaker.fileDB(path.toFile()).fileMmapEnable().make();
+                meta = db.hashMap("meta", Serializer.STRING, Serializer.BYTE_ARRAY).createOrOpen();
+            } else {
+                db = DBMaker.fileDB(path.toFile()).readOnly().fileMmapEnable().make();
+                meta = db.hashMap("meta", Serializer.STRING, Serializer.BYTE_ARRAY).open();
+            }
+        }
+
+        /** The group's B-tree; created in a building segment, null if a sealed one has none. */
+        BTreeMap<Long, byte[]> log(String group, boolean create) {
+            BTreeMap<Long, byte[]> m = logs.get(group);
+            if (m == null) {
+                String name = "log/" + group;
+                if (!create && !db.exists(name)) {
+                    return null;
+                }
+                DB.TreeMapMaker<Long, byte[]> maker = db.treeMap(name, Serializer.LONG, Serializer.BYTE_ARRAY)
+                        // Values inline would make every put rewrite a B-tree leaf holding up to 32 chunks
+                        // (hundreds of KB); stored apart, a put writes one chunk and a small leaf (~15x faster).
+                        .valuesOutsideNodesEnable();
+                m = create ? maker.createOrOpen() : maker.open();
+                logs.put(group, m);
+            }
+            return m;
+        }
+
+        void close() {
+            if (!db.isClosed()) {
+                db.close();
+            }
+        }
+    }
+
+    /** Entries {@code [first, last]} of a group, served by {@code segment}. */
+    private record Slice(Segment segment, long first, long last) {
+    }
 
     /**
-     * The last chunk of a group while it can still grow, kept as its entries' encoded bytes (copied straight from
-     * the WAL frames, never re-encoded), and the group's last index in this store.
+     * Which segment serves which index of one group: sealed slices (disjoint, in index order), and the building
+     * segment's slice and cut as of its last commit. The building segment wins from its first index, and its cut
+     * voids sealed entries from the cut on.
+     */
+    private static final class View {
+        final TreeMap<Long, Slice> sealed = new TreeMap<>();
+        Slice building;
+        long buildingCut; // 0: none
+
+        /** The slice serving {@code index}, its last index cut back to what is valid now; null if none. */
+        Slice find(long index) {
+            if (building != null && index >= building.first) {
+                return index <= building.last ? building : null;
+            }
+            if (buildingCut > 0 && index >= buildingCut) {
+                return null;
+            }
+            Map.Entry<Long, Slice> e = sealed.floorEntry(index);
+            if (e == null || index > e.getValue().last) {
+                return null;
+            }
+            Slice s = e.getValue();
+            return buildingCut > 0 && s.last >= buildingCut ? new Slice(s.segment, s.first, buildingCut - 1) : s;
+        }
+
+        long lastIndex() {
+            if (building != null) {
+                return building.last;
+            }
+            long last = sealed.isEmpty() ? 0 : sealed.lastEntry().getValue().last;
+            return buildingCut > 0 ? Math.min(last, buildingCut - 1) : last;
+        }
+
+        /** Voids sealed entries from {@code from} on. */
+        void cutSealed(long from) {
+            for (Long k : new ArrayList<>(sealed.tailMap(from, true).keySet())) {
+                sealed.remove(k);
+            }
+            Map.Entry<Long, Slice> floor = sealed.floorEntry(from - 1);
+            if (floor != null && floor.getValue().last >= from) {
+                Slice s = floor.getValue();
+                sealed.put(s.first, new Slice(s.segment, s.first, from - 1));
+            }
+        }
+    }
+
+    /**
+     * A group's part of the building segment: the last chunk while it can still grow, kept as its entries' encoded
+     * bytes (copied straight from the WAL frames, never re-encoded), the group's last index, and the lowest index
+     * this segment truncates below its own entries.
      */
     private static final class Tail {
         final BTreeMap<Long, byte[]> map;
@@ -52,9 +195,11 @@ final class SegmentStore implements AutoCloseable {
         long openFirst;
         boolean dirty;
         long lastIndex;
+        long cut;                     // 0: none
 
-        Tail(BTreeMap<Long, byte[]> map) {
+        Tail(BTreeMap<Long, byte[]> map, long lastIndex) {
             this.map = map;
+            this.lastIndex = lastIndex;
         }
 
         void add(byte[] src, int offset, int length, long index) {
@@ -77,69 +222,149 @@ final class SegmentStore implements AutoCloseable {
         }
     }
 
-    SegmentStore(Path file, int chunkEntries, int chunkBytes) {
-        // RandomAccessFile access (MapDB's default for fileDB) measured fastest for transactional commits (DESIGN §7).
-        this.db = DBMaker.fileDB(file.toFile()).transactionEnable().make();
-        this.states = db.hashMap("state", Serializer.STRING, Serializer.BYTE_ARRAY).createOrOpen();
-        this.meta = db.hashMap("meta", Serializer.STRING, Serializer.BYTE_ARRAY).createOrOpen();
+    /**
+     * Opens the store in {@code dataDir}: removes what a crash left half-written, then reads the state and the
+     * sealed segments.
+     */
+    SegmentStore(Path dataDir, int chunkEntries, int chunkBytes, long segmentBytes, FileIo io) throws IOException {
+        this.dir = dataDir;
+        this.segmentDir = dataDir.resolve("segments");
+        this.io = io;
         this.chunkEntries = chunkEntries;
         this.chunkBytes = chunkBytes;
-        db.commit();
+        this.segmentBytes = segmentBytes;
+        if (Files.exists(dataDir.resolve("store.db"))) {
+            throw new StorageException(dataDir + " holds store.db, written by an earlier storage format that kept the"
+                    + " log in one MapDB file; this version cannot read it (start from an empty data directory)");
+        }
+        Files.createDirectories(segmentDir);
+        this.states = new StateFile(dataDir.resolve("state.db"), io);
+        try {
+            List<Long> seqs = new ArrayList<>();
+            try (DirectoryStream<Path> files = Files.newDirectoryStream(segmentDir)) {
+                for (Path f : files) {
+                    String name = f.getFileName().toString();
+                    Matcher m = SEGMENT.matcher(name);
+                    if (m.matches()) {
+                        seqs.add(Long.parseLong(m.group(1)));
+                    } else if (name.endsWith(".tmp")) {
+                        Files.delete(f); // a building segment or merge cut short; the WAL still holds its content
+                    }
+                }
+            }
+            seqs.sort(null);
+            for (long seq : seqs) {
+                Segment s = openSealed(seq);
+                sealed.add(s);
+                nextSeq = seq + 1;
+            }
+            io.syncDirectory(segmentDir);
+        } catch (IOException | RuntimeException e) {
+            closeAll();
+            throw e;
+        }
+    }
+
+    private Segment openSealed(long seq) {
+        Path file = segmentFile(seq, false);
+        Segment s;
+        try {
+            s = new Segment(seq, file, false);
+        } catch (RuntimeException e) {
+            throw new StorageException("cannot open sealed segment " + file + ": " + e, e);
+        }
+        try {
+            for (Map.Entry<String, byte[]> e : s.meta.entrySet()) {
+                String key = e.getKey();
+                if (key.equals(CHECKPOINT)) {
+                    long[] cp = decodeLongs(e.getValue(), 2, file, key);
+                    if (cp[0] < checkpoint[0] || (cp[0] == checkpoint[0] && cp[1] < checkpoint[1])) {
+                        throw new StorageException("segment " + file + " has WAL checkpoint " + cp[0] + ":" + cp[1]
+                                + ", before the previous segment's " + checkpoint[0] + ":" + checkpoint[1]);
+                    }
+                    checkpoint = cp;
+                }
+            }
+            // Cuts first: they void earlier segments' entries before this segment's own ones are added.
+            for (Map.Entry<String, byte[]> e : s.meta.entrySet()) {
+                if (e.getKey().startsWith(CUT)) {
+                    String group = e.getKey().substring(CUT.length());
+                    view(group).cutSealed(decodeLongs(e.getValue(), 1, file, e.getKey())[0]);
+                }
+            }
+            for (Map.Entry<String, byte[]> e : s.meta.entrySet()) {
+                if (e.getKey().startsWith(RANGE)) {
+                    String group = e.getKey().substring(RANGE.length());
+                    long[] range = decodeLongs(e.getValue(), 2, file, e.getKey());
+                    View v = view(group);
+                    long expected = v.lastIndex() + 1;
+                    if (range[0] != expected || range[1] < range[0] || s.log(group, false) == null) {
+                        throw new StorageException("segment " + file + " holds entries " + range[0] + ".." + range[1]
+                                + " of group " + group + " where index " + expected + " should come next");
+                    }
+                    v.sealed.put(range[0], new Slice(s, range[0], range[1]));
+                }
+            }
+        } catch (RuntimeException e) {
+            s.close();
+            throw e instanceof StorageException se ? se
+                    : new StorageException("cannot read sealed segment " + file + ": " + e, e);
+        }
+        return s;
     }
 
     // ---- metadata ----
 
     /** The persisted state of a group, or null. */
     PersistentState loadState(String group) {
-        byte[] b = states.get(group);
-        return b == null ? null : StateCodec.decode(b, "state of group " + group);
+        return states.load(group);
     }
 
-    /** Writes and commits a group's state. */
+    /** Writes a group's state and makes it durable before returning. */
     void persistState(String group, PersistentState state) {
-        byte[] encoded = StateCodec.encode(state);
-        lock.lock();
-        try {
-            states.put(group, encoded);
-            db.commit();
-        } finally {
-            lock.unlock();
-        }
+        states.persist(group, state);
     }
 
     /** Groups that have a persisted state. */
     Set<String> groups() {
-        return new TreeSet<>(states.keySet());
+        return states.groups();
     }
 
-    /** {@code {fileSeq, offset}} of the WAL position applied here, {@code {0, 0}} when none. */
+    /** {@code {fileSeq, offset}} of the WAL position applied in the sealed segments, {@code {0, 0}} when none. */
     long[] checkpoint() {
-        byte[] b = meta.get(CHECKPOINT);
-        if (b == null) {
-            return new long[] {0, 0};
+        return checkpoint.clone();
+    }
+
+    /** Sealed segments so far (tests and logs). */
+    long seals() {
+        return seals;
+    }
+
+    /** Sealed segment files on disk. */
+    int segmentCount() {
+        rw.readLock().lock();
+        try {
+            return sealed.size();
+        } finally {
+            rw.readLock().unlock();
         }
-        if (b.length != 20 || ByteBuffer.wrap(b, 16, 4).getInt() != EntryCodec.crc(b, 0, 16)) {
-            throw new StorageException("corrupt WAL checkpoint in the MapDB store");
-        }
-        ByteBuffer in = ByteBuffer.wrap(b);
-        return new long[] {in.getLong(), in.getLong()};
     }
 
     // ---- writes by the segment writer and recovery; callers hold the lock ----
 
-    /** Applies one WAL record (not yet committed). */
+    /** Applies one WAL record to the building segment (readable after {@link #commit}). */
     void apply(WalRecord record) {
         apply(record, null);
     }
 
     /**
-     * Applies one WAL record (not yet committed); {@code frame}, if not null, is the record's WAL frame, whose
+     * Applies one WAL record to the building segment; {@code frame}, if not null, is the record's WAL frame, whose
      * encoded entries are copied into the chunk as they are.
      */
     void apply(WalRecord record, byte[] frame) {
         Tail tail = tail(record.group());
         if (record.isTruncate()) {
-            truncate(record.group(), tail, record.truncateFrom());
+            truncate(tail, record.truncateFrom());
             return;
         }
         int at = frame == null ? 0 : WalRecord.entriesOffset(frame);
@@ -160,6 +385,7 @@ final class SegmentStore implements AutoCloseable {
                 EntryCodec.write(ByteBuffer.wrap(scratch), e);
                 tail.add(scratch, 0, size, e.index());
             }
+            building.bytes += size;
             tail.lastIndex = e.index();
             if (isFull(tail)) {
                 writeOpen(tail);
@@ -168,28 +394,111 @@ final class SegmentStore implements AutoCloseable {
         }
     }
 
-    /** Writes pending chunks, records the WAL checkpoint and commits. */
+    /**
+     * Writes pending chunks to the building segment and makes them readable; {@code (walSeq, walOffset)} is the WAL
+     * position after the last record applied. Nothing is durable here until {@link #seal}.
+     */
     void commit(long walSeq, long walOffset) {
-        for (Tail t : tails.values()) {
+        pendingCheckpoint = new long[] {walSeq, walOffset};
+        if (building == null) {
+            return;
+        }
+        for (Tail t : building.tails.values()) {
             writeOpen(t);
         }
-        ByteBuffer cp = ByteBuffer.allocate(20).putLong(walSeq).putLong(walOffset);
-        cp.putInt(EntryCodec.crc(cp.array(), 0, 16));
-        meta.put(CHECKPOINT, cp.array());
-        db.commit();
+        rw.writeLock().lock();
+        try {
+            for (Map.Entry<String, Tail> e : building.tails.entrySet()) {
+                Tail t = e.getValue();
+                View v = view(e.getKey());
+                v.buildingCut = t.cut;
+                v.building = t.map.isEmpty() ? null : new Slice(building, t.map.firstKey(), t.lastIndex);
+            }
+        } finally {
+            rw.writeLock().unlock();
+        }
     }
 
-    private void truncate(String group, Tail tail, long from) {
+    /** Whether the building segment is big enough to seal. */
+    boolean wantsSeal() {
+        return building != null && building.bytes >= segmentBytes;
+    }
+
+    /**
+     * Seals the building segment (after a {@link #commit}): records its ranges, cuts and WAL checkpoint, closes it,
+     * fsyncs it, renames it to its final name and fsyncs the directory. Returns the WAL checkpoint now covered by
+     * sealed segments (the WAL files before its file may go), or null if there was nothing to seal.
+     */
+    long[] seal() throws IOException {
+        Segment b = building;
+        if (b == null) {
+            return null;
+        }
+        if (pendingCheckpoint == null) {
+            throw new IllegalStateException("seal before commit");
+        }
+        Map<String, long[]> ranges = new HashMap<>(); // group -> {first or 0, last, cut or 0}
+        for (Map.Entry<String, Tail> e : b.tails.entrySet()) {
+            Tail t = e.getValue();
+            writeOpen(t);
+            long first = t.map.isEmpty() ? 0 : t.map.firstKey();
+            if (first > 0) {
+                b.meta.put(RANGE + e.getKey(), encodeLongs(first, t.lastIndex));
+            }
+            if (t.cut > 0) {
+                b.meta.put(CUT + e.getKey(), encodeLongs(t.cut));
+            }
+            ranges.put(e.getKey(), new long[] {first, t.lastIndex, t.cut});
+        }
+        long[] cp = pendingCheckpoint;
+        b.meta.put(CHECKPOINT, encodeLongs(cp[0], cp[1]));
+        rw.writeLock().lock();
+        try {
+            b.close();
+            b.open(false); // read-only from now on; the rename below keeps the open file
+            for (Map.Entry<String, long[]> e : ranges.entrySet()) {
+                long[] r = e.getValue();
+                View v = view(e.getKey());
+                if (r[2] > 0) {
+                    v.cutSealed(r[2]);
+                }
+                if (r[0] > 0) {
+                    v.cutSealed(r[0]);
+                    v.sealed.put(r[0], new Slice(b, r[0], r[1]));
+                }
+                v.building = null;
+                v.buildingCut = 0;
+            }
+            b.tails.clear();
+            sealed.add(b);
+            building = null;
+        } finally {
+            rw.writeLock().unlock();
+        }
+        io.forceFile(b.path);
+        Path target = segmentFile(b.seq, false);
+        move(b.path, target);
+        b.path = target;
+        io.syncDirectory(segmentDir);
+        checkpoint = cp;
+        seals++;
+        return cp.clone();
+    }
+
+    private void truncate(Tail tail, long from) {
         writeOpen(tail);
         tail.reset();
-        List<Long> doomed = new ArrayList<>(tail.map.tailMap(from, true).keySet());
-        for (Long k : doomed) {
+        if (tail.map.isEmpty() || from < tail.map.firstKey()) {
+            if (tail.cut == 0 || from < tail.cut) {
+                tail.cut = from; // voids sealed entries from here on (harmless if there are none)
+            }
+        }
+        for (Long k : new ArrayList<>(tail.map.tailMap(from, true).keySet())) {
             tail.map.remove(k);
         }
         Map.Entry<Long, byte[]> floor = tail.map.floorEntry(from - 1);
         if (floor != null) {
-            List<LogEntry> kept =
-                    new ArrayList<>(EntryCodec.decodeChunk(floor.getValue(), what(group, floor.getKey())));
+            List<LogEntry> kept = new ArrayList<>(EntryCodec.decodeChunk(floor.getValue(), "building segment chunk"));
             if (kept.get(kept.size() - 1).index() >= from) {
                 kept.subList((int) (from - floor.getKey()), kept.size()).clear();
                 tail.map.put(floor.getKey(), EntryCodec.encodeChunk(kept));
@@ -222,74 +531,104 @@ final class SegmentStore implements AutoCloseable {
     }
 
     private Tail tail(String group) {
-        Tail t = tails.get(group);
+        if (building == null) {
+            long seq = nextSeq++;
+            building = new Segment(seq, segmentFile(seq, true), true);
+        }
+        Tail t = building.tails.get(group);
         if (t == null) {
-            t = new Tail(map(group));
-            Map.Entry<Long, byte[]> last = t.map.lastEntry();
-            if (last != null) {
-                List<LogEntry> entries = EntryCodec.decodeChunk(last.getValue(), what(group, last.getKey()));
-                t.lastIndex = entries.get(entries.size() - 1).index();
-                openWith(t, last.getValue(), entries.size(), last.getKey());
-            }
-            tails.put(group, t);
+            t = new Tail(building.log(group, true), view(group).lastIndex());
+            building.tails.put(group, t);
         }
         return t;
     }
 
+    private View view(String group) {
+        return views.computeIfAbsent(group, g -> new View());
+    }
+
     // ---- reads, any thread ----
 
-    /** The committed index of a group's last entry, 0 if none. */
+    /** The index of a group's last entry committed here, 0 if none. */
     long lastIndex(String group) {
-        Map.Entry<Long, byte[]> last = map(group).lastEntry();
-        if (last == null) {
-            return 0;
+        rw.readLock().lock();
+        try {
+            View v = views.get(group);
+            return v == null ? 0 : v.lastIndex();
+        } finally {
+            rw.readLock().unlock();
         }
-        List<LogEntry> entries = EntryCodec.decodeChunk(last.getValue(), what(group, last.getKey()));
-        return entries.get(entries.size() - 1).index();
     }
 
     /**
-     * The entries of the chunk that holds {@code index}, from {@code index} to the end of the chunk; empty if no
-     * chunk holds it. The CRC is verified.
+     * The entries of the chunk that holds {@code index}, from {@code index} to the end of the chunk (or of the
+     * entries its segment still serves); empty if no segment holds it. The CRC is verified.
      */
     List<LogEntry> readFrom(String group, long index) {
-        Map.Entry<Long, byte[]> floor = map(group).floorEntry(index);
-        if (floor == null) {
-            return List.of();
-        }
-        List<LogEntry> entries = EntryCodec.decodeChunk(floor.getValue(), what(group, floor.getKey()));
-        int offset = (int) (index - floor.getKey());
-        if (offset >= entries.size()) {
-            return List.of();
-        }
-        LogEntry first = entries.get(offset);
-        if (first.index() != index) {
-            throw new StorageException("corrupt " + what(group, floor.getKey()) + ": holds index " + first.index()
-                    + " where " + index + " belongs");
-        }
-        return entries.subList(offset, entries.size());
-    }
-
-    private BTreeMap<Long, byte[]> map(String group) {
-        BTreeMap<Long, byte[]> m = logs.get(group);
-        if (m != null) {
-            return m;
-        }
-        lock.lock(); // creating a map writes MapDB's catalog; keep that inside the single transaction's lock
+        rw.readLock().lock();
         try {
-            return logs.computeIfAbsent(group,
-                    g -> db.treeMap("log/" + g, Serializer.LONG, Serializer.BYTE_ARRAY)
-                            // Values inline would make every put rewrite a B-tree leaf holding up to 32 chunks
-                            // (hundreds of KB); stored apart, a put writes one chunk and a small leaf (~15x faster).
-                            .valuesOutsideNodesEnable()
-                            .createOrOpen());
+            View v = views.get(group);
+            Slice slice = v == null ? null : v.find(index);
+            if (slice == null) {
+                return List.of();
+            }
+            BTreeMap<Long, byte[]> map = slice.segment.log(group, false);
+            Map.Entry<Long, byte[]> floor = map == null ? null : map.floorEntry(index);
+            String what = "chunk at index " + (floor == null ? index : floor.getKey()) + " of group " + group
+                    + " in segment " + slice.segment.path;
+            if (floor == null) {
+                throw new StorageException(what + " is missing");
+            }
+            List<LogEntry> entries = EntryCodec.decodeChunk(floor.getValue(), what);
+            int offset = (int) (index - floor.getKey());
+            if (offset >= entries.size()) {
+                throw new StorageException(what + " ends before index " + index);
+            }
+            LogEntry first = entries.get(offset);
+            if (first.index() != index) {
+                throw new StorageException("corrupt " + what + ": holds index " + first.index() + " where " + index
+                        + " belongs");
+            }
+            int end = (int) Math.min(entries.size(), slice.last - floor.getKey() + 1);
+            return List.copyOf(entries.subList(offset, end));
         } finally {
-            lock.unlock();
+            rw.readLock().unlock();
         }
     }
 
-    private static String what(String group, long key) {
-        return "MapDB chunk at index " + key + " of group " + group;
+    // ---- files ----
+
+    private Path segmentFile(long seq, boolean building) {
+        return segmentDir.resolve(String.format("seg-%016d.db%s", seq, building ? ".tmp" : ""));
+    }
+
+    static void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            throw new IOException("the file system cannot rename " + from + " atomically", e);
+        }
+    }
+
+    private static byte[] encodeLongs(long... values) {
+        ByteBuffer b = ByteBuffer.allocate(values.length * 8 + 4);
+        for (long v : values) {
+            b.putLong(v);
+        }
+        b.putInt(EntryCodec.crc(b.array(), 0, values.length * 8));
+        return b.array();
+    }
+
+    private static long[] decodeLongs(byte[] b, int count, Path file, String key) {
+        if (b.length != count * 8 + 4 || ByteBuffer.wrap(b, count * 8, 4).getInt() != EntryCodec.crc(b, 0, count * 8)) {
+            throw new StorageException("corrupt " + key + " in segment " + file);
+        }
+        ByteBuffer in = ByteBuffer.wrap(b);
+        long[] out = new long[count];
+        for (int i = 0; i < count; i++) {
+            out[i] = in.getLong();
+        }
+        return out;
     }
 
     @Override
@@ -297,23 +636,152 @@ final class SegmentStore implements AutoCloseable {
         close(false);
     }
 
-    /** Closes the database; after a failure, first drops whatever a half-done segment move left uncommitted. */
+    /**
+     * Seals the building segment and closes every file; after a failure, throws the building segment away instead
+     * (the WAL still holds its content).
+     */
     void close(boolean afterFailure) {
         lock.lock();
         try {
-            if (db.isClosed()) {
-                return;
-            }
-            if (afterFailure) {
-                try {
-                    db.rollback();
-                } catch (RuntimeException e) {
-                    // the database is already in trouble; closing is all that is left to do
+            if (building != null) {
+                if (!afterFailure && pendingCheckpoint != null) {
+                    try {
+                        seal();
+                    } catch (IOException | RuntimeException e) {
+                        // the WAL keeps everything the building segment held; the next open replays it
+                        discardBuilding();
+                    }
+                } else {
+                    discardBuilding();
                 }
             }
-            db.close();
+            closeAll();
         } finally {
             lock.unlock();
+        }
+    }
+
+    private void discardBuilding() {
+        Segment b = building;
+        building = null;
+        try {
+            b.close();
+        } catch (RuntimeException ignored) {
+            // closing is all that is left to do
+        }
+        try {
+            Files.deleteIfExists(b.path);
+        } catch (IOException ignored) {
+            // a leftover .tmp file is deleted at the next open
+        }
+    }
+
+    private void closeAll() {
+        rw.writeLock().lock();
+        try {
+            for (Segment s : sealed) {
+                try {
+                    s.close();
+                } catch (RuntimeException ignored) {
+                    // keep closing the others
+                }
+            }
+            sealed.clear();
+            views.clear();
+        } finally {
+            rw.writeLock().unlock();
+        }
+    }
+
+    /** The dataDir this store lives in (messages). */
+    Path dir() {
+        return dir;
+    }
+
+    /**
+     * {@code state.db}: every group's {@link PersistentState}, in memory and in a MapDB file replaced whole and
+     * atomically on each change. Concurrent changes share one rewrite.
+     */
+    private static final class StateFile {
+        private final Path file;
+        private final Path tmp;
+        private final FileIo io;
+        private final Map<String, byte[]> encoded = new TreeMap<>(); // guarded by this
+        private long version;                                         // guarded by this
+        private final ReentrantLock writer = new ReentrantLock();
+        private long written;                                         // guarded by writer
+
+        StateFile(Path file, FileIo io) throws IOException {
+            this.file = file;
+            this.tmp = file.resolveSibling(file.getFileName() + ".tmp");
+            this.io = io;
+            Files.deleteIfExists(tmp);
+            if (Files.exists(file)) {
+                DB db;
+                try {
+                    db = DBMaker.fileDB(file.toFile()).readOnly().fileMmapEnable().make();
+                } catch (RuntimeException e) {
+                    throw new StorageException("cannot open " + file + ": " + e, e);
+                }
+                try {
+                    HTreeMap<String, byte[]> map = db.hashMap("state", Serializer.STRING, Serializer.BYTE_ARRAY).open();
+                    for (Map.Entry<String, byte[]> e : map.entrySet()) {
+                        StateCodec.decode(e.getValue(), "state of group " + e.getKey() + " in " + file);
+                        encoded.put(e.getKey(), e.getValue());
+                    }
+                } finally {
+                    db.close();
+                }
+            }
+        }
+
+        synchronized PersistentState load(String group) {
+            byte[] b = encoded.get(group);
+            return b == null ? null : StateCodec.decode(b, "state of group " + group);
+        }
+
+        synchronized Set<String> groups() {
+            return new TreeSet<>(encoded.keySet());
+        }
+
+        void persist(String group, PersistentState state) {
+            byte[] b = StateCodec.encode(state);
+            long mine;
+            synchronized (this) {
+                encoded.put(group, b);
+                mine = ++version;
+            }
+            writer.lock();
+            try {
+                if (written >= mine) {
+                    return; // a rewrite that started after our change has made it durable
+                }
+                Map<String, byte[]> copy;
+                long at;
+                synchronized (this) {
+                    copy = new TreeMap<>(encoded);
+                    at = version;
+                }
+                write(copy);
+                written = at;
+            } catch (IOException | RuntimeException e) {
+                throw new StorageException("cannot write " + file + ": " + e, e);
+            } finally {
+                writer.unlock();
+            }
+        }
+
+        private void write(Map<String, byte[]> all) throws IOException {
+            Files.deleteIfExists(tmp);
+            DB db = DBMaker.fileDB(tmp.toFile()).fileMmapEnable().fileMmapPreclearDisable().make(); // see Segment.open
+            try {
+                db.hashMap("state", Serializer.STRING, Serializer.BYTE_ARRAY).createOrOpen().putAll(all);
+            } finally {
+                db.close();
+            }
+            io.forceFile(tmp);
+            move(tmp, file);
+            io.syncDirectory(file.getParent());
         }
     }
 }

@@ -3,6 +3,7 @@ package io.raftex.core.log;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -13,9 +14,10 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Moves durable WAL batches into the MapDB store of record in the background. It gathers batches for a short
- * while (or up to an entry limit), applies them in WAL order, commits once, and only then evicts the entries from
- * the groups' memory tables and lets the WAL delete the files it no longer needs. Keeping this off the WAL
- * writer's thread is what keeps MapDB's slow commits off the append path.
+ * while (or up to an entry limit), applies them in WAL order to the building segment, commits once (the entries
+ * are readable there from then on), and evicts them from the groups' memory tables. Once the building segment is
+ * big enough it is sealed (fsynced, renamed, immutable), and only then does the WAL delete the files it covers.
+ * Keeping this off the WAL writer's thread is what keeps MapDB off the append path.
  */
 final class SegmentWriter implements AutoCloseable {
 
@@ -125,16 +127,21 @@ final class SegmentWriter implements AutoCloseable {
                 }
             }
             store.commit(last.fileSeq, last.endOffset);
+            commits++;
+            entriesMoved += entries;
+            moved.forEach(DurableGroupLog::evict);
+            requests.forEach((owner, n) -> owner.moved(n[0]));
+            storage.release(appendedBytes);
+            if (store.wantsSeal()) {
+                long[] sealedUpTo = store.seal();
+                storage.afterSegmentCommit();
+                storage.wal().releaseBefore(sealedUpTo[0]);
+            }
+        } catch (IOException e) {
+            throw new StorageException("cannot seal a MapDB segment: " + e, e);
         } finally {
             store.lock.unlock();
         }
-        commits++;
-        entriesMoved += entries;
-        storage.afterSegmentCommit();
-        moved.forEach(DurableGroupLog::evict);
-        requests.forEach((owner, n) -> owner.moved(n[0]));
-        storage.release(appendedBytes);
-        storage.wal().releaseBefore(last.fileSeq);
         if (log.isTraceEnabled()) {
             log.trace("moved {} entries into MapDB up to WAL {}:{}", entries, last.fileSeq, last.endOffset);
         }

@@ -45,7 +45,9 @@ final class WalRecovery {
     private WalRecovery() {
     }
 
-    /** Applies every WAL record after the store's checkpoint to the store and commits; the caller holds no lock. */
+    /**
+     * Applies every WAL record after the store's checkpoint to a new segment and seals it; the caller holds no lock.
+     */
     static Result replay(Path walDir, SegmentStore store) throws IOException {
         long[] checkpoint = store.checkpoint();
         List<Long> seqs = Wal.listFiles(walDir);
@@ -119,6 +121,7 @@ final class WalRecovery {
                 endOffset = offset;
             }
             store.commit(lastSeq, endOffset);
+            store.seal();
         } finally {
             store.lock.unlock();
         }

@@ -21,7 +21,7 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Real crashes: a child JVM ({@link CrashWriterMain}) appends to several groups and prints what is acknowledged;
- * it is killed with SIGKILL at random moments (or halts itself between a MapDB commit and the WAL deletion), and
+ * it is killed with SIGKILL at random moments (or halts itself between a segment seal and the WAL deletion), and
  * every acknowledged entry must then be found intact, and nothing else than the written content returned.
  */
 class CrashRecoveryTest {
@@ -52,7 +52,7 @@ class CrashRecoveryTest {
     }
 
     @Test
-    void crashBetweenMapDbCommitAndWalDeletion() throws Exception {
+    void crashBetweenSegmentSealAndWalDeletion() throws Exception {
         for (int commits : new int[] {1, 6}) {
             Child child = Child.start(dir, GROUPS, commits);
             assertThat(child.process.waitFor(60, TimeUnit.SECONDS)).isTrue();

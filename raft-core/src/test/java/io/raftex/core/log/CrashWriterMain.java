@@ -14,8 +14,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The child process of {@link CrashRecoveryTest}: opens the storage in {@code args[0]}, and on {@code args[1]}
  * threads, one group each, appends forever from where the recovered log ends, printing {@code ACK group index}
  * once an index is reported durable. The parent kills it with SIGKILL at a random moment. With a third argument
- * N it instead halts itself (no shutdown hooks, like a crash) right after the N-th MapDB commit, before the WAL
- * files are released.
+ * N it instead halts itself (no shutdown hooks, like a crash) right after the N-th segment seal, before the WAL
+ * files it covers are released.
  */
 public final class CrashWriterMain {
 
@@ -31,10 +31,11 @@ public final class CrashWriterMain {
         return new LogEntry(index, 1, EntryType.COMMAND, group.hashCode(), index, index - 1, index, payload);
     }
 
-    /** Small files and chunks so that rolls, segment moves and WAL deletions happen all the time. */
+    /** Small files, chunks and segments so that rolls, segment moves, seals and WAL deletions happen all the time. */
     static StorageOptions options() {
         return StorageOptions.defaults().withSyncMode(SyncMode.DATASYNC).withWalFileBytes(64 << 10)
-                .withChunk(16, 8192).withSegmentCommit(256, 2).withMaxUnmovedBytes(8 << 20);
+                .withChunk(16, 8192).withSegmentCommit(256, 2).withSegmentBytes(96 << 10)
+                .withMaxUnmovedBytes(8 << 20);
     }
 
     public static void main(String[] args) throws Exception {

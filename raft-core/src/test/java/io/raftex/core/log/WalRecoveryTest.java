@@ -148,13 +148,13 @@ class WalRecoveryTest {
     }
 
     @Test
-    void crashBetweenMapDbCommitAndWalDeletionRecoversWithoutReplayingTwice() {
-        StorageOptions small = OPTIONS.withWalFileBytes(2048).withSegmentCommit(32, 0);
+    void crashBetweenSegmentSealAndWalDeletionRecoversWithoutReplayingTwice() {
+        StorageOptions small = OPTIONS.withWalFileBytes(2048).withSegmentCommit(32, 0).withSegmentBytes(512);
         LogStorage storage = LogStorage.open(dir, small);
         java.util.concurrent.atomic.AtomicInteger commits = new java.util.concurrent.atomic.AtomicInteger();
         storage.afterSegmentCommitHook = () -> {
             if (commits.incrementAndGet() == 4) { // after some WAL files have already been released
-                throw new IllegalStateException("injected crash after the MapDB commit");
+                throw new IllegalStateException("injected crash after the segment seal");
             }
         };
         GroupLog g = storage.openGroup("g", INITIAL);
@@ -166,7 +166,7 @@ class WalRecoveryTest {
             } catch (StorageException refused) {
                 break; // the injected failure stops the storage, as it must
             }
-            if (i % 25 == 0) { // one MapDB commit per 25 entries, so that several commits happen
+            if (i % 25 == 0) { // one segment per 25 entries, so that several seals happen
                 org.awaitility.Awaitility.await().until(() -> !rec.failures.isEmpty()
                         || storage.wal().isIdle() && storage.segmentWriter().isIdle());
             }
@@ -183,8 +183,8 @@ class WalRecoveryTest {
     }
 
     @Test
-    void walFilesRollAndAreReleasedOnceInMapDb() {
-        StorageOptions small = OPTIONS.withWalFileBytes(4096).withSegmentCommit(64, 0);
+    void walFilesRollAndAreReleasedOnceInASealedSegment() {
+        StorageOptions small = OPTIONS.withWalFileBytes(4096).withSegmentCommit(64, 0).withSegmentBytes(4096);
         try (LogStorage storage = LogStorage.open(dir, small)) {
             GroupLog g = storage.openGroup("g", INITIAL);
             for (int i = 1; i <= 500; i++) {

@@ -16,7 +16,7 @@ import java.util.Random;
 
 /**
  * A disk that loses writes that were never forced, for the WAL files of one node (everything {@link FileIo} covers:
- * the WAL files and the directory syncs; MapDB does not go through it).
+ * the WAL files, the directory syncs and the forces that seal MapDB files; MapDB's own writes do not go through it).
  *
  * <p>It remembers, per file, the length it had when it was last forced ({@code force(true)} and {@code force(false)}
  * both count: the WAL only writes record data, never metadata it depends on, besides the directory entries, which
@@ -130,6 +130,13 @@ final class CrashableFileIo implements FileIo {
     public void syncDirectory(Path dir) throws IOException {
         checkAlive(dir);
         real.syncDirectory(dir);
+    }
+
+    /** A MapDB file (segment or state) made durable before it is renamed into place; refused once crashed. */
+    @Override
+    public void forceFile(Path file) throws IOException {
+        checkAlive(file);
+        real.forceFile(file);
     }
 
     /**

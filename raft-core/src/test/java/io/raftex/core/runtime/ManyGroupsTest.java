@@ -202,11 +202,12 @@ class ManyGroupsTest {
                 });
     }
 
-    /** One LogStorage holds every group of the node: its MapDB lists them all, and there is one WAL directory. */
+    /** One LogStorage holds every group of the node: its state file lists them all; one WAL, one segment directory. */
     private void assertSharedStorage(String id) {
         assertThat(cluster.storage(id).storage().storedGroups()).containsAll(GROUPS);
         assertThat(cluster.dataDir(id).resolve("wal")).isDirectory();
-        assertThat(cluster.dataDir(id).resolve("store.db")).isRegularFile();
+        assertThat(cluster.dataDir(id).resolve("state.db")).isRegularFile();
+        assertThat(cluster.dataDir(id).resolve("segments")).isDirectory();
     }
 
     private void startWriters() {

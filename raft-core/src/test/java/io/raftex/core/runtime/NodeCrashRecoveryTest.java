@@ -33,12 +33,12 @@ import static org.awaitility.Awaitility.await;
  * fresh disk: recovery must cut the torn tail, and the node must catch up. The crash comes in the middle of a WAL
  * write: the write's bytes reach the file, and the disk dies before the force that would have made them durable.
  *
- * <p><b>What is not modelled.</b> {@link io.raftex.core.log.FileIo} covers the WAL files and directory syncs only;
- * MapDB ({@code store.db}, its own WAL) does its file I/O itself. So MapDB is not crashed: it keeps whatever it
- * committed (which is what its own transactions guarantee after a real crash) and its uncommitted work is rolled back
- * when the failed storage closes. Between the disk crash and the node noticing it, MapDB still works: the segment
- * writer may still move (forced, hence durable) WAL batches into MapDB and a vote may still be persisted there; both
- * are states a real crash a moment later could also have left. Directory entries are not lost either (a WAL file
+ * <p><b>What is not modelled.</b> {@link io.raftex.core.log.FileIo} covers the WAL files, directory syncs and the
+ * forces that seal MapDB files; MapDB's own writes do not go through it. So a MapDB file is never torn here: a sealed
+ * segment or state file was forced before its rename (forces are refused once the disk has crashed), and a building
+ * segment left as {@code .tmp} is deleted on open whatever it holds. Between the disk crash and the node noticing it,
+ * the segment writer may still move (forced, hence durable) WAL batches into the building segment; that is a state a
+ * real crash a moment later could also have left. Directory entries are not lost either (a WAL file
  * created but whose directory sync did not return is kept). The crash does not stop the node's threads at once, as
  * a real one would; the node stops by itself once its next WAL write fails, and is then closed.
  *
