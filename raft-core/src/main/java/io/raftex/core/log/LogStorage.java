@@ -145,7 +145,7 @@ public final class LogStorage implements AutoCloseable {
             synchronized (room) {
                 while (!g.allMoved() && failure == null && !closed) {
                     try {
-                        room.wait(100); // woken after every MapDB commit; the bound notices a failure as well
+                        room.wait(100); // woken after every move into MapDB; the bound notices a failure as well
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                         break;

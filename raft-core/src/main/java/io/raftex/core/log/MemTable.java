@@ -10,8 +10,8 @@ import java.util.List;
  *
  * <p>Every entry not yet in MapDB is held. Entries already moved are kept too while they are among the last
  * {@link #RETAINED_ENTRIES}: the protocol thread reads the recent tail all the time (terms for heartbeats and
- * appends, entries to apply and to send to followers), and a read that falls through to MapDB can wait behind a
- * MapDB commit and its fsyncs, which would stall the group under disk load.
+ * appends, entries to apply and to send to followers), and a read that falls through to MapDB can wait behind the
+ * segment writer (a seal holds the store's lock while it reopens a segment), which would stall the group.
  */
 final class MemTable {
 

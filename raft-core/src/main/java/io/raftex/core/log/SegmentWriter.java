@@ -53,7 +53,7 @@ final class SegmentWriter implements AutoCloseable {
         return entriesMoved;
     }
 
-    /** MapDB commits so far. */
+    /** Moves into the building segment so far. */
     long commits() {
         return commits;
     }

@@ -11,8 +11,8 @@ import java.util.Objects;
  * @param walFileBytes           the WAL rolls to a new file once the current one reaches this size
  * @param chunkEntries           most entries packed into one MapDB record
  * @param chunkBytes             most bytes packed into one MapDB record
- * @param segmentCommitEntries   the segment writer commits MapDB after moving at most this many entries
- * @param segmentFlushMillis     how long the segment writer gathers WAL batches before a MapDB commit
+ * @param segmentCommitEntries   the segment writer moves at most this many entries into MapDB at a time
+ * @param segmentFlushMillis     how long the segment writer gathers WAL batches before moving them into MapDB
  * @param segmentBytes           a MapDB segment is sealed (fsynced, made immutable) once it holds this many bytes of
  *                               entries; the WAL files it covers are deleted only then
  * @param maxUnmovedBytes        appends block once this many bytes are in the WAL but not yet in MapDB, so a
