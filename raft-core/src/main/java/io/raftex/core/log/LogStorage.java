@@ -25,8 +25,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Layout under the data directory: {@code wal/wal-<seq>.log} (the WAL files), {@code segments/seg-<seq>.db}
  * (MapDB files, immutable once sealed) and {@code state.db} (MapDB, replaced atomically); see {@link SegmentStore}.
- * Opening replays every WAL record the sealed segments do not hold into a new segment (see {@link WalRecovery}),
- * so each group starts from MapDB with an empty memory table.
+ * Opening replays every WAL record the sealed segments do not hold into the building segment (see
+ * {@link WalRecovery}), so each group starts from MapDB with an empty memory table.
  *
  * <p>Failures are fail-stop for the whole node's storage: a WAL write or sync error, or a segment writer error,
  * is reported to every open group's listener, and every later write is refused with a {@link StorageException}.
@@ -63,14 +63,12 @@ public final class LogStorage implements AutoCloseable {
                 log.info("storage {}: replayed {} WAL records into MapDB{}", dir, recovered.records(),
                         recovered.tornBytes() > 0 ? ", cut a torn tail of " + recovered.tornBytes() + " bytes" : "");
             }
-            // Everything up to the recovered position is in sealed segments now; start a fresh WAL file.
-            for (long seq : Wal.listFiles(walDir)) {
-                Files.delete(Wal.fileFor(walDir, seq));
-            }
-            options.fileIo().syncDirectory(walDir);
+            // The replayed records are in the building segment now, not sealed: their WAL files stay until a sealed
+            // segment covers them. Writing goes on in a fresh file.
             this.wal = new Wal(walDir, recovered.lastSeq() + 1, options, new WalListener());
+            wal.releaseBefore(store.checkpoint()[0]);
         } catch (IOException | RuntimeException e) {
-            store.close(true);
+            store.close();
             throw e;
         }
         this.segmentWriter = runSegmentWriter ? new SegmentWriter(this, store, options) : null;
@@ -190,8 +188,10 @@ public final class LogStorage implements AutoCloseable {
     }
 
     /**
-     * Writes and syncs everything queued in the WAL, moves it into MapDB, and closes every file, so the same
-     * directory can be opened again, also in this JVM. Groups opened from this storage refuse writes afterwards.
+     * Writes and syncs everything queued in the WAL and closes every file, so the same directory can be opened
+     * again, also in this JVM. What is not yet in a sealed segment stays in the WAL and is replayed on open (at most
+     * one segment's worth), so restarts do not leave small segments behind. Groups opened from this storage refuse
+     * writes afterwards.
      */
     @Override
     public synchronized void close() {
@@ -203,7 +203,7 @@ public final class LogStorage implements AutoCloseable {
         if (segmentWriter != null) {
             segmentWriter.close();
         }
-        store.close(failure != null);
+        store.close();
     }
 
     // ---- package-private plumbing ----

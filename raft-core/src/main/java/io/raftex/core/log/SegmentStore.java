@@ -36,10 +36,10 @@ import java.util.regex.Pattern;
  * index from which the segment voids the entries of earlier segments (a truncation), and the WAL checkpoint: the
  * position in the WAL up to which every record is applied in this segment and the ones before it. The segment
  * writer fills one <em>building</em> segment, {@code seg-<seq>.db.tmp}, with MapDB's transactions off (they are not
- * needed: a building segment is thrown away after a crash, the WAL still holds all of it). Once it holds
- * {@code segmentBytes}, or when the storage closes, the segment is <em>sealed</em>: closed, fsynced, renamed to its
- * final name and the directory fsynced. Only then may the WAL files it covers be deleted. Opening deletes any
- * {@code .tmp} file and reads the sealed segments in order; the WAL replays the rest.
+ * needed: a building segment is thrown away after a crash or a close, the WAL still holds all of it). Once it holds
+ * {@code segmentBytes}, the segment is <em>sealed</em>: closed, fsynced, renamed to its final name and the directory
+ * fsynced. Only then may the WAL files it covers be deleted. Opening deletes any {@code .tmp} file and reads the
+ * sealed segments in order; the WAL replays the rest into a new building segment.
  *
  * <p><b>State.</b> Term, vote and configuration of every group are in {@code state.db}, a MapDB file rewritten
  * whole on each change: written as {@code state.db.tmp}, fsynced, renamed over {@code state.db} and the directory
@@ -237,7 +237,10 @@ final class SegmentStore implements AutoCloseable {
             throw new StorageException(dataDir + " holds store.db, written by an earlier storage format that kept the"
                     + " log in one MapDB file; this version cannot read it (start from an empty data directory)");
         }
-        Files.createDirectories(segmentDir);
+        if (!Files.isDirectory(segmentDir)) {
+            Files.createDirectories(segmentDir);
+            io.syncDirectory(dataDir);
+        }
         this.states = new StateFile(dataDir.resolve("state.db"), io);
         try {
             List<Long> seqs = new ArrayList<>();
@@ -248,7 +251,7 @@ final class SegmentStore implements AutoCloseable {
                     if (m.matches()) {
                         seqs.add(Long.parseLong(m.group(1)));
                     } else if (name.endsWith(".tmp")) {
-                        Files.delete(f); // a building segment or merge cut short; the WAL still holds its content
+                        Files.delete(f); // a building segment cut short; the WAL still holds its content
                     }
                 }
             }
@@ -591,6 +594,8 @@ final class SegmentStore implements AutoCloseable {
             }
             int end = (int) Math.min(entries.size(), slice.last - floor.getKey() + 1);
             return List.copyOf(entries.subList(offset, end));
+        } catch (IllegalAccessError closed) { // MapDB's signal for a closed store (a seal that failed half-way)
+            throw new StorageException("cannot read group " + group + " at index " + index + ": " + closed, closed);
         } finally {
             rw.readLock().unlock();
         }
@@ -631,43 +636,43 @@ final class SegmentStore implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Closes every file. The building segment is thrown away, sealed or not: the WAL still holds its content and the
+     * next open replays it, so a restart does not leave a small segment behind.
+     */
     @Override
     public void close() {
-        close(false);
-    }
-
-    /**
-     * Seals the building segment and closes every file; after a failure, throws the building segment away instead
-     * (the WAL still holds its content).
-     */
-    void close(boolean afterFailure) {
         lock.lock();
         try {
             if (building != null) {
-                if (!afterFailure && pendingCheckpoint != null) {
-                    try {
-                        seal();
-                    } catch (IOException | RuntimeException e) {
-                        // the WAL keeps everything the building segment held; the next open replays it
-                        discardBuilding();
-                    }
-                } else {
-                    discardBuilding();
-                }
+                discardBuilding();
             }
-            closeAll();
         } finally {
-            lock.unlock();
+            try {
+                closeAll(); // also a segment whose seal failed half-way: it is in the sealed list by then
+            } finally {
+                lock.unlock();
+            }
         }
     }
 
+    /** Drops the building segment: readers stop seeing it first, then its file goes. */
     private void discardBuilding() {
         Segment b = building;
-        building = null;
+        rw.writeLock().lock();
         try {
-            b.close();
-        } catch (RuntimeException ignored) {
-            // closing is all that is left to do
+            building = null;
+            for (View v : views.values()) {
+                v.building = null;
+                v.buildingCut = 0;
+            }
+            try {
+                b.close();
+            } catch (RuntimeException ignored) {
+                // closing is all that is left to do
+            }
+        } finally {
+            rw.writeLock().unlock();
         }
         try {
             Files.deleteIfExists(b.path);

@@ -64,6 +64,11 @@ final class Wal implements AutoCloseable {
         this.options = options;
         this.listener = listener;
         this.buffer = ByteBuffer.allocateDirect(Math.min(options.maxBatchBytes(), 16 << 20));
+        for (long seq : listFiles(dir)) { // files kept from before this open, until a sealed segment covers them
+            if (seq < firstSeq) {
+                files.add(seq);
+            }
+        }
         openFile(firstSeq);
         this.writer = new Thread(this::run, "raft-wal-writer");
         writer.setDaemon(true);

@@ -46,7 +46,8 @@ final class WalRecovery {
     }
 
     /**
-     * Applies every WAL record after the store's checkpoint to a new segment and seals it; the caller holds no lock.
+     * Applies every WAL record after the store's checkpoint to the building segment (not sealed: the WAL files stay
+     * until a seal covers them); the caller holds no lock.
      */
     static Result replay(Path walDir, SegmentStore store) throws IOException {
         long[] checkpoint = store.checkpoint();
@@ -121,7 +122,6 @@ final class WalRecovery {
                 endOffset = offset;
             }
             store.commit(lastSeq, endOffset);
-            store.seal();
         } finally {
             store.lock.unlock();
         }

@@ -1,5 +1,6 @@
 package io.raftex.core.log;
 
+import io.raftex.core.MemberId;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -17,7 +18,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-/** An fsync or write error fails the WAL for good: every group hears of it and later writes are refused. */
+/**
+ * An fsync or write error fails the storage for good (WAL, segment seal or state write): every group hears of it,
+ * later writes are refused, and nothing reported durable is lost on reopen.
+ */
 class WalFailureTest {
 
     @TempDir
@@ -27,6 +31,7 @@ class WalFailureTest {
     static final class FaultyIo implements FileIo {
         final AtomicBoolean failSync = new AtomicBoolean();
         final AtomicBoolean failWrite = new AtomicBoolean();
+        final AtomicBoolean failFileForce = new AtomicBoolean(); // MapDB files: segment seals and state rewrites
         final AtomicInteger syncsAfterFailure = new AtomicInteger();
         private final FileIo real = FileIo.standard();
 
@@ -66,6 +71,14 @@ class WalFailureTest {
         @Override
         public void syncDirectory(Path d) throws IOException {
             real.syncDirectory(d);
+        }
+
+        @Override
+        public void forceFile(Path file) throws IOException {
+            if (failFileForce.get()) {
+                throw new IOException("injected fsync error (EIO) on " + file.getFileName());
+            }
+            real.forceFile(file);
         }
     }
 
@@ -117,5 +130,77 @@ class WalFailureTest {
         assertThat(ra.failures.get(0)).hasMessageContaining("injected write error");
         assertThatThrownBy(() -> a.append(List.of(entry(2, 1)))).isInstanceOf(StorageException.class);
         storage.close();
+    }
+
+    @Test
+    void aFailedSegmentSealStopsTheStorageAndLosesNothingDurable() {
+        FaultyIo io = new FaultyIo();
+        StorageOptions options = StorageOptions.defaults().withSyncMode(SyncMode.DATASYNC).withSegmentCommit(8, 0)
+                .withSegmentBytes(1024);
+        LogStorage storage = LogStorage.open(dir, options.withFileIo(io));
+        GroupLog a = storage.openGroup("a", INITIAL);
+        GroupLogContractTest.Recorder ra = new GroupLogContractTest.Recorder();
+        a.setDurabilityListener(ra);
+        io.failFileForce.set(true);
+        long appended = 0;
+        for (int i = 1; i <= 200 && ra.failures.isEmpty(); i++) {
+            try {
+                a.append(List.of(entry(i, 1)));
+                appended = i;
+            } catch (StorageException refused) {
+                break;
+            }
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> !ra.failures.isEmpty());
+        assertThat(ra.failures.get(0)).hasMessageContaining("injected fsync error").hasMessageContaining("seg-");
+        long durable = ra.reports.isEmpty() ? 0 : ra.last()[0];
+        storage.close(); // must not throw, and must release every file
+
+        try (LogStorage again = LogStorage.open(dir, options)) {
+            GroupLog r = again.openGroup("a", INITIAL);
+            assertThat(r.lastIndex()).isGreaterThanOrEqualTo(durable).isLessThanOrEqualTo(appended);
+            assertThat(r.entries(1, r.lastIndex(), Long.MAX_VALUE))
+                    .containsExactlyElementsOf(GroupLogContractTest.entries(1, r.lastIndex(), 1));
+        }
+    }
+
+    @Test
+    void closeWhoseSealFailsStillReleasesEveryFileAndTheWalKeepsTheEntries() {
+        FaultyIo io = new FaultyIo();
+        StorageOptions options = StorageOptions.defaults().withSyncMode(SyncMode.DATASYNC).withSegmentCommit(8, 0);
+        LogStorage storage = LogStorage.open(dir, options.withFileIo(io));
+        GroupLog a = storage.openGroup("a", INITIAL);
+        for (int i = 1; i <= 50; i++) {
+            a.append(List.of(entry(i, 1)));
+        }
+        StorageTestSupport.awaitSegments(storage);
+        io.failFileForce.set(true);
+        storage.close(); // the seal at close fails: no exception, every file released
+
+        try (LogStorage again = LogStorage.open(dir, options)) {
+            GroupLog r = again.openGroup("a", INITIAL);
+            assertThat(r.entries(1, 50, Long.MAX_VALUE)).containsExactlyElementsOf(GroupLogContractTest.entries(1, 50, 1));
+        }
+    }
+
+    @Test
+    void aFailedStateWriteStopsTheStorage() {
+        FaultyIo io = new FaultyIo();
+        LogStorage storage = LogStorage.open(dir,
+                StorageOptions.defaults().withSyncMode(SyncMode.DATASYNC).withFileIo(io));
+        GroupLog a = storage.openGroup("a", INITIAL);
+        GroupLog b = storage.openGroup("b", INITIAL);
+        io.failFileForce.set(true);
+        PersistentState voted = new PersistentState(5, java.util.Optional.of(MemberId.of("n1")),
+                INITIAL.config());
+        assertThatThrownBy(() -> a.persistState(voted)).isInstanceOf(StorageException.class)
+                .hasMessageContaining("state.db");
+        assertThat(a.state()).isEqualTo(INITIAL); // never acted on
+        assertThat(storage.failure()).isNotNull();
+        assertThatThrownBy(() -> b.append(List.of(entry(1, 1)))).isInstanceOf(StorageException.class);
+        storage.close();
+        try (LogStorage again = LogStorage.open(dir, StorageOptions.defaults())) {
+            assertThat(again.openGroup("a", INITIAL).state()).isEqualTo(INITIAL);
+        }
     }
 }

@@ -244,8 +244,28 @@ class WalRecoveryTest {
                     .containsExactlyElementsOf(entries(1, 100, 1));
             assertThat(storage.openGroup("g2", INITIAL).lastIndex()).isEqualTo(100);
         }
-        assertThat(Files.exists(wal)).as("replayed, then replaced by a fresh file").isFalse();
-        assertThat(committedEnd).isPositive();
+        assertThat(Files.size(wal)).as("cut back to the last committed batch, kept until a sealed segment covers it")
+                .isEqualTo(committedEnd);
+    }
+
+    @Test
+    void restartsReplayTheWalInsteadOfLeavingSmallSegments() {
+        for (int run = 0; run < 4; run++) {
+            try (LogStorage storage = LogStorage.open(dir, OPTIONS)) {
+                GroupLog g = storage.openGroup("g", INITIAL);
+                assertThat(g.lastIndex()).isEqualTo(run * 50L);
+                for (int i = 1; i <= 50; i++) {
+                    g.append(List.of(entry(run * 50L + i, 1)));
+                }
+                awaitSegments(storage);
+                assertThat(storage.store().segmentCount()).isZero();
+            }
+        }
+        assertThat(dir.resolve("segments")).isEmptyDirectory();
+        try (LogStorage storage = LogStorage.open(dir, OPTIONS)) {
+            assertThat(storage.openGroup("g", INITIAL).entries(1, 200, Long.MAX_VALUE))
+                    .containsExactlyElementsOf(entries(1, 200, 1));
+        }
     }
 
     @Test
