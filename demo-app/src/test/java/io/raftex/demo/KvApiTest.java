@@ -218,6 +218,8 @@ class KvApiTest {
         assertThat(scrape.status()).isEqualTo(200);
         assertThat(scrape.raw().body()).contains("raft_term{", "raft_commit_index{", "raft_leader{",
                 "application=\"raftex-demo\"");
+        // the demo turns on histograms for raft.*: command latency percentiles are available to dashboards
+        assertThat(scrape.raw().body()).contains("raft_command_latency_seconds_bucket{");
     }
 
     // ------------------------------------------------------------------ bad input: 400 problem details

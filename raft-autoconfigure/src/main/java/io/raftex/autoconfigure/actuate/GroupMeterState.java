@@ -1,9 +1,15 @@
 package io.raftex.autoconfigure.actuate;
 
+import io.micrometer.core.instrument.Timer;
+import io.raftex.core.GroupListener;
 import io.raftex.core.GroupMetrics;
 import io.raftex.core.GroupStatus;
 import io.raftex.core.RaftGroup;
 import io.raftex.core.Role;
+
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.concurrent.TimeUnit;
 
 /**
  * What the meters of one group read: the group's current handle plus what earlier handles counted, so counters keep
@@ -19,8 +25,16 @@ final class GroupMeterState {
     private long carriedElections;
     private long carriedLeaderChanges;
     private long carriedCommands;
-    private long carriedCompleted;
-    private long carriedLatencyNanos;
+    /** The {@code raft.command.latency} timers (one per registry), fed by {@link #latencies}. */
+    private final Set<Timer> latencyTimers = new CopyOnWriteArraySet<>(); // a registry returns one timer per id
+    private final GroupListener latencies = new GroupListener() {
+        @Override
+        public void onCommandCompleted(long latencyNanos) {
+            for (Timer t : latencyTimers) {
+                t.record(latencyNanos, TimeUnit.NANOSECONDS);
+            }
+        }
+    };
 
     GroupMeterState(String group) {
         this.group = group;
@@ -41,11 +55,16 @@ final class GroupMeterState {
             carriedElections += Math.max(0, m.term() - baseTerm);
             carriedLeaderChanges += m.leaderChanges();
             carriedCommands += m.commandsSubmitted();
-            carriedCompleted += m.commandsCompleted();
-            carriedLatencyNanos += m.commandLatencyNanosTotal();
+            previous.removeListener(latencies);
         }
         baseTerm = next.metrics().term();
         handle = next;
+        next.addListener(latencies);
+    }
+
+    /** Records every command answered from now on into {@code timer} as well. */
+    void recordLatenciesInto(Timer timer) {
+        latencyTimers.add(timer);
     }
 
     private GroupMetrics metrics() {
@@ -134,15 +153,5 @@ final class GroupMeterState {
     synchronized double commands() {
         GroupMetrics m = metrics();
         return carriedCommands + (m == null ? 0 : m.commandsSubmitted());
-    }
-
-    synchronized long commandsCompleted() {
-        GroupMetrics m = metrics();
-        return carriedCompleted + (m == null ? 0 : m.commandsCompleted());
-    }
-
-    synchronized double commandLatencyNanos() {
-        GroupMetrics m = metrics();
-        return carriedLatencyNanos + (m == null ? 0 : m.commandLatencyNanosTotal());
     }
 }

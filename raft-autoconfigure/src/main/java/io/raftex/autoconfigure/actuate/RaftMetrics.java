@@ -1,10 +1,10 @@
 package io.raftex.autoconfigure.actuate;
 
 import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.raftex.autoconfigure.RaftNodeLifecycle;
 import io.raftex.core.GroupStoppedException;
@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -28,7 +27,8 @@ import java.util.function.ToDoubleFunction;
  *       its term), {@code raft.leader.changes} (times the leader it knows changed to another member) and
  *       {@code raft.commands} (commands submitted through this node);</li>
  *   <li>timer {@code raft.command.latency} (commands submitted through this node and answered, submit to result;
- *       count and total time).</li>
+ *       every command is recorded, so percentiles and histogram buckets follow the registry's configuration, e.g.
+ *       {@code management.metrics.distribution.percentiles-histogram.raft.command.latency=true}).</li>
  * </ul>
  * The meters of a group are registered when the group starts (groups start with the application, after meter
  * binders are bound), in the phase right after {@link RaftNodeLifecycle}'s; they read the core's cheap
@@ -103,10 +103,9 @@ public final class RaftMetrics implements MeterBinder, SmartLifecycle {
         FunctionCounter.builder("raft.commands", state, GroupMeterState::commands)
                 .description("Commands submitted through this node")
                 .tags(tags).register(registry);
-        FunctionTimer.builder("raft.command.latency", state, GroupMeterState::commandsCompleted,
-                        GroupMeterState::commandLatencyNanos, TimeUnit.NANOSECONDS)
+        state.recordLatenciesInto(Timer.builder("raft.command.latency")
                 .description("Commands submitted through this node and answered, from submit to result")
-                .tags(tags).register(registry);
+                .tags(tags).register(registry));
     }
 
     private static void gauge(MeterRegistry registry, String name, String description, Tags tags,

@@ -468,6 +468,13 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
             latencyNanosMax = latency;
         }
         commandsCompleted++;
+        for (GroupListener l : listeners) {
+            try {
+                l.onCommandCompleted(latency);
+            } catch (RuntimeException e) {
+                LOG.warn("[{}@{}] group listener failed", name, self, e);
+            }
+        }
         complete(p.future, value);
     }
 
