@@ -60,7 +60,6 @@ final class SegmentStore implements AutoCloseable {
     final ReentrantLock lock = new ReentrantLock();
     /** Readers against changes to which segment serves what. */
     private final ReentrantReadWriteLock rw = new ReentrantReadWriteLock();
-    private final Path dir;
     private final Path segmentDir;
     private final FileIo io;
     private final int chunkEntries;
@@ -73,7 +72,6 @@ final class SegmentStore implements AutoCloseable {
     private long nextSeq;
     private long[] checkpoint = {0, 0};      // of the last sealed segment
     private long[] pendingCheckpoint;         // of the building segment, set by commit
-    private volatile long seals;
 
     private final StateFile states;
 
@@ -227,7 +225,6 @@ final class SegmentStore implements AutoCloseable {
      * sealed segments.
      */
     SegmentStore(Path dataDir, int chunkEntries, int chunkBytes, long segmentBytes, FileIo io) throws IOException {
-        this.dir = dataDir;
         this.segmentDir = dataDir.resolve("segments");
         this.io = io;
         this.chunkEntries = chunkEntries;
@@ -336,11 +333,6 @@ final class SegmentStore implements AutoCloseable {
     /** {@code {fileSeq, offset}} of the WAL position applied in the sealed segments, {@code {0, 0}} when none. */
     long[] checkpoint() {
         return checkpoint.clone();
-    }
-
-    /** Sealed segments so far (tests and logs). */
-    long seals() {
-        return seals;
     }
 
     /** Sealed segment files on disk. */
@@ -484,7 +476,6 @@ final class SegmentStore implements AutoCloseable {
         b.path = target;
         io.syncDirectory(segmentDir);
         checkpoint = cp;
-        seals++;
         return cp.clone();
     }
 
@@ -696,11 +687,6 @@ final class SegmentStore implements AutoCloseable {
         } finally {
             rw.writeLock().unlock();
         }
-    }
-
-    /** The dataDir this store lives in (messages). */
-    Path dir() {
-        return dir;
     }
 
     /**
