@@ -197,7 +197,11 @@ class ProcessChaosTest {
         }
     }
 
-    /** One fault at a time, each healed before the next: kill and restart, kill the leader, or pause. */
+    /**
+     * One fault at a time, each healed before the next: kill and restart, kill the leader, or pause. The sleeps are
+     * the fault schedule itself (how long a node stays down or paused, and the gap between faults), as in any
+     * nemesis; no assertion depends on their timing, the history is checked whatever the interleaving.
+     */
     private int nemesis(Random random, long deadline) throws Exception {
         int faults = 0;
         while (System.nanoTime() < deadline) {
