@@ -82,12 +82,7 @@ class SegmentStoreTest {
                 assertMatches(store, model, "seed " + seed + " step " + step);
                 int event = random.nextInt(40);
                 if (event == 0) { // seal, then close: everything is in sealed segments
-                    store.lock.lock();
-                    try {
-                        store.seal();
-                    } finally {
-                        store.lock.unlock();
-                    }
+                    sealNow(store);
                     store.close();
                     copyInto(sealedModel, model);
                     store = open(data);
@@ -101,12 +96,7 @@ class SegmentStoreTest {
                 }
             }
             assertThat(seals).as("seed %d seals", seed).isPositive();
-            store.lock.lock();
-            try {
-                store.seal();
-            } finally {
-                store.lock.unlock();
-            }
+            sealNow(store);
             store.close();
             store = open(data);
             assertMatches(store, model, "seed " + seed + " at the end");
@@ -178,6 +168,16 @@ class SegmentStoreTest {
     void aDirectoryOfTheEarlierSingleFileFormatIsRefused() throws IOException {
         Files.writeString(dir.resolve("store.db"), "x");
         assertThatThrownBy(() -> open(dir)).isInstanceOf(StorageException.class).hasMessageContaining("store.db");
+    }
+
+    /** Seals what is building, as the segment writer would (under the writer's lock). */
+    private static void sealNow(SegmentStore store) throws IOException {
+        store.lock.lock();
+        try {
+            store.seal();
+        } finally {
+            store.lock.unlock();
+        }
     }
 
     private static SegmentStore open(Path data) throws IOException {
