@@ -452,6 +452,7 @@ public final class RaftMember {
     // ------------------------------------------------------------------ role changes
 
     private void becomeFollower(long newTerm, Optional<MemberId> newLeader) {
+        boolean newTermOrLeader = newTerm > term || !newLeader.equals(leader);
         if (newTerm > term) {
             term = newTerm;
             votedFor = Optional.empty();
@@ -461,7 +462,10 @@ public final class RaftMember {
             reads.failAll(this::rejectRead);
             progress.clear();
         }
-        if (!newLeader.equals(leader)) {
+        if (newTermOrLeader) {
+            // what we knew of a leader's log holds for that leader in that term only: the same member leading a
+            // later term may hold a different log (it lost unsynced entries, or another leader overwrote them)
+            // and numbers its read rounds afresh
             leaderMatched = 0;
             lastAckedMatch = 0;
             leaderReadRound = 0;
@@ -780,8 +784,9 @@ public final class RaftMember {
 
         long prev = m.prevLogIndex();
         if (prev + m.entries().size() <= commitIndex) {
-            // all of it is committed here already, and committed entries are the same in every later leader's log
-            leaderMatched = Math.max(leaderMatched, commitIndex);
+            // all of it is committed here already, and committed entries are the same in every later leader's log;
+            // but the match acknowledged is what the leader sent, never more than it has offered
+            leaderMatched = Math.max(leaderMatched, prev + m.entries().size());
             followLeaderCommit(m.leaderCommit());
             acknowledgeLeader(m.from(), m.readRound());
             return;

@@ -372,4 +372,55 @@ class RaftMemberTest {
         assertThat(m.propose(List.of(new Proposal(5, 0, 0, 0, new byte[]{5}))))
                 .contains(new Effect.ProposalAccepted(5, 2, 1));
     }
+
+    // ------------------------------------------------------------------ a leader's later term (etcd's reset(term))
+
+    /** A follower that took entries 1..3 of term 1 from n1, all durable, with n1's read round 50 noted. */
+    private static RaftMember followerOfN1InTerm1(RecordingLog log) {
+        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
+        f.handle(new AppendEntriesRequest(G, N1, N2, 1, 0, 0, List.of(entry(1, 1), entry(2, 1), entry(3, 1)), 0, 50));
+        log.delegate.flush();
+        f.onLogDurable(3, 1, 0);
+        return f;
+    }
+
+    @Test
+    void sameLeaderInALaterTermDoesNotInheritWhatItsEarlierTermMatched() {
+        // n1 led term 1 and sent 1..3; it crashed before its own fsync, came back with only entry 1, won term 2
+        // and committed its no-op at 2 with n3. Its heartbeat to n2 (match 0) carries commit 2: n2's entry 2 is of
+        // term 1, not n1's entry 2 of term 2, so n2 must not commit it, nor claim to match beyond what n1 sent.
+        RecordingLog log = log(0);
+        RaftMember f = followerOfN1InTerm1(log);
+        List<Effect> effects = f.handle(new AppendEntriesRequest(G, N1, N2, 2, 0, 0, List.of(), 2, 1));
+        assertThat(f.commitIndex()).as("entry 2 here is not the leader's entry 2").isZero();
+        assertThat(effects).noneMatch(e -> e instanceof Effect.CommitAdvanced);
+        assertThat(sent(effects, AppendEntriesResponse.class)).singleElement()
+                .matches(r -> r.success() && r.matchIndex() == 0, "acknowledges nothing the leader did not send");
+    }
+
+    @Test
+    void acknowledgedMatchIsCappedAtWhatTheLeaderSentEvenWhenCommittedHere() {
+        // n2 committed 1..3 under n1 in term 1; n3 leads term 2 and probes at index 1: the answer may say 1
+        // (what n3 sent), not 3 (what n2 knows to be committed but n3 has not offered yet)
+        RecordingLog log = log(0);
+        RaftMember f = followerOfN1InTerm1(log);
+        f.handle(new AppendEntriesRequest(G, N1, N2, 1, 3, 1, List.of(), 3, 50));
+        assertThat(f.commitIndex()).isEqualTo(3);
+        List<Effect> effects = f.handle(new AppendEntriesRequest(G, N3, N2, 2, 1, 1, List.of(), 3, 1));
+        assertThat(sent(effects, AppendEntriesResponse.class)).singleElement()
+                .matches(r -> r.success() && r.matchIndex() == 1, "match capped at the probe's index");
+    }
+
+    @Test
+    void readRoundOfTheLeadersEarlierTermIsNotEchoedInItsNewTerm() {
+        // n1 restarted (read rounds start again at 1) and leads term 2; an answer carrying round 50 from term 1
+        // would confirm read rounds n1 has not even started yet
+        RecordingLog log = log(0);
+        RaftMember f = followerOfN1InTerm1(log);
+        f.handle(new AppendEntriesRequest(G, N1, N2, 2, 1, 1, List.of(entry(2, 2)), 0, 1));
+        log.delegate.flush();
+        List<Effect> durable = f.onLogDurable(2, 2, 1);
+        assertThat(sent(durable, AppendEntriesResponse.class)).singleElement()
+                .matches(r -> r.matchIndex() == 2 && r.readRound() == 1, "round of term 2 only");
+    }
 }
