@@ -32,9 +32,7 @@ import io.raftex.core.session.SessionStateMachine;
 import io.raftex.core.transport.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
-import java.security.SecureRandom;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,8 +46,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -85,19 +81,19 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private final ClusterConfig initialConfig;
     private final StateMachineAdapter<C, R> adapter;
     private final SessionStateMachine sessions;
-    private final ScheduledThreadPoolExecutor executor;
+    private final GroupEnvironment env;
+    private final GroupExecutor executor;
     private final Executor callbacks;
     private final CommandTracker commands;
     private final ReadTracker reads = new ReadTracker();
     private final ConcurrentLinkedQueue<CommandTracker.Pending> incoming = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private final CopyOnWriteArrayList<GroupListener> listeners = new CopyOnWriteArrayList<>();
-    private volatile Thread groupThread;
 
     // ---- owned by the group thread
     private RaftMember member;
     private GroupLog log;
-    private ScheduledFuture<?> ticker;
+    private GroupExecutor.Timer ticker;
     private long nextRequestId = 1;
     private final ArrayDeque<Effect> effectQueue = new ArrayDeque<>();
     private boolean executingEffects;
@@ -150,6 +146,15 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     public GroupRuntime(String name, ClusterConfig config, StateMachine<C, R> stateMachine, Codec<C> commandCodec,
                         Codec<R> resultCodec, RuntimeSettings settings, Transport transport,
                         StorageProvider storage) {
+        this(name, config, stateMachine, commandCodec, resultCodec, settings, transport, storage,
+                GroupEnvironment.system());
+    }
+
+    /** As above, with the thread, clock and randomness taken from {@code env} (a simulator passes virtual ones). */
+    public GroupRuntime(String name, ClusterConfig config, StateMachine<C, R> stateMachine, Codec<C> commandCodec,
+                        Codec<R> resultCodec, RuntimeSettings settings, Transport transport,
+                        StorageProvider storage, GroupEnvironment env) {
+        this.env = Objects.requireNonNull(env, "env");
         this.name = Objects.requireNonNull(name, "name");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.self = MemberId.of(settings.nodeId());
@@ -160,32 +165,20 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                 Objects.requireNonNull(commandCodec, "commandCodec"), Objects.requireNonNull(resultCodec, "resultCodec"));
         this.sessions = new SessionStateMachine(adapter, settings.maxSessions());
         this.callbacks = settings.callbackExecutor();
-        this.commands = new CommandTracker(randomClientId());
+        this.commands = new CommandTracker(randomClientId(env));
         if (config.member(self).isEmpty()) {
             throw new IllegalArgumentException("node " + self + " is not a member of group '" + name + "': "
                     + config.ids());
         }
-        String threadName = "raft-" + settings.nodeId() + "-" + name;
-        this.executor = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(() -> {
-                MDC.put("raft.group", name);
-                MDC.put("raft.node", settings.nodeId());
-                r.run();
-            }, threadName);
-            t.setDaemon(true);
-            groupThread = t;
-            return t;
-        });
-        this.executor.setRemoveOnCancelPolicy(true);
+        this.executor = env.executors().apply(settings.nodeId(), name);
         this.lastStatus = new GroupStatus(name, settings.nodeId(), Role.FOLLOWER, 0, Optional.empty(), 0, 0, 0, 0,
                 false, List.of());
     }
 
-    private static long randomClientId() {
+    private static long randomClientId(GroupEnvironment env) {
         long id = 0;
-        SecureRandom random = new SecureRandom();
         while (id == 0) {
-            id = random.nextLong();
+            id = env.seeds().getAsLong();
         }
         return id;
     }
@@ -199,14 +192,13 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
             try {
                 log = storage.open(name, self, new PersistentState(0, Optional.empty(), initialConfig));
                 log.setDurabilityListener(new DurabilityRelay());
-                member = new RaftMember(name, self, settings.protocol(), log, new Random(new SecureRandom().nextLong()));
+                member = new RaftMember(name, self, settings.protocol(), log, new Random(env.seeds().getAsLong()));
                 lastRole = member.role();
                 lastLeader = member.leader();
                 state = State.RUNNING;
                 publish();
                 long tick = settings.tickInterval().toMillis();
-                ticker = executor.scheduleAtFixedRate(() -> guarded("tick", this::onTick), tick, tick,
-                        TimeUnit.MILLISECONDS);
+                ticker = executor.scheduleAtFixedRate(() -> guarded("tick", this::onTick), tick);
                 LOG.info("[{}@{}] group started: term {}, last index {}, members {}", name, self, member.term(),
                         log.lastIndex(), member.config().ids());
                 started.complete(null);
@@ -234,7 +226,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     public void close() {
         GroupStoppedException reason = new GroupStoppedException("group '" + name + "' on node " + self
                 + " was closed", null);
-        if (Thread.currentThread() == groupThread) {
+        if (executor.inExecutor()) {
             stop(reason, false);
             return;
         }
@@ -245,7 +237,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         }
         executor.shutdown();
         try {
-            if (!executor.awaitTermination(10, TimeUnit.SECONDS)) {
+            if (!executor.awaitTermination(10_000)) {
                 LOG.warn("[{}@{}] group thread did not stop within 10 s", name, self);
                 executor.shutdownNow();
             }
@@ -279,7 +271,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         lastStatus = last;
         state = State.STOPPED;
         if (ticker != null) {
-            ticker.cancel(false);
+            ticker.cancel();
         }
         for (CommandTracker.Pending p : commands.clear()) {
             fail(p, reason);
@@ -462,7 +454,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
             fail(p, e);
             return;
         }
-        long latency = System.nanoTime() - p.submittedNanos;
+        long latency = env.nanoTime().getAsLong() - p.submittedNanos;
         latencyNanosTotal += latency;
         if (latency > latencyNanosMax) {
             latencyNanosMax = latency;
@@ -498,7 +490,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
             return (CompletableFuture<R>) (CompletableFuture<?>) future;
         }
         long deadline = nowMillis() + settings.commandTimeout().toMillis();
-        incoming.add(new CommandTracker.Pending(0, payload, future, System.nanoTime(), deadline));
+        incoming.add(new CommandTracker.Pending(0, payload, future, env.nanoTime().getAsLong(), deadline));
         if (drainScheduled.compareAndSet(false, true) && !submitOrFail(this::drainIncoming)) {
             failIncoming(stoppedException());
         }
@@ -652,7 +644,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     // ------------------------------------------------------------------ timer
 
     private void onTick() {
-        enqueue(member.tick(System.currentTimeMillis()));
+        enqueue(member.tick(env.wallMillis().getAsLong()));
         sweep(false);
     }
 
@@ -812,7 +804,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
 
     @Override
     public GroupStatus status() {
-        if (Thread.currentThread() == groupThread) {
+        if (executor.inExecutor()) {
             return state == State.RUNNING ? computeStatus(true) : lastStatus;
         }
         try {
@@ -897,8 +889,8 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         }
     }
 
-    private static long nowMillis() {
-        return System.nanoTime() / 1_000_000;
+    private long nowMillis() {
+        return env.nanoTime().getAsLong() / 1_000_000;
     }
 
     @Override
