@@ -64,6 +64,9 @@ final class BenchSupport {
 
         /** Appends one entry and returns its index. */
         long appendOne() {
+            while (log.backPressured()) {
+                LockSupport.parkNanos(this, 100_000); // as a leader refuses new commands until the store catches up
+            }
             long index = next++;
             log.append(List.of(entry(index)));
             return index;

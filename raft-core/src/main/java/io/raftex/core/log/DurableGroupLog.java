@@ -134,6 +134,11 @@ public final class DurableGroupLog implements GroupLog {
     }
 
     @Override
+    public boolean backPressured() {
+        return storage.backPressured();
+    }
+
+    @Override
     public void append(List<LogEntry> entries) {
         if (entries.isEmpty()) {
             return;

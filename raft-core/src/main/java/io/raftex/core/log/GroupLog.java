@@ -52,6 +52,15 @@ public interface GroupLog {
      */
     void truncateFrom(long fromIndex);
 
+    /**
+     * True while the store is behind with moving written entries into long-term storage. Appends still go through
+     * (they never block), but the protocol core takes no new commands and no new entries from a leader until it
+     * clears, so memory stays bounded while heartbeats and votes go on.
+     */
+    default boolean backPressured() {
+        return false;
+    }
+
     /** Registers the one listener that hears of durability and storage failures. */
     void setDurabilityListener(DurabilityListener listener);
 

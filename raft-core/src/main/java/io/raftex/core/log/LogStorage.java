@@ -231,25 +231,26 @@ public final class LogStorage implements AutoCloseable {
     }
 
     /**
-     * Waits until {@code bytes} more fit under the bound of bytes not yet moved into MapDB (a lone write larger
-     * than the bound still goes through), then counts them. The group's thread blocks here when the segment
-     * writer falls behind; that is the back-pressure.
+     * Counts {@code bytes} more as written but not yet moved into MapDB. Never waits: a group thread blocked here
+     * would hold up the heartbeats and votes of its group. Over the bound, {@link #backPressured()} tells the
+     * protocol cores to take no new entries until the segment writer catches up.
      */
     void reserve(long bytes) {
         if (segmentWriter == null) {
             return;
         }
         synchronized (room) {
-            while (unmovedBytes > 0 && unmovedBytes + bytes > maxUnmovedBytes) {
-                checkUsable();
-                try {
-                    room.wait(100); // bounded, so a failure or close is noticed even without a wake-up
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new StorageException("interrupted while waiting for the segment writer", e);
-                }
-            }
             unmovedBytes += bytes;
+        }
+    }
+
+    /** True while the bytes not yet moved into MapDB are at or over the bound (see {@link GroupLog#backPressured}). */
+    boolean backPressured() {
+        if (segmentWriter == null) {
+            return false;
+        }
+        synchronized (room) {
+            return unmovedBytes >= maxUnmovedBytes;
         }
     }
 

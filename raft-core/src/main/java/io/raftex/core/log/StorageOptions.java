@@ -15,8 +15,9 @@ import java.util.Objects;
  * @param segmentFlushMillis     how long the segment writer gathers WAL batches before moving them into MapDB
  * @param segmentBytes           a MapDB segment is sealed (fsynced, made immutable) once it holds this many bytes of
  *                               entries; the WAL files it covers are deleted only then
- * @param maxUnmovedBytes        appends block once this many bytes are in the WAL but not yet in MapDB, so a
- *                               segment writer that falls behind slows writers down instead of filling memory
+ * @param maxUnmovedBytes        once this many bytes are in the WAL but not yet in MapDB, the groups take no new
+ *                               entries until the segment writer catches up ({@link GroupLog#backPressured()}), so
+ *                               a writer that falls behind slows clients down instead of filling memory
  * @param fileIo                 how WAL files are opened and synced (a seam for fault-injection tests)
  */
 public record StorageOptions(SyncMode syncMode, int maxBatchRecords, int maxBatchBytes, long walFileBytes,

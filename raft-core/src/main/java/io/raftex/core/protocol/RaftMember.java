@@ -165,6 +165,11 @@ public final class RaftMember {
             for (Proposal p : proposals) {
                 out.add(new Effect.ProposalRejected(p.requestId(), Rejection.LEADERSHIP_TRANSFER, transferTarget));
             }
+        } else if (role == Role.LEADER && log.backPressured()) {
+            // the store is behind: take nothing new until it catches up (the shell backs off and retries)
+            for (Proposal p : proposals) {
+                out.add(new Effect.ProposalRejected(p.requestId(), Rejection.OVERLOADED, Optional.empty()));
+            }
         } else if (role == Role.LEADER) {
             List<LogEntry> entries = new ArrayList<>(proposals.size());
             long index = log.lastIndex();
@@ -680,7 +685,7 @@ public final class RaftMember {
     }
 
     private void onForwardCommand(ForwardCommand m) {
-        if (role != Role.LEADER || transferTarget.isPresent()) {
+        if (role != Role.LEADER || transferTarget.isPresent() || log.backPressured()) {
             send(new ForwardCommandResponse(group, self, m.from(), term, m.requestId(), false, 0, 0));
             return;
         }
@@ -795,15 +800,22 @@ public final class RaftMember {
             rejectAppend(m);
             return;
         }
-        List<LogEntry> toAppend = List.of();
         List<LogEntry> entries = m.entries();
-        for (int i = 0; i < entries.size(); i++) {
-            LogEntry e = entries.get(i);
-            long existing = log.termAt(e.index());
-            if (existing == e.term()) {
-                continue;
-            }
-            if (existing != -1) {
+        int firstNew = 0;
+        while (firstNew < entries.size() && log.termAt(entries.get(firstNew).index()) == entries.get(firstNew).term()) {
+            firstNew++;
+        }
+        List<LogEntry> toAppend = entries.subList(firstNew, entries.size());
+        if (!toAppend.isEmpty() && log.backPressured()) {
+            // the store is behind: take none of the new entries now (the leader sends them again), but follow on
+            leaderMatched = Math.max(leaderMatched, prev + firstNew);
+            followLeaderCommit(m.leaderCommit());
+            acknowledgeLeader(m.from(), m.readRound());
+            return;
+        }
+        if (!toAppend.isEmpty()) {
+            LogEntry e = toAppend.get(0);
+            if (log.termAt(e.index()) != -1) {
                 if (e.index() <= commitIndex) {
                     throw new IllegalStateException("group " + group + ": leader " + m.from()
                             + " conflicts with committed entry " + e.index());
@@ -813,10 +825,6 @@ public final class RaftMember {
                 durableIndex = Math.min(durableIndex, e.index() - 1);
                 lastAckedMatch = Math.min(lastAckedMatch, e.index() - 1);
             }
-            toAppend = entries.subList(i, entries.size());
-            break;
-        }
-        if (!toAppend.isEmpty()) {
             log.append(toAppend);
         }
         leaderMatched = Math.max(leaderMatched, prev + entries.size());

@@ -62,6 +62,11 @@ public class ForwardingGroupLog implements GroupLog {
     }
 
     @Override
+    public boolean backPressured() {
+        return delegate.backPressured();
+    }
+
+    @Override
     public void setDurabilityListener(DurabilityListener listener) {
         delegate.setDurabilityListener(listener);
     }

@@ -50,6 +50,7 @@ class RaftMemberTest {
     private static final class RecordingLog extends ForwardingGroupLog {
         final InMemoryGroupLog delegate;
         final List<PersistentState> persisted = new ArrayList<>();
+        boolean pressured;
 
         RecordingLog(PersistentState initial) {
             this(new InMemoryGroupLog(initial));
@@ -64,6 +65,11 @@ class RaftMemberTest {
         public void persistState(PersistentState s) {
             persisted.add(s);
             delegate.persistState(s);
+        }
+
+        @Override
+        public boolean backPressured() {
+            return pressured;
         }
     }
 
@@ -422,5 +428,45 @@ class RaftMemberTest {
         List<Effect> durable = f.onLogDurable(2, 2, 1);
         assertThat(sent(durable, AppendEntriesResponse.class)).singleElement()
                 .matches(r -> r.matchIndex() == 2 && r.readRound() == 1, "round of term 2 only");
+    }
+
+    // ------------------------------------------------------------------ storage back-pressure
+
+    @Test
+    void leaderUnderBackPressureRefusesNewCommandsButKeepsSendingHeartbeats() {
+        RecordingLog log = log(0);
+        RaftMember m = leader(log, 0);
+        log.pressured = true;
+        assertThat(m.propose(List.of(new Proposal(1, 0, 0, 0, new byte[]{1}))))
+                .containsExactly(new Effect.ProposalRejected(1, Effect.Rejection.OVERLOADED, Optional.empty()));
+        List<Effect> forwarded = m.handle(new io.raftex.core.message.ForwardCommand(G, N2, N1, 1, 7, 0, 0, 0,
+                new byte[]{7}));
+        assertThat(sent(forwarded, io.raftex.core.message.ForwardCommandResponse.class)).singleElement()
+                .matches(r -> !r.accepted());
+        assertThat(log.lastIndex()).as("only the no-op").isEqualTo(1);
+        List<Effect> beats = tickUntil(m, e -> !sent(e, AppendEntriesRequest.class).isEmpty());
+        assertThat(sent(beats, AppendEntriesRequest.class)).extracting(AppendEntriesRequest::to).contains(N2, N3);
+        log.pressured = false;
+        assertThat(m.propose(List.of(new Proposal(2, 0, 0, 0, new byte[]{2}))))
+                .contains(new Effect.ProposalAccepted(2, 2, 1));
+    }
+
+    @Test
+    void followerUnderBackPressureTakesNoNewEntriesButFollowsAndVotes() {
+        RecordingLog log = log(1, entry(1, 1));
+        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
+        log.pressured = true;
+        List<Effect> vote = f.handle(new VoteRequest(G, N1, N2, 2, 1, 1, false));
+        assertThat(sent(vote, VoteResponse.class)).singleElement().matches(VoteResponse::granted);
+        List<Effect> effects = f.handle(new AppendEntriesRequest(G, N1, N2, 2, 1, 1,
+                List.of(entry(2, 2), entry(3, 2)), 1, 0));
+        assertThat(log.lastIndex()).as("new entries wait for the store").isEqualTo(1);
+        assertThat(f.leader()).contains(N1);
+        assertThat(f.commitIndex()).isEqualTo(1);
+        assertThat(sent(effects, AppendEntriesResponse.class)).singleElement()
+                .matches(r -> r.success() && r.matchIndex() == 1, "acknowledges what it holds");
+        log.pressured = false;
+        f.handle(new AppendEntriesRequest(G, N1, N2, 2, 1, 1, List.of(entry(2, 2)), 1, 0));
+        assertThat(log.lastIndex()).isEqualTo(2);
     }
 }
