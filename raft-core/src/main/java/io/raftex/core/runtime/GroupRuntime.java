@@ -187,6 +187,26 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
 
     /** Opens the store, recovers the member and starts its timer; throws if that fails (the group is then stopped). */
     public void start() {
+        try {
+            startAsync().get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new GroupStoppedException("interrupted while starting group '" + name + "'", e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new GroupStoppedException("group '" + name + "' failed to start", cause);
+        }
+    }
+
+    /**
+     * Queues the start on the group's executor: the future completes once the group runs, or exceptionally if it
+     * could not start. For executors the caller drives itself (a simulator), which {@link #start()} would wait on
+     * forever.
+     */
+    public CompletableFuture<Void> startAsync() {
         CompletableFuture<Void> started = new CompletableFuture<>();
         executor.execute(() -> {
             try {
@@ -208,18 +228,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                 started.completeExceptionally(t);
             }
         });
-        try {
-            started.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new GroupStoppedException("interrupted while starting group '" + name + "'", e);
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new GroupStoppedException("group '" + name + "' failed to start", cause);
-        }
+        return started;
     }
 
     /** Stops the group (pending requests fail with {@link GroupStoppedException}) and waits for its thread to end. */
