@@ -37,9 +37,10 @@ public final class RaftAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     RaftSettings raftSettings(RaftProperties properties) {
-        RaftSettings settings = RaftSettings.from(properties);
+        RaftSettings settings = RaftSettings.from(properties); // refuses other members without a token
         if (settings.clusterToken().isEmpty()) {
-            log.warn("raft.security.cluster-token is not set: peer RPCs on /raft/rpc are not authenticated");
+            log.warn("raft.security.cluster-token is not set: peer RPCs on /raft/rpc are not authenticated{}",
+                    settings.allowUnauthenticatedPeers() ? " (raft.security.allow-unauthenticated-peers=true)" : "");
         }
         return settings;
     }

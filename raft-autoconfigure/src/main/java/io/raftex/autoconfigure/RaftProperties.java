@@ -265,9 +265,15 @@ public class RaftProperties {
         /**
          * Shared secret that every peer RPC carries (header "Authorization: Bearer <token>", or
          * "X-Raft-Cluster-Token"). Requests without it, or with another, are refused with 401. Set the same value on
-         * every node. When empty, peer RPCs are not authenticated (a warning is logged at startup).
+         * every node. Required when raft.members names other nodes, unless allow-unauthenticated-peers is true.
          */
         private String clusterToken;
+
+        /**
+         * Whether a node with other members may start without a cluster token, leaving peer RPCs on /raft/rpc open
+         * to anyone who can reach the web server (a warning is logged). Only for a trusted, isolated network.
+         */
+        private boolean allowUnauthenticatedPeers;
 
         /**
          * Bearer token required by the write operations of the admin API (header "Authorization: Bearer <token>").
@@ -287,6 +293,14 @@ public class RaftProperties {
 
         public void setClusterToken(String clusterToken) {
             this.clusterToken = clusterToken;
+        }
+
+        public boolean isAllowUnauthenticatedPeers() {
+            return allowUnauthenticatedPeers;
+        }
+
+        public void setAllowUnauthenticatedPeers(boolean allowUnauthenticatedPeers) {
+            this.allowUnauthenticatedPeers = allowUnauthenticatedPeers;
         }
 
         public String getAdminToken() {

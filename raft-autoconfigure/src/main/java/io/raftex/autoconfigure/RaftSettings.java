@@ -36,6 +36,7 @@ public final class RaftSettings {
     private final Duration rpcTimeout;
     private final int maxBatchBytes;
     private final String clusterToken;
+    private final boolean allowUnauthenticatedPeers;
     private final RaftProperties properties;
 
     private RaftSettings(RaftProperties p, MemberId nodeId, List<Member> members, Path dataDir) {
@@ -52,6 +53,7 @@ public final class RaftSettings {
         this.maxBatchBytes = (int) p.getRpc().getMaxBatchBytes().toBytes();
         String token = p.getSecurity().getClusterToken();
         this.clusterToken = token == null || token.isEmpty() ? null : token;
+        this.allowUnauthenticatedPeers = p.getSecurity().isAllowUnauthenticatedPeers();
     }
 
     /** Checks {@code properties} and resolves them; creates the data directory if it is absent. */
@@ -64,6 +66,7 @@ public final class RaftSettings {
                     + "' is not one of raft.members " + ids + "; the member list must include this node");
         }
         checkTiming(properties);
+        checkPeerAuthentication(properties, nodeId, members);
         Path dataDir = dataDir(properties.getDataDir(), nodeId);
         return new RaftSettings(properties, nodeId, members, dataDir);
     }
@@ -131,6 +134,20 @@ public final class RaftSettings {
         }
         throw new RaftConfigurationException("raft.members", "raft.members: the url of '" + id + "' ('" + url
                 + "') is malformed (" + problem + "); expected an absolute URL such as http://10.0.0.1:8080");
+    }
+
+    /** Other members mean peer RPCs from the network: they must be authenticated unless explicitly allowed. */
+    private static void checkPeerAuthentication(RaftProperties p, MemberId nodeId, List<Member> members) {
+        String token = p.getSecurity().getClusterToken();
+        boolean hasToken = token != null && !token.isEmpty();
+        List<String> others = members.stream().map(m -> m.id().value()).filter(id -> !id.equals(nodeId.value()))
+                .toList();
+        if (!others.isEmpty() && !hasToken && !p.getSecurity().isAllowUnauthenticatedPeers()) {
+            throw new RaftConfigurationException("raft.security.cluster-token", "raft.security.cluster-token is "
+                    + "not set, but raft.members names other nodes " + others + ": anyone who can reach /raft/rpc "
+                    + "could act as a peer. Set raft.security.cluster-token to the same secret on every node, or set "
+                    + "raft.security.allow-unauthenticated-peers=true to run without one on a trusted network");
+        }
     }
 
     private static void checkTiming(RaftProperties p) {
@@ -267,6 +284,11 @@ public final class RaftSettings {
     /** The cluster token, if one is configured. */
     public Optional<String> clusterToken() {
         return Optional.ofNullable(clusterToken);
+    }
+
+    /** Whether raft.security.allow-unauthenticated-peers lets other members run without a cluster token. */
+    public boolean allowUnauthenticatedPeers() {
+        return allowUnauthenticatedPeers;
     }
 
     /** The properties these settings were made from. */

@@ -1,5 +1,6 @@
 package io.raftex.autoconfigure;
 
+import io.raftex.autoconfigure.transport.RaftMessageValidator;
 import io.raftex.core.StateMachine;
 import org.springframework.aop.support.AopUtils;
 import org.springframework.beans.factory.config.BeanDefinition;
@@ -10,12 +11,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /** Finds the {@link RaftStateMachine} beans and resolves their command and result types. */
 final class RaftStateMachineScanner {
-
-    private static final Pattern GROUP_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
 
     private RaftStateMachineScanner() {
     }
@@ -28,10 +26,10 @@ final class RaftStateMachineScanner {
                 continue;
             }
             String group = annotation.value();
-            if (group == null || !GROUP_NAME.matcher(group).matches()) {
+            if (!RaftMessageValidator.isValidGroupName(group)) {
+                // the same rule as on the wire: a peer's messages name the group
                 throw new RaftConfigurationException("@RaftStateMachine", "@RaftStateMachine(\"" + group
-                        + "\") on bean '" + beanName + "': a group name is 1 to 64 letters, digits, '.', '-' or '_'"
-                        + ", starting with a letter or digit");
+                        + "\") on bean '" + beanName + "': " + RaftMessageValidator.GROUP_NAME_RULE);
             }
             Object bean = beanFactory.getBean(beanName);
             if (!(bean instanceof StateMachine<?, ?> stateMachine)) {

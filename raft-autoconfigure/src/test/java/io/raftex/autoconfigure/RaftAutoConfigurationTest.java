@@ -1,5 +1,7 @@
 package io.raftex.autoconfigure;
 
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.timelimiter.TimeLimiterRegistry;
 import io.raftex.autoconfigure.client.RaftClient;
@@ -22,6 +24,7 @@ import io.raftex.core.transport.InMemoryNetwork;
 import io.raftex.core.transport.Transport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -195,6 +198,79 @@ class RaftAutoConfigurationTest {
                         .hasMessageContaining("raft.election-timeout (PT0.6S) must be at least twice"));
     }
 
+    private static final String THREE_MEMBERS =
+            "raft.members=n1=http://127.0.0.1:1,n2=http://127.0.0.1:2,n3=http://127.0.0.1:3";
+
+    /** Collects what {@link RaftAutoConfiguration} logs while {@code body} runs. */
+    private static List<String> logOf(Runnable body) {
+        ch.qos.logback.classic.Logger logger =
+                (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(RaftAutoConfiguration.class);
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.start();
+        logger.addAppender(appender);
+        try {
+            body.run();
+        } finally {
+            logger.detachAppender(appender);
+        }
+        return appender.list.stream().map(e -> e.getLevel() + " " + e.getFormattedMessage()).toList();
+    }
+
+    @Test
+    void otherMembersWithoutAClusterTokenFailNamingTheProperty() {
+        for (String noToken : List.of("raft.security.allow-unauthenticated-peers=false",
+                "raft.security.cluster-token=")) {
+            runner().withPropertyValues(THREE_MEMBERS, noToken).run(context -> {
+                assertThat(context).hasFailed();
+                RaftConfigurationException e = configFailure(context);
+                assertThat(e.property()).isEqualTo("raft.security.cluster-token");
+                assertThat(e).hasMessageContaining("raft.security.cluster-token is not set, but raft.members names "
+                        + "other nodes [n2, n3]").hasMessageContaining("raft.security.allow-unauthenticated-peers=true");
+            });
+        }
+    }
+
+    @Test
+    void allowUnauthenticatedPeersStartsOtherMembersWithoutATokenAndWarns() {
+        List<String> log = logOf(() -> runner()
+                .withPropertyValues(THREE_MEMBERS, "raft.security.allow-unauthenticated-peers=true")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    RaftSettings settings = context.getBean(RaftSettings.class);
+                    assertThat(settings.allowUnauthenticatedPeers()).isTrue();
+                    assertThat(settings.clusterToken()).isEmpty();
+                    assertThat(settings.configuredMembers()).hasSize(3);
+                }));
+        assertThat(log).anySatisfy(line -> assertThat(line).startsWith("WARN")
+                .contains("raft.security.cluster-token is not set")
+                .contains("raft.security.allow-unauthenticated-peers=true"));
+    }
+
+    @Test
+    void aSingleMemberStartsWithoutAToken() {
+        for (String members : List.of("raft.members=", "raft.members=n1=http://127.0.0.1:1")) {
+            List<String> log = logOf(() -> runner().withPropertyValues(members).run(context -> {
+                assertThat(context).hasNotFailed();
+                assertThat(context.getBean(RaftSettings.class).clusterToken()).isEmpty();
+                assertThat(context.getBean(RaftNodeLifecycle.class).isRunning()).isTrue();
+            }));
+            // still unauthenticated, so still said
+            assertThat(log).as(members).anySatisfy(line -> assertThat(line).startsWith("WARN")
+                    .contains("raft.security.cluster-token is not set"));
+        }
+    }
+
+    @Test
+    void otherMembersWithAClusterTokenStartWithoutAWarning() {
+        List<String> log = logOf(() -> runner().withPropertyValues(THREE_MEMBERS, "raft.security.cluster-token=s3cret")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context.getBean(RaftSettings.class).clusterToken()).contains("s3cret");
+                    assertThat(context.getBean(RaftSettings.class).allowUnauthenticatedPeers()).isFalse();
+                }));
+        assertThat(log).noneSatisfy(line -> assertThat(line).contains("cluster-token is not set"));
+    }
+
     @Test
     void failureAnalyzerNamesTheProperty() {
         FailureAnalysis analysis = new RaftConfigurationFailureAnalyzer().analyze(
@@ -239,7 +315,8 @@ class RaftAutoConfigurationTest {
                 .withBean(Transport.class, () -> network.transport(id))
                 .withPropertyValues("raft.node-id=" + id, "raft.members=" + members,
                         "raft.data-dir=" + tmp.resolve(id), "raft.heartbeat-interval=20ms",
-                        "raft.election-timeout=200ms", "raft.command-timeout=1s");
+                        "raft.election-timeout=200ms", "raft.command-timeout=1s",
+                        "raft.security.cluster-token=test-token");
         member.apply("n1").run(c1 -> member.apply("n2").run(c2 -> member.apply("n3").run(c3 -> {
             List<RaftClient> clients = List.of(c1.getBean(RaftClient.class), c2.getBean(RaftClient.class),
                     c3.getBean(RaftClient.class));

@@ -26,6 +26,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
@@ -147,6 +148,62 @@ class RaftRpcEndpointTest {
                         + "\"payload\":\"" + Base64.getEncoder().encodeToString("{oops".getBytes()) + "\"}]}")) {
             assertProblem(postWithToken(body), 400);
         }
+    }
+
+    /** One log entry of an AppendEntriesRequest, as JSON. */
+    private static String entry(long index, long term) {
+        return "{\"index\":" + index + ",\"term\":" + term + ",\"type\":\"NOOP\",\"clientId\":0,\"sequence\":0,"
+                + "\"ackedBelow\":0,\"leaderTime\":0,\"payload\":\"\"}";
+    }
+
+    /** An AppendEntriesRequest from n2 to n1 in group {@code group}, as a batch. */
+    private static String append(String group, long term, long prevLogIndex, long prevLogTerm, String... entries) {
+        return "{\"from\":\"n2\",\"messages\":[{\"type\":\"AppendEntriesRequest\",\"group\":\"" + group + "\","
+                + "\"from\":\"n2\",\"to\":\"n1\",\"term\":" + term + ",\"prevLogIndex\":" + prevLogIndex
+                + ",\"prevLogTerm\":" + prevLogTerm + ",\"entries\":[" + String.join(",", entries) + "],"
+                + "\"leaderCommit\":0,\"readRound\":0}]}";
+    }
+
+    @Test
+    void structurallyInvalidAppendEntriesIs400AndTheGroupKeepsServing() throws Exception {
+        await().atMost(Duration.ofSeconds(20)).until(node::isLeader);
+        GroupStatus before = status();
+        long term = before.term();
+        long last = before.lastLogIndex(); // a new leader's first entry is of its term, so this one is too
+        long next = term + 1;
+        // entries at last+1 and last+3, after a prevLogIndex and prevLogTerm that match: the log cannot take them
+        String gap = append("counter", next, last, term, entry(last + 1, next), entry(last + 3, next));
+        HttpResponse<String> response = postWithToken(gap);
+        assertProblem(response, 400);
+        assertThat(JSON.readTree(response.body()).get("detail").asString())
+                .contains("AppendEntriesRequest").contains("entries[1].index");
+
+        Map<String, String> others = Map.of(
+                append("counter", next, last, term, entry(last + 2, next)), "entries[0].index",
+                append("counter", next, last, term, entry(last + 1, next + 1)), "entries[0].term",
+                append("counter", next, last, term, entry(last + 1, next), entry(last + 2, term)), "entries[1].term",
+                append("counter", next, -1, 0, entry(1, next)), "prevLogIndex",
+                append("counter", next, last, next + 1), "prevLogTerm",
+                append("coun ter", next, last, term), "group");
+        others.forEach((body, field) -> {
+            try {
+                HttpResponse<String> r = postWithToken(body);
+                assertProblem(r, 400);
+                assertThat(JSON.readTree(r.body()).get("detail").asString()).as(body).contains(field);
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
+
+        // nothing of them reached the group: same term, still the leader, still taking commands
+        GroupStatus after = status();
+        assertThat(after.running()).isTrue();
+        assertThat(after.term()).isEqualTo(term);
+        assertThat(after.isLeader()).isTrue();
+        long value = node.client().<CounterCommand, Long>command("counter", new CounterCommand("after-bad-append", 3))
+                .get(10, TimeUnit.SECONDS);
+        assertThat(value).isEqualTo(3L);
+        assertThat(status().running()).isTrue();
     }
 
     @Test

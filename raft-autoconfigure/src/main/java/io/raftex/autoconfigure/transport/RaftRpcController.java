@@ -30,8 +30,9 @@ import java.util.TreeSet;
 /**
  * {@code POST /raft/rpc}: receives batches of peer messages. Checks, in this order, each refusing the whole batch
  * with an RFC 9457 problem detail and handing nothing to the node: the cluster token (401), the size against
- * {@code raft.rpc.max-batch-bytes} (413), whether the node runs (503), the JSON (400), the groups (404), every
- * message's fields (400). A batch that passes is handed to the groups at once (202); answers travel back as
+ * {@code raft.rpc.max-batch-bytes} (413), whether the node runs (503), the JSON (400), the group names (400 if
+ * invalid, 404 if this node runs no such group), every message's fields and structure (400, by
+ * {@link RaftMessageValidator}). A batch that passes is handed to the groups at once (202); answers travel back as
  * separate requests.
  */
 @RestController
@@ -92,6 +93,10 @@ public final class RaftRpcController {
             if (group == null) {
                 return malformed("message " + i + " has no string 'group'");
             }
+            if (!RaftMessageValidator.isValidGroupName(group)) {
+                return malformed("message " + i + ": group '" + group + "' is invalid: "
+                        + RaftMessageValidator.GROUP_NAME_RULE);
+            }
             if (!lifecycle.hasGroup(group)) {
                 unknown.add(group);
             }
@@ -108,13 +113,14 @@ public final class RaftRpcController {
             } catch (RaftMessageJson.MalformedBatchException e) {
                 return malformed(e.getMessage());
             }
-            String problem = MessageChecks.problem(message, transport.localId());
-            if (problem == null && message instanceof ForwardCommand forward
-                    && !lifecycle.isValidCommand(forward.group(), forward.payload())) {
-                problem = "ForwardCommand payload is not a valid command of group '" + forward.group() + "'";
+            try {
+                RaftMessageValidator.validate(message, transport.localId());
+            } catch (InvalidRaftMessageException e) {
+                return malformed(e.getMessage());
             }
-            if (problem != null) {
-                return malformed(problem);
+            if (message instanceof ForwardCommand forward
+                    && !lifecycle.isValidCommand(forward.group(), forward.payload())) {
+                return malformed("ForwardCommand payload is not a valid command of group '" + forward.group() + "'");
             }
             messages.add(message);
         }
