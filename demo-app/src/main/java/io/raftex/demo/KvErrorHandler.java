@@ -2,7 +2,7 @@ package io.raftex.demo;
 
 import io.raftex.autoconfigure.RaftProperties;
 import io.raftex.core.CommandFailedException;
-import io.raftex.core.CommandTimeoutException;
+import io.raftex.core.CommandOutcomeUnknownException;
 import io.raftex.core.GroupStoppedException;
 import io.raftex.core.NoLeaderException;
 import io.raftex.core.QueryTimeoutException;
@@ -31,8 +31,8 @@ import java.time.Duration;
  *   <li>400: malformed JSON, a missing value, a bad consistency, a key or value over its limit;</li>
  *   <li>404: the key is absent;</li>
  *   <li>503 with {@code Retry-After}: no leader could be reached, or the node is stopping (nothing was applied);</li>
- *   <li>504: a command's outcome was not known in time (it may still be applied, at most once), or a read could
- *   not reach its consistency in time;</li>
+ *   <li>504: a command's outcome is not known (its deadline passed, or the node stopped after the command may have
+ *   been appended): it may still be applied, at most once; or a read could not reach its consistency in time;</li>
  *   <li>500: the state machine refused a committed command (it changed nothing, on any member).</li>
  * </ul>
  */
@@ -70,7 +70,7 @@ public class KvErrorHandler extends ResponseEntityExceptionHandler {
                 e.getMessage() + ". The request was not carried out; retry later."), headers);
     }
 
-    @ExceptionHandler({CommandTimeoutException.class, SessionExpiredException.class})
+    @ExceptionHandler({CommandOutcomeUnknownException.class, SessionExpiredException.class})
     ResponseEntity<ProblemDetail> commandOutcomeUnknown(RaftException e) {
         return respond(problem(HttpStatus.GATEWAY_TIMEOUT, "Command outcome unknown",
                 e.getMessage() + ". The command was not known to be committed in time; it may still be applied"

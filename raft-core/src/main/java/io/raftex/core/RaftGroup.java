@@ -26,10 +26,11 @@ public interface RaftGroup<C, R> {
     /**
      * Submits a command. It may be called on any member (a follower forwards it to the leader). The future completes
      * with the state machine's result once the command is committed and applied on this member; it fails with
-     * {@link CommandTimeoutException} if that did not happen before the node's command timeout (the command may
-     * still be applied later, at most once), {@link NoLeaderException} if no leader could ever be reached for it
-     * (it was never handed to a leader), {@link GroupStoppedException} if the group stopped, or
-     * {@link SessionExpiredException}.
+     * {@link CommandTimeoutException} if that did not happen before the node's command timeout, or
+     * {@link CommandOutcomeUnknownException} if the group stopped while the command may have been in a leader's log
+     * (either way it may still be applied later, at most once); with {@link NoLeaderException} if no leader could
+     * ever be reached for it, or {@link GroupStoppedException} if the group stopped before the command reached any
+     * log (either way it was not applied); or with {@link SessionExpiredException}.
      */
     CompletableFuture<R> command(C command);
 

@@ -18,10 +18,12 @@ import java.util.function.Function;
  * forwards a command to the leader over HTTP, and retries it across leader changes with the same session id and
  * sequence number, so it is applied at most once.
  *
- * <p>Futures fail with the core's typed exceptions: {@link io.raftex.core.CommandTimeoutException} when a command's
- * outcome was not known within {@code raft.command-timeout} (it may still be applied, at most once),
- * {@link io.raftex.core.NoLeaderException} when no leader could be reached (it was not applied),
- * {@link io.raftex.core.QueryTimeoutException}, {@link io.raftex.core.GroupStoppedException}. A group name that
+ * <p>Futures fail with the core's typed exceptions: {@link io.raftex.core.CommandOutcomeUnknownException} (or its
+ * subclass {@link io.raftex.core.CommandTimeoutException}) when a command's outcome was not known within
+ * {@code raft.command-timeout} or the group stopped meanwhile (it may still be applied, at most once),
+ * {@link io.raftex.core.NoLeaderException} when no leader could be reached and
+ * {@link io.raftex.core.GroupStoppedException} when the group stopped before the command reached any log (either way
+ * it was not applied), {@link io.raftex.core.QueryTimeoutException}. A group name that
  * does not exist on this node throws {@link UnknownGroupException} at once.
  */
 public final class RaftClient {

@@ -132,11 +132,19 @@ final class CommandTracker {
         return p;
     }
 
-    /** The attempt {@code requestId} was turned down without being appended; null if unknown or superseded. */
-    Pending rejected(long requestId, long retryAtMillis) {
-        Pending p = byRequest.remove(requestId);
-        if (p == null) {
+    /**
+     * The attempt {@code requestId} was turned down; null if unknown, superseded, or already accepted (an acceptance
+     * is the definite answer: a refusal after it comes from a duplicate of the request). With
+     * {@code mayHaveBeenAppended}, the refusal does not prove that no copy of the request was appended.
+     */
+    Pending rejected(long requestId, long retryAtMillis, boolean mayHaveBeenAppended) {
+        Pending p = byRequest.get(requestId);
+        if (p == null || p.phase == Phase.ACCEPTED) {
             return null;
+        }
+        byRequest.remove(requestId);
+        if (mayHaveBeenAppended) {
+            p.maybeAppended = true;
         }
         p.currentAttemptOpen = false;
         p.phase = Phase.BACKOFF;

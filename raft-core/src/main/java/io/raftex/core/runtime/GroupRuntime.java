@@ -16,6 +16,7 @@ import io.raftex.core.ReadConsistency;
 import io.raftex.core.Role;
 import io.raftex.core.RoleChangeEvent;
 import io.raftex.core.CommandFailedException;
+import io.raftex.core.CommandOutcomeUnknownException;
 import io.raftex.core.SessionExpiredException;
 import io.raftex.core.StateMachine;
 import io.raftex.core.log.GroupLog;
@@ -68,7 +69,10 @@ import java.util.function.Function;
 public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
 
     private static final Logger LOG = LoggerFactory.getLogger(GroupRuntime.class);
-    private static final long APPLY_BATCH_BYTES = 4L << 20;
+    /** One apply task takes at most this many entries, bytes or nanoseconds, so that it never starves the rest. */
+    private static final int APPLY_SLICE_ENTRIES = 512;
+    private static final long APPLY_SLICE_BYTES = 1L << 20;
+    private static final long APPLY_SLICE_NANOS = 5_000_000;
     private static final long STATUS_WAIT_MILLIS = 2_000;
 
     private enum State { STARTING, RUNNING, STOPPED }
@@ -94,7 +98,12 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private RaftMember member;
     private GroupLog log;
     private GroupExecutor.Timer ticker;
-    private long nextRequestId = 1;
+    /** Request ids start at a random base per incarnation, so a late answer to an earlier one matches nothing. */
+    private long nextRequestId;
+    /** The highest commit index heard of; entries up to it are applied in slices. */
+    private long applyTarget;
+    private boolean applyScheduled;
+    private boolean applying;
     private final ArrayDeque<Effect> effectQueue = new ArrayDeque<>();
     private boolean executingEffects;
     private Role lastRole = Role.FOLLOWER;
@@ -166,6 +175,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         this.sessions = new SessionStateMachine(adapter, settings.maxSessions());
         this.callbacks = settings.callbackExecutor();
         this.commands = new CommandTracker(randomClientId(env));
+        this.nextRequestId = (1 + (env.seeds().getAsLong() >>> 33)) << 32;
         if (config.member(self).isEmpty()) {
             throw new IllegalArgumentException("node " + self + " is not a member of group '" + name + "': "
                     + config.ids());
@@ -283,7 +293,11 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
             ticker.cancel();
         }
         for (CommandTracker.Pending p : commands.clear()) {
-            fail(p, reason);
+            // one that may be in a leader's log may still commit: say so, never "not carried out"
+            fail(p, p.maybeAppended || p.currentAttemptOpen
+                    ? new CommandOutcomeUnknownException("group '" + name + "' on node " + self + " stopped before"
+                    + " command #" + p.sequence + " was known to be committed; it may still be applied", reason)
+                    : reason);
         }
         failIncoming(reason);
         for (ReadTracker.PendingRead r : reads.clear()) {
@@ -367,6 +381,14 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
             while (state == State.RUNNING && (e = effectQueue.poll()) != null) {
                 execute(e);
             }
+            // messages of this step are out: now the first slice of what committed, unless one is queued already
+            if (state == State.RUNNING && !applying && !applyScheduled && sessions.lastApplied() < applyTarget) {
+                applySlice();
+                Effect more;
+                while (state == State.RUNNING && (more = effectQueue.poll()) != null) {
+                    execute(more); // proposals made again for commands whose entries were displaced
+                }
+            }
         } finally {
             executingEffects = false;
         }
@@ -376,11 +398,14 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         if (effect instanceof Effect.Send s) {
             send(s.message());
         } else if (effect instanceof Effect.CommitAdvanced c) {
-            applyUpTo(c.commitIndex());
+            applyTarget = Math.max(applyTarget, c.commitIndex());
         } else if (effect instanceof Effect.ProposalAccepted a) {
             onProposalAccepted(a);
         } else if (effect instanceof Effect.ProposalRejected r) {
-            CommandTracker.Pending p = commands.rejected(r.requestId(), nowMillis() + settings.backoffMillis());
+            // a leader's refusal of a forwarded command proves nothing: a duplicate of the same message may have been
+            // appended (its answer lost); only this member's own refusals mean "not in any log"
+            CommandTracker.Pending p = commands.rejected(r.requestId(), nowMillis() + settings.backoffMillis(),
+                    r.reason() == Effect.Rejection.NOT_LEADER);
             if (p != null) {
                 LOG.debug("[{}@{}] command #{} rejected: {}", name, self, p.sequence, r.reason());
             }
@@ -411,16 +436,36 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
 
     // ------------------------------------------------------------------ applying
 
-    private void applyUpTo(long commit) {
-        while (sessions.lastApplied() < commit) {
-            List<LogEntry> batch = log.entries(sessions.lastApplied() + 1, commit, APPLY_BATCH_BYTES);
-            for (LogEntry entry : batch) {
-                applyEntry(entry);
+    /**
+     * Applies one slice of what is committed, then queues the rest as a task of its own: heartbeats, acks and votes
+     * queued meanwhile run between slices instead of waiting behind a long replay or a slow state machine.
+     */
+    private void applySlice() {
+        long deadline = env.nanoTime().getAsLong() + APPLY_SLICE_NANOS;
+        long to = Math.min(applyTarget, sessions.lastApplied() + APPLY_SLICE_ENTRIES);
+        applying = true; // effects of re-proposals made while applying must not start another slice inside this one
+        try {
+            while (sessions.lastApplied() < to) {
+                List<LogEntry> batch = log.entries(sessions.lastApplied() + 1, to, APPLY_SLICE_BYTES);
+                for (LogEntry entry : batch) {
+                    applyEntry(entry);
+                }
+                if (env.nanoTime().getAsLong() >= deadline) {
+                    break; // a slow state machine: the rest in the next slice
+                }
             }
+        } finally {
+            applying = false;
         }
         lastApplied = sessions.lastApplied();
         for (ReadTracker.PendingRead r : reads.takeApplied(sessions.lastApplied())) {
             runQuery(r);
+        }
+        if (sessions.lastApplied() < applyTarget && !applyScheduled) {
+            applyScheduled = submit("apply", () -> {
+                applyScheduled = false;
+                applySlice();
+            });
         }
     }
 

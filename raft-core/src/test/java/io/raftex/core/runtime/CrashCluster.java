@@ -1,7 +1,7 @@
 package io.raftex.core.runtime;
 
 import io.raftex.core.ClusterConfig;
-import io.raftex.core.CommandTimeoutException;
+import io.raftex.core.CommandOutcomeUnknownException;
 import io.raftex.core.GroupMetrics;
 import io.raftex.core.GroupStatus;
 import io.raftex.core.GroupStoppedException;
@@ -461,7 +461,7 @@ final class CrashCluster implements AutoCloseable {
                     } catch (ExecutionException e) {
                         failed.incrementAndGet();
                         Throwable cause = e.getCause();
-                        if (!(cause instanceof GroupStoppedException || cause instanceof CommandTimeoutException
+                        if (!(cause instanceof GroupStoppedException || cause instanceof CommandOutcomeUnknownException
                                 || cause instanceof NoLeaderException)) {
                             unexpected.add(cause);
                         }

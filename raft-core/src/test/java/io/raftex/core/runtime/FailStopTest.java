@@ -1,5 +1,6 @@
 package io.raftex.core.runtime;
 
+import io.raftex.core.CommandOutcomeUnknownException;
 import io.raftex.core.GroupStoppedException;
 import io.raftex.core.RaftGroup;
 import io.raftex.core.ReadConsistency;
@@ -46,9 +47,12 @@ class FailStopTest {
         disks.get(leader).mode.set(FailingStorageProvider.Mode.REPORT_FAILURE);
         CompletableFuture<Integer> pending = g.command("doomed");
 
+        // the command was appended before the store failed: it may still commit on the others, so its outcome is
+        // unknown, never "not carried out"; the cause says why the group stopped
         assertThatThrownBy(() -> pending.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
-                .hasCauseInstanceOf(GroupStoppedException.class)
-                .cause().hasMessageContaining("storage failure").hasMessageContaining("injected: fsync failed");
+                .hasCauseInstanceOf(CommandOutcomeUnknownException.class)
+                .cause().cause().isInstanceOf(GroupStoppedException.class)
+                .hasMessageContaining("storage failure").hasMessageContaining("injected: fsync failed");
         assertStopped(g);
 
         // the others elect a new leader and go on
@@ -68,8 +72,10 @@ class FailStopTest {
         // the follower's store fails when the leader's next entries reach it
         CompletableFuture<Integer> pending = g.command("x");
         await().atMost(Duration.ofSeconds(10)).until(() -> !g.isRunning());
+        // forwarded to the leader, which may have appended it: unknown, with the stop as the cause
         assertThatThrownBy(() -> pending.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
-                .hasCauseInstanceOf(GroupStoppedException.class);
+                .hasCauseInstanceOf(CommandOutcomeUnknownException.class)
+                .hasRootCauseInstanceOf(io.raftex.core.log.StorageException.class);
         assertStopped(g);
         assertThat(cluster.group(leader).isRunning()).isTrue();
     }
