@@ -1,23 +1,36 @@
 #!/usr/bin/env bash
-# Shows that the simulator and the core's unit tests catch a broken safety rule: copies HEAD to a temporary
-# directory, breaks one rule in RaftMember, runs the protocol tests there, and prints how many failed.
-# Usage: scripts/mutation-check.sh [rule1|rule2|rule3|lease]   (default: all four)
+# Shows that the simulator and the unit tests catch a broken safety rule: copies HEAD to a temporary directory,
+# breaks one rule in the core or the runtime, runs the protocol and runtime tests there, and prints how many failed.
+# Usage: scripts/mutation-check.sh [rule1|rule2|rule3|lease|term-reset|request-id]   (default: all six)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-declare -A OLD NEW
+core=raft-core/src/main/java/io/raftex/core
+declare -A FILE OLD NEW
+FILE[rule1]=$core/protocol/RaftMember.java
 OLD[rule1]='                persistState(); // rule 1: durable before the vote leaves'
 NEW[rule1]=''
+FILE[rule2]=$core/protocol/RaftMember.java
 OLD[rule2]='long match = Math.min(leaderMatched, durableIndex);'
 NEW[rule2]='long match = leaderMatched;'
+FILE[rule3]=$core/protocol/RaftMember.java
 OLD[rule3]='if (quorumIndex > commitIndex && log.termAt(quorumIndex) == term) {'
 NEW[rule3]='if (quorumIndex > commitIndex) {'
+FILE[lease]=$core/protocol/RaftMember.java
 OLD[lease]='return role == Role.LEADER || (leader.isPresent() && electionElapsed < cfg.electionTimeoutTicks());'
 NEW[lease]='return false;'
-for m in "${@:-rule1 rule2 rule3 lease}"; do
+# a follower keeps what it knew of a leader's log when the same member leads a later term
+FILE[term-reset]=$core/protocol/RaftMember.java
+OLD[term-reset]='boolean newTermOrLeader = newTerm > term || !newLeader.equals(leader);'
+NEW[term-reset]='boolean newTermOrLeader = !newLeader.equals(leader);'
+# request ids restart at 1 in every runtime, so late answers to an earlier incarnation match new requests
+FILE[request-id]=$core/runtime/GroupRuntime.java
+OLD[request-id]='this.nextRequestId = (1 + (env.seeds().getAsLong() >>> 33)) << 32;'
+NEW[request-id]='this.nextRequestId = 1;'
+for m in "${@:-rule1 rule2 rule3 lease term-reset request-id}"; do
   for name in $m; do
     work=$(mktemp -d)
     git -C "$repo" archive HEAD | tar -C "$work" -xf -
-    python3 - "$work/raft-core/src/main/java/io/raftex/core/protocol/RaftMember.java" "${OLD[$name]}" "${NEW[$name]}" <<'PY'
+    python3 - "$work/${FILE[$name]}" "${OLD[$name]}" "${NEW[$name]}" <<'PY'
 import sys
 p, old, new = sys.argv[1:4]
 s = open(p).read()
@@ -25,7 +38,7 @@ assert old in s, "mutation point not found: " + old
 open(p, "w").write(s.replace(old, new, 1))
 PY
     (cd "$work" && ./mvnw -B -q -pl raft-core test -Draft.sim.seeds=150 -Dsurefire.failIfNoSpecifiedTests=false \
-        -Dtest='SimulationSoakTest,RaftScenariosTest,RaftMemberTest' > "$work/out.log" 2>&1) || true
+        -Dtest='SimulationSoakTest,RaftScenariosTest,RaftMemberTest,GroupRuntimeTest' > "$work/out.log" 2>&1) || true
     echo "$name: $(grep -h 'Tests run:.*Fail' "$work/out.log" | tail -1 | sed 's/\[ERROR\] //; s/\[INFO\] //')"
     rm -rf "$work"
   done
