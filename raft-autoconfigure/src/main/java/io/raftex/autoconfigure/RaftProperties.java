@@ -230,17 +230,28 @@ public class RaftProperties {
     public static class Rpc {
 
         /**
-         * Time limit of one HTTP call to a peer (one batch of messages). A call that takes longer is cancelled and
-         * counts as a failure for the peer's circuit breaker; the protocol resends what it still needs.
+         * Time limit of one HTTP call to a peer: one POST /raft/rpc (one batch of messages), or opening a stream.
+         * A call that takes longer is cancelled and counts as a failure for the peer's circuit breaker; the
+         * protocol resends what it still needs.
          */
         private Duration timeout = Duration.ofMillis(500);
 
         /**
-         * Largest request body POST /raft/rpc accepts (larger ones are refused with 413), and the most a sender
-         * puts into one batch. Log entries sent in one message are limited to fit within it.
+         * Largest request body POST /raft/rpc accepts (larger ones are refused with 413) and longest line of a
+         * stream (a longer one ends the stream), and the most a sender puts into one batch. Log entries sent in
+         * one message are limited to fit within it.
          */
         @DataSizeUnit(DataUnit.BYTES)
         private DataSize maxBatchBytes = DataSize.ofMegabytes(4);
+
+        /**
+         * Whether to send to each peer over one long-lived stream (POST /raft/stream: one HTTP request whose body
+         * carries batch after batch, one JSON line each, without waiting for answers; the cluster token is checked
+         * once per stream). False: one POST /raft/rpc per batch, one batch in flight per peer, which is slower.
+         * Peers that have no /raft/stream (older versions) are sent POST /raft/rpc either way. This node accepts
+         * streams from its peers whatever the setting.
+         */
+        private boolean stream = true;
 
         public Duration getTimeout() {
             return timeout;
@@ -256,6 +267,14 @@ public class RaftProperties {
 
         public void setMaxBatchBytes(DataSize maxBatchBytes) {
             this.maxBatchBytes = maxBatchBytes;
+        }
+
+        public boolean isStream() {
+            return stream;
+        }
+
+        public void setStream(boolean stream) {
+            this.stream = stream;
         }
     }
 

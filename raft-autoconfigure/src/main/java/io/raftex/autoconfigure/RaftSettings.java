@@ -35,6 +35,7 @@ public final class RaftSettings {
     private final Duration commandTimeout;
     private final Duration rpcTimeout;
     private final int maxBatchBytes;
+    private final boolean stream;
     private final String clusterToken;
     private final boolean allowUnauthenticatedPeers;
     private final RaftProperties properties;
@@ -51,6 +52,7 @@ public final class RaftSettings {
         this.commandTimeout = p.getCommandTimeout();
         this.rpcTimeout = p.getRpc().getTimeout();
         this.maxBatchBytes = (int) p.getRpc().getMaxBatchBytes().toBytes();
+        this.stream = p.getRpc().isStream();
         String token = p.getSecurity().getClusterToken();
         this.clusterToken = token == null || token.isEmpty() ? null : token;
         this.allowUnauthenticatedPeers = p.getSecurity().isAllowUnauthenticatedPeers();
@@ -279,6 +281,11 @@ public final class RaftSettings {
     /** Largest RPC body in bytes. */
     public int maxBatchBytes() {
         return maxBatchBytes;
+    }
+
+    /** Whether peers are sent messages over long-lived streams (raft.rpc.stream). */
+    public boolean stream() {
+        return stream;
     }
 
     /** The cluster token, if one is configured. */

@@ -11,9 +11,11 @@ import io.raftex.autoconfigure.transport.HttpTransport;
 import io.raftex.autoconfigure.transport.RaftMessageJson;
 import io.raftex.autoconfigure.transport.RaftRpcController;
 import io.raftex.autoconfigure.transport.RaftRpcEndpointAutoConfiguration;
+import io.raftex.autoconfigure.transport.RaftStreamEndpoint;
 import io.raftex.autoconfigure.transport.RaftTransportAutoConfiguration;
 import io.raftex.core.ApplyContext;
 import io.raftex.core.Codec;
+import io.raftex.core.MemberId;
 import io.raftex.core.RaftNode;
 import io.raftex.core.ReadConsistency;
 import io.raftex.core.StateMachine;
@@ -81,7 +83,26 @@ class RaftAutoConfigurationTest {
     void rpcEndpointInAServletWebApplication() {
         new WebApplicationContextRunner().withConfiguration(RAFT)
                 .withPropertyValues("raft.node-id=n1", "raft.data-dir=" + tmp.resolve("web"))
-                .run(context -> assertThat(context).hasSingleBean(RaftRpcController.class));
+                .run(context -> {
+                    assertThat(context).hasSingleBean(RaftRpcController.class)
+                            .hasSingleBean(RaftStreamEndpoint.class).hasBean("raftStreamServletRegistration");
+                    // streams by default
+                    assertThat(context.getBean(RaftSettings.class).stream()).isTrue();
+                    assertThat(context.getBean(HttpTransport.class).streaming(MemberId.of("n2"))).isTrue();
+                });
+    }
+
+    @Test
+    void streamsCanBeSwitchedOff() {
+        new WebApplicationContextRunner().withConfiguration(RAFT)
+                .withPropertyValues("raft.node-id=n1", "raft.data-dir=" + tmp.resolve("web-no-stream"),
+                        "raft.rpc.stream=false")
+                .run(context -> {
+                    assertThat(context.getBean(RaftSettings.class).stream()).isFalse();
+                    assertThat(context.getBean(HttpTransport.class).streaming(MemberId.of("n2"))).isFalse();
+                    // the endpoint still takes streams from peers
+                    assertThat(context).hasSingleBean(RaftStreamEndpoint.class);
+                });
     }
 
     @Test

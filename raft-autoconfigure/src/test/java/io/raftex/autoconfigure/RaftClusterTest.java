@@ -236,6 +236,9 @@ class RaftClusterTest {
             }
             assertThat(Http.sample(scrape, "raft_storage_commit_seconds_count", null)).as(n.id()).isPositive();
             assertThat(scrape).contains("raft_rpc_seconds_count{");
+            // peers talk over streams (raft.rpc.stream=true by default), not one POST per batch
+            assertThat(scrape).as(n.id()).contains("type=\"stream\"").contains("type=\"stream-open\"")
+                    .doesNotContain("type=\"batch\"");
         }
         await().atMost(WAIT).until(() -> nodes.stream().mapToDouble(n ->
                 Http.sample(Http.get(n.url() + "/actuator/prometheus").body(), "raft_leader", "counter")).sum() == 1);

@@ -27,7 +27,9 @@ import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
 import org.apache.hc.core5.http.io.entity.EntityUtils;
 import org.apache.hc.core5.io.CloseMode;
 import org.apache.hc.core5.util.Timeout;
+import java.net.SocketTimeoutException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -44,23 +46,46 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 
 /**
- * Peer messages as HTTP/JSON: {@code POST <member url>/raft/rpc} with a batch of messages for every group.
+ * Peer messages as HTTP/JSON, over a long-lived stream per peer ({@code POST <member url>/raft/stream}), or one
+ * {@code POST <member url>/raft/rpc} per batch.
  *
- * <p>Each peer has a queue. {@link #send} only enqueues (it runs on a protocol thread and never blocks); a sender
- * thread takes everything queued for the peer, up to {@code raft.rpc.max-batch-bytes}, encodes it and posts it as
- * one request, one request at a time per peer so that messages keep their order. Messages queued meanwhile go in
- * the next batch, so batches grow with load. Apache HttpClient keeps connections alive (HTTP/1.1) with TCP_NODELAY.
+ * <p>Each peer has a queue. {@link #send} only enqueues (it runs on a protocol thread and never blocks).
  *
- * <p>Each peer has a resilience4j circuit breaker and time limiter. Messages are never retried here: Raft resends
- * what it still needs with the next heartbeat. While a peer's breaker is open its messages are dropped at once,
- * so the leader simply does not reach it (it does not step down for that).
+ * <p><b>Streams</b> (the default, {@code raft.rpc.stream=true}; after etcd's rafthttp). Each peer has a writer
+ * thread that keeps one HTTP/1.1 POST open to the peer's {@code /raft/stream}, with a chunked body that does not
+ * end: it takes everything queued for the peer (up to {@code raft.rpc.max-batch-bytes}), writes it as one line of
+ * JSON (the same batch as {@code /raft/rpc} takes) and flushes, and goes on with the next without waiting: nothing
+ * answers a batch, the peer's replies come back on its own stream to this node. One stream and one writer per peer
+ * keep the messages in order. The cluster token is checked once, when the stream opens. When the stream fails
+ * (connection refused or reset, the peer restarts, or ends the stream because it refused a line) it is reopened
+ * after an exponential backoff with jitter, and whatever is queued meanwhile is dropped (Raft resends what it
+ * needs). An idle stream carries an empty line every second; a write blocked for the write timeout ends the stream.
+ * A peer that answers 404 to the open (an older version) is sent batches on {@code /raft/rpc} instead, and a stream
+ * is tried again later.
+ *
+ * <p><b>One POST per batch</b> ({@code raft.rpc.stream=false}, and for peers without streams). A sender thread
+ * takes everything queued for the peer, up to {@code raft.rpc.max-batch-bytes}, encodes it and posts it as one
+ * request, one request at a time per peer so that messages keep their order. Messages queued meanwhile go in the
+ * next batch, so batches grow with load. Apache HttpClient keeps connections alive (HTTP/1.1) with TCP_NODELAY.
+ *
+ * <p>Each peer has a resilience4j circuit breaker and time limiter. They guard each {@code /raft/rpc} call, and
+ * each stream open (a stream that breaks counts as a failed call too). Messages are never retried here: Raft
+ * resends what it still needs with the next heartbeat. While a peer's breaker is open its messages are dropped at
+ * once, so the leader simply does not reach it (it does not step down for that).
  */
 public final class HttpTransport implements Transport {
 
     /** The path of the peer RPC endpoint. */
     public static final String RPC_PATH = "/raft/rpc";
+    /** The path of the peer stream endpoint. */
+    public static final String STREAM_PATH = "/raft/stream";
+    /** Media type of a stream's body: newline-delimited JSON, one batch per line. */
+    public static final String STREAM_MEDIA_TYPE = "application/x-ndjson";
     /** Header that may carry the cluster token instead of {@code Authorization: Bearer}. */
     public static final String TOKEN_HEADER = "X-Raft-Cluster-Token";
     /** Header naming the sending node (informational). */
@@ -69,6 +94,8 @@ public final class HttpTransport implements Transport {
     public static final String RESILIENCE_PREFIX = "raft-peer-";
 
     private static final Logger log = LoggerFactory.getLogger(HttpTransport.class);
+    private static final byte[] EMPTY = new byte[0];
+    private static final long TOKEN_WARNING_INTERVAL = TimeUnit.SECONDS.toNanos(30);
 
     private final HttpTransportSettings settings;
     private final RaftMessageJson json;
@@ -84,7 +111,10 @@ public final class HttpTransport implements Transport {
     private final CloseableHttpClient client;
     private final Map<MemberId, Peer> peers = new ConcurrentHashMap<>();
     private final int batchOverhead;
+    /** Waits for the end of each open stream (one blocked thread per open stream). */
+    private final ExecutorService streamReaders;
     private volatile InboundHandler inbound;
+    private volatile Consumer<RaftMessage> inboundTap;
     private volatile boolean closed;
 
     public HttpTransport(HttpTransportSettings settings, RaftMessageJson json, CircuitBreakerRegistry breakers,
@@ -119,6 +149,11 @@ public final class HttpTransport implements Transport {
                 .disableCookieManagement()
                 .build();
         this.batchOverhead = json.batchOverhead(settings.localId().value());
+        this.streamReaders = Executors.newCachedThreadPool(daemonThreads("raft-stream-reader-"));
+        if (settings.stream().enabled()) {
+            long every = Math.max(100, Math.min(1000, settings.stream().writeTimeout().toMillis() / 4));
+            timeouts.scheduleWithFixedDelay(this::checkBlockedWrites, every, every, TimeUnit.MILLISECONDS);
+        }
     }
 
     private static ThreadFactory daemonThreads(String prefix) {
@@ -155,7 +190,11 @@ public final class HttpTransport implements Transport {
         if (handler == null || closed) {
             return false;
         }
+        Consumer<RaftMessage> tap = inboundTap;
         for (RaftMessage m : messages) {
+            if (tap != null) {
+                tap.accept(m);
+            }
             handler.onMessage(m);
         }
         return true;
@@ -175,10 +214,38 @@ public final class HttpTransport implements Transport {
         }
         Peer peer = peers.get(to.id());
         if (peer == null || !peer.url.equals(to.address())) {
-            peer = peers.compute(to.id(), (id, old) -> old != null && old.url.equals(to.address())
-                    ? old : new Peer(id, to.address()));
+            peer = peers.compute(to.id(), (id, old) -> {
+                if (old != null && old.url.equals(to.address())) {
+                    return old;
+                }
+                if (old != null) {
+                    old.shut();
+                }
+                return new Peer(id, to.address());
+            });
         }
         peer.enqueue(message);
+    }
+
+    /** Ends streams whose writer has been blocked longer than the write timeout (the peer stopped reading). */
+    private void checkBlockedWrites() {
+        long limit = settings.stream().writeTimeout().toNanos();
+        long now = System.nanoTime();
+        for (Peer p : peers.values()) {
+            long started = p.writeStarted;
+            StreamConnection c = p.connection;
+            if (started != 0 && c != null && now - started > limit) {
+                c.close("a write was blocked for more than " + settings.stream().writeTimeout().toMillis()
+                        + " ms (the peer does not read)");
+            }
+        }
+    }
+
+    /**
+     * Lets a test see every message handed to the node, before it is (on the delivering thread); null removes it.
+     */
+    void tapInbound(Consumer<RaftMessage> tap) {
+        this.inboundTap = tap;
     }
 
     private void execute(Runnable task) {
@@ -195,9 +262,13 @@ public final class HttpTransport implements Transport {
             return;
         }
         closed = true;
+        for (Peer p : peers.values()) {
+            p.shut();
+        }
         executor.shutdownNow();
         timeouts.shutdownNow();
         io.shutdownNow();
+        streamReaders.shutdownNow();
         client.close(CloseMode.IMMEDIATE);
         for (Peer p : peers.values()) {
             breakers.remove(p.breaker.getName());
@@ -218,27 +289,78 @@ public final class HttpTransport implements Transport {
         return p == null ? null : p.breaker;
     }
 
-    /** One remote node: its queue and its resilience. */
+    /** Batches (lines) written to streams to {@code peer} so far, pings not counted. */
+    public long streamBatchesWritten(MemberId peer) {
+        Peer p = peers.get(peer);
+        return p == null ? 0 : p.streamBatches.get();
+    }
+
+    /** Streams to {@code peer} opened so far. */
+    public long streamsOpened(MemberId peer) {
+        Peer p = peers.get(peer);
+        return p == null ? 0 : p.streamsOpened.get();
+    }
+
+    /** Whether a stream to {@code peer} is open now. */
+    public boolean streamOpen(MemberId peer) {
+        Peer p = peers.get(peer);
+        StreamConnection c = p == null ? null : p.connection;
+        return c != null && c.alive();
+    }
+
+    /** Whether messages to {@code peer} go over a stream (false: one {@code POST /raft/rpc} per batch). */
+    public boolean streaming(MemberId peer) {
+        Peer p = peers.get(peer);
+        return p == null ? settings.stream().enabled() : p.streaming;
+    }
+
+    /**
+     * One remote node: its queue, its resilience, and either its stream writer or its one-call-at-a-time sender.
+     * Exactly one of them owns the queue at a time: the writer thread while {@link #streaming}, else the sender
+     * that holds {@link #busy}.
+     */
     private final class Peer {
         final MemberId id;
         final String url;
         final URI uri;
+        final URI streamUri;
         final CircuitBreaker breaker;
         final TimeLimiter limiter;
         final ConcurrentLinkedQueue<RaftMessage> queue = new ConcurrentLinkedQueue<>();
         final AtomicInteger queued = new AtomicInteger();
         final AtomicBoolean busy = new AtomicBoolean();
         final AtomicLong dropped = new AtomicLong();
-        /** An encoded message that did not fit the previous batch; touched only by the thread holding busy. */
+        final AtomicLong streamBatches = new AtomicLong();
+        final AtomicLong streamsOpened = new AtomicLong();
+        /** An encoded message that did not fit the previous batch; touched only by the queue's owner. */
         volatile byte[] carry;
         volatile boolean failing;
+        /** Messages go over a stream (the writer thread owns the queue); else one POST per batch. */
+        volatile boolean streaming;
+        /** When a peer that has no stream endpoint is tried again ({@link System#nanoTime}). */
+        volatile long streamRetryAt;
+        volatile Thread writer;
+        volatile boolean writerWaiting;
+        volatile StreamConnection connection;
+        /** When the write in progress started ({@link System#nanoTime}), 0 when none is. */
+        volatile long writeStarted;
+        /** Replaced by a peer of another URL, or the transport closed. */
+        volatile boolean shut;
+        // the writer thread's own state
+        private int attempts;
+        private long nextAttemptAt;
+        private long lastWrite;
+        private long lastTokenWarning;
 
         Peer(MemberId id, String url) {
             this.id = id;
             this.url = url;
             this.uri = URI.create(url + RPC_PATH);
+            this.streamUri = URI.create(url + STREAM_PATH);
             this.breaker = breakers.circuitBreaker(RESILIENCE_PREFIX + id.value(), breakerConfig);
             this.limiter = limiters.timeLimiter(RESILIENCE_PREFIX + id.value(), limiterConfig);
+            this.streaming = settings.stream().enabled();
+            this.nextAttemptAt = System.nanoTime();
             breaker.getEventPublisher().onStateTransition(e -> log.info("circuit breaker of peer {} ({}): {}",
                     id, url, e.getStateTransition()));
         }
@@ -253,6 +375,15 @@ public final class HttpTransport implements Transport {
         }
 
         void schedule() {
+            if (streaming) {
+                Thread w = writer;
+                if (w == null) {
+                    startWriter();
+                } else if (writerWaiting) {
+                    LockSupport.unpark(w);
+                }
+                return;
+            }
             if ((carry != null || !queue.isEmpty()) && !closed && busy.compareAndSet(false, true)) {
                 try {
                     executor.execute(this::drain);
@@ -262,13 +393,51 @@ public final class HttpTransport implements Transport {
             }
         }
 
+        private synchronized void startWriter() {
+            if (writer != null || !streaming || shut || closed) {
+                return;
+            }
+            Thread t = new Thread(this::writeLoop, "raft-stream-" + settings.localId().value() + "-to-" + id.value());
+            t.setDaemon(true);
+            writer = t;
+            t.start();
+        }
+
+        /** Stops this peer's writer and closes its stream (the transport closes, or the peer moved). */
+        void shut() {
+            shut = true;
+            StreamConnection c = connection;
+            if (c != null) {
+                c.close("closed");
+            }
+            Thread w = writer;
+            if (w != null) {
+                LockSupport.unpark(w);
+            }
+        }
+
         private void done() {
             busy.set(false);
             schedule();
         }
 
+        // ---- one POST /raft/rpc per batch
+
         private void drain() {
             try {
+                if (streaming) {
+                    busy.set(false);
+                    schedule();
+                    return;
+                }
+                if (settings.stream().enabled() && System.nanoTime() - streamRetryAt >= 0) {
+                    // a peer without /raft/stream may have been upgraded since: try a stream again
+                    log.debug("trying a stream to peer {} at {} again", id, url);
+                    streaming = true;
+                    busy.set(false);
+                    schedule();
+                    return;
+                }
                 if (!breaker.tryAcquirePermission()) {
                     int n = dropAll();
                     dropped.addAndGet(n);
@@ -297,6 +466,274 @@ public final class HttpTransport implements Transport {
                 n++;
             }
             return n;
+        }
+
+        // ---- the stream
+
+        private boolean hasWork() {
+            return carry != null || !queue.isEmpty();
+        }
+
+        private boolean stopping() {
+            return shut || closed;
+        }
+
+        /** The writer thread: keeps a stream open and writes what is queued, batch after batch. */
+        private void writeLoop() {
+            boolean handedOver = false;
+            try {
+                while (!stopping()) {
+                    try {
+                        StreamConnection c = connection;
+                        if (c != null && !c.alive()) {
+                            connection = null;
+                            streamEnded(c);
+                            continue;
+                        }
+                        if (c == null) {
+                            if (!openOrWait()) {
+                                handedOver = true;
+                                return;
+                            }
+                            continue;
+                        }
+                        if (!hasWork()) {
+                            long now = System.nanoTime();
+                            long pingAt = lastWrite + settings.stream().pingInterval().toNanos();
+                            if (now - pingAt >= 0) {
+                                write(c, EMPTY, 0);
+                            } else {
+                                awaitWork(c, pingAt);
+                            }
+                            continue;
+                        }
+                        List<byte[]> parts = takeBatch();
+                        if (!parts.isEmpty()) {
+                            write(c, json.batch(settings.localId().value(), parts), parts.size());
+                        }
+                    } catch (RuntimeException e) {
+                        log.error("stream writer for peer {} failed; going on", id, e);
+                        LockSupport.parkNanos(settings.stream().minBackoff().toNanos());
+                    }
+                }
+            } finally {
+                StreamConnection c = connection;
+                connection = null;
+                if (c != null) {
+                    c.close("closed");
+                }
+                synchronized (this) {
+                    writer = null;
+                }
+                if (handedOver && !stopping()) {
+                    schedule(); // the POST /raft/rpc sender takes what is queued
+                } else if (streaming && !stopping() && hasWork()) {
+                    schedule();
+                }
+            }
+        }
+
+        /** Parks until something is queued, the stream ends or {@code deadline} ({@link System#nanoTime}). */
+        private void awaitWork(StreamConnection c, long deadline) {
+            writerWaiting = true;
+            try {
+                long left;
+                while (!hasWork() && !stopping() && c.alive() && (left = deadline - System.nanoTime()) > 0) {
+                    LockSupport.parkNanos(this, left);
+                }
+            } finally {
+                writerWaiting = false;
+            }
+        }
+
+        /**
+         * Writes one line; a failure ends the stream and drops the batch. A batch (not a ping) is a call for the
+         * breaker: a success when written, so that a breaker that opened while the peer was away closes again once
+         * batches flow; the batch is written whatever the breaker says, since the stream is open. A stream that
+         * breaks counts as one failure, in {@link #streamEnded}.
+         */
+        private void write(StreamConnection c, byte[] line, int messages) {
+            boolean permitted = messages > 0 && breaker.tryAcquirePermission();
+            long start = System.nanoTime();
+            writeStarted = start;
+            try {
+                c.writeLine(line);
+                long end = System.nanoTime();
+                lastWrite = end;
+                if (messages > 0) {
+                    streamBatches.incrementAndGet();
+                    if (permitted) {
+                        breaker.onSuccess(end - start, TimeUnit.NANOSECONDS);
+                    }
+                    observer.onStreamBatch(id.value(), messages, RpcObserver.Outcome.SUCCESS, end - start);
+                }
+            } catch (IOException e) {
+                c.close(e.toString());
+                if (permitted) {
+                    breaker.releasePermission();
+                }
+                if (messages > 0) {
+                    dropped.addAndGet(messages);
+                    observer.onStreamBatch(id.value(), messages, RpcObserver.Outcome.ERROR,
+                            System.nanoTime() - start);
+                }
+            } finally {
+                writeStarted = 0;
+            }
+        }
+
+        /** The open stream ended: note it, drop what is queued and back off before reopening. */
+        private void streamEnded(StreamConnection c) {
+            String reason = c.endReason();
+            if (c.ageNanos() > settings.stream().maxBackoff().toNanos()) {
+                attempts = 0; // it was up for a while: start the backoff afresh
+            }
+            if (!stopping()) {
+                breaker.onError(0, TimeUnit.NANOSECONDS, new IOException("stream ended: " + reason));
+                log.info("stream to peer {} at {} ended ({}); reopening", id, url, reason);
+                failing = true;
+            }
+            dropQueued();
+            backOff();
+        }
+
+        private void dropQueued() {
+            int n = dropAll();
+            if (n > 0) {
+                dropped.addAndGet(n);
+                observer.onStreamBatch(id.value(), n, RpcObserver.Outcome.SKIPPED, 0);
+            }
+        }
+
+        private void backOff() {
+            long min = settings.stream().minBackoff().toNanos();
+            long max = settings.stream().maxBackoff().toNanos();
+            long delay = attempts >= 30 ? max : Math.min(max, min << attempts);
+            attempts++;
+            long jittered = delay / 2 + ThreadLocalRandom.current().nextLong(delay / 2 + 1);
+            nextAttemptAt = System.nanoTime() + jittered;
+        }
+
+        /**
+         * Waits out the backoff (dropping what is queued meanwhile) or opens a stream.
+         *
+         * @return false if this peer now takes {@code POST /raft/rpc} instead (it has no stream endpoint)
+         */
+        private boolean openOrWait() {
+            long wait = nextAttemptAt - System.nanoTime();
+            if (wait > 0) {
+                dropQueued();
+                LockSupport.parkNanos(this, wait); // not woken by new messages: they are dropped anyway
+                return true;
+            }
+            if (attempts > 0) {
+                dropQueued(); // queued while the stream was down
+            }
+            if (!breaker.tryAcquirePermission()) {
+                observer.onStreamOpen(id.value(), RpcObserver.Outcome.SKIPPED, 0);
+                dropQueued();
+                backOff();
+                return true;
+            }
+            long start = System.nanoTime();
+            try {
+                StreamConnection c = StreamConnection.open(streamUri, streamHeaders(), settings.rpcTimeout());
+                long nanos = System.nanoTime() - start;
+                breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
+                limiter.onSuccess();
+                observer.onStreamOpen(id.value(), RpcObserver.Outcome.SUCCESS, nanos);
+                streamsOpened.incrementAndGet();
+                lastWrite = System.nanoTime();
+                connection = c;
+                if (stopping()) {
+                    c.close("closed");
+                    return true;
+                }
+                Thread w = Thread.currentThread();
+                try {
+                    streamReaders.execute(() -> {
+                        c.awaitEnd();
+                        LockSupport.unpark(w);
+                    });
+                } catch (RejectedExecutionException e) {
+                    c.close("closed");
+                    return true;
+                }
+                if (failing) {
+                    failing = false;
+                    log.info("stream to peer {} at {} is open again", id, url);
+                } else {
+                    log.debug("stream to peer {} at {} is open", id, url);
+                }
+                return true;
+            } catch (StreamConnection.RefusedException e) {
+                return refused(e, System.nanoTime() - start);
+            } catch (IOException e) {
+                long nanos = System.nanoTime() - start;
+                boolean timeout = e instanceof SocketTimeoutException;
+                breaker.onError(nanos, TimeUnit.NANOSECONDS, e);
+                limiter.onError(timeout ? new TimeoutException(e.getMessage()) : e);
+                observer.onStreamOpen(id.value(), timeout ? RpcObserver.Outcome.TIMEOUT : RpcObserver.Outcome.ERROR,
+                        nanos);
+                if (!failing) {
+                    failing = true;
+                    log.warn("cannot open a stream to peer {} at {}: {}", id, url, e.toString());
+                } else {
+                    log.debug("cannot open a stream to peer {} at {}: {}", id, url, e.toString());
+                }
+                backOff();
+                return true;
+            }
+        }
+
+        /** The peer answered the open with another status than 200. */
+        private boolean refused(StreamConnection.RefusedException e, long nanos) {
+            int status = e.status();
+            // 5xx but 503 (starting or stopping) means the peer is broken; any other status means it is alive
+            if (status >= 500 && status != 503) {
+                breaker.onError(nanos, TimeUnit.NANOSECONDS, e);
+            } else {
+                breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
+            }
+            limiter.onSuccess();
+            observer.onStreamOpen(id.value(), RpcObserver.Outcome.REJECTED, nanos);
+            if (status == 404) {
+                log.info("peer {} at {} has no {} (HTTP 404: an older version?); sending it one POST {} per batch,"
+                        + " trying a stream again in {} s", id, url, STREAM_PATH, RPC_PATH,
+                        settings.stream().retryNotSupportedAfter().toSeconds());
+                streamRetryAt = System.nanoTime() + settings.stream().retryNotSupportedAfter().toNanos();
+                attempts = 0;
+                nextAttemptAt = 0;
+                streaming = false;
+                return false;
+            }
+            if (status == 401 || status == 403) {
+                long now = System.nanoTime();
+                if (now - lastTokenWarning > TOKEN_WARNING_INTERVAL || lastTokenWarning == 0) {
+                    lastTokenWarning = now;
+                    log.warn("peer {} at {} refused our cluster token (HTTP {}): check raft.security.cluster-token",
+                            id, url, status);
+                } else {
+                    log.debug("peer {} at {} refused our cluster token (HTTP {})", id, url, status);
+                }
+            } else if (!failing) {
+                log.info("peer {} at {} refused a stream: {}", id, url, e.getMessage());
+            } else {
+                log.debug("peer {} at {} refused a stream: {}", id, url, e.getMessage());
+            }
+            failing = true;
+            backOff();
+            return true;
+        }
+
+        private Map<String, String> streamHeaders() {
+            Map<String, String> headers = new LinkedHashMap<>();
+            headers.put("Content-Type", STREAM_MEDIA_TYPE);
+            headers.put("Accept", STREAM_MEDIA_TYPE + ", application/problem+json");
+            headers.put("User-Agent", "raftex");
+            headers.put(FROM_HEADER, settings.localId().value());
+            settings.clusterToken().ifPresent(t -> headers.put("Authorization", "Bearer " + t));
+            return headers;
         }
 
         private List<byte[]> takeBatch() {
@@ -400,8 +837,14 @@ public final class HttpTransport implements Transport {
             }
             observer.onBatch(id.value(), count, RpcObserver.Outcome.REJECTED, nanos);
             if (status == 401 || status == 403) {
-                log.warn("peer {} at {} refused our cluster token (HTTP {}): check raft.security.cluster-token",
-                        id, url, status);
+                long now = System.nanoTime();
+                if (now - lastTokenWarning > TOKEN_WARNING_INTERVAL || lastTokenWarning == 0) {
+                    lastTokenWarning = now;
+                    log.warn("peer {} at {} refused our cluster token (HTTP {}): check raft.security.cluster-token",
+                            id, url, status);
+                } else {
+                    log.debug("peer {} at {} refused our cluster token (HTTP {})", id, url, status);
+                }
             } else {
                 log.debug("peer {} at {} answered HTTP {}", id, url, status);
             }

@@ -10,21 +10,88 @@ import java.util.Optional;
  * What the HTTP transport needs to know.
  *
  * @param localId            this node's id, sent with every batch
- * @param rpcTimeout         time limit of one call
- * @param maxBatchBytes      most bytes in one request body
+ * @param rpcTimeout         time limit of one call (of one {@code POST /raft/rpc}, or of opening a stream)
+ * @param maxBatchBytes      most bytes in one request body, or in one line of a stream
  * @param clusterToken       the shared secret sent with every call, if any
  * @param maxQueuedMessages  most messages waiting for one peer; beyond it the oldest are dropped (the protocol
  *                           resends what it still needs)
+ * @param stream             whether and how peers are reached over long-lived streams ({@code /raft/stream})
  */
 public record HttpTransportSettings(MemberId localId, Duration rpcTimeout, int maxBatchBytes,
-                                    Optional<String> clusterToken, int maxQueuedMessages) {
+                                    Optional<String> clusterToken, int maxQueuedMessages, Stream stream) {
 
     public HttpTransportSettings {
         Objects.requireNonNull(localId, "localId");
         Objects.requireNonNull(rpcTimeout, "rpcTimeout");
         Objects.requireNonNull(clusterToken, "clusterToken");
+        Objects.requireNonNull(stream, "stream");
         if (maxBatchBytes < 512 || maxQueuedMessages < 1) {
             throw new IllegalArgumentException("maxBatchBytes >= 512 and maxQueuedMessages >= 1 required");
+        }
+    }
+
+    /** Settings of a transport that posts every batch to {@code /raft/rpc} (no streams). */
+    public HttpTransportSettings(MemberId localId, Duration rpcTimeout, int maxBatchBytes,
+                                 Optional<String> clusterToken, int maxQueuedMessages) {
+        this(localId, rpcTimeout, maxBatchBytes, clusterToken, maxQueuedMessages, Stream.DISABLED);
+    }
+
+    /**
+     * The long-lived peer streams.
+     *
+     * @param enabled                 send over {@code POST /raft/stream} (one stream per peer); false: one
+     *                                {@code POST /raft/rpc} per batch
+     * @param minBackoff              first delay before reopening a stream that failed
+     * @param maxBackoff              longest delay between attempts (the delay doubles up to it, with jitter)
+     * @param pingInterval            an idle stream carries an empty line this often, so neither end's read timeout
+     *                                ends it and a broken connection is noticed
+     * @param writeTimeout            a write blocked this long (the peer stopped reading) ends the stream
+     * @param retryNotSupportedAfter  a peer that answered 404 to a stream open is sent batches on
+     *                                {@code /raft/rpc}; a stream is tried again after this long
+     */
+    public record Stream(boolean enabled, Duration minBackoff, Duration maxBackoff, Duration pingInterval,
+                         Duration writeTimeout, Duration retryNotSupportedAfter) {
+
+        /** No streams: every batch is a {@code POST /raft/rpc}. */
+        public static final Stream DISABLED = new Stream(false, Duration.ofMillis(50), Duration.ofMillis(500),
+                Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(30));
+
+        public Stream {
+            Objects.requireNonNull(minBackoff, "minBackoff");
+            Objects.requireNonNull(maxBackoff, "maxBackoff");
+            Objects.requireNonNull(pingInterval, "pingInterval");
+            Objects.requireNonNull(writeTimeout, "writeTimeout");
+            Objects.requireNonNull(retryNotSupportedAfter, "retryNotSupportedAfter");
+            if (minBackoff.isNegative() || minBackoff.isZero() || maxBackoff.compareTo(minBackoff) < 0
+                    || pingInterval.isNegative() || pingInterval.isZero() || writeTimeout.isNegative()
+                    || writeTimeout.isZero() || retryNotSupportedAfter.isNegative()) {
+                throw new IllegalArgumentException("stream durations must be positive, maxBackoff >= minBackoff");
+            }
+        }
+
+        /**
+         * Streams on, with delays derived from the protocol's timing: reopen after 50 ms (at most a heartbeat),
+         * doubling up to half an election timeout (so a restarted peer hears from its leader before its own
+         * election timer runs out); a ping every second of idleness; a write blocked for ten RPC timeouts (at least
+         * 2 s) ends the stream; retry a peer without streams every 30 s.
+         */
+        public static Stream enabled(Duration heartbeatInterval, Duration electionTimeout, Duration rpcTimeout) {
+            Duration min = heartbeatInterval.compareTo(Duration.ofMillis(50)) < 0 ? heartbeatInterval
+                    : Duration.ofMillis(50);
+            Duration max = electionTimeout.dividedBy(2);
+            if (max.compareTo(min) < 0) {
+                max = min;
+            }
+            Duration write = rpcTimeout.multipliedBy(10);
+            if (write.compareTo(Duration.ofSeconds(2)) < 0) {
+                write = Duration.ofSeconds(2);
+            }
+            return new Stream(true, min, max, Duration.ofSeconds(1), write, Duration.ofSeconds(30));
+        }
+
+        /** A copy that is on or off. */
+        public Stream withEnabled(boolean on) {
+            return new Stream(on, minBackoff, maxBackoff, pingInterval, writeTimeout, retryNotSupportedAfter);
         }
     }
 }

@@ -148,9 +148,19 @@ public final class RaftMessageJson {
      * @throws MalformedBatchException if it is not JSON or not one of the accepted shapes
      */
     public List<ObjectNode> parseBatch(byte[] body) {
+        return parseBatch(body, 0, body.length);
+    }
+
+    /**
+     * Parses {@code length} bytes of {@code buffer} from {@code offset} (one line of a stream) like
+     * {@link #parseBatch(byte[])}.
+     *
+     * @throws MalformedBatchException if it is not JSON or not one of the accepted shapes
+     */
+    public List<ObjectNode> parseBatch(byte[] buffer, int offset, int length) {
         JsonNode root;
         try {
-            root = mapper.readTree(body);
+            root = mapper.readTree(buffer, offset, length);
         } catch (JacksonException e) {
             throw new MalformedBatchException("the body is not valid JSON: " + e.getOriginalMessage());
         }

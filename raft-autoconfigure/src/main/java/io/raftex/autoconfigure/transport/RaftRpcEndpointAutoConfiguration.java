@@ -2,15 +2,20 @@ package io.raftex.autoconfigure.transport;
 
 import io.raftex.autoconfigure.RaftNodeLifecycle;
 import io.raftex.autoconfigure.RaftSettings;
+import jakarta.servlet.http.HttpServlet;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.web.servlet.ServletRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.web.servlet.DispatcherServlet;
 
-/** {@code POST /raft/rpc} in a servlet web application that uses the {@link HttpTransport}. */
+/**
+ * The receiving end of the {@link HttpTransport} in a servlet web application: {@code POST /raft/rpc} (a Spring
+ * MVC controller) and {@code POST /raft/stream} (an asynchronous servlet of its own, outside Spring MVC).
+ */
 @AutoConfiguration(after = RaftTransportAutoConfiguration.class)
 @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
 @ConditionalOnClass(DispatcherServlet.class)
@@ -22,5 +27,25 @@ public final class RaftRpcEndpointAutoConfiguration {
     RaftRpcController raftRpcController(HttpTransport transport, RaftMessageJson json, RaftNodeLifecycle lifecycle,
                                         RaftSettings settings) {
         return new RaftRpcController(transport, json, lifecycle, settings.maxBatchBytes(), settings.clusterToken());
+    }
+
+    /** The peer streams' endpoint; ends every open stream when it stops (after the node). */
+    @Bean
+    @ConditionalOnMissingBean
+    RaftStreamEndpoint raftStreamEndpoint(HttpTransport transport, RaftMessageJson json,
+                                          RaftNodeLifecycle lifecycle, RaftSettings settings) {
+        return new RaftStreamEndpoint(transport, json, lifecycle, settings.maxBatchBytes(), settings.clusterToken());
+    }
+
+    /** Maps the stream endpoint's servlet at {@code /raft/stream}, asynchronous. */
+    @Bean
+    @ConditionalOnMissingBean(name = "raftStreamServletRegistration")
+    ServletRegistrationBean<HttpServlet> raftStreamServletRegistration(RaftStreamEndpoint endpoint) {
+        ServletRegistrationBean<HttpServlet> registration =
+                new ServletRegistrationBean<>(endpoint.servlet(), HttpTransport.STREAM_PATH);
+        registration.setName("raftStream");
+        registration.setAsyncSupported(true);
+        registration.setLoadOnStartup(1);
+        return registration;
     }
 }

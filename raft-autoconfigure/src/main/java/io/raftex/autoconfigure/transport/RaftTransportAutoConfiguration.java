@@ -24,7 +24,8 @@ import java.time.Duration;
 /**
  * The HTTP/JSON transport between nodes: the wire codec, a circuit breaker and a time limiter per peer (resilience4j
  * core modules, configured here in code, with their meters bound to Micrometer when it is present) and the
- * {@link HttpTransport}. The receiving endpoint comes from {@link RaftRpcEndpointAutoConfiguration}.
+ * {@link HttpTransport} (streams per {@code raft.rpc.stream}). The receiving endpoints come from
+ * {@link RaftRpcEndpointAutoConfiguration}.
  */
 @AutoConfiguration(after = RaftAutoConfiguration.class)
 @ConditionalOnClass({HttpTransport.class, CircuitBreakerRegistry.class, TimeLimiterRegistry.class})
@@ -84,8 +85,11 @@ public final class RaftTransportAutoConfiguration {
     @ConditionalOnMissingBean(Transport.class)
     HttpTransport raftTransport(RaftSettings settings, RaftMessageJson json, CircuitBreakerRegistry breakers,
                                 TimeLimiterRegistry limiters, ObjectProvider<RpcObserver> observer) {
+        HttpTransportSettings.Stream stream = HttpTransportSettings.Stream.enabled(
+                settings.properties().getHeartbeatInterval(), settings.properties().getElectionTimeout(),
+                settings.rpcTimeout()).withEnabled(settings.stream());
         HttpTransportSettings transportSettings = new HttpTransportSettings(settings.nodeId(),
-                settings.rpcTimeout(), settings.maxBatchBytes(), settings.clusterToken(), 10_000);
+                settings.rpcTimeout(), settings.maxBatchBytes(), settings.clusterToken(), 10_000, stream);
         return new HttpTransport(transportSettings, json, breakers, peerCircuitBreakerConfig(settings), limiters,
                 peerTimeLimiterConfig(settings), observer.getIfAvailable(() -> RpcObserver.NONE));
     }

@@ -8,7 +8,7 @@ public interface RpcObserver {
     RpcObserver NONE = (peer, messages, outcome, nanos) -> { };
 
     /**
-     * One batch to {@code peer} ended.
+     * One batch posted to {@code peer}'s {@code /raft/rpc} ended.
      *
      * @param peer     the receiving member's id
      * @param messages how many messages the batch held
@@ -16,6 +16,25 @@ public interface RpcObserver {
      * @param nanos    how long the call took (0 if it was never sent)
      */
     void onBatch(String peer, int messages, Outcome outcome, long nanos);
+
+    /**
+     * One batch (one line) was written to {@code peer}'s stream ({@link Outcome#SUCCESS}), could not be written
+     * because the stream broke ({@link Outcome#ERROR}), or was dropped because no stream was open
+     * ({@link Outcome#SKIPPED}). Nothing answers a batch on a stream: success means it left this node.
+     *
+     * @param nanos how long writing and flushing it took (0 if it was dropped)
+     */
+    default void onStreamBatch(String peer, int messages, Outcome outcome, long nanos) {
+    }
+
+    /**
+     * One attempt to open a stream to {@code peer} ended: {@link Outcome#SUCCESS} (the peer accepted it),
+     * {@link Outcome#REJECTED} (it answered another status: 401, 404, 503, ...), {@link Outcome#ERROR}
+     * (connection refused, reset, ...), {@link Outcome#TIMEOUT}, or {@link Outcome#SKIPPED} (the peer's circuit
+     * breaker is open: no attempt was made).
+     */
+    default void onStreamOpen(String peer, Outcome outcome, long nanos) {
+    }
 
     /** How a batch ended. */
     enum Outcome {
@@ -27,7 +46,7 @@ public interface RpcObserver {
         ERROR,
         /** The call took longer than raft.rpc.timeout and was cancelled. */
         TIMEOUT,
-        /** The peer's circuit breaker is open: the batch was dropped without a call. */
+        /** The peer's circuit breaker is open (or, on a stream, no stream is open): dropped without a call. */
         SKIPPED
     }
 }

@@ -25,6 +25,7 @@ public final class TestNode {
     private final int port;
     private final Path dataDir;
     private final Map<String, String> extra = new TreeMap<>();
+    private final List<Class<?>> sources = new ArrayList<>(List.of(CounterApp.class));
     private volatile ConfigurableApplicationContext context;
 
     public TestNode(String id, int port, Path dataDir) {
@@ -57,6 +58,12 @@ public final class TestNode {
         return this;
     }
 
+    /** Adds configuration or component classes to the application. */
+    public TestNode withSources(Class<?>... classes) {
+        sources.addAll(List.of(classes));
+        return this;
+    }
+
     /** Starts the application and waits until its web server listens and the node runs. */
     public TestNode start() {
         List<String> props = new ArrayList<>(List.of(
@@ -74,7 +81,8 @@ public final class TestNode {
                 "spring.mvc.servlet.load-on-startup=1",
                 "spring.jmx.enabled=false"));
         extra.forEach((k, v) -> props.add(k + "=" + v));
-        context = new SpringApplicationBuilder(CounterApp.class).properties(props.toArray(new String[0])).run();
+        context = new SpringApplicationBuilder(sources.toArray(new Class<?>[0]))
+                .properties(props.toArray(new String[0])).run();
         return this;
     }
 

@@ -42,6 +42,7 @@ class HttpTransportTest {
     private final CircuitBreakerRegistry breakers = CircuitBreakerRegistry.ofDefaults();
     private final TimeLimiterRegistry limiters = TimeLimiterRegistry.ofDefaults();
     private final Map<RpcObserver.Outcome, AtomicInteger> outcomes = new ConcurrentHashMap<>();
+    private final Map<RpcObserver.Outcome, AtomicInteger> streamOpens = new ConcurrentHashMap<>();
     private HttpServer server;
     private HttpTransport transport;
 
@@ -56,14 +57,32 @@ class HttpTransportTest {
     }
 
     private HttpTransport transport(Duration timeout, int maxBatchBytes) {
+        return transport(timeout, maxBatchBytes, HttpTransportSettings.Stream.DISABLED);
+    }
+
+    private HttpTransport transport(Duration timeout, int maxBatchBytes, HttpTransportSettings.Stream stream) {
         CircuitBreakerConfig breaker = CircuitBreakerConfig.custom().slidingWindowSize(10).minimumNumberOfCalls(5)
                 .failureRateThreshold(50).waitDurationInOpenState(Duration.ofSeconds(30)).build();
-        transport = new HttpTransport(new HttpTransportSettings(N1, timeout, maxBatchBytes, Optional.of("tok"), 10_000),
-                json, breakers, breaker, limiters, TimeLimiterConfig.custom().timeoutDuration(timeout).build(),
-                (peer, messages, outcome, nanos) -> outcomes.computeIfAbsent(outcome, o -> new AtomicInteger())
-                        .addAndGet(messages));
+        transport = new HttpTransport(new HttpTransportSettings(N1, timeout, maxBatchBytes, Optional.of("tok"), 10_000,
+                stream), json, breakers, breaker, limiters, TimeLimiterConfig.custom().timeoutDuration(timeout).build(),
+                new RpcObserver() {
+                    @Override
+                    public void onBatch(String peer, int messages, Outcome outcome, long nanos) {
+                        outcomes.computeIfAbsent(outcome, o -> new AtomicInteger()).addAndGet(messages);
+                    }
+
+                    @Override
+                    public void onStreamOpen(String peer, Outcome outcome, long nanos) {
+                        streamOpens.computeIfAbsent(outcome, o -> new AtomicInteger()).incrementAndGet();
+                    }
+                });
         transport.start(m -> { });
         return transport;
+    }
+
+    private static HttpTransportSettings.Stream streams() {
+        return HttpTransportSettings.Stream.enabled(Duration.ofMillis(50), Duration.ofMillis(400),
+                Duration.ofMillis(200));
     }
 
     /** A stub peer that records request bodies and headers and answers 202, after an optional delay. */
@@ -158,5 +177,45 @@ class HttpTransportTest {
                 && outcomes.get(RpcObserver.Outcome.SKIPPED).get() >= 100);
         assertThat(meters.find("resilience4j.circuitbreaker.state").tag("name", "raft-peer-n3").tag("state", "open")
                 .gauge().value()).isEqualTo(1.0);
+    }
+
+    @Test
+    void aPeerWithoutStreamsIsSentOnePostPerBatchInOrder() throws Exception {
+        List<String> tokens = new CopyOnWriteArrayList<>();
+        List<List<RaftMessage>> batches = stubPeer(tokens, null); // no /raft/stream here: 404
+        HttpTransport t = transport(Duration.ofSeconds(5), 64 * 1024, streams());
+        for (int i = 1; i <= 300; i++) {
+            t.send(peer(), message(i));
+        }
+        // nothing is lost in the switch: the messages queued before the 404 go by POST
+        await().atMost(Duration.ofSeconds(10)).until(() -> batches.stream().mapToInt(List::size).sum() == 300);
+        assertThat(batches.stream().flatMap(List::stream).map(RaftMessage::term).toList()).isSorted().hasSize(300);
+        assertThat(t.streaming(N2)).isFalse();
+        assertThat(streamOpens.get(RpcObserver.Outcome.REJECTED).get()).isEqualTo(1);
+        assertThat(tokens).allMatch("Bearer tok"::equals);
+    }
+
+    @Test
+    void anUnreachablePeerOpensItsBreakerWithStreamsToo() {
+        HttpTransport t = transport(Duration.ofMillis(200), 64 * 1024, streams());
+        Member dead = Member.voter("n3", "http://127.0.0.1:" + TestNode.freePort());
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            t.send(dead, message(1));
+            CircuitBreaker b = t.circuitBreaker(MemberId.of("n3"));
+            return b != null && b.getState() == CircuitBreaker.State.OPEN;
+        });
+        assertThat(streamOpens.get(RpcObserver.Outcome.ERROR).get()).isGreaterThanOrEqualTo(5);
+        // open: no more attempts, and what is queued is dropped
+        await().atMost(Duration.ofSeconds(5)).until(() -> {
+            t.send(dead, message(2));
+            return streamOpens.containsKey(RpcObserver.Outcome.SKIPPED);
+        });
+        long dropped = t.droppedMessages(MemberId.of("n3"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> {
+            t.send(dead, message(3));
+            return t.droppedMessages(MemberId.of("n3")) > dropped;
+        });
+        assertThat(t.streamOpen(MemberId.of("n3"))).isFalse();
+        assertThat(t.streaming(MemberId.of("n3"))).isTrue();
     }
 }

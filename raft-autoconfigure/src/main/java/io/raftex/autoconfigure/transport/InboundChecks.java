@@ -1,0 +1,162 @@
+package io.raftex.autoconfigure.transport;
+
+import io.raftex.autoconfigure.RaftNodeLifecycle;
+import io.raftex.core.message.ForwardCommand;
+import io.raftex.core.message.RaftMessage;
+import jakarta.servlet.http.HttpServletRequest;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * What {@code POST /raft/rpc} and {@code POST /raft/stream} check alike: the cluster token, and every inbound batch
+ * (group names, groups this node runs, each message's fields and structure by {@link RaftMessageValidator}, and
+ * the payload of forwarded commands).
+ */
+final class InboundChecks {
+
+    static final String PROBLEM_BASE = "urn:raftex:problem:";
+    private static final JsonMapper PROBLEM_JSON = JsonMapper.builder().build();
+
+    private final HttpTransport transport;
+    private final RaftMessageJson json;
+    private final RaftNodeLifecycle lifecycle;
+    private final byte[] token;
+
+    InboundChecks(HttpTransport transport, RaftMessageJson json, RaftNodeLifecycle lifecycle,
+                  Optional<String> clusterToken) {
+        this.transport = transport;
+        this.json = json;
+        this.lifecycle = lifecycle;
+        this.token = clusterToken.map(t -> t.getBytes(StandardCharsets.UTF_8)).orElse(null);
+    }
+
+    /** Why a request, a batch or a stream was refused: the fields of an RFC 9457 problem detail. */
+    record Problem(HttpStatus status, String type, String title, String detail) {
+
+        /** This problem as {@code application/problem+json} for the request at {@code instance}. */
+        byte[] json(String instance) {
+            Map<String, Object> problem = new LinkedHashMap<>();
+            problem.put("type", PROBLEM_BASE + type);
+            problem.put("title", title);
+            problem.put("status", status.value());
+            problem.put("detail", detail);
+            problem.put("instance", instance);
+            return PROBLEM_JSON.writeValueAsBytes(problem);
+        }
+    }
+
+    /**
+     * The messages of a batch that passed, or why it did not.
+     *
+     * @param messages      what to hand to the node (empty if refused)
+     * @param unknownGroups groups named by the batch that this node does not run (their messages are not in
+     *                      {@code messages})
+     * @param problem       null if the batch passed
+     */
+    record Checked(List<RaftMessage> messages, Set<String> unknownGroups, Problem problem) {
+    }
+
+    static Problem malformed(String detail) {
+        return new Problem(HttpStatus.BAD_REQUEST, "malformed", "Malformed peer message", detail);
+    }
+
+    static Problem unauthorized() {
+        return new Problem(HttpStatus.UNAUTHORIZED, "unauthorized", "Missing or wrong cluster token",
+                "peer RPCs must carry the cluster token (raft.security.cluster-token) as 'Authorization: Bearer "
+                        + "<token>' or '" + HttpTransport.TOKEN_HEADER + ": <token>'");
+    }
+
+    Problem notRunning() {
+        return new Problem(HttpStatus.SERVICE_UNAVAILABLE, "not-running", "Raft node not running",
+                "node '" + transport.localId() + "' is starting or stopping");
+    }
+
+    /** Whether the node takes messages now. */
+    boolean running() {
+        return lifecycle.isRunning() && transport.accepting();
+    }
+
+    /**
+     * Whether the request carries the cluster token (always true without one), as {@code X-Raft-Cluster-Token},
+     * {@code X-Raft-Token} or {@code Authorization: Bearer}; compared in constant time.
+     */
+    boolean authorized(HttpServletRequest request) {
+        if (token == null) {
+            return true;
+        }
+        String presented = request.getHeader(HttpTransport.TOKEN_HEADER);
+        if (presented == null) {
+            presented = request.getHeader("X-Raft-Token");
+        }
+        if (presented == null) {
+            String authorization = request.getHeader(HttpHeaders.AUTHORIZATION);
+            if (authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+                presented = authorization.substring(7).strip();
+            }
+        }
+        return presented != null && MessageDigest.isEqual(token, presented.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Checks the parsed messages of one batch, in this order: every group name is valid (else 400); every group
+     * runs here (else 404, or, with {@code skipUnknownGroups}, the messages of unknown groups are left out); every
+     * message decodes, passes {@link RaftMessageValidator} and, if it forwards a command, carries a valid command
+     * of its group (else 400). A refused batch hands nothing to the node.
+     */
+    Checked check(List<ObjectNode> nodes, boolean skipUnknownGroups) {
+        TreeSet<String> unknown = new TreeSet<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            String group = RaftMessageJson.groupOf(nodes.get(i));
+            if (group == null) {
+                return refused(malformed("message " + i + " has no string 'group'"));
+            }
+            if (!RaftMessageValidator.isValidGroupName(group)) {
+                return refused(malformed("message " + i + ": group '" + group + "' is invalid: "
+                        + RaftMessageValidator.GROUP_NAME_RULE));
+            }
+            if (!lifecycle.hasGroup(group)) {
+                unknown.add(group);
+            }
+        }
+        if (!unknown.isEmpty() && !skipUnknownGroups) {
+            return new Checked(List.of(), unknown, new Problem(HttpStatus.NOT_FOUND, "unknown-group",
+                    "Unknown group", "node '" + transport.localId() + "' runs no group named " + unknown));
+        }
+        List<RaftMessage> messages = new ArrayList<>(nodes.size());
+        for (ObjectNode node : nodes) {
+            if (!unknown.isEmpty() && unknown.contains(RaftMessageJson.groupOf(node))) {
+                continue;
+            }
+            RaftMessage message;
+            try {
+                message = json.decode(node);
+                RaftMessageValidator.validate(message, transport.localId());
+            } catch (RaftMessageJson.MalformedBatchException | InvalidRaftMessageException e) {
+                return refused(malformed(e.getMessage()));
+            }
+            if (message instanceof ForwardCommand forward
+                    && !lifecycle.isValidCommand(forward.group(), forward.payload())) {
+                return refused(malformed("ForwardCommand payload is not a valid command of group '"
+                        + forward.group() + "'"));
+            }
+            messages.add(message);
+        }
+        return new Checked(messages, unknown, null);
+    }
+
+    private static Checked refused(Problem problem) {
+        return new Checked(List.of(), Set.of(), problem);
+    }
+}
