@@ -7,24 +7,35 @@ import io.raftex.core.log.PersistentState;
 
 import java.util.List;
 
-/** Hands every append and truncation to the invariant checker before passing it to the in-memory disk. */
+/**
+ * Hands every append and truncation to the invariant checker before passing it to the in-memory disk, then tells
+ * the shell that a write waits to be made durable (the runtime mode schedules a flush; {@link SimNode} flushes after
+ * each batch of effects and passes nothing).
+ */
 final class CheckedLog extends ForwardingGroupLog {
 
     private final InMemoryGroupLog disk;
-    private final SimCluster cluster;
-    private final SimNode node;
+    private final Invariants invariants;
+    private final SimMember node;
+    private final Runnable afterWrite;
 
-    CheckedLog(InMemoryGroupLog disk, SimCluster cluster, SimNode node) {
+    CheckedLog(InMemoryGroupLog disk, Invariants invariants, SimMember node) {
+        this(disk, invariants, node, () -> {
+        });
+    }
+
+    CheckedLog(InMemoryGroupLog disk, Invariants invariants, SimMember node, Runnable afterWrite) {
         super(disk);
         this.disk = disk;
-        this.cluster = cluster;
+        this.invariants = invariants;
         this.node = node;
+        this.afterWrite = afterWrite;
     }
 
     @Override
     public void persistState(PersistentState state) {
         if (state.currentTerm() < disk.state().currentTerm()) {
-            throw new AssertionError(node.id + " lowered its durable term from " + disk.state().currentTerm()
+            throw invariants.violation(node.id() + " lowered its durable term from " + disk.state().currentTerm()
                     + " to " + state.currentTerm());
         }
         disk.persistState(state);
@@ -33,13 +44,15 @@ final class CheckedLog extends ForwardingGroupLog {
     @Override
     public void append(List<LogEntry> entries) {
         long prevTerm = disk.termAt(entries.get(0).index() - 1);
-        cluster.invariants.onAppend(node, entries, prevTerm);
+        invariants.onAppend(node, entries, prevTerm);
         disk.append(entries);
+        afterWrite.run();
     }
 
     @Override
     public void truncateFrom(long fromIndex) {
-        cluster.invariants.onTruncate(node, fromIndex);
+        invariants.onTruncate(node, fromIndex);
         disk.truncateFrom(fromIndex);
+        afterWrite.run();
     }
 }

@@ -3,6 +3,7 @@ package io.raftex.core.sim;
 import io.raftex.core.MemberId;
 import io.raftex.core.Role;
 import io.raftex.core.log.EntryType;
+import io.raftex.core.log.InMemoryGroupLog;
 import io.raftex.core.log.LogEntry;
 import io.raftex.core.log.PersistentState;
 import io.raftex.core.message.AppendEntriesResponse;
@@ -17,6 +18,8 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 
 /**
@@ -24,24 +27,43 @@ import java.util.Set;
  * election safety, log matching, leader completeness, state machine safety (one command per index everywhere),
  * at-most-once application, and the durability rules of DESIGN.md §3 (vote durable before it leaves, acks only
  * of durable entries, commit counted on durable copies of an entry of the leader's own term).
+ *
+ * <p>The same checks serve both shells ({@link SimNode} and the real runtime in {@link RuntimeNode}). A shell may
+ * catch what the checks throw (the runtime turns any throwable in a task into a group stop), so the first violation
+ * is also kept in {@link #firstViolation()}, which the cluster checks after every event.
  */
 final class Invariants {
 
-    private final SimCluster cluster;
+    private final SimulatedCluster cluster;
     private final Map<Long, MemberId> leaderOfTerm = new HashMap<>();
     /** The committed log as every member has learned it so far. */
     private final List<LogEntry> committed = new ArrayList<>();
     /** Per member, the (client, sequence) pairs its state machine applied (not duplicates). */
     private final Map<MemberId, Set<String>> appliedCommands = new HashMap<>();
+    /** Per member, the payloads (as text) of the commands its state machine applied. */
+    private final Map<MemberId, Set<String>> appliedPayloads = new HashMap<>();
+    /** The payload of every command any member's state machine ever applied, in any incarnation. */
+    private final Set<String> everApplied = new HashSet<>();
+    private AssertionError firstViolation;
     long elections;
 
-    Invariants(SimCluster cluster) {
+    Invariants(SimulatedCluster cluster) {
         this.cluster = cluster;
     }
 
-    private AssertionError violation(String what) {
-        return new AssertionError("invariant violated at t=" + cluster.scheduler.now() + "ms: " + what
+    /** Records (if it is the first) and returns a violation; the caller throws it. */
+    AssertionError violation(String what) {
+        AssertionError e = new AssertionError("invariant violated at t=" + cluster.scheduler().now() + "ms: " + what
                 + "\n  " + cluster.describe());
+        if (firstViolation == null) {
+            firstViolation = e;
+        }
+        return e;
+    }
+
+    /** The first violation found, even if whoever it was thrown to swallowed it. */
+    Optional<AssertionError> firstViolation() {
+        return Optional.ofNullable(firstViolation);
     }
 
     List<LogEntry> committedLog() {
@@ -52,125 +74,164 @@ final class Invariants {
         return appliedCommands.getOrDefault(id, Set.of());
     }
 
+    /** The payloads (as text) of the commands member {@code id}'s state machine applied in its current incarnation. */
+    Set<String> appliedPayloads(MemberId id) {
+        return appliedPayloads.getOrDefault(id, Set.of());
+    }
+
+    /** Whether any member's state machine ever applied a command with this payload. */
+    boolean everApplied(String payload) {
+        return everApplied.contains(payload);
+    }
+
     /** A restarted member rebuilds its state machine from the log, so it applies everything again. */
-    void onRestart(SimNode node) {
-        appliedCommands.remove(node.id);
+    void onRestart(SimMember node) {
+        appliedCommands.remove(node.id());
+        appliedPayloads.remove(node.id());
     }
 
     /** Election safety and leader completeness. */
-    void onRoleChanged(SimNode node, Effect.RoleChanged r) {
-        if (r.role() != Role.LEADER) {
+    void onRoleChanged(SimMember node, Effect.RoleChanged r) {
+        onRoleChanged(node, r.role(), r.term());
+    }
+
+    /** Election safety and leader completeness, for a member that now has {@code role} in {@code term}. */
+    void onRoleChanged(SimMember node, Role role, long term) {
+        if (role != Role.LEADER) {
             return;
         }
         elections++;
-        MemberId previous = leaderOfTerm.putIfAbsent(r.term(), node.id);
-        if (previous != null && !previous.equals(node.id)) {
-            throw violation("two leaders in term " + r.term() + ": " + previous + " and " + node.id);
+        MemberId id = node.id();
+        InMemoryGroupLog disk = node.disk();
+        MemberId previous = leaderOfTerm.putIfAbsent(term, id);
+        if (previous != null && !previous.equals(id)) {
+            throw violation("two leaders in term " + term + ": " + previous + " and " + id);
         }
-        // the no-op of the new term is appended after this effect is issued, so the log is as it was elected
+        // a new leader appends its no-op at the end, so every committed entry must be there already
         for (LogEntry c : committed) {
-            if (node.disk.lastIndex() < c.index() || !node.disk.entry(c.index()).equals(c)) {
-                throw violation("leader " + node.id + " of term " + r.term() + " lacks committed entry " + c);
+            if (disk.lastIndex() < c.index() || !disk.entry(c.index()).equals(c)) {
+                throw violation("leader " + id + " of term " + term + " lacks committed entry " + c);
             }
         }
     }
 
     /** Log matching: an appended entry agrees with every member holding the same (index, term). */
-    void onAppend(SimNode node, List<LogEntry> entries, long prevTerm) {
+    void onAppend(SimMember node, List<LogEntry> entries, long prevTerm) {
         long prevIndex = entries.get(0).index() - 1;
         for (LogEntry e : entries) {
             long expectedPrevTerm = e.index() - 1 == prevIndex ? prevTerm : -2;
-            for (SimNode other : cluster.nodes) {
-                if (other == node || other.disk.termAt(e.index()) != e.term()) {
+            for (SimMember other : cluster.members()) {
+                InMemoryGroupLog theirLog = other.disk();
+                if (other == node || theirLog.termAt(e.index()) != e.term()) {
                     continue;
                 }
-                LogEntry theirs = other.disk.entry(e.index());
+                LogEntry theirs = theirLog.entry(e.index());
                 if (!theirs.equals(e)) {
-                    throw violation("log matching: " + node.id + " appends " + e + " but " + other.id + " has "
+                    throw violation("log matching: " + node.id() + " appends " + e + " but " + other.id() + " has "
                             + theirs);
                 }
-                if (expectedPrevTerm != -2 && other.disk.termAt(prevIndex) != expectedPrevTerm) {
-                    throw violation("log matching: " + node.id + " and " + other.id + " agree at " + e.index()
+                if (expectedPrevTerm != -2 && theirLog.termAt(prevIndex) != expectedPrevTerm) {
+                    throw violation("log matching: " + node.id() + " and " + other.id() + " agree at " + e.index()
                             + " but not at " + prevIndex);
                 }
             }
         }
     }
 
-    void onTruncate(SimNode node, long fromIndex) {
+    void onTruncate(SimMember node, long fromIndex) {
         if (fromIndex <= committed.size()) {
             LogEntry c = committed.get((int) fromIndex - 1);
-            if (node.disk.termAt(fromIndex) == c.term()) {
-                throw violation(node.id + " truncates committed entry " + c);
+            if (node.disk().termAt(fromIndex) == c.term()) {
+                throw violation(node.id() + " truncates committed entry " + c);
             }
         }
     }
 
-    /** State machine safety, and rules 2 and 3 when the member is the leader. */
-    void onCommit(SimNode node, long from, long to) {
-        for (long i = from + 1; i <= to; i++) {
-            LogEntry e = node.disk.entry(i);
+    /**
+     * State machine safety: the member knows entries {@code from + 1 .. to} committed. With {@code leaderTerm}, the
+     * member is the leader of that term and advanced its commit index to {@code to} by counting: rules 2 and 3.
+     */
+    void onCommit(SimMember node, long from, long to, OptionalLong leaderTerm) {
+        InMemoryGroupLog disk = node.disk();
+        // the committed log is built in order: never start past its end
+        for (long i = Math.min(from, committed.size()) + 1; i <= to; i++) {
+            LogEntry e = disk.entry(i);
             if (i <= committed.size()) {
                 LogEntry c = committed.get((int) i - 1);
                 if (!c.equals(e)) {
-                    throw violation(node.id + " commits " + e + " where " + c + " was committed");
+                    throw violation(node.id() + " commits " + e + " where " + c + " was committed");
                 }
             } else {
                 committed.add(e);
             }
         }
-        if (node.member.role() == Role.LEADER) {
-            long term = node.member.term();
-            if (node.disk.termAt(to) != term) {
-                throw violation("leader " + node.id + " commits " + to + " of term " + node.disk.termAt(to)
+        if (leaderTerm.isPresent()) {
+            long term = leaderTerm.getAsLong();
+            if (disk.termAt(to) != term) {
+                throw violation("leader " + node.id() + " commits " + to + " of term " + disk.termAt(to)
                         + " by counting in term " + term);
             }
             int durableCopies = 0;
-            for (SimNode other : cluster.nodes) {
-                if (other.disk.durableTermAt(to) == term) {
+            for (SimMember other : cluster.members()) {
+                if (other.disk().durableTermAt(to) == term) {
                     durableCopies++;
                 }
             }
-            int quorum = cluster.nodes.size() / 2 + 1;
+            int quorum = cluster.members().size() / 2 + 1;
             if (durableCopies < quorum) {
-                throw violation("leader " + node.id + " commits " + to + " with only " + durableCopies
+                throw violation("leader " + node.id() + " commits " + to + " with only " + durableCopies
                         + " durable copies");
             }
         }
     }
 
-    void onApply(SimNode node, LogEntry entry) {
+    void onApply(SimMember node, LogEntry entry) {
         if (entry.index() > committed.size() || !committed.get((int) entry.index() - 1).equals(entry)) {
-            throw violation(node.id + " applies " + entry + " which is not the committed entry at that index");
+            throw violation(node.id() + " applies " + entry + " which is not the committed entry at that index");
         }
     }
 
     /** At most once: no member applies the same client command twice. */
-    void onCommandResult(SimNode node, LogEntry entry, CommandResult result) {
-        if (entry.type() == EntryType.COMMAND && entry.clientId() != 0 && result instanceof CommandResult.Applied) {
-            String key = entry.clientId() + "#" + entry.sequence();
-            if (!appliedCommands.computeIfAbsent(node.id, k -> new HashSet<>()).add(key)) {
-                throw violation(node.id + " applied command " + key + " twice (again at " + entry.index() + ")");
-            }
+    void onCommandResult(SimMember node, LogEntry entry, CommandResult result) {
+        if (entry.type() == EntryType.COMMAND && result instanceof CommandResult.Applied) {
+            onCommandApplied(node, entry);
         }
     }
 
+    /**
+     * The member's state machine applied the command {@code entry} (not a duplicate the session table answered):
+     * at most once per (client, sequence), and its payload is recorded as having taken effect.
+     */
+    void onCommandApplied(SimMember node, LogEntry entry) {
+        if (entry.clientId() != 0) {
+            String key = entry.clientId() + "#" + entry.sequence();
+            if (!appliedCommands.computeIfAbsent(node.id(), k -> new HashSet<>()).add(key)) {
+                throw violation(node.id() + " applied command " + key + " twice (again at " + entry.index() + ")");
+            }
+        }
+        String payload = new String(entry.payload(), java.nio.charset.StandardCharsets.UTF_8);
+        appliedPayloads.computeIfAbsent(node.id(), k -> new HashSet<>()).add(payload);
+        everApplied.add(payload);
+    }
+
     /** Rule 1 (vote durable before it leaves) and rule 2 (acknowledge only durable entries). */
-    void beforeSend(SimNode node, RaftMessage m) {
-        PersistentState durable = node.disk.state();
+    void beforeSend(SimMember node, RaftMessage m) {
+        InMemoryGroupLog disk = node.disk();
+        MemberId id = node.id();
+        PersistentState durable = disk.state();
         if (m instanceof VoteRequest v) {
-            if (durable.currentTerm() != v.term() || !durable.votedFor().equals(java.util.Optional.of(node.id))) {
-                throw violation(node.id + " asks for votes in term " + v.term() + " before persisting its own vote ("
+            if (durable.currentTerm() != v.term() || !durable.votedFor().equals(Optional.of(id))) {
+                throw violation(id + " asks for votes in term " + v.term() + " before persisting its own vote ("
                         + durable + ")");
             }
         } else if (m instanceof VoteResponse v && v.granted()) {
-            if (durable.currentTerm() != v.term() || !durable.votedFor().equals(java.util.Optional.of(v.to()))) {
-                throw violation(node.id + " grants its vote to " + v.to() + " in term " + v.term()
+            if (durable.currentTerm() != v.term() || !durable.votedFor().equals(Optional.of(v.to()))) {
+                throw violation(id + " grants its vote to " + v.to() + " in term " + v.term()
                         + " before persisting it (" + durable + ")");
             }
         } else if (m instanceof AppendEntriesResponse a && a.success() && a.matchIndex() > 0) {
-            if (node.disk.durableTermAt(a.matchIndex()) != node.disk.termAt(a.matchIndex())) {
-                throw violation(node.id + " acknowledges " + a.matchIndex() + " before it is durable");
+            if (disk.durableTermAt(a.matchIndex()) != disk.termAt(a.matchIndex())) {
+                throw violation(id + " acknowledges " + a.matchIndex() + " before it is durable");
             }
         }
     }

@@ -14,7 +14,7 @@ import java.util.Optional;
 /**
  * The simulator's state machine: a map of registers. Commands are text: {@code P key value} (put, answers
  * {@code OK}), {@code C key expected value} (compare-and-set, {@code -} for absent; answers {@code T} or
- * {@code F}), {@code D key} (delete, answers {@code T} if it existed).
+ * {@code F}), {@code D key [tag]} (delete, answers {@code T} if it existed; the tag only makes the payload unique).
  */
 final class KvMachine implements EncodedStateMachine {
 
@@ -33,6 +33,11 @@ final class KvMachine implements EncodedStateMachine {
 
     static byte[] delete(String key) {
         return ("D " + key).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** A delete whose payload is told apart from every other by {@code tag}, which the machine ignores. */
+    static byte[] delete(String key, String tag) {
+        return ("D " + key + " " + tag).getBytes(StandardCharsets.UTF_8);
     }
 
     Optional<String> get(String key) {

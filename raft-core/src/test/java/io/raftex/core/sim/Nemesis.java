@@ -11,16 +11,16 @@ import java.util.List;
  * leader, a clean majority/minority split, a bridge, a majorities ring, one-way cuts, crashes with restart, and an
  * unreliable network (loss, duplication, long reordering). {@link #calm()} undoes all of it.
  */
-final class Nemesis {
+class Nemesis {
 
-    private final SimCluster cluster;
-    private final SimScheduler s;
+    protected final SimulatedCluster cluster;
+    protected final SimScheduler s;
     private boolean active;
     int faults;
 
-    Nemesis(SimCluster cluster) {
+    Nemesis(SimulatedCluster cluster) {
         this.cluster = cluster;
-        this.s = cluster.scheduler;
+        this.s = cluster.scheduler();
     }
 
     void start() {
@@ -39,15 +39,21 @@ final class Nemesis {
 
     private void strike() {
         faults++;
-        List<MemberId> ids = cluster.ids;
+        List<MemberId> ids = cluster.ids();
         int n = ids.size();
-        switch (s.random.nextInt(10)) {
+        int extra = extraFaultKinds();
+        int kind = s.random.nextInt(10 + extra);
+        if (kind >= 10) {
+            extraFault(kind - 10);
+            return;
+        }
+        switch (kind) {
             case 0 -> cluster.healNetwork();
             case 1 -> cluster.disconnect(s.random.nextInt(n));
             case 2 -> cluster.leader().ifPresent(cluster::disconnect);
             case 3 -> {
                 List<MemberId> shuffled = shuffled(ids);
-                cluster.network.split(shuffled.subList(0, n / 2), shuffled.subList(n / 2, n));
+                cluster.network().split(shuffled.subList(0, n / 2), shuffled.subList(n / 2, n));
             }
             case 4 -> bridge(shuffled(ids));
             case 5 -> ring(shuffled(ids));
@@ -55,30 +61,40 @@ final class Nemesis {
                 MemberId a = ids.get(s.random.nextInt(n));
                 MemberId b = ids.get(s.random.nextInt(n));
                 if (!a.equals(b)) {
-                    cluster.network.cutOneWay(a, b);
+                    cluster.network().cutOneWay(a, b);
                 }
             }
             case 7 -> {
                 int victim = s.random.nextInt(n);
                 cluster.crash(victim);
                 s.after(s.between(50, 1_500), () -> {
-                    if (!cluster.node(victim).up) {
+                    if (!cluster.isUp(victim)) {
                         cluster.restart(victim);
                     }
                 });
             }
             case 8 -> {
                 if (s.random.nextBoolean()) {
-                    cluster.network.unreliable();
+                    cluster.network().unreliable();
                 } else {
-                    cluster.network.reliable();
+                    cluster.network().reliable();
                 }
             }
             default -> {
                 cluster.healNetwork();
-                cluster.network.reliable();
+                cluster.network().reliable();
             }
         }
+    }
+
+    /** How many kinds of fault a subclass adds to the ten above (none here, so a seed's faults stay as they were). */
+    protected int extraFaultKinds() {
+        return 0;
+    }
+
+    /** Strikes the subclass's fault number {@code kind}, from 0. */
+    protected void extraFault(int kind) {
+        throw new IllegalStateException("no extra faults");
     }
 
     /** The middle member talks to both halves; the halves cannot talk to each other. */
@@ -86,7 +102,7 @@ final class Nemesis {
         int mid = ids.size() / 2;
         List<MemberId> left = ids.subList(0, mid);
         List<MemberId> right = ids.subList(mid + 1, ids.size());
-        cluster.network.split(left, right);
+        cluster.network().split(left, right);
     }
 
     /** Each member reaches only its neighbours in a ring, so every member sees a different majority. */
@@ -97,7 +113,7 @@ final class Nemesis {
                 int d = Math.abs(i - j);
                 int ringDistance = Math.min(d, n - d);
                 if (ringDistance > 1) {
-                    cluster.network.cutOneWay(ids.get(i), ids.get(j));
+                    cluster.network().cutOneWay(ids.get(i), ids.get(j));
                 }
             }
         }
@@ -113,9 +129,9 @@ final class Nemesis {
     void calm() {
         active = false;
         cluster.healNetwork();
-        cluster.network.reliable();
-        for (int i = 0; i < cluster.nodes.size(); i++) {
-            if (!cluster.node(i).up) {
+        cluster.network().reliable();
+        for (int i = 0; i < cluster.ids().size(); i++) {
+            if (!cluster.isUp(i)) {
                 cluster.restart(i);
             }
         }

@@ -18,7 +18,7 @@ import java.util.stream.Collectors;
  * A whole group of simulated members on one seeded scheduler: the test's handle to time, faults, and the state
  * of every member. Invariants are checked as events happen; a violation throws with the seed in the message.
  */
-final class SimCluster {
+final class SimCluster implements SimulatedCluster {
 
     static final String GROUP = "sim";
 
@@ -63,6 +63,41 @@ final class SimCluster {
         return nodes.get(i);
     }
 
+    @Override
+    public long seed() {
+        return seed;
+    }
+
+    @Override
+    public SimScheduler scheduler() {
+        return scheduler;
+    }
+
+    @Override
+    public SimNetwork network() {
+        return network;
+    }
+
+    @Override
+    public Invariants invariants() {
+        return invariants;
+    }
+
+    @Override
+    public List<MemberId> ids() {
+        return ids;
+    }
+
+    @Override
+    public List<SimNode> members() {
+        return nodes;
+    }
+
+    @Override
+    public boolean isUp(int i) {
+        return nodes.get(i).up;
+    }
+
 
     // ------------------------------------------------------------------ time
 
@@ -83,7 +118,8 @@ final class SimCluster {
 
     // ------------------------------------------------------------------ faults
 
-    void disconnect(int i) {
+    @Override
+    public void disconnect(int i) {
         network.isolate(ids.get(i), ids);
     }
 
@@ -91,15 +127,18 @@ final class SimCluster {
         network.reconnect(ids.get(i), ids);
     }
 
-    void healNetwork() {
+    @Override
+    public void healNetwork() {
         network.heal();
     }
 
-    void crash(int i) {
+    @Override
+    public void crash(int i) {
         nodes.get(i).crash();
     }
 
-    void restart(int i) {
+    @Override
+    public void restart(int i) {
         SimNode node = nodes.get(i);
         node.crash();
         node.start(seed * 31 + (++restarts));
@@ -108,7 +147,8 @@ final class SimCluster {
     // ------------------------------------------------------------------ views
 
     /** The leader of the highest term among live members that are connected to a quorum, if any. */
-    Optional<Integer> leader() {
+    @Override
+    public Optional<Integer> leader() {
         int best = -1;
         long bestTerm = -1;
         for (int i = 0; i < nodes.size(); i++) {
@@ -200,7 +240,8 @@ final class SimCluster {
         return nodes.stream().filter(n -> n.up).mapToLong(n -> n.member.term()).max().orElse(0);
     }
 
-    String describe() {
+    @Override
+    public String describe() {
         return "seed=" + seed + " " + nodes.stream().map(SimNode::toString).collect(Collectors.joining(", "));
     }
 }

@@ -28,7 +28,7 @@ import java.util.function.Consumer;
  * session state machine over {@link KvMachine}, and a small shell that carries out effects the way the node
  * runtime does. Everything runs on the simulator's single thread, in virtual time.
  */
-final class SimNode {
+final class SimNode implements SimMember {
 
     /** What a client hears back from one attempt. */
     sealed interface Outcome {
@@ -76,6 +76,16 @@ final class SimNode {
         this.disk = disk;
     }
 
+    @Override
+    public MemberId id() {
+        return id;
+    }
+
+    @Override
+    public InMemoryGroupLog disk() {
+        return disk;
+    }
+
     // ------------------------------------------------------------------ lifecycle
 
     void start(long seed) {
@@ -86,7 +96,7 @@ final class SimNode {
         // request ids must not repeat across restarts: a late answer to the previous incarnation would match
         requestSeq = (long) incarnation << 40;
         cluster.invariants.onRestart(this);
-        GroupLog checked = new CheckedLog(disk, cluster, this);
+        GroupLog checked = new CheckedLog(disk, cluster.invariants, this);
         disk.setDurabilityListener(new GroupLog.DurabilityListener() {
             @Override
             public void onDurable(long index, long term, long truncations) {
@@ -187,7 +197,9 @@ final class SimNode {
             cluster.invariants.beforeSend(this, s.message());
             cluster.network.send(s.message());
         } else if (e instanceof Effect.CommitAdvanced c) {
-            cluster.invariants.onCommit(this, lastCheckedCommit, c.commitIndex());
+            cluster.invariants.onCommit(this, lastCheckedCommit, c.commitIndex(),
+                    member.role() == io.raftex.core.Role.LEADER ? java.util.OptionalLong.of(member.term())
+                            : java.util.OptionalLong.empty());
             lastCheckedCommit = c.commitIndex();
             applyUpTo(c.commitIndex());
         } else if (e instanceof Effect.ProposalAccepted a) {

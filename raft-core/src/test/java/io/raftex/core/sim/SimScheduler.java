@@ -55,6 +55,12 @@ final class SimScheduler {
         return true;
     }
 
+    /** Whether an event is due at or before {@code time}. */
+    boolean hasEventBy(long time) {
+        Event next = queue.peek();
+        return next != null && next.time <= time;
+    }
+
     /** Runs events until virtual time reaches {@code until}. */
     void runUntil(long until) {
         while (!queue.isEmpty() && queue.peek().time <= until) {

@@ -170,7 +170,16 @@ final class SimWorkload {
             }
             history.add(Operation.of(index, input, output, callTime, cluster.scheduler.now()));
             finished++;
-            next();
+            nextLater();
+        }
+
+        /**
+         * The next operation starts strictly after this one returned: the checker's intervals are closed, so an
+         * operation called at the instant the previous one returned would count as concurrent with it, and a stale
+         * read of the client's own write could pass.
+         */
+        void nextLater() {
+            cluster.scheduler.after(1, this::next);
         }
 
         void giveUp() {
@@ -181,7 +190,7 @@ final class SimWorkload {
                 unknownOps++;
             }
             finished++;
-            next();
+            nextLater();
         }
     }
 }

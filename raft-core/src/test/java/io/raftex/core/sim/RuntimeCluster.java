@@ -1,0 +1,252 @@
+package io.raftex.core.sim;
+
+import io.raftex.core.ClusterConfig;
+import io.raftex.core.GroupMetrics;
+import io.raftex.core.Member;
+import io.raftex.core.MemberId;
+import io.raftex.core.Membership;
+import io.raftex.core.Role;
+import io.raftex.core.log.InMemoryGroupLog;
+import io.raftex.core.log.PersistentState;
+import io.raftex.core.protocol.ProtocolConfig;
+import io.raftex.core.runtime.RuntimeSettings;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+
+/**
+ * The simulator's second mode: a group whose members each run the real {@link io.raftex.core.runtime.GroupRuntime}
+ * (see {@link RuntimeNode}), all on one seeded {@link SimScheduler} and {@link SimNetwork}, with the same
+ * {@link Invariants} as {@link SimCluster}. Time and faults are driven from here; a violation, or a group that stops
+ * by itself, fails the run with the seed in the message.
+ */
+final class RuntimeCluster implements SimulatedCluster {
+
+    static final String GROUP = "sim";
+
+    final long seed;
+    final SimScheduler scheduler;
+    final SimNetwork network;
+    final Invariants invariants;
+    final ProtocolConfig protocolConfig;
+    final ClusterConfig config;
+    final List<RuntimeNode> nodes = new ArrayList<>();
+    final List<MemberId> ids = new ArrayList<>();
+    final int tickMillis = 10;
+    int diskMaxDelay = 3;
+    final Duration commandTimeout;
+    final Duration queryTimeout;
+
+    RuntimeCluster(int size, long seed) {
+        this(size, seed, Duration.ofMillis(2_500));
+    }
+
+    RuntimeCluster(int size, long seed, Duration commandTimeout) {
+        this.seed = seed;
+        this.scheduler = new SimScheduler(seed);
+        this.network = new SimNetwork(scheduler);
+        this.invariants = new Invariants(this);
+        // as SimCluster: election timeout 20 ticks of 10 ms (200-400 ms), heartbeat 50 ms
+        this.protocolConfig = ProtocolConfig.defaults().withTiming(20, 5).withLimits(64, 64 * 1024, 4);
+        this.commandTimeout = commandTimeout;
+        this.queryTimeout = commandTimeout;
+        List<Member> members = new ArrayList<>();
+        for (int i = 1; i <= size; i++) {
+            MemberId id = MemberId.of("n" + i);
+            ids.add(id);
+            members.add(new Member(id, "sim://" + id, Membership.VOTER));
+        }
+        this.config = new ClusterConfig(members);
+        PersistentState initial = new PersistentState(0, Optional.empty(), config);
+        for (MemberId id : ids) {
+            nodes.add(new RuntimeNode(id, this, new InMemoryGroupLog(initial)));
+        }
+        for (RuntimeNode node : nodes) {
+            node.start();
+        }
+    }
+
+    RuntimeSettings settings(MemberId id) {
+        return new RuntimeSettings(id.value(), protocolConfig, Duration.ofMillis(tickMillis), commandTimeout,
+                queryTimeout, 1_000, Runnable::run);
+    }
+
+    RuntimeNode node(int i) {
+        return nodes.get(i);
+    }
+
+    int indexOf(MemberId id) {
+        return ids.indexOf(id);
+    }
+
+    @Override
+    public long seed() {
+        return seed;
+    }
+
+    @Override
+    public SimScheduler scheduler() {
+        return scheduler;
+    }
+
+    @Override
+    public SimNetwork network() {
+        return network;
+    }
+
+    @Override
+    public Invariants invariants() {
+        return invariants;
+    }
+
+    @Override
+    public List<MemberId> ids() {
+        return ids;
+    }
+
+    @Override
+    public List<RuntimeNode> members() {
+        return nodes;
+    }
+
+    @Override
+    public boolean isUp(int i) {
+        return nodes.get(i).up;
+    }
+
+    // ------------------------------------------------------------------ time
+
+    /** Runs one event, then fails if an invariant broke (even where the runtime swallowed it) or a group stopped. */
+    private boolean step() {
+        boolean ran = scheduler.step();
+        check();
+        return ran;
+    }
+
+    void check() {
+        Optional<AssertionError> violation = invariants.firstViolation();
+        if (violation.isPresent()) {
+            throw violation.get();
+        }
+        for (RuntimeNode n : nodes) {
+            if (n.up && n.started && !n.runtime.isRunning()) {
+                throw new AssertionError("the group on " + n.id + " stopped by itself at t=" + scheduler.now()
+                        + "ms (a failure inside the runtime; its log says why)\n  " + describe());
+            }
+        }
+    }
+
+    void runFor(long millis) {
+        long until = scheduler.now() + millis;
+        runUntil(() -> false, millis);
+        scheduler.runUntil(until); // only moves the clock: no event is left before it
+    }
+
+    /** Runs until the condition holds, checking after every event; false if {@code maxMillis} passes first. */
+    boolean runUntil(BooleanSupplier condition, long maxMillis) {
+        long deadline = scheduler.now() + maxMillis;
+        while (!condition.getAsBoolean()) {
+            if (!scheduler.hasEventBy(deadline) || !step()) {
+                return condition.getAsBoolean();
+            }
+        }
+        return true;
+    }
+
+    // ------------------------------------------------------------------ faults
+
+    @Override
+    public void disconnect(int i) {
+        network.isolate(ids.get(i), ids);
+    }
+
+    void connect(int i) {
+        network.reconnect(ids.get(i), ids);
+    }
+
+    @Override
+    public void healNetwork() {
+        network.heal();
+    }
+
+    @Override
+    public void crash(int i) {
+        nodes.get(i).crash();
+    }
+
+    @Override
+    public void restart(int i) {
+        RuntimeNode node = nodes.get(i);
+        node.crash();
+        node.start();
+    }
+
+    /** Closes member {@code i}'s group gracefully; {@link #start} brings it back on the same disk. */
+    void close(int i) {
+        nodes.get(i).close();
+    }
+
+    void start(int i) {
+        nodes.get(i).start();
+    }
+
+    // ------------------------------------------------------------------ views
+
+    @Override
+    public Optional<Integer> leader() {
+        int best = -1;
+        long bestTerm = -1;
+        for (int i = 0; i < nodes.size(); i++) {
+            RuntimeNode n = nodes.get(i);
+            if (!n.serving()) {
+                continue;
+            }
+            GroupMetrics m = n.metrics();
+            if (m.role() == Role.LEADER && m.term() > bestTerm) {
+                best = i;
+                bestTerm = m.term();
+            }
+        }
+        return best < 0 ? Optional.empty() : Optional.of(best);
+    }
+
+    int awaitLeader(long maxMillis) {
+        if (!runUntil(() -> leader().isPresent(), maxMillis)) {
+            throw new AssertionError("no leader elected within " + maxMillis + " ms (seed " + seed + ")\n  "
+                    + describe());
+        }
+        return leader().get();
+    }
+
+    /** One leader, and every member runs, follows it and has applied its whole log, which is committed. */
+    boolean converged() {
+        Optional<Integer> leader = leader();
+        if (leader.isEmpty()) {
+            return false;
+        }
+        GroupMetrics l = nodes.get(leader.get()).metrics();
+        if (l.commitIndex() < l.lastLogIndex()) {
+            return false;
+        }
+        for (RuntimeNode n : nodes) {
+            if (!n.serving()) {
+                return false;
+            }
+            GroupMetrics m = n.metrics();
+            if (m.lastApplied() != l.commitIndex() || !m.leaderId().equals(Optional.of(l.nodeId()))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public String describe() {
+        return "seed=" + seed + " t=" + scheduler.now() + "ms "
+                + nodes.stream().map(RuntimeNode::toString).collect(Collectors.joining(", "));
+    }
+}

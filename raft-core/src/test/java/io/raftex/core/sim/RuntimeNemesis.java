@@ -1,0 +1,96 @@
+package io.raftex.core.sim;
+
+import io.raftex.core.MemberId;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The {@link Nemesis} of the runtime mode: every fault of the protocol mode (partitions of every shape, crashes with
+ * restart, an unreliable network), plus what only a runtime can suffer:
+ *
+ * <ul>
+ *   <li>a leadership transfer, asked of the leader's runtime, to a random other member;</li>
+ *   <li>a graceful stop of a member's group ({@link io.raftex.core.runtime.GroupRuntime#close()}), which answers
+ *       what is pending, then a new runtime on the same disk later; half the time the member stopped is the
+ *       leader;</li>
+ *   <li>a crash of the leader's runtime (nothing queued runs, nobody is answered), restarted later;</li>
+ *   <li>forwarded commands copied once or twice more with delays of up to 300 ms, so that a leader may append a
+ *       command twice, or append one copy and turn another down, and the answers overtake each other.</li>
+ * </ul>
+ */
+final class RuntimeNemesis extends Nemesis {
+
+    private final RuntimeCluster rc;
+    int transfers;
+    int closes;
+    int leaderCrashes;
+    int forwardChaos;
+
+    RuntimeNemesis(RuntimeCluster cluster) {
+        super(cluster);
+        this.rc = cluster;
+    }
+
+    @Override
+    protected int extraFaultKinds() {
+        return 4;
+    }
+
+    @Override
+    protected void extraFault(int kind) {
+        switch (kind) {
+            case 0 -> transferLeadership();
+            case 1 -> closeAndRestart();
+            case 2 -> crashLeader();
+            default -> {
+                forwardChaos++;
+                rc.network.forwardDuplicateRate = s.random.nextBoolean() ? 0.3 : 0;
+            }
+        }
+    }
+
+    private void transferLeadership() {
+        Optional<Integer> leader = rc.leader();
+        if (leader.isEmpty()) {
+            return;
+        }
+        List<MemberId> others = new ArrayList<>(rc.ids);
+        others.remove(rc.ids.get(leader.get()));
+        MemberId target = others.get(s.random.nextInt(others.size()));
+        transfers++;
+        // the answer is not checked: a transfer may fail (target behind, partitioned) and the leader then carries on
+        rc.node(leader.get()).runtime.transferLeadership(target);
+    }
+
+    private void closeAndRestart() {
+        Optional<Integer> leader = rc.leader();
+        int victim = leader.isPresent() && s.random.nextBoolean() ? leader.get() : s.random.nextInt(rc.ids.size());
+        RuntimeNode node = rc.node(victim);
+        if (!node.up) {
+            return;
+        }
+        closes++;
+        rc.close(victim);
+        restartLater(victim);
+    }
+
+    private void crashLeader() {
+        Optional<Integer> leader = rc.leader();
+        if (leader.isEmpty()) {
+            return;
+        }
+        leaderCrashes++;
+        rc.crash(leader.get());
+        restartLater(leader.get());
+    }
+
+    private void restartLater(int victim) {
+        s.after(s.between(50, 1_500), () -> {
+            if (!rc.isUp(victim)) {
+                rc.start(victim);
+            }
+        });
+    }
+}

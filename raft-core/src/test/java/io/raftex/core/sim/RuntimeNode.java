@@ -1,0 +1,354 @@
+package io.raftex.core.sim;
+
+import io.raftex.core.ApplyContext;
+import io.raftex.core.Codec;
+import io.raftex.core.GroupListener;
+import io.raftex.core.GroupMetrics;
+import io.raftex.core.Member;
+import io.raftex.core.MemberId;
+import io.raftex.core.Role;
+import io.raftex.core.RoleChangeEvent;
+import io.raftex.core.StateMachine;
+import io.raftex.core.log.GroupLog;
+import io.raftex.core.log.InMemoryGroupLog;
+import io.raftex.core.log.LogEntry;
+import io.raftex.core.log.PersistentState;
+import io.raftex.core.message.AppendEntriesRequest;
+import io.raftex.core.message.RaftMessage;
+import io.raftex.core.runtime.GroupEnvironment;
+import io.raftex.core.runtime.GroupRuntime;
+import io.raftex.core.runtime.StorageProvider;
+import io.raftex.core.transport.Transport;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.OptionalLong;
+
+/**
+ * One simulated member run by the real {@link GroupRuntime} (its command tracker, read tracker, retries, client
+ * futures and session table), on the simulator's one thread and virtual clock:
+ *
+ * <ul>
+ *   <li>the group's thread is a {@link SimGroupExecutor} on the shared scheduler; nanoTime is virtual
+ *       milliseconds × 1,000,000, wall time a fixed epoch plus virtual milliseconds, seeds come from the scheduler's
+ *       random, and client futures complete inline ({@code Runnable::run});</li>
+ *   <li>storage is the member's simulated disk ({@link InMemoryGroupLog}) behind a {@link CheckedLog}: a write
+ *       becomes durable only when a flush runs after a random delay, and a crash keeps only what was flushed;</li>
+ *   <li>the transport hands messages to the {@link SimNetwork}, checking rules 1 and 2 first, and the leader's
+ *       commit index on every AppendEntries it sends (rules 2 and 3);</li>
+ *   <li>the state machine is a {@link KvMachine} whose applies feed the invariants (state machine safety, at most
+ *       once, and the record of every payload that took effect).</li>
+ * </ul>
+ *
+ * <p>Each start is a new incarnation with a new runtime, executor, transport, storage view and state machine;
+ * anything of an older incarnation (a flush, a send, a listener call) is ignored.
+ */
+final class RuntimeNode implements SimMember {
+
+    /** Wall-clock milliseconds at virtual time 0 (2026-01-01T00:00:00Z). */
+    static final long EPOCH_MILLIS = 1_767_225_600_000L;
+
+    static final Codec<byte[]> BYTES = new Codec<>() {
+        @Override
+        public byte[] encode(byte[] value) {
+            return value;
+        }
+
+        @Override
+        public byte[] decode(byte[] bytes) {
+            return bytes;
+        }
+    };
+
+    final MemberId id;
+    private final RuntimeCluster cluster;
+    private final SimScheduler scheduler;
+    InMemoryGroupLog disk;
+    GroupRuntime<byte[], byte[]> runtime;
+    SimGroupExecutor executor;
+    Machine machine;
+    /** Counts starts and stops: work of an older incarnation is ignored. */
+    int incarnation;
+    /** The process runs and its group was not closed (it may still be starting). */
+    boolean up;
+    /** The current incarnation's start completed. */
+    boolean started;
+    /** The current incarnation is being closed. */
+    private boolean closing;
+    int starts;
+    int crashes;
+    int closes;
+    private Role role = Role.FOLLOWER;
+    private long roleTerm;
+    private long lastCheckedCommit;
+    private long leaderCommitTerm = -1;
+    private long leaderCommitSeen;
+    private boolean flushScheduled;
+
+    RuntimeNode(MemberId id, RuntimeCluster cluster, InMemoryGroupLog disk) {
+        this.id = id;
+        this.cluster = cluster;
+        this.scheduler = cluster.scheduler;
+        this.disk = disk;
+    }
+
+    @Override
+    public MemberId id() {
+        return id;
+    }
+
+    @Override
+    public InMemoryGroupLog disk() {
+        return disk;
+    }
+
+    // ------------------------------------------------------------------ lifecycle
+
+    /** Starts a new incarnation on what the disk holds now. */
+    void start() {
+        if (up) {
+            throw new IllegalStateException(id + " is already up");
+        }
+        incarnation++;
+        starts++;
+        int inc = incarnation;
+        up = true;
+        started = false;
+        role = Role.FOLLOWER;
+        roleTerm = 0;
+        lastCheckedCommit = 0;
+        leaderCommitTerm = -1;
+        leaderCommitSeen = 0;
+        flushScheduled = false;
+        cluster.invariants.onRestart(this);
+        machine = new Machine(inc);
+        SimGroupExecutor exec = new SimGroupExecutor(scheduler);
+        executor = exec;
+        GroupEnvironment env = new GroupEnvironment((node, group) -> exec,
+                () -> scheduler.now() * 1_000_000L,
+                () -> EPOCH_MILLIS + scheduler.now(),
+                scheduler.random::nextLong);
+        GroupRuntime<byte[], byte[]> r = new GroupRuntime<>(RuntimeCluster.GROUP, cluster.config, machine, BYTES,
+                BYTES, cluster.settings(id), new Net(inc), new Storage(inc), env);
+        runtime = r;
+        r.addListener(new Listener(inc));
+        cluster.network.register(id, r::receive);
+        r.startAsync().whenComplete((v, failure) -> {
+            if (inc != incarnation) {
+                return;
+            }
+            if (failure != null && !closing) {
+                // (a close that overtakes the start makes it fail: the start task runs after the executor's shutdown
+                // and its timer is refused, as a real ScheduledThreadPoolExecutor refuses it)
+                throw cluster.invariants.violation(id + " failed to start its group: " + failure);
+            }
+            started = true;
+        });
+    }
+
+    /** Kills the process: its queued tasks and timer never run, unflushed writes are lost, nobody is answered. */
+    void crash() {
+        if (!up) {
+            return;
+        }
+        crashes++;
+        executor.kill();
+        down();
+    }
+
+    /** Closes the group gracefully ({@link GroupRuntime#close()}): it fails what is pending and closes its store. */
+    void close() {
+        if (!up) {
+            return;
+        }
+        closes++;
+        closing = true;
+        try {
+            runtime.close(); // runs what is queued, then the stop, inline
+        } finally {
+            closing = false;
+        }
+        down();
+    }
+
+    private void down() {
+        up = false;
+        started = false;
+        incarnation++;
+        cluster.network.unregister(id);
+        disk = disk.crash(); // the next open finds what was durable, as after a process restart
+    }
+
+    /** Whether clients can talk to this member's runtime. */
+    boolean serving() {
+        return up && started && runtime.isRunning();
+    }
+
+    GroupMetrics metrics() {
+        return runtime.metrics();
+    }
+
+    // ------------------------------------------------------------------ checks
+
+    /** The state machine applies the command at {@code index}: everything up to it is committed here. */
+    private void onMachineApply(long index) {
+        LogEntry entry = disk.entry(index);
+        cluster.invariants.onCommit(this, lastCheckedCommit, index, OptionalLong.empty());
+        lastCheckedCommit = Math.max(lastCheckedCommit, index);
+        cluster.invariants.onApply(this, entry);
+        cluster.invariants.onCommandApplied(this, entry);
+    }
+
+    /** A leader's commit index rose since its last AppendEntries of this term: it was counted (rules 2 and 3). */
+    private void onLeaderSends(AppendEntriesRequest a) {
+        if (role != Role.LEADER || roleTerm != a.term()) {
+            return;
+        }
+        if (leaderCommitTerm != a.term()) {
+            leaderCommitTerm = a.term();
+            leaderCommitSeen = a.leaderCommit(); // inherited from before the election
+        } else if (a.leaderCommit() > leaderCommitSeen) {
+            cluster.invariants.onCommit(this, leaderCommitSeen, a.leaderCommit(), OptionalLong.of(a.term()));
+            leaderCommitSeen = a.leaderCommit();
+        }
+    }
+
+    // ------------------------------------------------------------------ disk
+
+    private void scheduleFlush(int inc) {
+        if (inc != incarnation || flushScheduled || !disk.hasPendingWrites()) {
+            return;
+        }
+        flushScheduled = true;
+        scheduler.after(scheduler.between(1, cluster.diskMaxDelay), () -> {
+            if (inc != incarnation) {
+                return;
+            }
+            flushScheduled = false;
+            disk.flush(); // reports durability to the runtime, which queues it on its executor
+            scheduleFlush(inc);
+        });
+    }
+
+    /** The member's disk, as the runtime's storage. */
+    private final class Storage implements StorageProvider {
+        private final int inc;
+
+        Storage(int inc) {
+            this.inc = inc;
+        }
+
+        @Override
+        public GroupLog open(String group, MemberId self, PersistentState initial) {
+            return new CheckedLog(disk, cluster.invariants, RuntimeNode.this, () -> scheduleFlush(inc));
+        }
+
+        @Override
+        public void close(String group, GroupLog log) {
+            // a graceful close may or may not get its last writes onto the disk
+            if (inc == incarnation && scheduler.chance(0.5)) {
+                disk.flush();
+            }
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    // ------------------------------------------------------------------ network
+
+    private final class Net implements Transport {
+        private final int inc;
+
+        Net(int inc) {
+            this.inc = inc;
+        }
+
+        @Override
+        public void start(InboundHandler inbound) {
+            // the cluster registers the runtime with the network itself
+        }
+
+        @Override
+        public void send(Member to, RaftMessage message) {
+            if (inc != incarnation) {
+                return;
+            }
+            cluster.invariants.beforeSend(RuntimeNode.this, message);
+            if (message instanceof AppendEntriesRequest a) {
+                onLeaderSends(a);
+            }
+            cluster.network.send(message);
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    private final class Listener implements GroupListener {
+        private final int inc;
+
+        Listener(int inc) {
+            this.inc = inc;
+        }
+
+        @Override
+        public void onRoleChange(RoleChangeEvent event) {
+            if (inc != incarnation) {
+                return;
+            }
+            role = event.newRole();
+            roleTerm = event.term();
+            cluster.invariants.onRoleChanged(RuntimeNode.this, event.newRole(), event.term());
+        }
+    }
+
+    // ------------------------------------------------------------------ state machine
+
+    /** The {@link KvMachine} of one incarnation, as the runtime's typed state machine (commands and results are bytes). */
+    final class Machine implements StateMachine<byte[], byte[]> {
+        private final int inc;
+        final KvMachine kv = new KvMachine();
+
+        Machine(int inc) {
+            this.inc = inc;
+        }
+
+        @Override
+        public byte[] apply(byte[] command, ApplyContext context) {
+            if (inc == incarnation) {
+                onMachineApply(context.index());
+            }
+            return kv.apply(command, context);
+        }
+
+        /** The value of {@code key}, or null; for queries. */
+        String get(String key) {
+            return kv.get(key).orElse(null);
+        }
+
+        @Override
+        public void writeSnapshot(OutputStream out) throws IOException {
+            kv.writeSnapshot(out);
+        }
+
+        @Override
+        public void readSnapshot(InputStream in) throws IOException {
+            kv.readSnapshot(in);
+        }
+    }
+
+    @Override
+    public String toString() {
+        if (!up) {
+            return id + "[down]";
+        }
+        GroupMetrics m = runtime.metrics();
+        return id + "[" + m.role() + " t" + m.term() + " commit=" + m.commitIndex() + " applied=" + m.lastApplied()
+                + " last=" + m.lastLogIndex() + " leader=" + m.leaderId().orElse("-") + (started ? "" : " starting")
+                + (runtime.isRunning() ? "" : " STOPPED") + "]";
+    }
+}

@@ -1,0 +1,86 @@
+package io.raftex.core.sim;
+
+import io.raftex.core.sim.check.CheckResult;
+import io.raftex.core.sim.check.KvModel;
+import io.raftex.core.sim.check.LinearizabilityChecker;
+
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * One randomized run of the runtime mode: real {@link io.raftex.core.runtime.GroupRuntime}s under the
+ * {@link RuntimeNemesis} serving a {@link RuntimeWorkload}, then calm, then the final checks: every member converges,
+ * every acknowledged write is applied on every member, no write the runtime called "not carried out" was ever
+ * applied anywhere, no answer is of a kind the runtime must not give, and the history is linearizable. Invariants
+ * are checked after every event. Any failure names the seed; {@code -Draft.sim.seed=N} replays it.
+ */
+final class RuntimeSimulationRun {
+
+    record Summary(long seed, int ops, int unknown, int refused, long elections, int faults, int transfers,
+                   int closes, int crashes, long forwardCopies, long virtualMillis) {
+    }
+
+    static Summary run(long seed, int members, int ops) {
+        RuntimeCluster cluster = new RuntimeCluster(members, seed);
+        try {
+            return runChecked(cluster, ops);
+        } catch (AssertionError | RuntimeException e) {
+            throw new AssertionError("runtime simulation failed; replay with -Dtest=RuntimeSimulationSoakTest"
+                    + " -Draft.sim.seed=" + seed + " -Draft.sim.runtime.ops=" + ops + " (" + members + " members): "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private static Summary runChecked(RuntimeCluster cluster, int ops) {
+        RuntimeWorkload workload = new RuntimeWorkload(cluster, 5, 6, ops);
+        RuntimeNemesis nemesis = new RuntimeNemesis(cluster);
+        if (!cluster.runUntil(() -> cluster.nodes.stream().allMatch(RuntimeNode::serving), 1_000)) {
+            throw new AssertionError("the groups did not start\n  " + cluster.describe());
+        }
+        nemesis.start();
+        workload.start();
+        long budget = ops * 200L + 60_000;
+        if (!cluster.runUntil(workload::done, budget)) {
+            throw new AssertionError("workload stalled after " + workload.finishedOps() + " of " + ops
+                    + " ops\n  " + cluster.describe());
+        }
+        nemesis.calm();
+        if (!cluster.runUntil(cluster::converged, 30_000)) {
+            throw new AssertionError("members did not converge after the faults stopped\n  " + cluster.describe());
+        }
+        // let copies still in flight (forwarded commands held back up to 300 ms, long reordering up to 400 ms)
+        // arrive, and whatever they start finish, before deciding what was applied
+        cluster.runFor(2_000);
+        if (!cluster.runUntil(cluster::converged, 30_000)) {
+            throw new AssertionError("members did not converge again\n  " + cluster.describe());
+        }
+        if (!workload.unexpected.isEmpty()) {
+            throw new AssertionError("answers no correct runtime gives: " + workload.unexpected);
+        }
+        for (RuntimeNode node : cluster.nodes) {
+            for (String write : workload.acknowledgedWrites) {
+                if (!cluster.invariants.appliedPayloads(node.id).contains(write)) {
+                    throw new AssertionError("acknowledged write '" + write + "' is not applied on " + node.id);
+                }
+            }
+        }
+        for (Map.Entry<String, String> refused : workload.notCarriedOut.entrySet()) {
+            if (cluster.invariants.everApplied(refused.getKey())) {
+                throw new AssertionError("write '" + refused.getKey() + "' was answered as not carried out ("
+                        + refused.getValue() + ") but was applied");
+            }
+        }
+        CheckResult result = LinearizabilityChecker.check(new KvModel(), workload.history(), Duration.ofSeconds(60));
+        if (!result.isOk()) {
+            throw new AssertionError("history of " + workload.history().size() + " ops is not linearizable: "
+                    + result);
+        }
+        int crashes = cluster.nodes.stream().mapToInt(n -> n.crashes).sum();
+        return new Summary(cluster.seed, workload.history().size(), workload.unknownOps, workload.refusedOps,
+                cluster.invariants.elections, nemesis.faults, nemesis.transfers, nemesis.closes, crashes,
+                cluster.network.forwardCopies, cluster.scheduler.now());
+    }
+
+    private RuntimeSimulationRun() {
+    }
+}

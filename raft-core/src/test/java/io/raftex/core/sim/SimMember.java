@@ -1,0 +1,16 @@
+package io.raftex.core.sim;
+
+import io.raftex.core.MemberId;
+import io.raftex.core.log.InMemoryGroupLog;
+
+/**
+ * One simulated member as the {@link Invariants} see it, whichever shell drives its protocol core: the simulator's own
+ * ({@link SimNode}) or the real {@link io.raftex.core.runtime.GroupRuntime} ({@link RuntimeNode}).
+ */
+interface SimMember {
+
+    MemberId id();
+
+    /** The member's simulated disk as it is now (a crash replaces it by what survived). */
+    InMemoryGroupLog disk();
+}
