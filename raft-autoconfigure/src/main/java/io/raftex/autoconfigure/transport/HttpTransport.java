@@ -64,7 +64,9 @@ import java.util.function.Consumer;
  * keep the messages in order. The cluster token is checked once, when the stream opens. When the stream fails
  * (connection refused or reset, the peer restarts, or ends the stream because it refused a line) it is reopened
  * after an exponential backoff with jitter, and whatever is queued meanwhile is dropped (Raft resends what it
- * needs). An idle stream carries an empty line every second; a write blocked for the write timeout ends the stream.
+ * needs). Every second the stream carries a ping (an empty line), which the peer answers on the otherwise silent
+ * answer body; a stream whose peer stays silent, or whose write stays blocked, for the write timeout (a partition,
+ * a paused process) is ended and reopened.
  * A peer that answers 404 to the open (an older version) is sent batches on {@code /raft/rpc} instead, and a stream
  * is tried again later.
  *
@@ -349,7 +351,7 @@ public final class HttpTransport implements Transport {
         // the writer thread's own state
         private int attempts;
         private long nextAttemptAt;
-        private long lastWrite;
+        private long lastPing;
         private long lastTokenWarning;
 
         Peer(MemberId id, String url) {
@@ -497,11 +499,11 @@ public final class HttpTransport implements Transport {
                             }
                             continue;
                         }
+                        long pingAt = lastPing + settings.stream().pingInterval().toNanos();
+                        boolean pingDue = System.nanoTime() - pingAt >= 0;
                         if (!hasWork()) {
-                            long now = System.nanoTime();
-                            long pingAt = lastWrite + settings.stream().pingInterval().toNanos();
-                            if (now - pingAt >= 0) {
-                                write(c, EMPTY, 0);
+                            if (pingDue) {
+                                write(c, EMPTY, 0, true);
                             } else {
                                 awaitWork(c, pingAt);
                             }
@@ -509,7 +511,7 @@ public final class HttpTransport implements Transport {
                         }
                         List<byte[]> parts = takeBatch();
                         if (!parts.isEmpty()) {
-                            write(c, json.batch(settings.localId().value(), parts), parts.size());
+                            write(c, json.batch(settings.localId().value(), parts), parts.size(), pingDue);
                         }
                     } catch (RuntimeException e) {
                         log.error("stream writer for peer {} failed; going on", id, e);
@@ -552,14 +554,16 @@ public final class HttpTransport implements Transport {
          * batches flow; the batch is written whatever the breaker says, since the stream is open. A stream that
          * breaks counts as one failure, in {@link #streamEnded}.
          */
-        private void write(StreamConnection c, byte[] line, int messages) {
+        private void write(StreamConnection c, byte[] line, int messages, boolean ping) {
             boolean permitted = messages > 0 && breaker.tryAcquirePermission();
             long start = System.nanoTime();
             writeStarted = start;
             try {
-                c.writeLine(line);
+                c.writeLine(line, ping);
                 long end = System.nanoTime();
-                lastWrite = end;
+                if (ping) {
+                    lastPing = end;
+                }
                 if (messages > 0) {
                     streamBatches.incrementAndGet();
                     if (permitted) {
@@ -643,7 +647,7 @@ public final class HttpTransport implements Transport {
                 limiter.onSuccess();
                 observer.onStreamOpen(id.value(), RpcObserver.Outcome.SUCCESS, nanos);
                 streamsOpened.incrementAndGet();
-                lastWrite = System.nanoTime();
+                lastPing = System.nanoTime();
                 connection = c;
                 if (stopping()) {
                     c.close("closed");
@@ -652,7 +656,7 @@ public final class HttpTransport implements Transport {
                 Thread w = Thread.currentThread();
                 try {
                     streamReaders.execute(() -> {
-                        c.awaitEnd();
+                        c.awaitEnd(settings.stream().writeTimeout());
                         LockSupport.unpark(w);
                     });
                 } catch (RejectedExecutionException e) {

@@ -43,9 +43,10 @@ public record HttpTransportSettings(MemberId localId, Duration rpcTimeout, int m
      *                                {@code POST /raft/rpc} per batch
      * @param minBackoff              first delay before reopening a stream that failed
      * @param maxBackoff              longest delay between attempts (the delay doubles up to it, with jitter)
-     * @param pingInterval            an idle stream carries an empty line this often, so neither end's read timeout
-     *                                ends it and a broken connection is noticed
-     * @param writeTimeout            a write blocked this long (the peer stopped reading) ends the stream
+     * @param pingInterval            a stream carries an empty line (a ping) this often, which the peer answers, so
+     *                                neither end's read timeout ends an idle stream and a dead link is noticed
+     * @param writeTimeout            a write blocked this long (the peer stopped reading), or a peer silent this
+     *                                long (no answer to pings), ends the stream; more than {@code pingInterval}
      * @param retryNotSupportedAfter  a peer that answered 404 to a stream open is sent batches on
      *                                {@code /raft/rpc}; a stream is tried again after this long
      */
@@ -64,16 +65,17 @@ public record HttpTransportSettings(MemberId localId, Duration rpcTimeout, int m
             Objects.requireNonNull(retryNotSupportedAfter, "retryNotSupportedAfter");
             if (minBackoff.isNegative() || minBackoff.isZero() || maxBackoff.compareTo(minBackoff) < 0
                     || pingInterval.isNegative() || pingInterval.isZero() || writeTimeout.isNegative()
-                    || writeTimeout.isZero() || retryNotSupportedAfter.isNegative()) {
-                throw new IllegalArgumentException("stream durations must be positive, maxBackoff >= minBackoff");
+                    || writeTimeout.compareTo(pingInterval) <= 0 || retryNotSupportedAfter.isNegative()) {
+                throw new IllegalArgumentException("stream durations must be positive, maxBackoff >= minBackoff,"
+                        + " writeTimeout > pingInterval");
             }
         }
 
         /**
          * Streams on, with delays derived from the protocol's timing: reopen after 50 ms (at most a heartbeat),
          * doubling up to half an election timeout (so a restarted peer hears from its leader before its own
-         * election timer runs out); a ping every second of idleness; a write blocked for ten RPC timeouts (at least
-         * 2 s) ends the stream; retry a peer without streams every 30 s.
+         * election timer runs out); a ping every second; a write blocked, or a peer silent, for ten RPC timeouts (at
+         * least 2 s) ends the stream; retry a peer without streams every 30 s.
          */
         public static Stream enabled(Duration heartbeatInterval, Duration electionTimeout, Duration rpcTimeout) {
             Duration min = heartbeatInterval.compareTo(Duration.ofMillis(50)) < 0 ? heartbeatInterval

@@ -27,13 +27,13 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * {@code POST /raft/stream}: the receiving end of peer streams. A peer opens one POST whose chunked body does not
  * end while the link is healthy, and writes one batch of messages per line (newline-delimited JSON, each line what
- * {@code /raft/rpc} takes as a body; an empty line is a ping).
+ * {@code /raft/rpc} takes as a body; an empty line is a ping, answered with an empty line).
  *
  * <p>When a stream opens, the cluster token is checked (401 problem detail, as on {@code /raft/rpc}, before any
  * line is read) and so is whether the node runs (503 with {@code Retry-After}); then the answer's status and
  * headers ({@code 200}, {@code application/x-ndjson}) go out at once, so the peer knows the stream is open before
- * it writes a line. Nothing more is sent while the stream lasts: the replies are ordinary messages on this node's
- * own stream to the peer.
+ * it writes a line. While the stream lasts nothing but the answers to pings is sent back: the replies are
+ * ordinary messages on this node's own stream to the peer.
  *
  * <p>Each line is checked as a {@code /raft/rpc} batch is ({@link InboundChecks}: every message decoded and
  * validated by {@link RaftMessageValidator}) and handed to the node. A line that is not JSON, too long (more than
@@ -209,6 +209,9 @@ public final class RaftStreamEndpoint implements SmartLifecycle {
                         return false;
                     }
                     lineLength = 0;
+                    if (line.length > 256 * 1024) {
+                        line = new byte[8 * 1024]; // a large line (a snapshot chunk) does not stay allocated
+                    }
                     start = i + 1;
                 }
             }
@@ -240,7 +243,7 @@ public final class RaftStreamEndpoint implements SmartLifecycle {
             }
             int length = lineLength > 0 && line[lineLength - 1] == '\r' ? lineLength - 1 : lineLength;
             if (length == 0) {
-                return true; // a ping
+                return pong();
             }
             if (!checks.running()) {
                 end(checks.notRunning(), false);
@@ -266,6 +269,20 @@ public final class RaftStreamEndpoint implements SmartLifecycle {
                 return false;
             }
             return true;
+        }
+
+        /** Answers a ping with an empty line, so the peer knows the link works both ways. */
+        private boolean pong() {
+            try {
+                ServletOutputStream out = response.getOutputStream();
+                out.write('\n');
+                out.flush();
+                return true;
+            } catch (IOException | RuntimeException e) {
+                log.debug("stream from {}: cannot answer a ping: {}", name, e.toString());
+                onError(e);
+                return false;
+            }
         }
 
         private void logUnknownGroups(Set<String> groups) {

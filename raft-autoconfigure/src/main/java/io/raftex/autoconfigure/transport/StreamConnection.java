@@ -28,9 +28,10 @@ import java.util.Map;
  * a problem detail), then each batch is one chunk holding one line. {@code TCP_NODELAY} is on, so a small batch is
  * not held back by Nagle's algorithm waiting for the ACK of the previous one.
  *
- * <p>The receiver sends nothing more on an open stream. Anything that arrives afterwards, or the end of the
- * connection, means the receiver ended the stream (it says why in one line of problem detail first); a reader
- * thread waits for that in {@link #awaitEnd}, so the writer learns of it without writing into a dead connection.
+ * <p>On an open stream the receiver sends only empty lines, the answers to the sender's pings; a reader thread
+ * reads them in {@link #awaitEnd} and ends the stream when the receiver falls silent for too long, when it ends the
+ * stream (it says why in one last line of problem detail), or when the connection ends, so the writer learns of it
+ * without writing into a dead connection.
  *
  * <p>Thread use: one writer thread calls {@link #writeLine}; one reader thread calls {@link #awaitEnd}; any thread
  * may call {@link #close}.
@@ -38,6 +39,7 @@ import java.util.Map;
 final class StreamConnection implements AutoCloseable {
 
     private static final byte[] CRLF = {'\r', '\n'};
+    private static final byte[] PING_CHUNK = "1\r\n\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
     private static final int MAX_HEAD_BYTES = 16 * 1024;
     private static final int MAX_DETAIL_BYTES = 2048;
 
@@ -47,6 +49,7 @@ final class StreamConnection implements AutoCloseable {
     private final long openedNanos = System.nanoTime();
     private volatile boolean closed;
     private volatile String endReason;
+    private volatile long lastHeard = System.nanoTime();
 
     private StreamConnection(Socket socket, InputStream in) throws IOException {
         this.socket = socket;
@@ -283,10 +286,14 @@ final class StreamConnection implements AutoCloseable {
     }
 
     /**
-     * Writes one line ({@code body} followed by a newline) as one chunk and flushes it. An empty {@code body} is a
-     * ping. Only the writer thread calls this.
+     * Writes one line ({@code body} followed by a newline) as one chunk and flushes it; with {@code ping}, an empty
+     * line first, which the receiver answers with an empty line (see {@link #awaitEnd}). An empty {@code body} is a
+     * ping too. Only the writer thread calls this.
      */
-    void writeLine(byte[] body) throws IOException {
+    void writeLine(byte[] body, boolean ping) throws IOException {
+        if (ping && body.length > 0) {
+            out.write(PING_CHUNK);
+        }
         int size = body.length + 1;
         out.write(Integer.toHexString(size).getBytes(StandardCharsets.ISO_8859_1));
         out.write(CRLF);
@@ -297,26 +304,82 @@ final class StreamConnection implements AutoCloseable {
     }
 
     /**
-     * Blocks until the receiver ends the stream or the connection fails or is closed; then closes it. The receiver
-     * answers nothing while a stream is open, so whatever arrives is its final word (a problem detail line).
+     * Reads what the receiver sends until it ends the stream, or the connection fails, is closed, or stays silent
+     * longer than {@code silence}; then closes it. On an open stream the receiver sends only empty lines, each the
+     * answer to a ping, so the sender knows the link still carries data both ways (a connection into a network
+     * partition would otherwise take writes for a long time); a non-empty line is its last, a problem detail that
+     * says why it ended the stream.
      */
-    void awaitEnd() {
+    void awaitEnd(Duration silence) {
         String reason;
         try {
-            byte[] buffer = new byte[MAX_DETAIL_BYTES];
-            int n = in.read(buffer);
-            if (n == -1) {
-                reason = "the peer closed the connection";
-            } else {
-                // one chunk of the answer body: "<size>\r\n{...problem...}\n\r\n"
-                String text = new String(buffer, 0, n, StandardCharsets.UTF_8);
-                int brace = text.indexOf('{');
-                reason = "the peer ended the stream: " + problemDetail(brace >= 0 ? text.substring(brace) : text);
+            socket.setSoTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, silence.toMillis())));
+            ByteArrayOutputStream line = new ByteArrayOutputStream();
+            while (true) {
+                // the answer body, chunked: "<hex size>[;ext]\r\n<data>\r\n" ... "0\r\n\r\n"
+                String sizeLine = readChunkLine();
+                if (sizeLine == null) {
+                    reason = "the peer closed the connection";
+                    break;
+                }
+                int semicolon = sizeLine.indexOf(';');
+                long size = Long.parseLong((semicolon < 0 ? sizeLine : sizeLine.substring(0, semicolon)).trim(), 16);
+                if (size == 0) {
+                    reason = line.size() > 0 ? "the peer ended the stream: " + problemDetail(line.toString(
+                            StandardCharsets.UTF_8)) : "the peer ended the stream";
+                    break;
+                }
+                for (long i = 0; i < size; i++) {
+                    int b = in.read();
+                    if (b == -1) {
+                        throw new IOException("the peer closed the connection within a chunk");
+                    }
+                    if (b == '\n') {
+                        if (line.size() > 0) {
+                            // its last word: the stream ends after this line
+                            throw new EndedException(problemDetail(line.toString(StandardCharsets.UTF_8)));
+                        }
+                        lastHeard = System.nanoTime(); // a pong
+                    } else if (line.size() < MAX_DETAIL_BYTES) {
+                        line.write(b);
+                    }
+                }
+                readChunkLine(); // the CRLF after the data
             }
-        } catch (IOException e) {
+        } catch (EndedException e) {
+            reason = "the peer ended the stream: " + e.getMessage();
+        } catch (SocketTimeoutException e) {
+            reason = closed ? "closed" : "no answer from the peer for " + silence.toMillis() + " ms";
+        } catch (IOException | RuntimeException e) {
             reason = closed ? "closed" : e.toString();
         }
         close(reason);
+    }
+
+    /** A line of the chunked framing, without its CRLF; null at the end of the connection. */
+    private String readChunkLine() throws IOException {
+        StringBuilder line = new StringBuilder(8);
+        int b;
+        while ((b = in.read()) != '\n') {
+            if (b == -1) {
+                return line.length() == 0 ? null : line.toString();
+            }
+            if (b != '\r' && line.length() < 256) {
+                line.append((char) b);
+            }
+        }
+        return line.toString();
+    }
+
+    /** When the receiver last answered a ping ({@link System#nanoTime}); when the stream opened before that. */
+    long lastHeard() {
+        return lastHeard;
+    }
+
+    private static final class EndedException extends IOException {
+        EndedException(String detail) {
+            super(detail);
+        }
     }
 
     /** Closes the connection (any thread); {@code reason} is kept if it is the first. */

@@ -17,6 +17,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -217,5 +222,46 @@ class HttpTransportTest {
         });
         assertThat(t.streamOpen(MemberId.of("n3"))).isFalse();
         assertThat(t.streaming(MemberId.of("n3"))).isTrue();
+    }
+
+    @Test
+    void aStreamWhosePeerFallsSilentIsReopened() throws Exception {
+        // a peer that accepts streams and reads them, but never answers a ping (a link that went dark)
+        AtomicInteger accepted = new AtomicInteger();
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread acceptor = new Thread(() -> {
+                while (!silent.isClosed()) {
+                    try {
+                        Socket s = silent.accept();
+                        accepted.incrementAndGet();
+                        s.getOutputStream().write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                .getBytes(StandardCharsets.ISO_8859_1));
+                        s.getOutputStream().flush();
+                        Thread reader = new Thread(() -> {
+                            try (s) {
+                                s.getInputStream().transferTo(OutputStream.nullOutputStream());
+                            } catch (IOException ignored) {
+                                // the sender gave up on it
+                            }
+                        });
+                        reader.setDaemon(true);
+                        reader.start();
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+            HttpTransport t = transport(Duration.ofMillis(200), 64 * 1024, new HttpTransportSettings.Stream(true,
+                    Duration.ofMillis(20), Duration.ofMillis(100), Duration.ofMillis(100), Duration.ofMillis(400),
+                    Duration.ofSeconds(30)));
+            Member peer = Member.voter("n2", "http://127.0.0.1:" + silent.getLocalPort());
+            t.send(peer, message(1));
+            await().atMost(Duration.ofSeconds(10)).until(() -> t.streamOpen(N2));
+            // no answer to its pings within 400 ms: the sender ends the stream and opens another
+            await().atMost(Duration.ofSeconds(10)).until(() -> accepted.get() >= 3);
+            assertThat(t.streamsOpened(N2)).isGreaterThanOrEqualTo(2);
+        }
     }
 }

@@ -200,7 +200,10 @@ class RaftStreamTest {
         try (RawStream accepted = RawStream.open(receiverPort, "Authorization: Bearer " + TOKEN)) {
             assertThat(accepted.status).isEqualTo(200);
             assertThat(accepted.headers.get("content-type")).startsWith(HttpTransport.STREAM_MEDIA_TYPE);
-            accepted.writeLine("");
+            accepted.writeLine(""); // a ping: answered with an empty line, one chunk of the answer body
+            assertThat(accepted.readLine()).isEqualTo("1");
+            assertThat(accepted.readLine()).isEmpty();
+            assertThat(accepted.readLine()).isEmpty();
             accepted.writeLine(probeJson(id));
             await().atMost(WAIT).until(() -> received.contains(id));
         }
@@ -235,9 +238,9 @@ class RaftStreamTest {
                 + "\"leaderCommit\":0,\"readRound\":0}]}";
         for (String bad : List.of("{not json", "[1,2]", invalid, probeJson(1).replace("\"n1\"", "\"n9\""))) {
             StreamConnection c = StreamConnection.open(uri, headers, Duration.ofSeconds(10));
-            c.writeLine(probeJson(nextProbe.getAndIncrement()).getBytes(StandardCharsets.UTF_8));
-            c.writeLine(bad.getBytes(StandardCharsets.UTF_8));
-            CompletableFuture.runAsync(c::awaitEnd).get(20, TimeUnit.SECONDS);
+            c.writeLine(probeJson(nextProbe.getAndIncrement()).getBytes(StandardCharsets.UTF_8), true);
+            c.writeLine(bad.getBytes(StandardCharsets.UTF_8), false);
+            CompletableFuture.runAsync(() -> c.awaitEnd(WAIT)).get(20, TimeUnit.SECONDS);
             assertThat(c.endReason()).as(bad).startsWith("the peer ended the stream");
         }
         // the real sender: an invalid message (addressed to another node) ends its stream; it reopens
