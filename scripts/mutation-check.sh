@@ -38,7 +38,7 @@ assert old in s, "mutation point not found: " + old
 open(p, "w").write(s.replace(old, new, 1))
 PY
     (cd "$work" && ./mvnw -B -q -pl raft-core test -Draft.sim.seeds=150 -Dsurefire.failIfNoSpecifiedTests=false \
-        -Dtest='SimulationSoakTest,RaftScenariosTest,RaftMemberTest,GroupRuntimeTest' > "$work/out.log" 2>&1) || true
+        -Dtest='SimulationSoakTest,RaftScenariosTest,RaftMemberTest,GroupRuntimeTest,RuntimeScenariosTest' > "$work/out.log" 2>&1) || true
     echo "$name: $(grep -h 'Tests run:.*Fail' "$work/out.log" | tail -1 | sed 's/\[ERROR\] //; s/\[INFO\] //')"
     rm -rf "$work"
   done

@@ -113,6 +113,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     // ---- published for other threads
     private volatile State state = State.STARTING;
     private volatile boolean refusing;
+    private volatile boolean closeRequested;
     private volatile GroupStatus lastStatus;
     private volatile Role role = Role.FOLLOWER;
     private volatile long term;
@@ -219,6 +220,12 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     public CompletableFuture<Void> startAsync() {
         CompletableFuture<Void> started = new CompletableFuture<>();
         executor.execute(() -> {
+            if (closeRequested) {
+                // closed before the start ran: nothing was opened, and the executor takes no timer any more
+                started.completeExceptionally(new GroupStoppedException("group '" + name + "' on node " + self
+                        + " was closed before it started", null));
+                return;
+            }
             try {
                 log = storage.open(name, self, new PersistentState(0, Optional.empty(), initialConfig));
                 log.setDurabilityListener(new DurabilityRelay());
@@ -243,6 +250,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
 
     /** Stops the group (pending requests fail with {@link GroupStoppedException}) and waits for its thread to end. */
     public void close() {
+        closeRequested = true;
         GroupStoppedException reason = new GroupStoppedException("group '" + name + "' on node " + self
                 + " was closed", null);
         if (executor.inExecutor()) {

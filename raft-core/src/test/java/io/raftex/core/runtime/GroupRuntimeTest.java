@@ -183,4 +183,16 @@ class GroupRuntimeTest {
         assertThat(afterFirstSlice).isLessThan(n);
         assertThat(g.runtime.metrics().lastApplied()).as("the tick did not wait for the whole backlog").isLessThan(n);
     }
+
+    // ------------------------------------------------------------------ lifecycle
+
+    @Test
+    void aCloseThatOvertakesTheStartEndsItQuietlyAsStopped() {
+        ManualGroup g = new ManualGroup(1);
+        g.close();
+        CompletableFuture<Void> started = g.startQueued();
+        g.close(); // before the queued start ran: the executor is shut down by the time it does
+        assertFailsWith(started, GroupStoppedException.class);
+        assertThat(g.runtime.isRunning()).isFalse();
+    }
 }

@@ -162,6 +162,12 @@ final class ManualGroup {
 
     /** Starts a new incarnation of n1 on the same store (after {@link #close()}). */
     void start() {
+        startQueued();
+        executor.runAll();
+    }
+
+    /** Creates a new incarnation of n1 and queues its start, without running it. */
+    java.util.concurrent.CompletableFuture<Void> startQueued() {
         executor = new Executor();
         machine = new ListMachine();
         Executor mine = executor;
@@ -171,8 +177,7 @@ final class ManualGroup {
                 Duration.ofMillis(TICK_MILLIS), Duration.ofSeconds(5), Duration.ofSeconds(5), 100, Runnable::run);
         runtime = new GroupRuntime<>(G, THREE, machine, ListMachine.COMMANDS, ListMachine.RESULTS, settings, outbox,
                 disk, env);
-        runtime.startAsync();
-        executor.runAll();
+        return runtime.startAsync();
     }
 
     void close() {
