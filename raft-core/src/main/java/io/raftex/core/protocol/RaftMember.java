@@ -624,6 +624,12 @@ public final class RaftMember {
             if (!rejectionIsCurrent(pr, m.rejectedIndex())) {
                 return;
             }
+            if (m.rejectedIndex() == pr.match && pr.match > 0) {
+                // the follower no longer holds what it acknowledged (its disk lost or cut the tail, or it was
+                // wiped), or this is a rejection overtaken by a later acknowledgement: either way, forget the match
+                // and find the follower's log again from its hint. Lowering a match only delays commits.
+                pr.match = 0;
+            }
             long next = nextAfterRejection(m);
             pr.becomeProbe();
             pr.next = Math.max(pr.match + 1, Math.min(next, m.rejectedIndex()));

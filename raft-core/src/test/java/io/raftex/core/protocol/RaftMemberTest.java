@@ -469,4 +469,20 @@ class RaftMemberTest {
         f.handle(new AppendEntriesRequest(G, N1, N2, 2, 1, 1, List.of(entry(2, 2)), 1, 0));
         assertThat(log.lastIndex()).isEqualTo(2);
     }
+
+    @Test
+    void aFollowerThatLostAcknowledgedEntriesIsRepairedFromItsHint() {
+        // n2 acknowledged 1..3, then its disk lost them (a wiped or cut log): it rejects the heartbeat at its match
+        // index. The leader must send from where n2's log ends, not resend after the lost match for ever.
+        RaftMember m = leaderReplicatingToN2(CFG);
+        m.propose(List.of(new Proposal(1, 0, 0, 0, new byte[]{1}), new Proposal(2, 0, 0, 0, new byte[]{2})));
+        m.handle(new AppendEntriesResponse(G, N2, N1, 1, true, 3, 0, 0, 0, 0));
+        assertThat(m.status().peers()).filteredOn(p -> p.id().equals(N2)).singleElement()
+                .matches(p -> p.matchIndex() == 3);
+        List<Effect> effects = m.handle(new AppendEntriesResponse(G, N2, N1, 1, false, 0, 3, 0, 1, 0));
+        assertThat(sent(effects, AppendEntriesRequest.class)).filteredOn(a -> a.to().equals(N2)).isNotEmpty()
+                .allMatch(a -> a.prevLogIndex() == 0 && a.entries().size() == 3, "everything again from index 1");
+        assertThat(m.status().peers()).filteredOn(p -> p.id().equals(N2)).singleElement()
+                .matches(p -> p.matchIndex() == 0, "the lost match is forgotten");
+    }
 }
