@@ -49,7 +49,6 @@ final class StreamConnection implements AutoCloseable {
     private final long openedNanos = System.nanoTime();
     private volatile boolean closed;
     private volatile String endReason;
-    private volatile long lastHeard = System.nanoTime();
 
     private StreamConnection(Socket socket, InputStream in) throws IOException {
         this.socket = socket;
@@ -280,11 +279,6 @@ final class StreamConnection implements AutoCloseable {
         return endReason;
     }
 
-    /** When it was opened ({@link System#nanoTime}). */
-    long openedNanos() {
-        return openedNanos;
-    }
-
     /**
      * Writes one line ({@code body} followed by a newline) as one chunk and flushes it; with {@code ping}, an empty
      * line first, which the receiver answers with an empty line (see {@link #awaitEnd}). An empty {@code body} is a
@@ -339,7 +333,7 @@ final class StreamConnection implements AutoCloseable {
                             // its last word: the stream ends after this line
                             throw new EndedException(problemDetail(line.toString(StandardCharsets.UTF_8)));
                         }
-                        lastHeard = System.nanoTime(); // a pong
+                        // an empty line: the answer to a ping
                     } else if (line.size() < MAX_DETAIL_BYTES) {
                         line.write(b);
                     }
@@ -369,11 +363,6 @@ final class StreamConnection implements AutoCloseable {
             }
         }
         return line.toString();
-    }
-
-    /** When the receiver last answered a ping ({@link System#nanoTime}); when the stream opened before that. */
-    long lastHeard() {
-        return lastHeard;
     }
 
     private static final class EndedException extends IOException {
