@@ -35,6 +35,15 @@ class GroupRuntimeTest {
                 .havingCause().isInstanceOf(type);
     }
 
+    /**
+     * Makes n2 the leader n1 follows and returns what n1 then forwards to it: a command submitted just before was
+     * first refused here (no leader known, so certainly not appended) and goes out as soon as n2 is known.
+     */
+    private static ForwardCommand forwardedToN2(ManualGroup g) {
+        g.heartbeatFrom(N2, 1, 0, 0, 0);
+        return g.outbox.take(ForwardCommand.class).get(0);
+    }
+
     // ------------------------------------------------------------------ outcomes a stop leaves
 
     @Test
@@ -65,10 +74,8 @@ class GroupRuntimeTest {
         // the leader appended one copy of the ForwardCommand (its answer lost) and refused a duplicate after it
         // stepped down: the only answer n1 hears is "not accepted", yet the command may commit
         ManualGroup g = new ManualGroup(1);
-        g.heartbeatFrom(N2, 1, 0, 0, 0);
         CompletableFuture<Integer> command = g.runtime.command("a");
-        g.executor.runAll();
-        ForwardCommand forwarded = g.outbox.take(ForwardCommand.class).get(0);
+        ForwardCommand forwarded = forwardedToN2(g);
         g.deliver(new ForwardCommandResponse(G, N2, N1, 1, forwarded.requestId(), false, 0, 0));
         g.close();
         assertFailsWith(command, CommandOutcomeUnknownException.class);
@@ -77,10 +84,8 @@ class GroupRuntimeTest {
     @Test
     void aLateRefusalAfterAnAcceptanceDoesNotUndoIt() {
         ManualGroup g = new ManualGroup(1);
-        g.heartbeatFrom(N2, 1, 0, 0, 0);
         CompletableFuture<Integer> command = g.runtime.command("a");
-        g.executor.runAll();
-        ForwardCommand forwarded = g.outbox.take(ForwardCommand.class).get(0);
+        ForwardCommand forwarded = forwardedToN2(g);
         g.deliver(new ForwardCommandResponse(G, N2, N1, 1, forwarded.requestId(), true, 1, 1));
         g.deliver(new ForwardCommandResponse(G, N2, N1, 1, forwarded.requestId(), false, 0, 0));
         for (int i = 0; i < 5; i++) {
