@@ -190,7 +190,8 @@ public final class RaftNode implements AutoCloseable {
     }
 
     /**
-     * Stops every group (pending requests fail with {@link GroupStoppedException}), closes the transport and the
+     * Stops every group (pending requests fail with {@link GroupStoppedException}, or with
+     * {@link CommandOutcomeUnknownException} if they may be in a leader's log), closes the transport and the
      * storage provider, and releases the node's threads. Idempotent.
      */
     @Override

@@ -61,7 +61,8 @@ import java.util.function.Function;
  * command, query) becomes a task on that executor, so nothing here needs a lock.
  *
  * <p>Fail-stop (rule 5): an exception from the core, the store or the state machine while a task runs, or a failure
- * the store reports, stops the group: pending requests fail with {@link GroupStoppedException}, the timer stops,
+ * the store reports, stops the group: pending requests fail (with {@link GroupStoppedException}, or
+ * {@link CommandOutcomeUnknownException} for a command that may be in a leader's log), the timer stops,
  * new requests are refused, the store is closed.
  *
  * <p>Users obtain instances through {@link io.raftex.core.RaftNode}; this class is public only for that.
@@ -248,7 +249,10 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         return started;
     }
 
-    /** Stops the group (pending requests fail with {@link GroupStoppedException}) and waits for its thread to end. */
+    /**
+     * Stops the group and waits for its thread to end. Pending requests fail: a command that may be in a leader's
+     * log with {@link CommandOutcomeUnknownException}, everything else with {@link GroupStoppedException}.
+     */
     public void close() {
         closeRequested = true;
         GroupStoppedException reason = new GroupStoppedException("group '" + name + "' on node " + self
