@@ -354,6 +354,18 @@ public final class HttpTransport implements Transport {
         private long lastPing;
         private long lastTokenWarning;
 
+        /** Logs a refused cluster token: a warning at most every 30 s, debug otherwise. */
+        private void tokenRefused(int status) {
+            long now = System.nanoTime();
+            if (now - lastTokenWarning > TOKEN_WARNING_INTERVAL || lastTokenWarning == 0) {
+                lastTokenWarning = now;
+                log.warn("peer {} at {} refused our cluster token (HTTP {}): check raft.security.cluster-token",
+                        id, url, status);
+            } else {
+                log.debug("peer {} at {} refused our cluster token (HTTP {})", id, url, status);
+            }
+        }
+
         Peer(MemberId id, String url) {
             this.id = id;
             this.url = url;
@@ -712,14 +724,7 @@ public final class HttpTransport implements Transport {
                 return false;
             }
             if (status == 401 || status == 403) {
-                long now = System.nanoTime();
-                if (now - lastTokenWarning > TOKEN_WARNING_INTERVAL || lastTokenWarning == 0) {
-                    lastTokenWarning = now;
-                    log.warn("peer {} at {} refused our cluster token (HTTP {}): check raft.security.cluster-token",
-                            id, url, status);
-                } else {
-                    log.debug("peer {} at {} refused our cluster token (HTTP {})", id, url, status);
-                }
+                tokenRefused(status);
             } else if (!failing) {
                 log.info("peer {} at {} refused a stream: {}", id, url, e.getMessage());
             } else {
@@ -841,14 +846,7 @@ public final class HttpTransport implements Transport {
             }
             observer.onBatch(id.value(), count, RpcObserver.Outcome.REJECTED, nanos);
             if (status == 401 || status == 403) {
-                long now = System.nanoTime();
-                if (now - lastTokenWarning > TOKEN_WARNING_INTERVAL || lastTokenWarning == 0) {
-                    lastTokenWarning = now;
-                    log.warn("peer {} at {} refused our cluster token (HTTP {}): check raft.security.cluster-token",
-                            id, url, status);
-                } else {
-                    log.debug("peer {} at {} refused our cluster token (HTTP {})", id, url, status);
-                }
+                tokenRefused(status);
             } else {
                 log.debug("peer {} at {} answered HTTP {}", id, url, status);
             }
