@@ -371,7 +371,7 @@ class ProcessChaosTest {
         int faults = 0;
         // The first round always completes, so that even a short run sees one fault of each kind.
         while (System.nanoTime() < deadline || faults < kinds.size()) {
-            Thread.sleep(1000 + random.nextInt(2000)); // the gap between faults; nothing waits on it
+            lastFor(1000 + random.nextInt(2000)); // the gap between faults
             if (System.nanoTime() >= deadline && faults >= kinds.size()) {
                 break;
             }
@@ -407,7 +407,7 @@ class ProcessChaosTest {
             case "pause" -> {
                 LOG.info("nemesis: pause {} for {} ms", target.id, faultMillis);
                 target.signal("STOP");
-                Thread.sleep(faultMillis);
+                lastFor(faultMillis);
                 target.signal("CONT");
             }
             case "terminate" -> {
@@ -417,14 +417,14 @@ class ProcessChaosTest {
                     LOG.warn("nemesis: {} did not stop within 60 s of SIGTERM; killing it", target.id);
                     target.kill();
                 }
-                Thread.sleep(faultMillis);
+                lastFor(faultMillis);
                 target.start();
             }
             default -> {
                 LOG.info("nemesis: kill {}{} and restart it after {} ms", target.id,
                         kind.equals("kill-leader") ? " (leader)" : "", faultMillis);
                 target.kill();
-                Thread.sleep(faultMillis);
+                lastFor(faultMillis);
                 target.start();
             }
         }
@@ -470,7 +470,7 @@ class ProcessChaosTest {
         LOG.info("nemesis: {} for {} ms", what, faultMillis);
         network.cut(cuts);
         try {
-            Thread.sleep(faultMillis);
+            lastFor(faultMillis);
         } finally {
             network.heal();
         }
@@ -491,7 +491,7 @@ class ProcessChaosTest {
         String role = leader == null ? "no leader known" : target == leader ? "leader" : "follower of " + leader.id;
         damageLeaderNext = !damageLeaderNext;
         target.kill();
-        Thread.sleep(faultMillis / 2); // down a while, as a crashed machine would be
+        lastFor(faultMillis / 2); // down a while, as a crashed machine would be
         Optional<WalDamage.Damage> damage = Optional.empty();
         if (WalDamage.hasSealedSegment(target.dataDir())) {
             LOG.info("nemesis: {} has a sealed segment, so its WAL is not replayed from the start; no damage",
@@ -925,5 +925,13 @@ class ProcessChaosTest {
             Thread.currentThread().interrupt();
             return Reply.NONE;
         }
+    }
+
+    /**
+     * Lets the nemesis' current state (a fault, or the calm between two) last {@code millis}: the fault schedule,
+     * which is all this waits for. No assertion depends on it; every check waits for its condition with a bound.
+     */
+    private static void lastFor(long millis) throws InterruptedException {
+        Thread.sleep(millis);
     }
 }
