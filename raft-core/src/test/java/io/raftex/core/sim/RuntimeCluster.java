@@ -1,10 +1,7 @@
 package io.raftex.core.sim;
 
-import io.raftex.core.ClusterConfig;
 import io.raftex.core.GroupMetrics;
-import io.raftex.core.Member;
 import io.raftex.core.MemberId;
-import io.raftex.core.Membership;
 import io.raftex.core.Role;
 import io.raftex.core.log.InMemoryGroupLog;
 import io.raftex.core.log.PersistentState;
@@ -12,8 +9,6 @@ import io.raftex.core.protocol.ProtocolConfig;
 import io.raftex.core.runtime.RuntimeSettings;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
@@ -24,20 +19,11 @@ import java.util.stream.Collectors;
  * {@link Invariants} as {@link SimCluster}. Time and faults are driven from here; a violation, or a group that stops
  * by itself, fails the run with the seed in the message.
  */
-final class RuntimeCluster implements SimulatedCluster {
+final class RuntimeCluster extends BaseSimCluster<RuntimeNode> {
 
     static final String GROUP = "sim";
 
-    final long seed;
-    final SimScheduler scheduler;
-    final SimNetwork network;
-    final Invariants invariants;
     final ProtocolConfig protocolConfig;
-    final ClusterConfig config;
-    final List<RuntimeNode> nodes = new ArrayList<>();
-    final List<MemberId> ids = new ArrayList<>();
-    final int tickMillis = 10;
-    int diskMaxDelay = 3;
     final Duration commandTimeout;
     final Duration queryTimeout;
 
@@ -46,21 +32,11 @@ final class RuntimeCluster implements SimulatedCluster {
     }
 
     RuntimeCluster(int size, long seed, Duration commandTimeout) {
-        this.seed = seed;
-        this.scheduler = new SimScheduler(seed);
-        this.network = new SimNetwork(scheduler);
-        this.invariants = new Invariants(this);
+        super(size, seed);
         // as SimCluster: election timeout 20 ticks of 10 ms (200-400 ms), heartbeat 50 ms
         this.protocolConfig = ProtocolConfig.defaults().withTiming(20, 5).withLimits(64, 64 * 1024, 4);
         this.commandTimeout = commandTimeout;
         this.queryTimeout = commandTimeout;
-        List<Member> members = new ArrayList<>();
-        for (int i = 1; i <= size; i++) {
-            MemberId id = MemberId.of("n" + i);
-            ids.add(id);
-            members.add(new Member(id, "sim://" + id, Membership.VOTER));
-        }
-        this.config = new ClusterConfig(members);
         PersistentState initial = new PersistentState(0, Optional.empty(), config);
         for (MemberId id : ids) {
             nodes.add(new RuntimeNode(id, this, new InMemoryGroupLog(initial)));
@@ -75,47 +51,8 @@ final class RuntimeCluster implements SimulatedCluster {
                 queryTimeout, 1_000, Runnable::run);
     }
 
-    RuntimeNode node(int i) {
-        return nodes.get(i);
-    }
-
     int indexOf(MemberId id) {
         return ids.indexOf(id);
-    }
-
-    @Override
-    public long seed() {
-        return seed;
-    }
-
-    @Override
-    public SimScheduler scheduler() {
-        return scheduler;
-    }
-
-    @Override
-    public SimNetwork network() {
-        return network;
-    }
-
-    @Override
-    public Invariants invariants() {
-        return invariants;
-    }
-
-    @Override
-    public List<MemberId> ids() {
-        return ids;
-    }
-
-    @Override
-    public List<RuntimeNode> members() {
-        return nodes;
-    }
-
-    @Override
-    public boolean isUp(int i) {
-        return nodes.get(i).up;
     }
 
     // ------------------------------------------------------------------ time
@@ -158,25 +95,6 @@ final class RuntimeCluster implements SimulatedCluster {
     }
 
     // ------------------------------------------------------------------ faults
-
-    @Override
-    public void disconnect(int i) {
-        network.isolate(ids.get(i), ids);
-    }
-
-    void connect(int i) {
-        network.reconnect(ids.get(i), ids);
-    }
-
-    @Override
-    public void healNetwork() {
-        network.heal();
-    }
-
-    @Override
-    public void crash(int i) {
-        nodes.get(i).crash();
-    }
 
     @Override
     public void restart(int i) {

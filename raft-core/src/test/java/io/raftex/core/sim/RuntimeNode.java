@@ -99,6 +99,11 @@ final class RuntimeNode implements SimMember {
     }
 
     @Override
+    public boolean isUp() {
+        return up;
+    }
+
+    @Override
     public InMemoryGroupLog disk() {
         return disk;
     }
@@ -148,7 +153,8 @@ final class RuntimeNode implements SimMember {
     }
 
     /** Kills the process: its queued tasks and timer never run, unflushed writes are lost, nobody is answered. */
-    void crash() {
+    @Override
+    public void crash() {
         if (!up) {
             return;
         }

@@ -1,15 +1,11 @@
 package io.raftex.core.sim;
 
-import io.raftex.core.ClusterConfig;
-import io.raftex.core.Member;
 import io.raftex.core.MemberId;
 import io.raftex.core.Role;
 import io.raftex.core.log.InMemoryGroupLog;
 import io.raftex.core.log.PersistentState;
 import io.raftex.core.protocol.ProtocolConfig;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
@@ -18,19 +14,11 @@ import java.util.stream.Collectors;
  * A whole group of simulated members on one seeded scheduler: the test's handle to time, faults, and the state
  * of every member. Invariants are checked as events happen; a violation throws with the seed in the message.
  */
-final class SimCluster implements SimulatedCluster {
+final class SimCluster extends BaseSimCluster<SimNode> {
 
     static final String GROUP = "sim";
 
-    final long seed;
-    final SimScheduler scheduler;
-    final SimNetwork network;
-    final Invariants invariants;
     final ProtocolConfig protocolConfig;
-    final List<SimNode> nodes = new ArrayList<>();
-    final List<MemberId> ids = new ArrayList<>();
-    final int tickMillis = 10;
-    int diskMaxDelay = 3;
     private int restarts;
 
     SimCluster(int size, long seed) {
@@ -38,18 +26,9 @@ final class SimCluster implements SimulatedCluster {
     }
 
     SimCluster(int size, long seed, ProtocolConfig protocolConfig) {
-        this.seed = seed;
-        this.scheduler = new SimScheduler(seed);
-        this.network = new SimNetwork(scheduler);
-        this.invariants = new Invariants(this);
+        super(size, seed);
         this.protocolConfig = protocolConfig;
-        List<Member> members = new ArrayList<>();
-        for (int i = 1; i <= size; i++) {
-            MemberId id = MemberId.of("n" + i);
-            ids.add(id);
-            members.add(new Member(id, "sim://" + id, io.raftex.core.Membership.VOTER));
-        }
-        PersistentState initial = new PersistentState(0, Optional.empty(), new ClusterConfig(members));
+        PersistentState initial = new PersistentState(0, Optional.empty(), config);
         for (MemberId id : ids) {
             SimNode node = new SimNode(id, this, new InMemoryGroupLog(initial));
             nodes.add(node);
@@ -58,46 +37,6 @@ final class SimCluster implements SimulatedCluster {
             node.start(scheduler.random.nextLong());
         }
     }
-
-    SimNode node(int i) {
-        return nodes.get(i);
-    }
-
-    @Override
-    public long seed() {
-        return seed;
-    }
-
-    @Override
-    public SimScheduler scheduler() {
-        return scheduler;
-    }
-
-    @Override
-    public SimNetwork network() {
-        return network;
-    }
-
-    @Override
-    public Invariants invariants() {
-        return invariants;
-    }
-
-    @Override
-    public List<MemberId> ids() {
-        return ids;
-    }
-
-    @Override
-    public List<SimNode> members() {
-        return nodes;
-    }
-
-    @Override
-    public boolean isUp(int i) {
-        return nodes.get(i).up;
-    }
-
 
     // ------------------------------------------------------------------ time
 
@@ -117,25 +56,6 @@ final class SimCluster implements SimulatedCluster {
     }
 
     // ------------------------------------------------------------------ faults
-
-    @Override
-    public void disconnect(int i) {
-        network.isolate(ids.get(i), ids);
-    }
-
-    void connect(int i) {
-        network.reconnect(ids.get(i), ids);
-    }
-
-    @Override
-    public void healNetwork() {
-        network.heal();
-    }
-
-    @Override
-    public void crash(int i) {
-        nodes.get(i).crash();
-    }
 
     @Override
     public void restart(int i) {
@@ -170,7 +90,6 @@ final class SimCluster implements SimulatedCluster {
         }
         return leader().get();
     }
-
 
     /**
      * How many live members have applied the entry at {@code index}, checking they all applied the same one; and

@@ -13,4 +13,10 @@ interface SimMember {
 
     /** The member's simulated disk as it is now (a crash replaces it by what survived). */
     InMemoryGroupLog disk();
+
+    /** Whether the member's process runs. */
+    boolean isUp();
+
+    /** Kills the member's process: unsynced writes are lost, nothing it had queued runs. Nothing if it is down. */
+    void crash();
 }

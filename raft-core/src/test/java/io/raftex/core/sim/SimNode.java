@@ -82,6 +82,11 @@ final class SimNode implements SimMember {
     }
 
     @Override
+    public boolean isUp() {
+        return up;
+    }
+
+    @Override
     public InMemoryGroupLog disk() {
         return disk;
     }
@@ -117,7 +122,8 @@ final class SimNode implements SimMember {
     }
 
     /** Stops the process: unsynced writes are lost, volatile state is gone. */
-    void crash() {
+    @Override
+    public void crash() {
         if (!up) {
             return;
         }
