@@ -61,6 +61,16 @@ public final class DurableGroupLog implements GroupLog {
     }
 
     @Override
+    public void compact(long index, long term) {
+        throw new StorageException("compaction is not supported yet");
+    }
+
+    @Override
+    public void resetTo(long index, long term) {
+        throw new StorageException("reset is not supported yet");
+    }
+
+    @Override
     public long firstIndex() {
         return 1;
     }

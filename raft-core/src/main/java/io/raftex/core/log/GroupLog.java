@@ -53,6 +53,33 @@ public interface GroupLog {
     void truncateFrom(long fromIndex);
 
     /**
+     * Index of the last entry a snapshot covers, below {@link #firstIndex()}: {@code firstIndex() - 1}, 0 while nothing
+     * is compacted. {@link #termAt} answers its term even though the entry itself is gone.
+     */
+    default long snapshotIndex() {
+        return firstIndex() - 1;
+    }
+
+    /**
+     * Lets the entries up to {@code index} (whose term is {@code term}) go, because a durable snapshot covers them.
+     * From the return on, {@link #firstIndex()} is {@code index + 1} and {@code termAt(index) == term}; entries after
+     * {@code index} stay as they are. The space they held may be reclaimed later, in the background. Need not be
+     * durable at once: after a crash the log may start earlier again, never later. A no-op for an index at or below
+     * {@link #snapshotIndex()}.
+     *
+     * @throws StorageException if {@code index > lastIndex()} or the entry at {@code index} has another term
+     */
+    void compact(long index, long term);
+
+    /**
+     * Replaces the whole log by a snapshot point (a member installing a leader's snapshot): every entry goes, then
+     * {@code snapshotIndex() == lastIndex() == index}, {@code termAt(index) == term}, and the next append is at
+     * {@code index + 1}. Durable when it returns, like {@link #persistState}. It counts as a truncation (see
+     * {@link #truncateFrom}), so a durability report for an entry appended before it is stamped with an older count.
+     */
+    void resetTo(long index, long term);
+
+    /**
      * True while the store is behind with moving written entries into long-term storage. Appends still go through
      * (they never block), but the protocol core takes no new commands and no new entries from a leader until it
      * clears, so memory stays bounded while heartbeats and votes go on.

@@ -7,8 +7,8 @@ import java.util.Objects;
 /**
  * A {@link GroupLog} held in memory, modelled as a disk with a write queue: appends and truncations are readable
  * at once, become durable in order when {@link #flush()} is called, and are lost by {@link #crash()} if not yet
- * flushed. Metadata is durable as soon as it is persisted. Used by the simulator and by tests; a real node uses the
- * WAL-backed store.
+ * flushed. Metadata is durable as soon as it is persisted, and so are {@link #compact} and {@link #resetTo}. Used
+ * by the simulator and by tests; a real node uses the WAL-backed store.
  */
 public final class InMemoryGroupLog implements GroupLog {
 
@@ -21,8 +21,58 @@ public final class InMemoryGroupLog implements GroupLog {
     private record Truncate(long fromIndex) implements Op {
     }
 
-    private final List<LogEntry> durable;
-    private final List<LogEntry> visible;
+    /** Entries after a snapshot point: {@code entries.get(0)} has index {@code base + 1}. */
+    private static final class Entries {
+        long base;
+        long baseTerm;
+        final List<LogEntry> list = new ArrayList<>();
+
+        Entries(long base, long baseTerm, List<LogEntry> entries) {
+            this.base = base;
+            this.baseTerm = baseTerm;
+            list.addAll(entries);
+        }
+
+        long last() {
+            return base + list.size();
+        }
+
+        long termAt(long index) {
+            if (index == base) {
+                return baseTerm;
+            }
+            if (index < base || index > last()) {
+                return -1;
+            }
+            return list.get((int) (index - base - 1)).term();
+        }
+
+        void truncateFrom(long fromIndex) {
+            while (last() >= fromIndex && !list.isEmpty()) {
+                list.remove(list.size() - 1);
+            }
+        }
+
+        void compact(long index, long term) {
+            if (index <= base) {
+                return;
+            }
+            if (index > last()) {
+                list.clear();
+            } else {
+                list.subList(0, (int) (index - base)).clear();
+            }
+            base = index;
+            baseTerm = term;
+        }
+
+        Entries copy() {
+            return new Entries(base, baseTerm, list);
+        }
+    }
+
+    private final Entries durable;
+    private final Entries visible;
     private final List<Op> pending = new ArrayList<>();
     private PersistentState state;
     private long truncations;
@@ -31,13 +81,13 @@ public final class InMemoryGroupLog implements GroupLog {
 
     /** An empty log with the given initial metadata. */
     public InMemoryGroupLog(PersistentState initial) {
-        this(initial, List.of());
+        this(initial, new Entries(0, 0, List.of()));
     }
 
-    private InMemoryGroupLog(PersistentState state, List<LogEntry> durable) {
+    private InMemoryGroupLog(PersistentState state, Entries durable) {
         this.state = Objects.requireNonNull(state, "state");
-        this.durable = new ArrayList<>(durable);
-        this.visible = new ArrayList<>(durable);
+        this.durable = durable.copy();
+        this.visible = durable.copy();
     }
 
     /** Makes every write durable as soon as it is issued (reporting it at once). */
@@ -58,12 +108,12 @@ public final class InMemoryGroupLog implements GroupLog {
 
     @Override
     public long firstIndex() {
-        return 1;
+        return visible.base + 1;
     }
 
     @Override
     public long lastIndex() {
-        return visible.size();
+        return visible.last();
     }
 
     @Override
@@ -71,18 +121,16 @@ public final class InMemoryGroupLog implements GroupLog {
         if (index == 0) {
             return 0;
         }
-        if (index < 0 || index > visible.size()) {
-            return -1;
-        }
-        return visible.get((int) index - 1).term();
+        return visible.termAt(index);
     }
 
     @Override
     public LogEntry entry(long index) {
-        if (index < 1 || index > visible.size()) {
-            throw new StorageException("no entry at index " + index + " (last " + visible.size() + ")");
+        if (index <= visible.base || index > visible.last()) {
+            throw new StorageException("no entry at index " + index + " (first " + firstIndex() + ", last "
+                    + lastIndex() + ")");
         }
-        return visible.get((int) index - 1);
+        return visible.list.get((int) (index - visible.base - 1));
     }
 
     @Override
@@ -106,10 +154,10 @@ public final class InMemoryGroupLog implements GroupLog {
             return;
         }
         for (LogEntry e : entries) {
-            if (e.index() != visible.size() + 1) {
-                throw new StorageException("append at " + e.index() + " does not follow last index " + visible.size());
+            if (e.index() != visible.last() + 1) {
+                throw new StorageException("append at " + e.index() + " does not follow last index " + visible.last());
             }
-            visible.add(e);
+            visible.list.add(e);
         }
         pending.add(new Append(List.copyOf(entries), truncations));
         if (autoFlush) {
@@ -119,14 +167,50 @@ public final class InMemoryGroupLog implements GroupLog {
 
     @Override
     public void truncateFrom(long fromIndex) {
-        if (fromIndex < 1) {
-            throw new StorageException("cannot truncate from " + fromIndex);
+        if (fromIndex <= visible.base) {
+            throw new StorageException("cannot truncate from " + fromIndex + ": entries up to " + visible.base
+                    + " are compacted");
         }
-        while (visible.size() >= fromIndex) {
-            visible.remove(visible.size() - 1);
-        }
+        visible.truncateFrom(fromIndex);
         truncations++;
         pending.add(new Truncate(fromIndex));
+    }
+
+    @Override
+    public void compact(long index, long term) {
+        if (index <= visible.base) {
+            return;
+        }
+        if (index > visible.last() || visible.termAt(index) != term) {
+            throw new StorageException("cannot compact up to " + index + " in term " + term + ": the log holds "
+                    + visible.termAt(index) + " there (last " + visible.last() + ")");
+        }
+        visible.compact(index, term);
+        // the durable copy forgets the same prefix (it may hold less: then it starts at the snapshot point)
+        if (durable.last() >= index && durable.termAt(index) == term) {
+            durable.compact(index, term);
+        } else {
+            durable.list.clear();
+            durable.base = index;
+            durable.baseTerm = term;
+            // the pending writes still rebuild what follows the snapshot point
+            pending.removeIf(op -> op instanceof Append a && a.entries().get(a.entries().size() - 1).index() <= index);
+        }
+    }
+
+    @Override
+    public void resetTo(long index, long term) {
+        if (index < 0 || term < 0) {
+            throw new StorageException("cannot reset to " + index + "/" + term);
+        }
+        pending.clear();
+        truncations++;
+        visible.list.clear();
+        visible.base = index;
+        visible.baseTerm = term;
+        durable.list.clear();
+        durable.base = index;
+        durable.baseTerm = term;
     }
 
     @Override
@@ -145,11 +229,13 @@ public final class InMemoryGroupLog implements GroupLog {
         pending.clear();
         for (Op op : ops) {
             if (op instanceof Truncate t) {
-                while (durable.size() >= t.fromIndex()) {
-                    durable.remove(durable.size() - 1);
-                }
+                durable.truncateFrom(Math.max(t.fromIndex(), durable.base + 1));
             } else if (op instanceof Append a) {
-                durable.addAll(a.entries());
+                for (LogEntry e : a.entries()) {
+                    if (e.index() == durable.last() + 1) {
+                        durable.list.add(e);
+                    }
+                }
                 LogEntry last = a.entries().get(a.entries().size() - 1);
                 if (listener != null) {
                     listener.onDurable(last.index(), last.term(), a.truncations());
@@ -168,6 +254,6 @@ public final class InMemoryGroupLog implements GroupLog {
         if (index == 0) {
             return 0;
         }
-        return index < 1 || index > durable.size() ? -1 : durable.get((int) index - 1).term();
+        return durable.termAt(index);
     }
 }

@@ -6,6 +6,7 @@ import io.raftex.core.log.LogStorage;
 import io.raftex.core.log.PersistentState;
 import io.raftex.core.log.StorageException;
 import io.raftex.core.log.StorageOptions;
+import io.raftex.core.snapshot.SnapshotStore;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,6 +60,11 @@ public final class DurableStorageProvider implements StorageProvider {
     }
 
     /** Flushes the group's writes into MapDB, detaches it and releases it, so that it may be opened again. */
+    @Override
+    public SnapshotStore snapshots(String group, MemberId self) {
+        throw new UnsupportedOperationException("snapshot store not wired yet");
+    }
+
     @Override
     public void close(String group, GroupLog log) {
         try {

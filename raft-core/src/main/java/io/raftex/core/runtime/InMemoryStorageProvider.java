@@ -4,6 +4,7 @@ import io.raftex.core.MemberId;
 import io.raftex.core.log.GroupLog;
 import io.raftex.core.log.InMemoryGroupLog;
 import io.raftex.core.log.PersistentState;
+import io.raftex.core.snapshot.SnapshotStore;
 
 import java.util.Map;
 import java.util.Optional;
@@ -25,6 +26,11 @@ public final class InMemoryStorageProvider implements StorageProvider {
     public GroupLog open(String group, MemberId self, PersistentState initial) {
         return disks.compute(group, (g, old) -> (old == null ? new InMemoryGroupLog(initial) : old.crash())
                 .autoFlush(true));
+    }
+
+    @Override
+    public SnapshotStore snapshots(String group, MemberId self) {
+        throw new UnsupportedOperationException("snapshot store not wired yet");
     }
 
     @Override

@@ -1,8 +1,10 @@
 package io.raftex.core.runtime;
 
+
 import io.raftex.core.MemberId;
 import io.raftex.core.log.GroupLog;
 import io.raftex.core.log.PersistentState;
+import io.raftex.core.snapshot.SnapshotStore;
 
 /**
  * Where a node keeps the logs of its groups. A node opens one {@link GroupLog} per group it hosts and closes it when
@@ -20,6 +22,14 @@ public interface StorageProvider extends AutoCloseable {
      * @throws io.raftex.core.log.StorageException if the store cannot be opened or is corrupt
      */
     GroupLog open(String group, MemberId self, PersistentState initial);
+
+    /**
+     * The snapshot store of {@code group} for member {@code self}. Like the log, it outlives the group: a group
+     * stopped and opened again finds the snapshots it wrote.
+     *
+     * @throws io.raftex.core.log.StorageException if the store cannot be opened
+     */
+    SnapshotStore snapshots(String group, MemberId self);
 
     /** Closes a log opened by {@link #open}; writes not yet durable may be lost. Must not throw for a failed log. */
     void close(String group, GroupLog log);

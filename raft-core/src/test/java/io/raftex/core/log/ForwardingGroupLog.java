@@ -27,6 +27,16 @@ public class ForwardingGroupLog implements GroupLog {
     }
 
     @Override
+    public void compact(long index, long term) {
+        delegate.compact(index, term);
+    }
+
+    @Override
+    public void resetTo(long index, long term) {
+        delegate.resetTo(index, term);
+    }
+
+    @Override
     public long firstIndex() {
         return delegate.firstIndex();
     }
