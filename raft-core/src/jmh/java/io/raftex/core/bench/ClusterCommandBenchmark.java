@@ -8,6 +8,7 @@ import io.raftex.core.RaftGroup;
 import io.raftex.core.RaftNode;
 import io.raftex.core.Role;
 import io.raftex.core.StateMachine;
+import io.raftex.core.StateSnapshot;
 import io.raftex.core.log.StorageOptions;
 import io.raftex.core.log.SyncMode;
 import io.raftex.core.protocol.ProtocolConfig;
@@ -26,7 +27,6 @@ import org.openjdk.jmh.annotations.TearDown;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,12 +57,12 @@ public class ClusterCommandBenchmark {
         }
 
         @Override
-        public void writeSnapshot(OutputStream out) throws IOException {
-            out.write(ByteBuffer.allocate(8).putLong(applied).array());
+        public StateSnapshot snapshot() {
+            return StateSnapshot.ofBytes(ByteBuffer.allocate(8).putLong(applied).array());
         }
 
         @Override
-        public void readSnapshot(InputStream in) throws IOException {
+        public void restore(InputStream in) throws IOException {
             applied = ByteBuffer.wrap(in.readAllBytes()).getLong();
         }
     }

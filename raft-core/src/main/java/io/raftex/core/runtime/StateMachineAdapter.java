@@ -3,11 +3,11 @@ package io.raftex.core.runtime;
 import io.raftex.core.ApplyContext;
 import io.raftex.core.Codec;
 import io.raftex.core.StateMachine;
+import io.raftex.core.StateSnapshot;
 import io.raftex.core.session.EncodedStateMachine;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 
 /**
  * Presents a typed {@link StateMachine} as an {@link EncodedStateMachine}. Remembers the typed result of the last
@@ -62,12 +62,12 @@ final class StateMachineAdapter<C, R> implements EncodedStateMachine {
     }
 
     @Override
-    public void writeSnapshot(OutputStream out) throws IOException {
-        machine.writeSnapshot(out);
+    public StateSnapshot snapshot() {
+        return machine.snapshot();
     }
 
     @Override
-    public void readSnapshot(InputStream in) throws IOException {
-        machine.readSnapshot(in);
+    public void restore(InputStream in) throws IOException {
+        machine.restore(in);
     }
 }

@@ -1,10 +1,11 @@
 package io.raftex.core.session;
 
 import io.raftex.core.ApplyContext;
+import io.raftex.core.StateMachine;
+import io.raftex.core.StateSnapshot;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 
 /** A state machine seen at the byte level: commands and results already encoded. */
 public interface EncodedStateMachine {
@@ -12,9 +13,9 @@ public interface EncodedStateMachine {
     /** Applies one encoded command; deterministic. */
     byte[] apply(byte[] command, ApplyContext context);
 
-    /** Writes the whole state. */
-    void writeSnapshot(OutputStream out) throws IOException;
+    /** Captures the state for a snapshot, or null if this machine takes none (see {@link StateMachine#snapshot()}). */
+    StateSnapshot snapshot();
 
-    /** Replaces the whole state. */
-    void readSnapshot(InputStream in) throws IOException;
+    /** Replaces the whole state with one a capture of {@link #snapshot()} wrote. */
+    void restore(InputStream in) throws IOException;
 }

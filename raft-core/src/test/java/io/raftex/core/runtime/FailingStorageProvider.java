@@ -5,6 +5,7 @@ import io.raftex.core.log.ForwardingGroupLog;
 import io.raftex.core.log.GroupLog;
 import io.raftex.core.log.LogEntry;
 import io.raftex.core.log.PersistentState;
+import io.raftex.core.snapshot.SnapshotStore;
 import io.raftex.core.log.StorageException;
 
 import java.util.List;
@@ -29,6 +30,11 @@ final class FailingStorageProvider implements StorageProvider {
     @Override
     public GroupLog open(String group, MemberId self, PersistentState initial) {
         return new FailingLog(delegate.open(group, self, initial));
+    }
+
+    @Override
+    public SnapshotStore snapshots(String group, MemberId self) {
+        return delegate.snapshots(group, self);
     }
 
     @Override

@@ -3,10 +3,10 @@ package io.raftex.core.runtime;
 import io.raftex.core.ApplyContext;
 import io.raftex.core.Codec;
 import io.raftex.core.StateMachine;
+import io.raftex.core.StateSnapshot;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,12 +57,12 @@ final class ListMachine implements StateMachine<String, Integer> {
     }
 
     @Override
-    public void writeSnapshot(OutputStream out) throws IOException {
-        out.write(String.join("\n", applied).getBytes(StandardCharsets.UTF_8));
+    public StateSnapshot snapshot() {
+        return StateSnapshot.ofBytes(String.join("\n", applied).getBytes(StandardCharsets.UTF_8));
     }
 
     @Override
-    public void readSnapshot(InputStream in) throws IOException {
+    public void restore(InputStream in) throws IOException {
         applied.clear();
         String all = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         if (!all.isEmpty()) {

@@ -1,12 +1,13 @@
 package io.raftex.core.session;
 
+import io.raftex.core.StateSnapshot;
+
 import io.raftex.core.ApplyContext;
 import io.raftex.core.log.EntryType;
 import io.raftex.core.log.LogEntry;
 import org.junit.jupiter.api.Test;
 
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,11 +33,12 @@ class SessionStateMachineTest {
         }
 
         @Override
-        public void writeSnapshot(OutputStream out) {
+        public StateSnapshot snapshot() {
+            return null;
         }
 
         @Override
-        public void readSnapshot(InputStream in) {
+        public void restore(InputStream in) {
         }
     }
 

@@ -9,10 +9,12 @@ import io.raftex.core.MemberId;
 import io.raftex.core.Role;
 import io.raftex.core.RoleChangeEvent;
 import io.raftex.core.StateMachine;
+import io.raftex.core.StateSnapshot;
 import io.raftex.core.log.GroupLog;
 import io.raftex.core.log.InMemoryGroupLog;
 import io.raftex.core.log.LogEntry;
 import io.raftex.core.log.PersistentState;
+import io.raftex.core.snapshot.SnapshotStore;
 import io.raftex.core.message.AppendEntriesRequest;
 import io.raftex.core.message.RaftMessage;
 import io.raftex.core.runtime.GroupEnvironment;
@@ -22,7 +24,6 @@ import io.raftex.core.transport.Transport;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.util.OptionalLong;
 
 /**
@@ -251,6 +252,11 @@ final class RuntimeNode implements SimMember {
         }
 
         @Override
+        public SnapshotStore snapshots(String group, MemberId self) {
+            throw new UnsupportedOperationException("wired with the in-memory snapshot store");
+        }
+
+        @Override
         public void close(String group, GroupLog log) {
             // a graceful close may or may not get its last writes onto the disk
             if (inc == incarnation && scheduler.chance(0.5)) {
@@ -337,13 +343,13 @@ final class RuntimeNode implements SimMember {
         }
 
         @Override
-        public void writeSnapshot(OutputStream out) throws IOException {
-            kv.writeSnapshot(out);
+        public StateSnapshot snapshot() {
+            return kv.snapshot();
         }
 
         @Override
-        public void readSnapshot(InputStream in) throws IOException {
-            kv.readSnapshot(in);
+        public void restore(InputStream in) throws IOException {
+            kv.restore(in);
         }
     }
 
