@@ -76,6 +76,8 @@ public final class RaftAutoConfiguration {
                 .protocolConfig(settings.protocolConfig())
                 .tickInterval(settings.tickInterval())
                 .commandTimeout(settings.commandTimeout())
+                .snapshotInterval(settings.snapshotInterval())
+                .snapshotChunkBytes(settings.snapshotChunkBytes())
                 .build();
     }
 

@@ -185,6 +185,14 @@ public final class RaftSettings {
         if (p.getSnapshot().getChunkSize() == null || p.getSnapshot().getChunkSize().toBytes() < 1) {
             throw new RaftConfigurationException("raft.snapshot.chunk-size", "raft.snapshot.chunk-size must be positive");
         }
+        // a chunk travels base64 in one JSON message, which must fit in one batch
+        long chunkOnWire = (p.getSnapshot().getChunkSize().toBytes() + 2) / 3 * 4 + 1024;
+        if (chunkOnWire > maxBatch) {
+            throw new RaftConfigurationException("raft.snapshot.chunk-size", "raft.snapshot.chunk-size ("
+                    + p.getSnapshot().getChunkSize().toBytes() + " bytes) does not fit raft.rpc.max-batch-bytes ("
+                    + maxBatch + " bytes) once encoded: make it at most " + Math.max(0, (maxBatch - 1024) / 4 * 3)
+                    + " bytes");
+        }
     }
 
     private static Path dataDir(Path configured, MemberId nodeId) {
@@ -276,6 +284,16 @@ public final class RaftSettings {
         ProtocolConfig defaults = ProtocolConfig.defaults();
         return defaults.withTiming(electionTimeoutTicks, heartbeatTicks)
                 .withLimits(defaults.maxEntriesPerMessage(), maxEntryBytesPerMessage(), defaults.maxInflightMessages());
+    }
+
+    /** {@code raft.snapshot.interval-entries}. */
+    public long snapshotInterval() {
+        return properties.getSnapshot().getIntervalEntries();
+    }
+
+    /** {@code raft.snapshot.chunk-size} in bytes. */
+    public int snapshotChunkBytes() {
+        return (int) Math.min(Integer.MAX_VALUE, properties.getSnapshot().getChunkSize().toBytes());
     }
 
     /** Largest RPC body in bytes. */

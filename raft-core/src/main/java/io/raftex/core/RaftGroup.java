@@ -1,5 +1,7 @@
 package io.raftex.core;
 
+import io.raftex.core.snapshot.SnapshotMeta;
+
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 
@@ -82,4 +84,12 @@ public interface RaftGroup<C, R> {
      * the transfer did not happen before the command timeout.
      */
     CompletableFuture<Void> transferLeadership(MemberId target);
+
+    /**
+     * Takes a snapshot of the state machine now (if anything was applied since the last one), writes it out without
+     * stopping the group, and lets the log before the previous snapshot go. Completes with what the snapshot covers;
+     * fails with {@link UnsupportedOperationException} if the state machine takes no snapshots, or
+     * {@link IllegalStateException} if nothing has been applied yet.
+     */
+    CompletableFuture<SnapshotMeta> snapshot();
 }

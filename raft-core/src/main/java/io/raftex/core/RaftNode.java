@@ -66,7 +66,8 @@ public final class RaftNode implements AutoCloseable {
         this.storage = storage;
         this.ownCallbackExecutor = ownCallbackExecutor;
         this.settings = new RuntimeSettings(b.nodeId, b.protocolConfig, b.tickInterval, b.commandTimeout,
-                b.queryTimeout == null ? b.commandTimeout : b.queryTimeout, b.maxSessionsPerGroup, callbacks);
+                b.queryTimeout == null ? b.commandTimeout : b.queryTimeout, b.maxSessionsPerGroup, callbacks,
+                b.snapshotInterval, b.snapshotChunkBytes);
     }
 
     /** A builder; {@link Builder#nodeId} and {@link Builder#transport} are required. */
@@ -248,6 +249,8 @@ public final class RaftNode implements AutoCloseable {
         private Duration commandTimeout = Duration.ofSeconds(10);
         private Duration queryTimeout;
         private int maxSessionsPerGroup = 10_000;
+        private long snapshotInterval = RuntimeSettings.DEFAULT_SNAPSHOT_INTERVAL;
+        private int snapshotChunkBytes = RuntimeSettings.DEFAULT_SNAPSHOT_CHUNK_BYTES;
         private Executor callbackExecutor;
 
         private Builder() {
@@ -313,6 +316,21 @@ public final class RaftNode implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Each group takes a snapshot every this many applied entries and lets the log before the previous one go
+         * (default 10,000); 0 takes snapshots on request only. Only state machines that capture snapshots take part.
+         */
+        public Builder snapshotInterval(long entries) {
+            this.snapshotInterval = entries;
+            return this;
+        }
+
+        /** Size of the chunks a leader sends a snapshot in to a member that is too far behind (default 512 KiB). */
+        public Builder snapshotChunkBytes(int bytes) {
+            this.snapshotChunkBytes = bytes;
+            return this;
+        }
+
         /** Most client sessions each group remembers for de-duplication (default 10,000). */
         public Builder maxSessionsPerGroup(int maxSessions) {
             this.maxSessionsPerGroup = maxSessions;
@@ -338,7 +356,8 @@ public final class RaftNode implements AutoCloseable {
             }
             // validate everything before resources are opened
             new RuntimeSettings(nodeId, protocolConfig, tickInterval, commandTimeout,
-                    queryTimeout == null ? commandTimeout : queryTimeout, maxSessionsPerGroup, Runnable::run);
+                    queryTimeout == null ? commandTimeout : queryTimeout, maxSessionsPerGroup, Runnable::run,
+                    snapshotInterval, snapshotChunkBytes);
             StorageProvider chosen = storage;
             if (chosen == null) {
                 chosen = dataDir != null ? DurableStorageProvider.open(dataDir, storageOptions)

@@ -7,6 +7,7 @@ import io.raftex.core.GroupStoppedException;
 import io.raftex.core.MemberId;
 import io.raftex.core.RaftGroup;
 import io.raftex.core.UnknownGroupException;
+import io.raftex.core.snapshot.SnapshotMeta;
 import jakarta.servlet.http.HttpServletRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,6 +54,8 @@ public final class RaftAdminController {
     private static final Logger log = LoggerFactory.getLogger(RaftAdminController.class);
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final String PROBLEM_BASE = "urn:raftex:problem:";
+    /** How long POST .../snapshot waits for the snapshot to be written before it answers 504. */
+    private static final Duration SNAPSHOT_TIMEOUT = Duration.ofSeconds(60);
 
     private final RaftNodeLifecycle lifecycle;
     private final AdminAccess access;
@@ -110,7 +113,48 @@ public final class RaftAdminController {
     public ResponseEntity<byte[]> snapshot(@PathVariable("group") String group,
                                            @RequestHeader(value = HttpHeaders.AUTHORIZATION, required = false)
                                            String authorization, HttpServletRequest request) {
-        return notYet(group, authorization, request, "taking a snapshot on demand");
+        ResponseEntity<byte[]> refused = check(access.write(authorization), request);
+        if (refused != null) {
+            return refused;
+        }
+        return withGroup(group, request, g -> takeSnapshot(g, request));
+    }
+
+    /** Takes a snapshot and answers {@code {group, nodeId, snapshotIndex, snapshotTerm}} once it is durable. */
+    private ResponseEntity<byte[]> takeSnapshot(RaftGroup<?, ?> g, HttpServletRequest request) {
+        SnapshotMeta meta;
+        try {
+            meta = g.snapshot().get(SNAPSHOT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return problem(HttpStatus.SERVICE_UNAVAILABLE, "interrupted", "Interrupted", "interrupted", request);
+        } catch (TimeoutException e) {
+            return problem(HttpStatus.GATEWAY_TIMEOUT, "timeout", "Snapshot timed out", "the snapshot of group '"
+                    + g.name() + "' was not written within " + SNAPSHOT_TIMEOUT.toMillis() + " ms; it may still be"
+                    + " written", request);
+        } catch (ExecutionException | CompletionException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            if (cause instanceof UnsupportedOperationException) {
+                return problem(HttpStatus.NOT_IMPLEMENTED, "snapshots-unsupported", "Snapshots not supported",
+                        String.valueOf(cause.getMessage()), request);
+            }
+            if (cause instanceof IllegalStateException) {
+                return problem(HttpStatus.CONFLICT, "nothing-to-snapshot", "Nothing to snapshot",
+                        String.valueOf(cause.getMessage()), request);
+            }
+            if (cause instanceof GroupStoppedException) {
+                return notRunning(g.name(), request);
+            }
+            log.warn("snapshot of group {} failed", g.name(), cause);
+            return problem(HttpStatus.INTERNAL_SERVER_ERROR, "snapshot-failed", "Snapshot failed",
+                    String.valueOf(cause.getMessage()), request);
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("group", g.name());
+        body.put("nodeId", g.self().value());
+        body.put("snapshotIndex", meta.index());
+        body.put("snapshotTerm", meta.term());
+        return json(HttpStatus.OK, body);
     }
 
     @PostMapping(BASE + "/{group}/members")

@@ -6,6 +6,8 @@ import io.raftex.core.log.LogEntry;
 import io.raftex.core.message.AppendEntriesRequest;
 import io.raftex.core.message.AppendEntriesResponse;
 import io.raftex.core.message.ForwardCommandResponse;
+import io.raftex.core.message.InstallSnapshotRequest;
+import io.raftex.core.message.InstallSnapshotResponse;
 import io.raftex.core.message.PreVoteRequest;
 import io.raftex.core.message.RaftMessage;
 import io.raftex.core.message.VoteRequest;
@@ -33,7 +35,10 @@ import java.util.regex.Pattern;
  *   <li>{@link VoteRequest}, {@link PreVoteRequest}: {@code lastLogTerm} is 0 exactly when {@code lastLogIndex}
  *       is 0 and is at most {@code term};</li>
  *   <li>{@link ForwardCommandResponse}: an accepted command has an index of at least 1 and an entry term between 1
- *       and {@code term}.</li>
+ *       and {@code term};</li>
+ *   <li>{@link InstallSnapshotRequest}: a snapshot of index 1 at least, in a term from 1 to {@code term}, and a
+ *       non-empty chunk that lies within its {@code totalSize}; {@link InstallSnapshotResponse}: index 1 at
+ *       least.</li>
  * </ul>
  */
 public final class RaftMessageValidator {
@@ -107,6 +112,23 @@ public final class RaftMessageValidator {
             checkLastLog(m, m.lastLogIndex(), m.lastLogTerm());
         } else if (message instanceof ForwardCommandResponse m) {
             checkForwardResponse(m);
+        } else if (message instanceof InstallSnapshotRequest m) {
+            checkInstallSnapshot(m);
+        } else if (message instanceof InstallSnapshotResponse m) {
+            if (m.lastIndex() < 1) {
+                throw invalid(m, "lastIndex", "is " + m.lastIndex() + ", but a snapshot covers index 1 at least");
+            }
+        }
+    }
+
+    private static void checkInstallSnapshot(InstallSnapshotRequest m) {
+        if (m.lastIndex() < 1 || m.lastTerm() < 1 || m.lastTerm() > m.term()) {
+            throw invalid(m, "lastTerm", "is " + m.lastTerm() + " at index " + m.lastIndex()
+                    + ", but a snapshot covers index 1 at least, in a term from 1 to the sender's term " + m.term());
+        }
+        if (m.totalSize() < 1 || m.data().length == 0 || m.offset() + m.data().length > m.totalSize()) {
+            throw invalid(m, "data", "holds " + m.data().length + " bytes at offset " + m.offset()
+                    + ", which is not a non-empty part of a snapshot of " + m.totalSize() + " bytes");
         }
     }
 
@@ -114,7 +136,8 @@ public final class RaftMessageValidator {
     private static boolean mustNotBeNegative(String component) {
         return component.equals("term") || component.endsWith("Index") || component.endsWith("Term")
                 || component.equals("leaderCommit") || component.equals("readRound")
-                || component.equals("sequence") || component.equals("ackedBelow");
+                || component.equals("sequence") || component.equals("ackedBelow") || component.equals("offset")
+                || component.equals("totalSize") || component.equals("received");
     }
 
     /** By record component name, so that a message type added to the core is covered as well. */

@@ -9,7 +9,7 @@ import io.raftex.core.MemberId;
 public sealed interface RaftMessage
         permits PreVoteRequest, PreVoteResponse, VoteRequest, VoteResponse, AppendEntriesRequest,
         AppendEntriesResponse, ReadIndexRequest, ReadIndexResponse, ForwardCommand, ForwardCommandResponse,
-        TimeoutNow {
+        TimeoutNow, InstallSnapshotRequest, InstallSnapshotResponse {
 
     /** The group this message belongs to. */
     String group();

@@ -2,6 +2,7 @@ package io.raftex.core.protocol;
 
 import io.raftex.core.MemberId;
 import io.raftex.core.Role;
+import io.raftex.core.message.InstallSnapshotRequest;
 import io.raftex.core.message.RaftMessage;
 
 import java.util.Optional;
@@ -37,6 +38,25 @@ public sealed interface Effect {
 
     /** A query could not be given a read index. */
     record ReadRejected(long requestId, Rejection reason, Optional<MemberId> leaderHint) implements Effect {
+    }
+
+    /**
+     * A follower needs entries this member no longer holds: send it the newest snapshot, in chunks, starting where
+     * the follower says it stands (it may hold part of the same snapshot already).
+     */
+    record SendSnapshot(MemberId to) implements Effect {
+    }
+
+    /** A follower holds {@code received} bytes of the snapshot at {@code lastIndex}: send on from there. */
+    record SnapshotChunkAcked(MemberId from, long lastIndex, long received) implements Effect {
+    }
+
+    /**
+     * A chunk of the leader's snapshot arrived: store it, and answer through
+     * {@link RaftMember#snapshotChunkStored}; once the whole snapshot is stored and verified, restore the state from
+     * it and report {@link RaftMember#snapshotInstalled}.
+     */
+    record SnapshotChunk(InstallSnapshotRequest chunk) implements Effect {
     }
 
     /** The member's role, term or known leader changed. */

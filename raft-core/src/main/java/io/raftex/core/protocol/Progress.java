@@ -13,7 +13,9 @@ final class Progress {
         /** Unsure where the logs diverge: one AppendEntries at a time until one succeeds. */
         PROBE,
         /** Logs agree up to {@code match}: send ahead optimistically, up to the in-flight limit. */
-        REPLICATE
+        REPLICATE,
+        /** The follower needs entries the leader compacted away: a snapshot is on its way; no entries meanwhile. */
+        SNAPSHOT
     }
 
     long match;
@@ -30,6 +32,8 @@ final class Progress {
     /** Highest read round this follower has echoed in the current term. */
     long readRoundAcked;
     /** Match index seen at the last heartbeat, and for how many heartbeats in a row it has not moved. */
+    /** In SNAPSHOT state: heartbeats since the follower last answered a snapshot chunk. */
+    int heartbeatsSinceSnapshotProgress;
     private long matchAtLastHeartbeat;
     private int heartbeatsWithoutProgress;
 
@@ -42,6 +46,13 @@ final class Progress {
         next = Math.max(next, match + 1);
         probeSent = false;
         inflight.clear();
+    }
+
+    void becomeSnapshot() {
+        state = State.SNAPSHOT;
+        probeSent = false;
+        inflight.clear();
+        heartbeatsSinceSnapshotProgress = 0;
     }
 
     void becomeReplicate() {
@@ -84,6 +95,7 @@ final class Progress {
         return switch (state) {
             case PROBE -> !probeSent;
             case REPLICATE -> inflight.size() < maxInflight;
+            case SNAPSHOT -> false;
         };
     }
 
@@ -93,6 +105,8 @@ final class Progress {
             case REPLICATE -> {
                 next = lastIndex + 1;
                 inflight.addLast(lastIndex);
+            }
+            case SNAPSHOT -> {
             }
         }
     }

@@ -13,6 +13,8 @@ import io.raftex.core.message.AppendEntriesRequest;
 import io.raftex.core.message.AppendEntriesResponse;
 import io.raftex.core.message.ForwardCommand;
 import io.raftex.core.message.ForwardCommandResponse;
+import io.raftex.core.message.InstallSnapshotRequest;
+import io.raftex.core.message.InstallSnapshotResponse;
 import io.raftex.core.message.PreVoteRequest;
 import io.raftex.core.message.PreVoteResponse;
 import io.raftex.core.message.RaftMessage;
@@ -22,6 +24,7 @@ import io.raftex.core.message.TimeoutNow;
 import io.raftex.core.message.VoteRequest;
 import io.raftex.core.message.VoteResponse;
 import io.raftex.core.protocol.Effect.Rejection;
+import io.raftex.core.snapshot.SnapshotMeta;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -41,7 +44,9 @@ import java.util.Set;
  *
  * <p>Implements elections with pre-vote (Raft thesis §9.6) and leader stickiness, check-quorum, pipelined and
  * batched replication with fast backtracking, commitment by counting only entries of the leader's own term
- * (§5.4.2), and ReadIndex reads (thesis §6.4) for the leader and, by forwarding, for followers.
+ * (§5.4.2), ReadIndex reads (thesis §6.4) for the leader and, by forwarding, for followers, and snapshots: a
+ * follower that needs entries the leader has compacted away gets the leader's snapshot instead (§7), which the shell
+ * transfers in chunks while the core keeps the pace and the bookkeeping.
  */
 public final class RaftMember {
 
@@ -88,9 +93,18 @@ public final class RaftMember {
 
     /**
      * Recovers a member from its store: term, vote and configuration from the persisted state, the log as it is.
-     * Every recovered entry counts as durable.
+     * Every recovered entry counts as durable; what the log's snapshot point covers counts as committed.
      */
     public RaftMember(String group, MemberId self, ProtocolConfig cfg, GroupLog log, Random random) {
+        this(group, self, cfg, log, random, 0);
+    }
+
+    /**
+     * As above, for a member whose state machine was restored from a snapshot up to {@code restoredIndex}: that
+     * much is committed (a snapshot holds only applied entries).
+     */
+    public RaftMember(String group, MemberId self, ProtocolConfig cfg, GroupLog log, Random random,
+                      long restoredIndex) {
         this.group = Objects.requireNonNull(group, "group");
         this.self = Objects.requireNonNull(self, "self");
         this.cfg = Objects.requireNonNull(cfg, "cfg");
@@ -101,6 +115,7 @@ public final class RaftMember {
         this.votedFor = state.votedFor();
         this.config = state.config();
         this.durableIndex = log.lastIndex();
+        this.commitIndex = Math.min(Math.max(log.snapshotIndex(), restoredIndex), log.lastIndex());
         this.reads = new ReadIndexTracker(cfg.maxPendingReads());
         resetElectionTimer();
     }
@@ -155,6 +170,10 @@ public final class RaftMember {
             onForwardCommandResponse(m);
         } else if (message instanceof TimeoutNow m) {
             onTimeoutNow(m);
+        } else if (message instanceof InstallSnapshotRequest m) {
+            onInstallSnapshot(m);
+        } else if (message instanceof InstallSnapshotResponse m) {
+            onInstallSnapshotResponse(m);
         }
     }
 
@@ -254,6 +273,90 @@ public final class RaftMember {
         return drain();
     }
 
+    /**
+     * The shell took a snapshot up to {@code index} (term {@code term}) and it is durable: the log may let the entries
+     * up to {@code upTo} go (at most {@code index}; the shell may keep a tail for slow followers). Entries the snapshot
+     * covers count as durable here from now on.
+     */
+    public List<Effect> snapshotTaken(long index, long term, long upTo) {
+        if (index > commitIndex || upTo > index) {
+            throw new IllegalArgumentException("group " + group + ": snapshot at " + index + " (compact to " + upTo
+                    + ") beyond commit index " + commitIndex);
+        }
+        if (upTo > log.snapshotIndex()) {
+            log.compact(upTo, log.termAt(upTo));
+        }
+        coverDurably(index);
+        return drain();
+    }
+
+    /**
+     * The shell stored a chunk of the leader's snapshot and now holds {@code received} bytes of it in order (0: it
+     * starts over); the answer goes to the leader if it is still the leader of this term.
+     */
+    public List<Effect> snapshotChunkStored(InstallSnapshotRequest chunk, long received) {
+        if (chunk.term() == term && role == Role.FOLLOWER && leader.equals(Optional.of(chunk.from()))) {
+            send(new InstallSnapshotResponse(group, self, chunk.from(), term, chunk.lastIndex(), received, false));
+        }
+        return drain();
+    }
+
+    /**
+     * The shell verified a snapshot received from {@code from}, made it durable and restored the state machine from
+     * it: the log now starts after it (keeping the entries after it if the log holds the snapshot's last entry; else
+     * the log is replaced by the snapshot point), and the leader hears that it is installed.
+     */
+    public List<Effect> snapshotInstalled(SnapshotMeta meta, MemberId from) {
+        long index = meta.index();
+        if (index > log.snapshotIndex()) {
+            if (index <= log.lastIndex() && log.termAt(index) == meta.term()) {
+                log.compact(index, meta.term());
+            } else {
+                log.resetTo(index, meta.term());
+                truncations++;
+                durableIndex = index;
+                lastAckedMatch = Math.min(lastAckedMatch, index);
+            }
+        }
+        coverDurably(index);
+        if (index > commitIndex) {
+            commitIndex = index;
+            out.add(new Effect.CommitAdvanced(commitIndex));
+        }
+        if (!meta.config().equals(config)) {
+            config = meta.config();
+            persistState();
+        }
+        if (role == Role.FOLLOWER && leader.equals(Optional.of(from))) {
+            leaderMatched = Math.max(leaderMatched, index);
+            lastAckedMatch = Math.max(lastAckedMatch, index);
+            send(new InstallSnapshotResponse(group, self, from, term, index, 0, true));
+        }
+        return drain();
+    }
+
+    /** The shell could not send a snapshot to {@code to} (none held, or it failed): try again from probing. */
+    public List<Effect> snapshotSendFailed(MemberId to) {
+        Progress pr = progress.get(to);
+        if (role == Role.LEADER && pr != null && pr.state == Progress.State.SNAPSHOT) {
+            pr.becomeProbe();
+        }
+        return drain();
+    }
+
+    /** Entries up to {@code index} are covered by a durable snapshot here: count them as durable. */
+    private void coverDurably(long index) {
+        if (index > durableIndex && index <= log.lastIndex()) {
+            durableIndex = index;
+            if (role == Role.LEADER) {
+                maybeCommit();
+            } else if (role == Role.FOLLOWER && leader.isPresent()
+                    && Math.min(leaderMatched, durableIndex) > lastAckedMatch) {
+                acknowledgeLeader(leader.get(), leaderReadRound);
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ views
 
     /** The member's state now. */
@@ -320,7 +423,8 @@ public final class RaftMember {
             if (m instanceof VoteRequest v && !v.transfer() && inLeaderLease()) {
                 return false; // leader stickiness: a live leader is not deposed by a disruptive candidate
             }
-            boolean fromLeader = m instanceof AppendEntriesRequest || m instanceof TimeoutNow;
+            boolean fromLeader = m instanceof AppendEntriesRequest || m instanceof TimeoutNow
+                    || m instanceof InstallSnapshotRequest;
             becomeFollower(m.term(), fromLeader ? Optional.of(m.from()) : Optional.empty());
             return true;
         }
@@ -329,6 +433,8 @@ public final class RaftMember {
                 // a stale leader learns of the newer term from the answer and steps down
                 send(new AppendEntriesResponse(group, self, a.from(), term, false, 0, a.prevLogIndex(), 0, 0,
                         a.readRound()));
+            } else if (m instanceof InstallSnapshotRequest i) {
+                send(new InstallSnapshotResponse(group, self, i.from(), term, i.lastIndex(), 0, false));
             } else if (m instanceof PreVoteRequest p) {
                 send(new PreVoteResponse(group, self, p.from(), term, false));
             } else if (m instanceof VoteRequest v) {
@@ -541,6 +647,11 @@ public final class RaftMember {
         if (heartbeatElapsed >= cfg.heartbeatTicks()) {
             heartbeatElapsed = 0;
             for (Map.Entry<MemberId, Progress> e : progress.entrySet()) {
+                Progress pr = e.getValue();
+                if (pr.state == Progress.State.SNAPSHOT
+                        && ++pr.heartbeatsSinceSnapshotProgress * cfg.heartbeatTicks() >= 4 * cfg.electionTimeoutTicks()) {
+                    pr.becomeProbe(); // the transfer went quiet: start it again (the follower keeps what it has)
+                }
                 e.getValue().probeSent = false;
                 e.getValue().checkStalled();
                 sendHeartbeat(e.getKey(), e.getValue());
@@ -562,6 +673,15 @@ public final class RaftMember {
 
     /** Sends entries to a follower while it has something to receive and room in flight (pipelining). */
     private void sendAppend(MemberId to, Progress pr) {
+        if (pr.state == Progress.State.SNAPSHOT) {
+            return; // entries wait for the snapshot to be installed
+        }
+        if (pr.next - 1 < log.snapshotIndex()) {
+            // the entries this follower needs next are compacted away: it gets the snapshot instead
+            pr.becomeSnapshot();
+            out.add(new Effect.SendSnapshot(to));
+            return;
+        }
         while (pr.canSend(cfg.maxInflightMessages())
                 && (pr.state == Progress.State.PROBE || pr.next <= log.lastIndex())) {
             sendOneAppend(to, pr);
@@ -585,7 +705,9 @@ public final class RaftMember {
      * round. The full commit index is safe to send: a follower commits no further than what it knows matches.
      */
     private void sendHeartbeat(MemberId to, Progress pr) {
-        send(new AppendEntriesRequest(group, self, to, term, pr.match, log.termAt(pr.match), List.of(),
+        // a match below the snapshot point has no known term any more: index 0 matches every log, and is committed
+        long prev = pr.match >= log.snapshotIndex() ? pr.match : 0;
+        send(new AppendEntriesRequest(group, self, to, term, prev, log.termAt(prev), List.of(),
                 commitIndex, reads.currentRound()));
         pr.commitSent = commitIndex;
     }
@@ -602,6 +724,18 @@ public final class RaftMember {
         if (m.readRound() > pr.readRoundAcked) {
             pr.readRoundAcked = m.readRound();
             confirmReads();
+        }
+        if (pr.state == Progress.State.SNAPSHOT) {
+            // only a snapshot moves this follower on; an acknowledgement may show it no longer needs one
+            if (m.success() && pr.acknowledge(m.matchIndex())) {
+                maybeCommit();
+            }
+            if (pr.match >= log.snapshotIndex() && pr.match > 0) {
+                pr.becomeProbe();
+                pr.next = pr.match + 1;
+                sendAppend(m.from(), pr);
+            }
+            return;
         }
         if (m.success()) {
             boolean advanced = pr.acknowledge(m.matchIndex());
@@ -802,11 +936,15 @@ public final class RaftMember {
             acknowledgeLeader(m.from(), m.readRound());
             return;
         }
-        if (log.termAt(prev) != m.prevLogTerm()) {
+        List<LogEntry> entries = m.entries();
+        if (prev < log.snapshotIndex()) {
+            // the start of it is in this member's snapshot, hence committed and the same as the leader's: skip it
+            entries = entries.subList((int) (log.snapshotIndex() - prev), entries.size());
+            prev = log.snapshotIndex();
+        } else if (log.termAt(prev) != m.prevLogTerm()) {
             rejectAppend(m);
             return;
         }
-        List<LogEntry> entries = m.entries();
         int firstNew = 0;
         while (firstNew < entries.size() && log.termAt(entries.get(firstNew).index()) == entries.get(firstNew).term()) {
             firstNew++;
@@ -875,6 +1013,50 @@ public final class RaftMember {
         }
         send(new AppendEntriesResponse(group, self, m.from(), term, false, 0, prev, conflictTerm, conflictIndex,
                 m.readRound()));
+    }
+
+    // ------------------------------------------------------------------ snapshots
+
+    private void onInstallSnapshot(InstallSnapshotRequest m) {
+        if (role == Role.LEADER) {
+            return;
+        }
+        if (role != Role.FOLLOWER || leader.isEmpty() || !leader.get().equals(m.from())) {
+            becomeFollower(term, Optional.of(m.from()));
+        }
+        electionElapsed = 0;
+        if (m.lastIndex() <= commitIndex) {
+            // this member has that much committed already, and committed entries match every later leader's log
+            leaderMatched = Math.max(leaderMatched, m.lastIndex());
+            send(new InstallSnapshotResponse(group, self, m.from(), term, m.lastIndex(), m.totalSize(), true));
+            return;
+        }
+        out.add(new Effect.SnapshotChunk(m));
+    }
+
+    private void onInstallSnapshotResponse(InstallSnapshotResponse m) {
+        if (role != Role.LEADER) {
+            return;
+        }
+        Progress pr = progress.get(m.from());
+        if (pr == null) {
+            return;
+        }
+        pr.recentActive = true;
+        if (m.installed()) {
+            boolean advanced = pr.acknowledge(m.lastIndex());
+            if (pr.state == Progress.State.SNAPSHOT) {
+                pr.becomeProbe();
+                pr.next = pr.match + 1;
+            }
+            if (advanced) {
+                maybeCommit();
+            }
+            sendAppend(m.from(), pr);
+        } else if (pr.state == Progress.State.SNAPSHOT) {
+            pr.heartbeatsSinceSnapshotProgress = 0;
+            out.add(new Effect.SnapshotChunkAcked(m.from(), m.lastIndex(), m.received()));
+        }
     }
 
     // ------------------------------------------------------------------ plumbing

@@ -178,6 +178,26 @@ final class CommandTracker {
         return displaced;
     }
 
+    /**
+     * Commands accepted at an index up to {@code index} that a snapshot has now covered without applying them here:
+     * whether they were applied is in the snapshot's session table, so they must be proposed again to learn it.
+     */
+    List<Pending> coveredBySnapshot(long index) {
+        List<Pending> covered = new ArrayList<>();
+        byIndex.entrySet().removeIf(e -> {
+            if (e.getKey() > index) {
+                return false;
+            }
+            for (Pending p : e.getValue()) {
+                if (bySequence.get(p.sequence) == p) {
+                    covered.add(p);
+                }
+            }
+            return true;
+        });
+        return covered;
+    }
+
     /** Forgets that {@code p} was accepted at {@code index}. */
     void forgetAcceptance(long index, Pending p) {
         List<Pending> at = byIndex.get(index);

@@ -23,21 +23,30 @@ import io.raftex.core.log.GroupLog;
 import io.raftex.core.log.LogEntry;
 import io.raftex.core.log.PersistentState;
 import io.raftex.core.log.StorageException;
+import io.raftex.core.message.InstallSnapshotRequest;
+import io.raftex.core.message.InstallSnapshotResponse;
 import io.raftex.core.message.RaftMessage;
 import io.raftex.core.protocol.Effect;
 import io.raftex.core.protocol.MemberStatus;
 import io.raftex.core.protocol.Proposal;
 import io.raftex.core.protocol.RaftMember;
 import io.raftex.core.session.CommandResult;
-import io.raftex.core.session.SessionStateMachine;
+import io.raftex.core.snapshot.SnapshotCorruptException;
+import io.raftex.core.snapshot.SnapshotMeta;
+import io.raftex.core.snapshot.SnapshotStore;
 import io.raftex.core.transport.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
@@ -52,13 +61,15 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
+import java.util.zip.CRC32C;
 
 /**
  * The shell around one group's {@link RaftMember} on one node (DESIGN.md §3): a single-threaded executor that owns
  * the member, its log and its state machine; a timer that ticks it; and the code that carries out its effects in
- * order — sending messages, applying committed entries through the session table, answering client futures,
- * retrying commands and queries, and reporting role changes. Every input (tick, message, durability report,
- * command, query) becomes a task on that executor, so nothing here needs a lock.
+ * order — sending messages, handing committed entries to the {@link Applier} and answering client futures with what
+ * it returns, retrying commands and queries, taking snapshots and moving them between members, and reporting role
+ * changes. Every input (tick, message, durability report, command, query, a finished snapshot write) becomes a task
+ * on that executor, so nothing here needs a lock; only writing a snapshot out runs elsewhere.
  *
  * <p>Fail-stop (rule 5): an exception from the core, the store or the state machine while a task runs, or a failure
  * the store reports, stops the group: pending requests fail (with {@link GroupStoppedException}, or
@@ -84,8 +95,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private final Transport transport;
     private final StorageProvider storage;
     private final ClusterConfig initialConfig;
-    private final StateMachineAdapter<C, R> adapter;
-    private final SessionStateMachine sessions;
+    private final Applier<C, R> applier;
     private final GroupEnvironment env;
     private final GroupExecutor executor;
     private final Executor callbacks;
@@ -110,6 +120,19 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private Role lastRole = Role.FOLLOWER;
     private Optional<MemberId> lastLeader = Optional.empty();
     private PendingTransfer transfer;
+    private SnapshotStore snapshots;
+    /** The newest snapshot held, written here or installed from a leader; null if none. */
+    private SnapshotMeta lastSnapshot;
+    private boolean snapshotWriting;
+    /** Requests for a snapshot that the one being written (taken before they came) does not answer. */
+    private final List<CompletableFuture<SnapshotMeta>> snapshotRequests = new ArrayList<>();
+    private final List<CompletableFuture<SnapshotMeta>> snapshotWaiters = new ArrayList<>();
+    /** Leader: snapshots being sent, by follower. */
+    private final Map<MemberId, SnapshotSender> senders = new HashMap<>();
+    /** Follower: the snapshot being received, from whom and in which of its terms. */
+    private SnapshotStore.Incoming receiving;
+    private MemberId receivingFrom;
+    private long receivingLeaderTerm;
 
     // ---- published for other threads
     private volatile State state = State.STARTING;
@@ -133,6 +156,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private volatile long latencyNanosMax;
     private volatile long queriesCompleted;
     private volatile long queriesFailed;
+    private volatile long snapshotIndex;
 
     /** A leadership transfer this member, as leader, is trying to carry out. */
     private static final class PendingTransfer {
@@ -172,9 +196,9 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         this.initialConfig = Objects.requireNonNull(config, "config");
         this.transport = Objects.requireNonNull(transport, "transport");
         this.storage = Objects.requireNonNull(storage, "storage");
-        this.adapter = new StateMachineAdapter<>(Objects.requireNonNull(stateMachine, "stateMachine"),
-                Objects.requireNonNull(commandCodec, "commandCodec"), Objects.requireNonNull(resultCodec, "resultCodec"));
-        this.sessions = new SessionStateMachine(adapter, settings.maxSessions());
+        this.applier = new Applier<>(Objects.requireNonNull(stateMachine, "stateMachine"),
+                Objects.requireNonNull(commandCodec, "commandCodec"), Objects.requireNonNull(resultCodec, "resultCodec"),
+                settings.maxSessions());
         this.callbacks = settings.callbackExecutor();
         this.commands = new CommandTracker(randomClientId(env));
         this.nextRequestId = (1 + (env.seeds().getAsLong() >>> 33)) << 32;
@@ -230,15 +254,18 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
             try {
                 log = storage.open(name, self, new PersistentState(0, Optional.empty(), initialConfig));
                 log.setDurabilityListener(new DurabilityRelay());
-                member = new RaftMember(name, self, settings.protocol(), log, new Random(env.seeds().getAsLong()));
+                snapshots = storage.snapshots(name, self);
+                long restored = recoverSnapshot();
+                member = new RaftMember(name, self, settings.protocol(), log, new Random(env.seeds().getAsLong()),
+                        restored);
                 lastRole = member.role();
                 lastLeader = member.leader();
                 state = State.RUNNING;
                 publish();
                 long tick = settings.tickInterval().toMillis();
                 ticker = executor.scheduleAtFixedRate(() -> guarded("tick", this::onTick), tick);
-                LOG.info("[{}@{}] group started: term {}, last index {}, members {}", name, self, member.term(),
-                        log.lastIndex(), member.config().ids());
+                LOG.info("[{}@{}] group started: term {}, snapshot {}, log {}..{}, members {}", name, self,
+                        member.term(), restored, log.firstIndex(), log.lastIndex(), member.config().ids());
                 started.complete(null);
             } catch (Throwable t) {
                 stop(new GroupStoppedException("group '" + name + "' on node " + self + " failed to start: " + t, t),
@@ -320,6 +347,16 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
             transfer = null;
         }
         effectQueue.clear();
+        senders.clear();
+        closeIncoming();
+        for (CompletableFuture<SnapshotMeta> f : snapshotRequests) {
+            completeExceptionally(f, reason);
+        }
+        for (CompletableFuture<SnapshotMeta> f : snapshotWaiters) {
+            completeExceptionally(f, reason);
+        }
+        snapshotRequests.clear();
+        snapshotWaiters.clear();
         if (log != null) {
             try {
                 storage.close(name, log);
@@ -376,7 +413,12 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
 
     /** An inbound message for this group (from the transport's thread). */
     public void receive(RaftMessage message) {
-        submit("inbound message", () -> enqueue(member.handle(message)));
+        submit("inbound message", () -> {
+            if (message instanceof InstallSnapshotResponse r && r.installed() && r.term() == member.term()) {
+                senders.remove(r.from()); // done with this follower
+            }
+            enqueue(member.handle(message));
+        });
     }
 
     // ------------------------------------------------------------------ effects
@@ -394,7 +436,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                 execute(e);
             }
             // messages of this step are out: now the first slice of what committed, unless one is queued already
-            if (state == State.RUNNING && !applying && !applyScheduled && sessions.lastApplied() < applyTarget) {
+            if (state == State.RUNNING && !applying && !applyScheduled && applier.lastApplied() < applyTarget) {
                 applySlice();
                 Effect more;
                 while (state == State.RUNNING && (more = effectQueue.poll()) != null) {
@@ -430,6 +472,12 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
             }
         } else if (effect instanceof Effect.RoleChanged rc) {
             onRoleChanged(rc);
+        } else if (effect instanceof Effect.SendSnapshot ss) {
+            startSnapshotSend(ss.to());
+        } else if (effect instanceof Effect.SnapshotChunkAcked ack) {
+            onSnapshotChunkAcked(ack);
+        } else if (effect instanceof Effect.SnapshotChunk chunk) {
+            onSnapshotChunk(chunk.chunk());
         }
     }
 
@@ -454,11 +502,11 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
      */
     private void applySlice() {
         long deadline = env.nanoTime().getAsLong() + APPLY_SLICE_NANOS;
-        long to = Math.min(applyTarget, sessions.lastApplied() + APPLY_SLICE_ENTRIES);
+        long to = Math.min(applyTarget, applier.lastApplied() + APPLY_SLICE_ENTRIES);
         applying = true; // effects of re-proposals made while applying must not start another slice inside this one
         try {
-            while (sessions.lastApplied() < to) {
-                List<LogEntry> batch = log.entries(sessions.lastApplied() + 1, to, APPLY_SLICE_BYTES);
+            while (applier.lastApplied() < to) {
+                List<LogEntry> batch = log.entries(applier.lastApplied() + 1, to, APPLY_SLICE_BYTES);
                 for (LogEntry entry : batch) {
                     applyEntry(entry);
                 }
@@ -469,11 +517,12 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         } finally {
             applying = false;
         }
-        lastApplied = sessions.lastApplied();
-        for (ReadTracker.PendingRead r : reads.takeApplied(sessions.lastApplied())) {
+        lastApplied = applier.lastApplied();
+        for (ReadTracker.PendingRead r : reads.takeApplied(applier.lastApplied())) {
             runQuery(r);
         }
-        if (sessions.lastApplied() < applyTarget && !applyScheduled) {
+        maybeSnapshot();
+        if (applier.lastApplied() < applyTarget && !applyScheduled) {
             applyScheduled = submit("apply", () -> {
                 applyScheduled = false;
                 applySlice();
@@ -482,8 +531,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     }
 
     private void applyEntry(LogEntry entry) {
-        adapter.clearLast();
-        Optional<CommandResult> result = sessions.apply(entry);
+        Optional<CommandResult> result = applier.apply(entry).result();
         if (result.isPresent() && result.get() instanceof CommandResult.Duplicate) {
             duplicatesApplied++;
         }
@@ -514,8 +562,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         commands.established();
         Object value;
         try {
-            value = result instanceof CommandResult.Applied && adapter.hasLast() ? adapter.last()
-                    : adapter.decodeResult(result.bytes());
+            value = applier.value(result);
         } catch (RuntimeException e) {
             fail(p, e);
             return;
@@ -536,6 +583,327 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         complete(p.future, value);
     }
 
+    // ------------------------------------------------------------------ snapshots
+
+    /**
+     * At start: restores the state machine from the newest snapshot that verifies, and makes the log start where
+     * it ends if the log does not hold its last entry. Returns the index restored to (0 if none).
+     */
+    private long recoverSnapshot() throws IOException {
+        Optional<SnapshotMeta> latest = snapshots.latestValid();
+        long logStart = log.snapshotIndex();
+        if (latest.isPresent() && latest.get().index() >= logStart) {
+            SnapshotMeta meta = latest.get();
+            if (meta.index() > log.lastIndex() || log.termAt(meta.index()) != meta.term()) {
+                LOG.info("[{}@{}] the log does not hold the last entry of snapshot {}/{}: it starts after it",
+                        name, self, meta.index(), meta.term());
+                log.resetTo(meta.index(), meta.term());
+            }
+            try (InputStream in = snapshots.openState(meta)) {
+                applier.restore(meta.index(), meta.term(), in);
+            }
+            lastSnapshot = meta;
+            snapshotIndex = meta.index();
+            return meta.index();
+        }
+        if (logStart > 0) {
+            // the log starts after a snapshot this member no longer has intact: its entries cannot rebuild the state
+            LOG.error("[{}@{}] no intact snapshot covers the log, which starts after index {}{}: the local log is"
+                            + " discarded and the leader's snapshot will be installed", name, self, logStart,
+                    latest.map(m -> " (newest intact snapshot: " + m.index() + ")").orElse(""));
+            log.resetTo(0, 0);
+        }
+        return 0;
+    }
+
+    @Override
+    public CompletableFuture<SnapshotMeta> snapshot() {
+        CompletableFuture<SnapshotMeta> future = new CompletableFuture<>();
+        boolean queued = !refusing && submit("snapshot request", () -> {
+            snapshotRequests.add(future);
+            if (!snapshotWriting) {
+                takeSnapshot();
+            }
+        });
+        if (!queued) {
+            future.completeExceptionally(stoppedException());
+        }
+        return future;
+    }
+
+    /** Takes a snapshot when one interval of entries has been applied since the last. */
+    private void maybeSnapshot() {
+        long interval = settings.snapshotInterval();
+        if (interval > 0 && !snapshotWriting && !applier.snapshotsRefused()
+                && applier.lastApplied() - (lastSnapshot == null ? 0 : lastSnapshot.index()) >= interval) {
+            takeSnapshot();
+        }
+    }
+
+    /**
+     * Captures the state on this thread and writes it out in the background; the requests waiting now are answered
+     * by this snapshot.
+     */
+    private void takeSnapshot() {
+        List<CompletableFuture<SnapshotMeta>> answered = new ArrayList<>(snapshotRequests);
+        snapshotRequests.clear();
+        if (lastSnapshot != null && lastSnapshot.index() == applier.lastApplied()) {
+            answered.forEach(f -> complete(f, lastSnapshot));
+            return; // nothing new to capture
+        }
+        if (applier.lastApplied() == 0) {
+            answered.forEach(f -> completeExceptionally(f, new IllegalStateException("group '" + name
+                    + "' has applied nothing yet: there is no state to snapshot")));
+            return;
+        }
+        Applier.Capture capture = applier.capture();
+        if (capture == null) {
+            LOG.info("[{}@{}] the state machine takes no snapshots: the log is kept whole", name, self);
+            answered.forEach(f -> completeExceptionally(f, new UnsupportedOperationException("the state machine of"
+                    + " group '" + name + "' takes no snapshots")));
+            return;
+        }
+        SnapshotMeta meta = new SnapshotMeta(capture.index, capture.term, member.config());
+        snapshotWriting = true;
+        snapshotWaiters.addAll(answered);
+        long started = env.nanoTime().getAsLong();
+        try {
+            env.background().execute(() -> writeSnapshot(capture, meta, started));
+        } catch (RejectedExecutionException e) {
+            capture.release();
+            snapshotWriting = false;
+            failSnapshotWaiters(e);
+        }
+    }
+
+    /** Off the group thread: writes a capture out, then hands the outcome back to the group thread. */
+    private void writeSnapshot(Applier.Capture capture, SnapshotMeta meta, long startedNanos) {
+        Throwable failure = null;
+        SnapshotMeta written = null;
+        try (SnapshotStore.Sink sink = snapshots.create(meta)) {
+            capture.writeTo(sink.stream());
+            written = sink.commit();
+        } catch (Throwable t) {
+            failure = t;
+        } finally {
+            try {
+                capture.release();
+            } catch (RuntimeException e) {
+                LOG.warn("[{}@{}] releasing a snapshot capture failed", name, self, e);
+            }
+        }
+        SnapshotMeta result = written;
+        Throwable error = failure;
+        if (!submit("snapshot written", () -> onSnapshotWritten(result, error, startedNanos))) {
+            LOG.debug("[{}@{}] group stopped while a snapshot was written", name, self);
+        }
+    }
+
+    private void onSnapshotWritten(SnapshotMeta meta, Throwable failure, long startedNanos) {
+        snapshotWriting = false;
+        if (failure != null) {
+            // the log is whole and the state in memory untouched: the group goes on, and tries at the next interval
+            LOG.error("[{}@{}] writing a snapshot failed: {}", name, self, failure.toString(), failure);
+            failSnapshotWaiters(failure);
+        } else {
+            // keep the log from the snapshot before this one: if this file turns out damaged, the older one and
+            // the log after it still rebuild the state
+            long compactTo = lastSnapshot == null ? 0 : Math.min(lastSnapshot.index(), meta.index());
+            lastSnapshot = meta;
+            snapshotIndex = meta.index();
+            LOG.info("[{}@{}] snapshot at {} (term {}) written in {} ms; log kept from {}", name, self, meta.index(),
+                    meta.term(), (env.nanoTime().getAsLong() - startedNanos) / 1_000_000, compactTo + 1);
+            enqueue(member.snapshotTaken(meta.index(), meta.term(), compactTo));
+            retainSnapshots();
+            List<CompletableFuture<SnapshotMeta>> done = new ArrayList<>(snapshotWaiters);
+            snapshotWaiters.clear();
+            done.forEach(f -> complete(f, meta));
+        }
+        if (!snapshotRequests.isEmpty()) {
+            takeSnapshot();
+        } else {
+            maybeSnapshot();
+        }
+    }
+
+    private void failSnapshotWaiters(Throwable reason) {
+        List<CompletableFuture<SnapshotMeta>> failed = new ArrayList<>(snapshotWaiters);
+        snapshotWaiters.clear();
+        failed.forEach(f -> completeExceptionally(f, reason));
+    }
+
+    /** Keeps the two newest snapshots (the older one backs the newer up); a failure to delete is not fatal. */
+    private void retainSnapshots() {
+        try {
+            snapshots.retain(2);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("[{}@{}] could not delete old snapshots: {}", name, self, e.toString());
+        }
+    }
+
+    /** A snapshot on its way to one follower. */
+    private static final class SnapshotSender {
+        final MemberId to;
+        final SnapshotMeta meta;
+        final long size;
+        long offset;
+        long sentAtMillis;
+
+        SnapshotSender(MemberId to, SnapshotMeta meta, long size) {
+            this.to = to;
+            this.meta = meta;
+            this.size = size;
+        }
+    }
+
+    private void startSnapshotSend(MemberId to) {
+        SnapshotSender current = senders.get(to);
+        if (current != null && lastSnapshot != null && current.meta.index() == lastSnapshot.index()) {
+            sendSnapshotChunk(current); // the transfer was restarted: go on from where it stood
+            return;
+        }
+        if (lastSnapshot == null) {
+            LOG.warn("[{}@{}] {} needs entries before {}, but no snapshot is held", name, self, to, log.firstIndex());
+            enqueue(member.snapshotSendFailed(to));
+            return;
+        }
+        try {
+            SnapshotSender sender = new SnapshotSender(to, lastSnapshot, snapshots.size(lastSnapshot));
+            senders.put(to, sender);
+            LOG.info("[{}@{}] sending snapshot {} ({} bytes) to {}", name, self, lastSnapshot.index(), sender.size, to);
+            sendSnapshotChunk(sender);
+        } catch (IOException e) {
+            LOG.warn("[{}@{}] cannot read snapshot {} to send it: {}", name, self, lastSnapshot.index(), e.toString());
+            senders.remove(to);
+            enqueue(member.snapshotSendFailed(to));
+        }
+    }
+
+    private void sendSnapshotChunk(SnapshotSender s) {
+        byte[] data;
+        try {
+            data = snapshots.read(s.meta, s.offset, settings.snapshotChunkBytes());
+        } catch (IOException e) {
+            LOG.warn("[{}@{}] cannot read snapshot {} to send it: {}", name, self, s.meta.index(), e.toString());
+            senders.remove(s.to);
+            enqueue(member.snapshotSendFailed(s.to));
+            return;
+        }
+        s.sentAtMillis = nowMillis();
+        send(new InstallSnapshotRequest(name, self, s.to, member.term(), s.meta.index(), s.meta.term(), s.offset,
+                s.size, data, crc32c(data)));
+    }
+
+    private void onSnapshotChunkAcked(Effect.SnapshotChunkAcked ack) {
+        SnapshotSender s = senders.get(ack.from());
+        if (s == null || s.meta.index() != ack.lastIndex()) {
+            return; // an answer about another transfer
+        }
+        s.offset = ack.received() >= 0 && ack.received() <= s.size ? ack.received() : 0;
+        if (s.offset < s.size) {
+            sendSnapshotChunk(s);
+        }
+        // else: the follower has it all and is verifying it; its "installed" (or a restart from 0) comes next
+    }
+
+    /** A chunk (or the answer to it) was lost: send it again after a while. */
+    private void resendStalledSnapshotChunks() {
+        if (senders.isEmpty()) {
+            return;
+        }
+        long now = nowMillis();
+        for (SnapshotSender s : new ArrayList<>(senders.values())) {
+            if (now - s.sentAtMillis >= settings.electionTimeoutMillis()) {
+                sendSnapshotChunk(s);
+            }
+        }
+    }
+
+    /** Follower: stores one chunk of the leader's snapshot; installs it once all of it is here and verifies. */
+    private void onSnapshotChunk(InstallSnapshotRequest c) {
+        try {
+            if (receiving == null || receiving.index() != c.lastIndex() || receiving.term() != c.lastTerm()
+                    || !c.from().equals(receivingFrom) || c.term() != receivingLeaderTerm) {
+                closeIncoming();
+                if (c.offset() != 0) {
+                    enqueue(member.snapshotChunkStored(c, 0)); // a transfer this member does not hold: start over
+                    return;
+                }
+                receiving = snapshots.receive(c.lastIndex(), c.lastTerm());
+                receivingFrom = c.from();
+                receivingLeaderTerm = c.term();
+                LOG.info("[{}@{}] receiving snapshot {} ({} bytes) from {}", name, self, c.lastIndex(), c.totalSize(),
+                        c.from());
+            }
+            if (c.offset() != receiving.received() || crc32c(c.data()) != c.crc()
+                    || c.offset() + c.data().length > c.totalSize()) {
+                enqueue(member.snapshotChunkStored(c, receiving.received())); // out of place or damaged: resend
+                return;
+            }
+            receiving.write(c.offset(), c.data());
+            if (!c.last()) {
+                enqueue(member.snapshotChunkStored(c, receiving.received()));
+                return;
+            }
+            SnapshotMeta meta;
+            try {
+                meta = receiving.complete();
+            } catch (SnapshotCorruptException e) {
+                LOG.warn("[{}@{}] snapshot {} from {} does not verify ({}); asking for it again", name, self,
+                        c.lastIndex(), c.from(), e.getMessage());
+                closeIncoming();
+                enqueue(member.snapshotChunkStored(c, 0));
+                return;
+            }
+            receiving = null;
+            installSnapshot(meta, c);
+        } catch (IOException e) {
+            throw new UncheckedIOException("group '" + name + "': cannot store a snapshot from " + c.from(), e);
+        }
+    }
+
+    private void installSnapshot(SnapshotMeta meta, InstallSnapshotRequest c) throws IOException {
+        if (meta.index() > applier.lastApplied()) {
+            try (InputStream in = snapshots.openState(meta)) {
+                applier.restore(meta.index(), meta.term(), in);
+            } catch (IOException e) {
+                // the state machine refused it and kept its state: nothing changed; drop it and let the leader retry
+                LOG.error("[{}@{}] restoring snapshot {} from {} failed: {}", name, self, meta.index(), c.from(),
+                        e.toString());
+                snapshots.delete(meta);
+                enqueue(member.snapshotChunkStored(c, 0));
+                return;
+            }
+            lastApplied = applier.lastApplied();
+            LOG.info("[{}@{}] installed snapshot {} (term {}) from {}", name, self, meta.index(), meta.term(),
+                    c.from());
+            for (ReadTracker.PendingRead r : reads.takeApplied(applier.lastApplied())) {
+                runQuery(r);
+            }
+            // commands of ours accepted at indexes the snapshot covers: their answers are in its session table
+            propose(commands.coveredBySnapshot(meta.index()));
+        }
+        if (lastSnapshot == null || meta.index() > lastSnapshot.index()) {
+            lastSnapshot = meta;
+            snapshotIndex = meta.index();
+        }
+        retainSnapshots();
+        enqueue(member.snapshotInstalled(meta, c.from()));
+    }
+
+    private void closeIncoming() {
+        if (receiving != null) {
+            receiving.close();
+            receiving = null;
+        }
+    }
+
+    private static int crc32c(byte[] data) {
+        CRC32C crc = new CRC32C();
+        crc.update(data);
+        return (int) crc.getValue();
+    }
+
     // ------------------------------------------------------------------ commands
 
     @Override
@@ -550,7 +918,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         }
         byte[] payload;
         try {
-            payload = adapter.encodeCommand(command);
+            payload = applier.encodeCommand(command);
         } catch (RuntimeException e) {
             future.completeExceptionally(e);
             return (CompletableFuture<R>) (CompletableFuture<?>) future;
@@ -619,7 +987,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private void onProposalAccepted(Effect.ProposalAccepted a) {
         CommandTracker.Pending p = commands.accepted(a.requestId(), a.index(), nowMillis(),
                 settings.acceptedWaitMillis());
-        if (p != null && a.index() <= sessions.lastApplied()) {
+        if (p != null && a.index() <= applier.lastApplied()) {
             // the index was applied before we heard of the acceptance, and it was not this command
             commands.forgetAcceptance(a.index(), p);
             propose(List.of(p));
@@ -680,7 +1048,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
             return;
         }
         r.sawLeader = true;
-        if (ready.readIndex() <= sessions.lastApplied()) {
+        if (ready.readIndex() <= applier.lastApplied()) {
             reads.remove(r);
             runQuery(r);
         } else {
@@ -691,7 +1059,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private void runQuery(ReadTracker.PendingRead r) {
         Object value;
         try {
-            value = r.query.apply(adapter.machine());
+            value = r.query.apply(applier.machine());
         } catch (Throwable t) {
             failRead(r, t);
             return;
@@ -712,6 +1080,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private void onTick() {
         enqueue(member.tick(env.wallMillis().getAsLong()));
         sweep(false);
+        resendStalledSnapshotChunks();
     }
 
     /** Fails what is past its deadline and retries what is due (or, with {@code leaderFound}, every backoff). */
@@ -764,6 +1133,9 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         role = rc.role();
         term = rc.term();
         leader = rc.leader();
+        if (rc.role() != Role.LEADER) {
+            senders.clear(); // only a leader sends snapshots; a new leadership starts its own transfers
+        }
         RoleChangeEvent event = new RoleChangeEvent(name, settings.nodeId(), oldRole, rc.role(), rc.term(), oldLeader,
                 rc.leader());
         if (event.roleChanged()) {
@@ -906,7 +1278,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                     p.nextIndex()));
         }
         return new GroupStatus(name, settings.nodeId(), s.role(), s.term(), s.leader().map(MemberId::value),
-                s.commitIndex(), sessions.lastApplied(), s.lastIndex(), 0, running, members);
+                s.commitIndex(), applier.lastApplied(), s.lastIndex(), snapshotIndex, running, members);
     }
 
     @Override
@@ -923,7 +1295,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         term = member.term();
         leader = member.leader();
         commitIndex = member.commitIndex();
-        lastApplied = sessions.lastApplied();
+        lastApplied = applier.lastApplied();
         lastLogIndex = log.lastIndex();
     }
 

@@ -17,9 +17,24 @@ import java.util.concurrent.Executor;
  * @param queryTimeout     how long a query waits for its consistency before it fails
  * @param maxSessions      most client sessions a group's session table keeps
  * @param callbackExecutor where client futures are completed, so that their callbacks never run on a group thread
+ * @param snapshotInterval a group takes a snapshot every this many applied entries; 0 for none but on request
+ * @param snapshotChunkBytes size of the chunks a snapshot is sent to another member in
  */
 public record RuntimeSettings(String nodeId, ProtocolConfig protocol, Duration tickInterval, Duration commandTimeout,
-                              Duration queryTimeout, int maxSessions, Executor callbackExecutor) {
+                              Duration queryTimeout, int maxSessions, Executor callbackExecutor,
+                              long snapshotInterval, int snapshotChunkBytes) {
+
+    /** Default snapshot interval, in applied entries. */
+    public static final long DEFAULT_SNAPSHOT_INTERVAL = 10_000;
+    /** Default snapshot chunk size, in bytes. */
+    public static final int DEFAULT_SNAPSHOT_CHUNK_BYTES = 512 * 1024;
+
+    /** Settings with the default snapshot interval and chunk size. */
+    public RuntimeSettings(String nodeId, ProtocolConfig protocol, Duration tickInterval, Duration commandTimeout,
+                           Duration queryTimeout, int maxSessions, Executor callbackExecutor) {
+        this(nodeId, protocol, tickInterval, commandTimeout, queryTimeout, maxSessions, callbackExecutor,
+                DEFAULT_SNAPSHOT_INTERVAL, DEFAULT_SNAPSHOT_CHUNK_BYTES);
+    }
 
     public RuntimeSettings {
         Objects.requireNonNull(nodeId, "nodeId");
@@ -30,6 +45,12 @@ public record RuntimeSettings(String nodeId, ProtocolConfig protocol, Duration t
         requirePositive(queryTimeout, "queryTimeout");
         if (maxSessions < 1) {
             throw new IllegalArgumentException("maxSessions must be >= 1");
+        }
+        if (snapshotInterval < 0) {
+            throw new IllegalArgumentException("snapshotInterval must not be negative (0: on request only)");
+        }
+        if (snapshotChunkBytes < 1) {
+            throw new IllegalArgumentException("snapshotChunkBytes must be positive");
         }
     }
 

@@ -3,8 +3,16 @@ package io.raftex.core.session;
 /** What applying a client command produced. */
 public sealed interface CommandResult {
 
-    /** The command was applied now; {@code result} is the state machine's encoded answer. */
-    record Applied(byte[] result) implements CommandResult {
+    /**
+     * The command was applied now; {@code result} is the state machine's encoded answer and {@code value} the same
+     * answer as the state machine returned it, when the caller knows it (null otherwise; never kept for duplicates).
+     */
+    record Applied(byte[] result, Object value) implements CommandResult {
+
+        /** An answer known only encoded. */
+        public Applied(byte[] result) {
+            this(result, null);
+        }
     }
 
     /** The command had been applied before; {@code result} is the answer it gave then. */

@@ -13,6 +13,11 @@ public interface EncodedStateMachine {
     /** Applies one encoded command; deterministic. */
     byte[] apply(byte[] command, ApplyContext context);
 
+    /** Applies one encoded command and returns its answer, with the unencoded value if this machine has one. */
+    default CommandResult.Applied applyForResult(byte[] command, ApplyContext context) {
+        return new CommandResult.Applied(apply(command, context));
+    }
+
     /** Captures the state for a snapshot, or null if this machine takes none (see {@link StateMachine#snapshot()}). */
     StateSnapshot snapshot();
 

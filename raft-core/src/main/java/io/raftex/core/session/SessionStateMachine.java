@@ -4,6 +4,13 @@ import io.raftex.core.ApplyContext;
 import io.raftex.core.log.EntryType;
 import io.raftex.core.log.LogEntry;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -91,7 +98,9 @@ public final class SessionStateMachine {
             return Optional.of(new CommandResult.SessionExpired(entry.clientId(), entry.sequence()));
         }
         CommandResult result = applyToMachine(entry);
-        session.results.put(entry.sequence(), result);
+        // a retry is answered from the encoded form: the unencoded value is not kept
+        session.results.put(entry.sequence(), result instanceof CommandResult.Applied a && a.value() != null
+                ? new CommandResult.Applied(a.result()) : result);
         return Optional.of(result);
     }
 
@@ -102,11 +111,102 @@ public final class SessionStateMachine {
      */
     private CommandResult applyToMachine(LogEntry entry) {
         try {
-            return new CommandResult.Applied(machine.apply(entry.payload(), context(entry)));
+            return machine.applyForResult(entry.payload(), context(entry));
         } catch (RuntimeException e) {
             String message = e.getMessage() == null ? "" : ": " + e.getMessage();
             return new CommandResult.Failed(e.getClass().getSimpleName() + message);
         }
+    }
+
+    /**
+     * Writes the session table (not the user's machine) for a snapshot: a version byte, then each session with the
+     * results it still remembers, in client-id order so that equal tables write equal bytes.
+     */
+    public byte[] encodeSessions() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeByte(1);
+            out.writeInt(sessions.size());
+            for (Map.Entry<Long, Session> e : new TreeMap<>(sessions).entrySet()) {
+                Session session = e.getValue();
+                out.writeLong(e.getKey());
+                out.writeLong(session.ackedBelow);
+                out.writeLong(session.lastUsedIndex);
+                out.writeInt(session.results.size());
+                for (Map.Entry<Long, CommandResult> r : session.results.entrySet()) {
+                    out.writeLong(r.getKey());
+                    if (r.getValue() instanceof CommandResult.Failed f) {
+                        out.writeByte(2);
+                        out.writeUTF(f.reason().length() > 10_000 ? f.reason().substring(0, 10_000) : f.reason());
+                    } else {
+                        byte[] result = r.getValue().bytes();
+                        out.writeByte(1);
+                        out.writeInt(result.length);
+                        out.write(result);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a byte array does not fail
+        }
+        return bytes.toByteArray();
+    }
+
+    /**
+     * Replaces the session table with one {@link #encodeSessions} wrote, and the applied index with
+     * {@code appliedIndex}; the user's machine is restored by the caller. Checks what it reads and changes nothing
+     * if it is malformed.
+     *
+     * @throws IOException if the bytes are not a session table
+     */
+    public void restoreSessions(byte[] encoded, long appliedIndex) throws IOException {
+        Map<Long, Session> restored = new HashMap<>();
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(encoded))) {
+            int version = in.readUnsignedByte();
+            if (version != 1) {
+                throw new IOException("unknown session table version " + version);
+            }
+            int count = in.readInt();
+            if (count < 0 || count > encoded.length / 28) {
+                throw new IOException("session table claims " + count + " sessions in " + encoded.length + " bytes");
+            }
+            for (int i = 0; i < count; i++) {
+                long clientId = in.readLong();
+                Session session = new Session();
+                session.ackedBelow = in.readLong();
+                session.lastUsedIndex = in.readLong();
+                int results = in.readInt();
+                if (results < 0 || results > encoded.length / 9) {
+                    throw new IOException("session " + clientId + " claims " + results + " results");
+                }
+                for (int j = 0; j < results; j++) {
+                    long sequence = in.readLong();
+                    int kind = in.readUnsignedByte();
+                    if (kind == 2) {
+                        session.results.put(sequence, new CommandResult.Failed(in.readUTF()));
+                    } else if (kind == 1) {
+                        int length = in.readInt();
+                        if (length < 0 || length > in.available()) {
+                            throw new IOException("result of " + length + " bytes does not fit the session table");
+                        }
+                        session.results.put(sequence, new CommandResult.Applied(in.readNBytes(length)));
+                    } else {
+                        throw new IOException("unknown result kind " + kind);
+                    }
+                }
+                if (restored.put(clientId, session) != null) {
+                    throw new IOException("session " + clientId + " appears twice");
+                }
+            }
+            if (in.available() > 0) {
+                throw new IOException(in.available() + " bytes after the session table");
+            }
+        } catch (EOFException e) {
+            throw new IOException("session table is truncated", e);
+        }
+        sessions.clear();
+        sessions.putAll(restored);
+        lastApplied = appliedIndex;
     }
 
     private static ApplyContext context(LogEntry entry) {
