@@ -14,6 +14,8 @@ import io.raftex.core.log.PersistentState;
 import io.raftex.core.log.StorageException;
 import io.raftex.core.message.AppendEntriesRequest;
 import io.raftex.core.message.AppendEntriesResponse;
+import io.raftex.core.message.InstallSnapshotRequest;
+import io.raftex.core.message.InstallSnapshotResponse;
 import io.raftex.core.message.PreVoteRequest;
 import io.raftex.core.message.PreVoteResponse;
 import io.raftex.core.message.RaftMessage;
@@ -21,6 +23,7 @@ import io.raftex.core.message.ReadIndexRequest;
 import io.raftex.core.message.ReadIndexResponse;
 import io.raftex.core.message.VoteRequest;
 import io.raftex.core.message.VoteResponse;
+import io.raftex.core.snapshot.SnapshotMeta;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -484,5 +487,191 @@ class RaftMemberTest {
                 .allMatch(a -> a.prevLogIndex() == 0 && a.entries().size() == 3, "everything again from index 1");
         assertThat(m.status().peers()).filteredOn(p -> p.id().equals(N2)).singleElement()
                 .matches(p -> p.matchIndex() == 0, "the lost match is forgotten");
+    }
+
+    // ------------------------------------------------------------------ snapshots (Raft §7)
+
+    /**
+     * n1 leads term 2 over entries 1..5 of term 1 plus its no-op at 6, all committed with n2, and has compacted its
+     * log up to 6 after a snapshot. n3 is far behind: its log is empty.
+     */
+    private static RaftMember leaderCompactedTo6() {
+        RecordingLog log = log(1, entry(1, 1), entry(2, 1), entry(3, 1), entry(4, 1), entry(5, 1));
+        RaftMember m = leader(log, 1);
+        log.delegate.flush();
+        m.onLogDurable(6, 2, 0);
+        m.handle(new AppendEntriesResponse(G, N2, N1, 2, true, 6, 0, 0, 0, 0));
+        assertThat(m.commitIndex()).isEqualTo(6);
+        m.snapshotTaken(6, 2, 6);
+        assertThat(log.firstIndex()).isEqualTo(7);
+        return m;
+    }
+
+    private static List<Effect> n3RejectsWithAnEmptyLog(RaftMember m) {
+        return m.handle(new AppendEntriesResponse(G, N3, N1, 2, false, 0, 6, 0, 1, 0));
+    }
+
+    @Test
+    void leaderSendsItsSnapshotToAFollowerThatNeedsCompactedEntries() {
+        RaftMember m = leaderCompactedTo6();
+        List<Effect> effects = n3RejectsWithAnEmptyLog(m);
+        assertThat(effects).contains(new Effect.SendSnapshot(N3));
+        assertThat(sent(effects, AppendEntriesRequest.class)).noneMatch(a -> a.to().equals(N3));
+        // new entries do not go to n3 while its snapshot is on the way; heartbeats still do, at index 0
+        effects = m.propose(List.of(new Proposal(9, 0, 0, 0, new byte[]{1})));
+        assertThat(sent(effects, AppendEntriesRequest.class)).noneMatch(a -> a.to().equals(N3));
+        List<Effect> beat = tickUntil(m, e -> sent(e, AppendEntriesRequest.class).stream()
+                .anyMatch(a -> a.to().equals(N3)));
+        assertThat(sent(beat, AppendEntriesRequest.class)).filteredOn(a -> a.to().equals(N3))
+                .allMatch(a -> a.entries().isEmpty() && a.prevLogIndex() == 0 && a.prevLogTerm() == 0,
+                        "a heartbeat that matches any log");
+        assertThat(beat).doesNotContain(new Effect.SendSnapshot(N3));
+    }
+
+    @Test
+    void chunkAnswersPaceTheTransferAndInstallationResumesReplication() {
+        RaftMember m = leaderCompactedTo6();
+        n3RejectsWithAnEmptyLog(m);
+        List<Effect> effects = m.handle(new InstallSnapshotResponse(G, N3, N1, 2, 6, 100, false));
+        assertThat(effects).contains(new Effect.SnapshotChunkAcked(N3, 6, 100));
+        effects = m.handle(new InstallSnapshotResponse(G, N3, N1, 2, 6, 0, true));
+        assertThat(sent(effects, AppendEntriesRequest.class)).filteredOn(a -> a.to().equals(N3))
+                .anyMatch(a -> a.prevLogIndex() == 6 && a.prevLogTerm() == 2);
+        assertThat(m.status().peers()).filteredOn(p -> p.id().equals(N3)).singleElement()
+                .matches(p -> p.matchIndex() == 6, "installed up to 6");
+        // a late chunk answer changes nothing once it is installed
+        assertThat(m.handle(new InstallSnapshotResponse(G, N3, N1, 2, 6, 100, false)))
+                .noneMatch(e -> e instanceof Effect.SnapshotChunkAcked);
+    }
+
+    @Test
+    void aTransferThatGoesQuietIsStartedAgain() {
+        RaftMember m = leaderCompactedTo6();
+        n3RejectsWithAnEmptyLog(m);
+        List<Effect> again = tickUntil(m, e -> e.contains(new Effect.SendSnapshot(N3)));
+        assertThat(again).contains(new Effect.SendSnapshot(N3));
+    }
+
+    @Test
+    void aFailedSendIsRetriedFromProbing() {
+        RaftMember m = leaderCompactedTo6();
+        n3RejectsWithAnEmptyLog(m);
+        m.snapshotSendFailed(N3);
+        List<Effect> again = tickUntil(m, e -> e.contains(new Effect.SendSnapshot(N3)));
+        assertThat(again).contains(new Effect.SendSnapshot(N3));
+    }
+
+    @Test
+    void snapshotTakenBeyondTheCommitIndexIsRefused() {
+        RaftMember m = leader(log(0), 0);
+        assertThatThrownBy(() -> m.snapshotTaken(1, 1, 1)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    private static InstallSnapshotRequest chunk(long term, long index, long indexTerm, long offset, int length,
+                                                long total) {
+        return new InstallSnapshotRequest(G, N1, N2, term, index, indexTerm, offset, total, new byte[length], 0);
+    }
+
+    @Test
+    void followerHandsChunksToItsShellAndAnswersWhatItStored() {
+        RecordingLog log = log(0);
+        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
+        InstallSnapshotRequest c = chunk(2, 10, 2, 0, 50, 120);
+        List<Effect> effects = f.handle(c);
+        assertThat(effects).contains(new Effect.SnapshotChunk(c));
+        assertThat(f.leader()).contains(N1);
+        assertThat(sent(f.snapshotChunkStored(c, 50), InstallSnapshotResponse.class)).singleElement()
+                .matches(r -> r.received() == 50 && !r.installed() && r.lastIndex() == 10 && r.term() == 2);
+    }
+
+    @Test
+    void installingReplacesAConflictingLogAndCommitsTheSnapshot() {
+        RecordingLog log = log(1, entry(1, 1), entry(2, 1), entry(3, 1));
+        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
+        InstallSnapshotRequest last = chunk(2, 10, 2, 100, 20, 120);
+        f.handle(last);
+        List<Effect> effects = f.snapshotInstalled(new SnapshotMeta(10, 2, THREE), N1);
+        assertThat(log.snapshotIndex()).isEqualTo(10);
+        assertThat(log.lastIndex()).isEqualTo(10);
+        assertThat(log.termAt(10)).isEqualTo(2);
+        assertThat(f.commitIndex()).isEqualTo(10);
+        assertThat(effects).contains(new Effect.CommitAdvanced(10));
+        assertThat(sent(effects, InstallSnapshotResponse.class)).singleElement()
+                .matches(r -> r.installed() && r.lastIndex() == 10);
+        // the leader goes on from the snapshot point
+        effects = f.handle(new AppendEntriesRequest(G, N1, N2, 2, 10, 2, List.of(entry(11, 2)), 10, 0));
+        assertThat(log.lastIndex()).isEqualTo(11);
+        log.delegate.flush();
+        effects = f.onLogDurable(11, 2, 1);
+        assertThat(sent(effects, AppendEntriesResponse.class)).singleElement()
+                .matches(r -> r.success() && r.matchIndex() == 11);
+    }
+
+    @Test
+    void installingASnapshotTheLogHoldsKeepsTheEntriesAfterIt() {
+        RecordingLog log = log(1, entry(1, 1), entry(2, 1), entry(3, 1), entry(4, 1));
+        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
+        f.handle(chunk(1, 2, 1, 0, 10, 10));
+        f.snapshotInstalled(new SnapshotMeta(2, 1, THREE), N1);
+        assertThat(log.firstIndex()).isEqualTo(3);
+        assertThat(log.lastIndex()).as("entries after the snapshot stay").isEqualTo(4);
+        assertThat(f.commitIndex()).isEqualTo(2);
+    }
+
+    @Test
+    void aSnapshotThisMemberHasCommittedAlreadyIsAnsweredAsInstalledAtOnce() {
+        RecordingLog log = log(0);
+        RaftMember f = followerOfN1InTerm1(log);
+        f.handle(new AppendEntriesRequest(G, N1, N2, 1, 3, 1, List.of(), 3, 0));
+        assertThat(f.commitIndex()).isEqualTo(3);
+        List<Effect> effects = f.handle(chunk(1, 2, 1, 0, 10, 10));
+        assertThat(effects).noneMatch(e -> e instanceof Effect.SnapshotChunk);
+        assertThat(sent(effects, InstallSnapshotResponse.class)).singleElement().matches(InstallSnapshotResponse::installed);
+    }
+
+    @Test
+    void aStaleLeadersChunkIsRefusedWithTheNewerTerm() {
+        RecordingLog log = log(5);
+        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
+        List<Effect> effects = f.handle(chunk(3, 10, 3, 0, 10, 10));
+        assertThat(effects).noneMatch(e -> e instanceof Effect.SnapshotChunk);
+        assertThat(sent(effects, InstallSnapshotResponse.class)).singleElement()
+                .matches(r -> r.term() == 5 && !r.installed());
+    }
+
+    @Test
+    void aChunkStoredAfterTheTermMovedOnIsNotAnswered() {
+        RaftMember f = new RaftMember(G, N2, CFG, log(0), new Random(1));
+        InstallSnapshotRequest c = chunk(2, 10, 2, 0, 10, 20);
+        f.handle(c);
+        f.handle(new AppendEntriesRequest(G, N3, N2, 3, 0, 0, List.of(), 0, 0));
+        assertThat(f.snapshotChunkStored(c, 10)).isEmpty();
+    }
+
+    @Test
+    void appendEntriesReachingBelowTheSnapshotPointIsTakenFromThePointOn() {
+        RecordingLog log = log(0);
+        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
+        f.handle(chunk(2, 10, 2, 0, 10, 10));
+        f.snapshotInstalled(new SnapshotMeta(10, 2, THREE), N1);
+        // a pipelined batch sent before the leader learned of the install: 9..12, prev 8
+        List<LogEntry> batch = List.of(entry(9, 1), entry(10, 2), entry(11, 2), entry(12, 2));
+        List<Effect> effects = f.handle(new AppendEntriesRequest(G, N1, N2, 2, 8, 1, batch, 10, 0));
+        assertThat(sent(effects, AppendEntriesResponse.class)).noneMatch(r -> !r.success());
+        assertThat(log.lastIndex()).isEqualTo(12);
+        assertThat(log.termAt(11)).isEqualTo(2);
+    }
+
+    @Test
+    void aRestartedMemberCountsItsRestoredSnapshotAsCommittedAndVotesByItsTerm() {
+        RecordingLog log = log(3);
+        log.delegate.resetTo(20, 3);
+        RaftMember m = new RaftMember(G, N2, CFG, log, new Random(1), 20);
+        assertThat(m.commitIndex()).isEqualTo(20);
+        // a candidate whose last entry is 19 of term 3 is behind: no vote
+        List<Effect> effects = m.handle(new VoteRequest(G, N1, N2, 4, 19, 3, false));
+        assertThat(sent(effects, VoteResponse.class)).singleElement().matches(v -> !v.granted());
+        effects = m.handle(new VoteRequest(G, N3, N2, 4, 20, 3, false));
+        assertThat(sent(effects, VoteResponse.class)).singleElement().matches(VoteResponse::granted);
     }
 }

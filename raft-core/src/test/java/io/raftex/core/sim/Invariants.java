@@ -155,6 +155,14 @@ final class Invariants {
         InMemoryGroupLog disk = node.disk();
         // the committed log is built in order: never start past its end
         for (long i = Math.min(from, committed.size()) + 1; i <= to; i++) {
+            if (i <= disk.snapshotIndex()) {
+                // compacted into a snapshot here: a snapshot holds only applied entries, each checked as applied
+                if (i > committed.size()) {
+                    throw violation(node.id() + " holds a snapshot up to " + disk.snapshotIndex() + " but only "
+                            + committed.size() + " entries are known committed");
+                }
+                continue;
+            }
             LogEntry e = disk.entry(i);
             if (i <= committed.size()) {
                 LogEntry c = committed.get((int) i - 1);

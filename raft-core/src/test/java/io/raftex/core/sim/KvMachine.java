@@ -49,6 +49,11 @@ final class KvMachine implements EncodedStateMachine {
         return values.size();
     }
 
+    /** A copy of every key and value, in key order. */
+    TreeMap<String, String> contents() {
+        return new TreeMap<>(values);
+    }
+
     @Override
     public byte[] apply(byte[] command, ApplyContext context) {
         String[] p = new String(command, StandardCharsets.UTF_8).split(" ");

@@ -26,13 +26,22 @@ final class RuntimeCluster extends BaseSimCluster<RuntimeNode> {
     final ProtocolConfig protocolConfig;
     final Duration commandTimeout;
     final Duration queryTimeout;
+    /** Snapshot every this many applied entries (0: on request only), sent in chunks of this many bytes. */
+    final long snapshotInterval;
+    final int snapshotChunkBytes;
 
     RuntimeCluster(int size, long seed) {
         this(size, seed, Duration.ofMillis(2_500));
     }
 
     RuntimeCluster(int size, long seed, Duration commandTimeout) {
+        this(size, seed, commandTimeout, 0, 1024);
+    }
+
+    RuntimeCluster(int size, long seed, Duration commandTimeout, long snapshotInterval, int snapshotChunkBytes) {
         super(size, seed);
+        this.snapshotInterval = snapshotInterval;
+        this.snapshotChunkBytes = snapshotChunkBytes;
         // as SimCluster: election timeout 20 ticks of 10 ms (200-400 ms), heartbeat 50 ms
         this.protocolConfig = ProtocolConfig.defaults().withTiming(20, 5).withLimits(64, 64 * 1024, 4);
         this.commandTimeout = commandTimeout;
@@ -48,7 +57,7 @@ final class RuntimeCluster extends BaseSimCluster<RuntimeNode> {
 
     RuntimeSettings settings(MemberId id) {
         return new RuntimeSettings(id.value(), protocolConfig, Duration.ofMillis(tickMillis), commandTimeout,
-                queryTimeout, 1_000, Runnable::run);
+                queryTimeout, 1_000, Runnable::run, snapshotInterval, snapshotChunkBytes);
     }
 
     int indexOf(MemberId id) {

@@ -14,6 +14,7 @@ import io.raftex.core.log.GroupLog;
 import io.raftex.core.log.InMemoryGroupLog;
 import io.raftex.core.log.LogEntry;
 import io.raftex.core.log.PersistentState;
+import io.raftex.core.snapshot.InMemorySnapshotStore;
 import io.raftex.core.snapshot.SnapshotStore;
 import io.raftex.core.message.AppendEntriesRequest;
 import io.raftex.core.message.RaftMessage;
@@ -66,6 +67,8 @@ final class RuntimeNode implements SimMember {
     private final RuntimeCluster cluster;
     private final SimScheduler scheduler;
     InMemoryGroupLog disk;
+    /** The member's snapshots: survive crashes (a snapshot is visible only once committed whole). */
+    final InMemorySnapshotStore snapshotDisk = new InMemorySnapshotStore();
     GroupRuntime<byte[], byte[]> runtime;
     SimGroupExecutor executor;
     Machine machine;
@@ -134,7 +137,13 @@ final class RuntimeNode implements SimMember {
         GroupEnvironment env = new GroupEnvironment((node, group) -> exec,
                 () -> scheduler.now() * 1_000_000L,
                 () -> EPOCH_MILLIS + scheduler.now(),
-                scheduler.random::nextLong);
+                scheduler.random::nextLong,
+                // snapshots are written "in the background": later, between other events, unless the node dies first
+                task -> scheduler.after(scheduler.between(1, 30), () -> {
+                    if (inc == incarnation) {
+                        task.run();
+                    }
+                }));
         GroupRuntime<byte[], byte[]> r = new GroupRuntime<>(RuntimeCluster.GROUP, cluster.config, machine, BYTES,
                 BYTES, cluster.settings(id), new Net(inc), new Storage(inc), env);
         runtime = r;
@@ -253,7 +262,7 @@ final class RuntimeNode implements SimMember {
 
         @Override
         public SnapshotStore snapshots(String group, MemberId self) {
-            throw new UnsupportedOperationException("wired with the in-memory snapshot store");
+            return snapshotDisk;
         }
 
         @Override
