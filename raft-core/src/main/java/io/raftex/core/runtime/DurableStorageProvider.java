@@ -6,13 +6,17 @@ import io.raftex.core.log.LogStorage;
 import io.raftex.core.log.PersistentState;
 import io.raftex.core.log.StorageException;
 import io.raftex.core.log.StorageOptions;
+import io.raftex.core.snapshot.FileSnapshotStore;
 import io.raftex.core.snapshot.SnapshotStore;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Durable storage for a node: one {@link LogStorage} (a shared write-ahead log with group commit in front of a
@@ -23,15 +27,23 @@ import java.util.Objects;
  * in the storage, so the same group can be opened again from this provider (a stopped and restarted group, or a
  * Spring context stopped and started). After a storage failure, which stops every group of the node, the storage
  * refuses writes for good: close the node and open a new one over the same directory.
+ *
+ * <p>Each group's snapshots are files in {@code <dataDir>/snapshots/<group>/} ({@link FileSnapshotStore}), forced
+ * through the same {@link StorageOptions#fileIo()} as the log.
  */
 public final class DurableStorageProvider implements StorageProvider {
 
     private static final Logger LOG = LoggerFactory.getLogger(DurableStorageProvider.class);
 
     private final LogStorage storage;
+    private final Path snapshotDir;
+    private final StorageOptions options;
+    private final Map<String, FileSnapshotStore> snapshotStores = new ConcurrentHashMap<>();
 
-    private DurableStorageProvider(LogStorage storage) {
+    private DurableStorageProvider(LogStorage storage, Path dataDir, StorageOptions options) {
         this.storage = storage;
+        this.snapshotDir = dataDir.resolve("snapshots");
+        this.options = options;
     }
 
     /**
@@ -40,8 +52,9 @@ public final class DurableStorageProvider implements StorageProvider {
      * @throws StorageException if the directory cannot be used or holds corrupt data
      */
     public static DurableStorageProvider open(Path dataDir, StorageOptions options) {
-        return new DurableStorageProvider(LogStorage.open(Objects.requireNonNull(dataDir, "dataDir"),
-                Objects.requireNonNull(options, "options")));
+        Objects.requireNonNull(dataDir, "dataDir");
+        Objects.requireNonNull(options, "options");
+        return new DurableStorageProvider(LogStorage.open(dataDir, options), dataDir, options);
     }
 
     /** {@link #open(Path, StorageOptions)} with {@link StorageOptions#defaults()} (fsync every batch). */
@@ -59,12 +72,40 @@ public final class DurableStorageProvider implements StorageProvider {
         return storage.openGroup(group, initial);
     }
 
-    /** Flushes the group's writes into MapDB, detaches it and releases it, so that it may be opened again. */
+    /**
+     * The {@link FileSnapshotStore} in {@code <dataDir>/snapshots/<group>}, opened (and its leftover temporary files
+     * deleted) on the first call for the group, the same instance afterwards, also across a group's restarts.
+     *
+     * @throws IllegalArgumentException if {@code group} could name another directory (a path separator, {@code ..})
+     * @throws StorageException         if the directory cannot be created or cleaned
+     */
     @Override
     public SnapshotStore snapshots(String group, MemberId self) {
-        throw new UnsupportedOperationException("snapshot store not wired yet");
+        Path dir = snapshotDirectory(group);
+        return snapshotStores.computeIfAbsent(group, g -> {
+            try {
+                return FileSnapshotStore.open(dir, options.fileIo());
+            } catch (IOException e) {
+                throw new StorageException("cannot open the snapshot store of group " + g + ": " + e.getMessage(), e);
+            }
+        });
     }
 
+    /** Where the snapshots of {@code group} are kept; refuses a name that would leave {@code <dataDir>/snapshots}. */
+    private Path snapshotDirectory(String group) {
+        Objects.requireNonNull(group, "group");
+        if (group.isEmpty() || group.equals(".") || group.contains("..") || group.contains("/")
+                || group.contains("\\") || group.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("group name cannot be used as a directory name: '" + group + "'");
+        }
+        Path dir = snapshotDir.resolve(group).normalize();
+        if (!snapshotDir.normalize().equals(dir.getParent())) {
+            throw new IllegalArgumentException("group name cannot be used as a directory name: '" + group + "'");
+        }
+        return dir;
+    }
+
+    /** Flushes the group's writes into MapDB, detaches it and releases it, so that it may be opened again. */
     @Override
     public void close(String group, GroupLog log) {
         try {
