@@ -34,8 +34,6 @@ import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.lang.reflect.Type;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -452,14 +450,6 @@ class RaftAutoConfigurationTest {
             lines.addAll(command);
             return lines.size();
         }
-
-        @Override
-        public void writeSnapshot(OutputStream out) {
-        }
-
-        @Override
-        public void readSnapshot(InputStream in) {
-        }
     }
 
     @Configuration(proxyBeanMethods = false)
@@ -485,14 +475,6 @@ class RaftAutoConfigurationTest {
         @Override
         public C apply(C command, ApplyContext context) {
             return command;
-        }
-
-        @Override
-        public void writeSnapshot(OutputStream out) {
-        }
-
-        @Override
-        public void readSnapshot(InputStream in) {
         }
     }
 

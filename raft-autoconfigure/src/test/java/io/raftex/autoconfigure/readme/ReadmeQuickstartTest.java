@@ -8,6 +8,7 @@ import io.raftex.autoconfigure.transport.RaftTransportAutoConfiguration;
 import io.raftex.core.ApplyContext;
 import io.raftex.core.ReadConsistency;
 import io.raftex.core.StateMachine;
+import io.raftex.core.StateSnapshot;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -18,19 +19,25 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RestController;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-/** The quickstart of README.md, as written there, runs: a command commits and a linearizable query sees it. */
+/**
+ * The quickstart of README.md, as written there, runs: a command commits and a linearizable query sees it; and the
+ * README's snapshot methods capture, restore and refuse malformed input as it says.
+ */
 class ReadmeQuickstartTest {
 
     // ---- from README.md, "Quickstart in your application" ----
@@ -48,12 +55,6 @@ class ReadmeQuickstartTest {
         }
 
         long value() { return value; }
-
-        @Override
-        public void writeSnapshot(OutputStream out) throws IOException { new DataOutputStream(out).writeLong(value); }
-
-        @Override
-        public void readSnapshot(InputStream in) throws IOException { value = new DataInputStream(in).readLong(); }
     }
 
     @RestController
@@ -74,6 +75,35 @@ class ReadmeQuickstartTest {
     }
     // ---- end of the README's code ----
 
+    /** The quickstart's counter with the methods of the README's "Snapshots". */
+    static class SnapshottingCounter implements StateMachine<Counter.Add, Long> {
+        private long value;
+
+        @Override
+        public Long apply(Counter.Add command, ApplyContext context) {
+            value += command.delta();
+            return value;
+        }
+
+        long value() { return value; }
+
+        // ---- from README.md, "Snapshots" ----
+        @Override
+        public StateSnapshot snapshot() {                   // on the apply thread, between commands: capture, quickly
+            long captured = value;
+            return out -> new DataOutputStream(out).writeLong(captured);    // written later, on another thread
+        }
+
+        @Override
+        public void restore(InputStream in) throws IOException {           // replaces the whole state
+            DataInputStream data = new DataInputStream(in);
+            long restored = data.readLong();
+            if (data.read() != -1) throw new IOException("not a counter snapshot");
+            value = restored;                               // only once all of it has been read and checked
+        }
+        // ---- end of the README's code ----
+    }
+
     @TempDir
     Path tmp;
 
@@ -93,5 +123,28 @@ class ReadmeQuickstartTest {
                     assertThat(controller.add(3).get()).isEqualTo(5L);
                     assertThat(controller.value().get()).isEqualTo(5L);
                 });
+    }
+
+    @Test
+    void theSnapshotMethodsCaptureRestoreAndRefuseGarbage() throws IOException {
+        SnapshottingCounter counter = new SnapshottingCounter();
+        counter.apply(new Counter.Add(2), new ApplyContext(1, 1, 0));
+        StateSnapshot capture = counter.snapshot();
+        counter.apply(new Counter.Add(3), new ApplyContext(2, 1, 0));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        capture.writeTo(out);
+        capture.release();
+
+        SnapshottingCounter restored = new SnapshottingCounter();
+        restored.apply(new Counter.Add(40), new ApplyContext(1, 1, 0));
+        restored.restore(new ByteArrayInputStream(out.toByteArray()));
+        assertThat(restored.value()).isEqualTo(2L);
+        assertThat(counter.value()).isEqualTo(5L);
+
+        byte[] longer = Arrays.copyOf(out.toByteArray(), 9);
+        assertThatThrownBy(() -> restored.restore(new ByteArrayInputStream(longer))).isInstanceOf(IOException.class);
+        assertThatThrownBy(() -> restored.restore(new ByteArrayInputStream(new byte[3])))
+                .isInstanceOf(IOException.class);
+        assertThat(restored.value()).isEqualTo(2L);
     }
 }

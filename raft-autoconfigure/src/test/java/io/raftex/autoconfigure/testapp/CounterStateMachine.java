@@ -2,12 +2,12 @@ package io.raftex.autoconfigure.testapp;
 
 import io.raftex.core.ApplyContext;
 import io.raftex.core.StateMachine;
+import io.raftex.core.StateSnapshot;
 
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -33,26 +33,43 @@ public class CounterStateMachine implements StateMachine<CounterCommand, Long> {
         return applied;
     }
 
+    /** Copies the counters on the apply thread; the copy is written later, elsewhere. */
     @Override
-    public void writeSnapshot(OutputStream out) throws IOException {
-        DataOutputStream data = new DataOutputStream(out);
-        data.writeInt(counters.size());
-        for (Map.Entry<String, Long> e : counters.entrySet()) {
-            data.writeUTF(e.getKey());
-            data.writeLong(e.getValue());
-        }
-        data.writeLong(applied);
-        data.flush();
+    public StateSnapshot snapshot() {
+        Map<String, Long> copy = new TreeMap<>(counters);
+        long appliedThen = applied;
+        return out -> {
+            DataOutputStream data = new DataOutputStream(out);
+            data.writeInt(copy.size());
+            for (Map.Entry<String, Long> e : copy.entrySet()) {
+                data.writeUTF(e.getKey());
+                data.writeLong(e.getValue());
+            }
+            data.writeLong(appliedThen);
+            data.flush();
+        };
     }
 
+    /** Reads a whole snapshot first, and only then replaces the counters. */
     @Override
-    public void readSnapshot(InputStream in) throws IOException {
+    public void restore(InputStream in) throws IOException {
         DataInputStream data = new DataInputStream(in);
-        counters.clear();
         int n = data.readInt();
-        for (int i = 0; i < n; i++) {
-            counters.put(data.readUTF(), data.readLong());
+        if (n < 0) {
+            throw new IOException("negative counter count " + n);
         }
-        applied = data.readLong();
+        Map<String, Long> read = new TreeMap<>();
+        for (int i = 0; i < n; i++) {
+            if (read.put(data.readUTF(), data.readLong()) != null) {
+                throw new IOException("a counter appears twice");
+            }
+        }
+        long appliedThen = data.readLong();
+        if (data.read() != -1) {
+            throw new IOException("bytes after the snapshot");
+        }
+        counters.clear();
+        counters.putAll(read);
+        applied = appliedThen;
     }
 }
