@@ -784,8 +784,15 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         try {
             data = snapshots.read(s.meta, s.offset, settings.snapshotChunkBytes());
         } catch (IOException e) {
-            LOG.warn("[{}@{}] cannot read snapshot {} to send it: {}", name, self, s.meta.index(), e.toString());
             senders.remove(s.to);
+            if (lastSnapshot != null && lastSnapshot.index() > s.meta.index()) {
+                // a newer snapshot replaced this one meanwhile: send that one instead, from its start
+                LOG.debug("[{}@{}] snapshot {} for {} was replaced by {}", name, self, s.meta.index(), s.to,
+                        lastSnapshot.index());
+                startSnapshotSend(s.to);
+                return;
+            }
+            LOG.warn("[{}@{}] cannot read snapshot {} to send it: {}", name, self, s.meta.index(), e.toString());
             enqueue(member.snapshotSendFailed(s.to));
             return;
         }

@@ -508,7 +508,8 @@ class RaftMemberTest {
     }
 
     private static List<Effect> n3RejectsWithAnEmptyLog(RaftMember m) {
-        return m.handle(new AppendEntriesResponse(G, N3, N1, 2, false, 0, 6, 0, 1, 0));
+        // n3 rejects the leader's first probe (prev 5, sent on election): its log is empty
+        return m.handle(new AppendEntriesResponse(G, N3, N1, 2, false, 0, 5, 0, 1, 0));
     }
 
     @Test
@@ -544,21 +545,52 @@ class RaftMemberTest {
                 .noneMatch(e -> e instanceof Effect.SnapshotChunkAcked);
     }
 
+    /** Ticks the leader, n2 answering every heartbeat (so it keeps its quorum); the tick at which n3 is sent a snapshot. */
+    private static int ticksUntilSnapshotSentAgain(RaftMember m) {
+        for (int i = 1; i <= 200; i++) {
+            List<Effect> effects = new ArrayList<>(m.tick(1000 + i));
+            for (AppendEntriesRequest a : sent(effects, AppendEntriesRequest.class)) {
+                if (a.to().equals(N2)) {
+                    effects.addAll(m.handle(new AppendEntriesResponse(G, N2, N1, 2, true, 6, 0, 0, 0, a.readRound())));
+                }
+            }
+            if (effects.contains(new Effect.SendSnapshot(N3))) {
+                return i;
+            }
+        }
+        throw new AssertionError("no snapshot sent again in 200 ticks: " + m);
+    }
+
     @Test
     void aTransferThatGoesQuietIsStartedAgain() {
         RaftMember m = leaderCompactedTo6();
         n3RejectsWithAnEmptyLog(m);
-        List<Effect> again = tickUntil(m, e -> e.contains(new Effect.SendSnapshot(N3)));
-        assertThat(again).contains(new Effect.SendSnapshot(N3));
+        int ticks = ticksUntilSnapshotSentAgain(m);
+        assertThat(ticks).as("after four election timeouts without an answer, not before")
+                .isGreaterThanOrEqualTo(4 * CFG.electionTimeoutTicks());
     }
 
     @Test
-    void aFailedSendIsRetriedFromProbing() {
+    void aChunkAnswerKeepsTheTransferGoing() {
+        RaftMember m = leaderCompactedTo6();
+        n3RejectsWithAnEmptyLog(m);
+        for (int i = 1; i <= 8 * CFG.electionTimeoutTicks(); i++) {
+            List<Effect> effects = new ArrayList<>(m.tick(1000 + i));
+            for (AppendEntriesRequest a : sent(effects, AppendEntriesRequest.class)) {
+                effects.addAll(m.handle(new AppendEntriesResponse(G, a.to(), N1, 2, true, a.to().equals(N2) ? 6 : 0,
+                        0, 0, 0, a.readRound())));
+            }
+            effects.addAll(m.handle(new InstallSnapshotResponse(G, N3, N1, 2, 6, i, false)));
+            assertThat(effects).as("tick %d", i).doesNotContain(new Effect.SendSnapshot(N3));
+        }
+    }
+
+    @Test
+    void aFailedSendIsRetriedFromProbingAtTheNextHeartbeat() {
         RaftMember m = leaderCompactedTo6();
         n3RejectsWithAnEmptyLog(m);
         m.snapshotSendFailed(N3);
-        List<Effect> again = tickUntil(m, e -> e.contains(new Effect.SendSnapshot(N3)));
-        assertThat(again).contains(new Effect.SendSnapshot(N3));
+        assertThat(ticksUntilSnapshotSentAgain(m)).isLessThanOrEqualTo(CFG.heartbeatTicks());
     }
 
     @Test

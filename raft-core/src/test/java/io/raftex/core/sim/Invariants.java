@@ -109,6 +109,16 @@ final class Invariants {
         }
         // a new leader appends its no-op at the end, so every committed entry must be there already
         for (LogEntry c : committed) {
+            if (c.index() < disk.snapshotIndex()) {
+                continue; // in its snapshot, which holds only committed entries
+            }
+            if (c.index() == disk.snapshotIndex()) {
+                if (disk.termAt(c.index()) != c.term()) {
+                    throw violation("leader " + id + " of term " + term + " has a snapshot at " + c.index()
+                            + " of term " + disk.termAt(c.index()) + " where " + c + " was committed");
+                }
+                continue;
+            }
             if (disk.lastIndex() < c.index() || !disk.entry(c.index()).equals(c)) {
                 throw violation("leader " + id + " of term " + term + " lacks committed entry " + c);
             }
@@ -122,7 +132,7 @@ final class Invariants {
             long expectedPrevTerm = e.index() - 1 == prevIndex ? prevTerm : -2;
             for (SimMember other : cluster.members()) {
                 InMemoryGroupLog theirLog = other.disk();
-                if (other == node || theirLog.termAt(e.index()) != e.term()) {
+                if (other == node || e.index() <= theirLog.snapshotIndex() || theirLog.termAt(e.index()) != e.term()) {
                     continue;
                 }
                 LogEntry theirs = theirLog.entry(e.index());
