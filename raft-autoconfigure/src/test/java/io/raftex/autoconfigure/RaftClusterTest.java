@@ -42,6 +42,7 @@ import static org.awaitility.Awaitility.await;
 class RaftClusterTest {
 
     private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final long SNAPSHOT_INTERVAL = 2_000;
     private static final String ADMIN_TOKEN = "admin-secret";
     private static final List<String> STATUS_FIELDS = List.of("group", "nodeId", "role", "term", "leaderId",
             "commitIndex", "lastApplied", "lastLogIndex", "snapshotIndex", "members");
@@ -65,7 +66,9 @@ class RaftClusterTest {
                     .with("raft.security.admin-token", ADMIN_TOKEN)
                     .with("management.endpoints.web.exposure.include", "health,raft,prometheus")
                     .with("management.endpoint.health.show-details", "always")
-                    .with("management.endpoint.health.group.readiness.include", "readinessState,raft");
+                    .with("management.endpoint.health.group.readiness.include", "readinessState,raft")
+                    .with("raft.snapshot.interval-entries", Long.toString(SNAPSHOT_INTERVAL))
+                    .with("raft.snapshot.chunk-size", "16KB");
             starts.add(CompletableFuture.supplyAsync(n::start));
         }
         starts.forEach(CompletableFuture::join);
@@ -203,7 +206,15 @@ class RaftClusterTest {
         String base = follower.url() + "/raft/admin/groups/counter";
         assertProblem(Http.post(base + "/snapshot", "", null), 401);
         assertProblem(Http.post(base + "/snapshot", "", "wrong"), 403);
-        assertProblem(Http.post(base + "/snapshot", "", ADMIN_TOKEN), 501);
+        Http.Answer snapshot = Http.post(base + "/snapshot", "", ADMIN_TOKEN);
+        assertThat(snapshot.status()).as(snapshot.body()).isEqualTo(200);
+        assertThat(snapshot.json().path("group").asString()).isEqualTo("counter");
+        assertThat(snapshot.json().path("nodeId").asString()).isEqualTo(follower.id());
+        long snapshotIndex = snapshot.json().path("snapshotIndex").asLong();
+        assertThat(snapshotIndex).as("covers what was applied").isPositive();
+        assertThat(snapshot.json().path("snapshotTerm").asLong()).isPositive();
+        assertThat(Http.get(base).json().path("snapshotIndex").asLong()).as("status shows it")
+                .isGreaterThanOrEqualTo(snapshotIndex);
         assertProblem(Http.post(base + "/members", "{\"id\":\"n4\",\"url\":\"http://127.0.0.1:1\","
                 + "\"membership\":\"non-voter\"}", ADMIN_TOKEN), 501);
         assertProblem(Http.delete(base + "/members/n3", null), 401);
@@ -313,6 +324,42 @@ class RaftClusterTest {
 
     @Test
     @Order(7)
+    void aNodeStoppedWhileTwentyThousandCommandsCommitCatchesUpThroughInstallSnapshot() throws Exception {
+        TestNode stopped = follower();
+        stopped.stop();
+        TestNode leader = leader();
+        // 20,000 commands, up to 256 in flight; snapshots every 2,000 compact the log behind the stopped node
+        List<CompletableFuture<Long>> window = new ArrayList<>();
+        for (int i = 0; i < 20_000; i++) {
+            window.add(leader.client().<CounterCommand, Long>command("counter", new CounterCommand("c", 1)));
+            if (window.size() == 256) {
+                for (CompletableFuture<Long> f : window) {
+                    f.get(30, TimeUnit.SECONDS);
+                }
+                window.clear();
+            }
+        }
+        long last = 0;
+        for (CompletableFuture<Long> f : window) {
+            last = Math.max(last, f.get(30, TimeUnit.SECONDS));
+        }
+        expected.set(read(leader, ReadConsistency.LINEARIZABLE));
+        assertThat(expected.get()).isGreaterThanOrEqualTo(last);
+        assertThat(leader.client().group("counter").metrics().snapshotIndex())
+                .as("the leader took snapshots").isGreaterThanOrEqualTo(2 * SNAPSHOT_INTERVAL);
+
+        stopped.start();
+        awaitConverged(stopped);
+        assertThat(stopped.client().group("counter").metrics().snapshotsInstalled())
+                .as("it caught up through the leader's snapshot, not by replaying entries the leader no longer has")
+                .isPositive();
+        // and it takes part again
+        add(stopped, 1);
+        nodes.forEach(RaftClusterTest::awaitConverged);
+    }
+
+    @Test
+    @Order(8)
     void withoutAQuorumTheGroupIsDownAndTheNodeNotReady() {
         TestNode last = nodes.get(0);
         nodes.stream().filter(n -> n != last).forEach(TestNode::stop);

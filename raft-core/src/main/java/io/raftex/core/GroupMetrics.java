@@ -26,11 +26,14 @@ import java.util.Optional;
  * @param commandLatencyNanosMax   highest such latency
  * @param queriesCompleted   queries answered
  * @param queriesFailed      queries failed
+ * @param snapshotIndex      last index covered by the newest snapshot this member holds, 0 if none
+ * @param snapshotsTaken     snapshots this member wrote of its own state
+ * @param snapshotsInstalled snapshots this member received from a leader and installed
  */
 public record GroupMetrics(String group, String nodeId, boolean running, Role role, long term,
                            Optional<String> leaderId, long commitIndex, long lastApplied, long lastLogIndex,
                            long electionsStarted, long leaderChanges, long commandsSubmitted, long commandsCompleted,
                            long commandsFailed, long commandRetries, long duplicatesApplied,
                            long commandLatencyNanosTotal, long commandLatencyNanosMax, long queriesCompleted,
-                           long queriesFailed) {
+                           long queriesFailed, long snapshotIndex, long snapshotsTaken, long snapshotsInstalled) {
 }

@@ -3,7 +3,6 @@ package io.raftex.autoconfigure.actuate;
 import io.micrometer.core.instrument.Timer;
 import io.raftex.core.GroupListener;
 import io.raftex.core.GroupMetrics;
-import io.raftex.core.GroupStatus;
 import io.raftex.core.RaftGroup;
 import io.raftex.core.Role;
 
@@ -21,7 +20,6 @@ final class GroupMeterState {
     private final String group;
     private volatile RaftGroup<?, ?> handle;
     private volatile long baseTerm;
-    private volatile long snapshotIndex;
     private long carriedElections;
     private long carriedLeaderChanges;
     private long carriedCommands;
@@ -97,20 +95,9 @@ final class GroupMeterState {
         return m == null ? Double.NaN : m.lastLogIndex();
     }
 
-    /** The snapshot index is part of the status only; ask for a fresh one and answer with the last known. */
     double snapshotIndex() {
-        RaftGroup<?, ?> h = handle;
-        if (h == null) {
-            return Double.NaN;
-        }
-        if (h.isRunning()) {
-            h.statusAsync().thenAccept(this::remember);
-        }
-        return snapshotIndex;
-    }
-
-    private void remember(GroupStatus status) {
-        snapshotIndex = status.snapshotIndex();
+        GroupMetrics m = metrics();
+        return m == null ? Double.NaN : m.snapshotIndex();
     }
 
     /** 1 while this member leads a running group, else 0. */

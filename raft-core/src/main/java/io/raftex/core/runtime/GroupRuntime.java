@@ -157,6 +157,8 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private volatile long queriesCompleted;
     private volatile long queriesFailed;
     private volatile long snapshotIndex;
+    private volatile long snapshotsTaken;
+    private volatile long snapshotsInstalled;
 
     /** A leadership transfer this member, as leader, is trying to carry out. */
     private static final class PendingTransfer {
@@ -711,6 +713,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
             long compactTo = lastSnapshot == null ? 0 : Math.min(lastSnapshot.index(), meta.index());
             lastSnapshot = meta;
             snapshotIndex = meta.index();
+            snapshotsTaken++;
             LOG.info("[{}@{}] snapshot at {} (term {}) written in {} ms; log kept from {}", name, self, meta.index(),
                     meta.term(), (env.nanoTime().getAsLong() - startedNanos) / 1_000_000, compactTo + 1);
             enqueue(member.snapshotTaken(meta.index(), meta.term(), compactTo));
@@ -882,6 +885,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                 return;
             }
             lastApplied = applier.lastApplied();
+            snapshotsInstalled++;
             LOG.info("[{}@{}] installed snapshot {} (term {}) from {}", name, self, meta.index(), meta.term(),
                     c.from());
             for (ReadTracker.PendingRead r : reads.takeApplied(applier.lastApplied())) {
@@ -1293,7 +1297,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         return new GroupMetrics(name, settings.nodeId(), isRunning(), role, term, leader.map(MemberId::value),
                 commitIndex, lastApplied, lastLogIndex, electionsStarted, leaderChanges, commandsSubmitted.sum(),
                 commandsCompleted, commandsFailed.sum(), commandRetries, duplicatesApplied, latencyNanosTotal,
-                latencyNanosMax, queriesCompleted, queriesFailed);
+                latencyNanosMax, queriesCompleted, queriesFailed, snapshotIndex, snapshotsTaken, snapshotsInstalled);
     }
 
     /** Copies the member's state into the fields other threads read. */

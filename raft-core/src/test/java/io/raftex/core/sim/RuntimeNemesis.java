@@ -17,7 +17,9 @@ import java.util.Optional;
  *       leader;</li>
  *   <li>a crash of the leader's runtime (nothing queued runs, nobody is answered), restarted later;</li>
  *   <li>forwarded commands copied once or twice more with delays of up to 300 ms, so that a leader may append a
- *       command twice, or append one copy and turn another down, and the answers overtake each other.</li>
+ *       command twice, or append one copy and turn another down, and the answers overtake each other;</li>
+ *   <li>with snapshots on: a snapshot asked of a random member, and a crash whose member finds its newest
+ *       snapshot damaged when it restarts (it falls back to an older one and its log, or gets the leader's).</li>
  * </ul>
  */
 final class RuntimeNemesis extends Nemesis {
@@ -27,6 +29,8 @@ final class RuntimeNemesis extends Nemesis {
     int closes;
     int leaderCrashes;
     int forwardChaos;
+    int snapshotsAsked;
+    int snapshotsDamaged;
 
     RuntimeNemesis(RuntimeCluster cluster) {
         super(cluster);
@@ -35,7 +39,7 @@ final class RuntimeNemesis extends Nemesis {
 
     @Override
     protected int extraFaultKinds() {
-        return 4;
+        return rc.snapshotInterval > 0 ? 6 : 4;
     }
 
     @Override
@@ -44,6 +48,8 @@ final class RuntimeNemesis extends Nemesis {
             case 0 -> transferLeadership();
             case 1 -> closeAndRestart();
             case 2 -> crashLeader();
+            case 4 -> askForSnapshot();
+            case 5 -> crashWithDamagedSnapshot();
             default -> {
                 forwardChaos++;
                 rc.network.forwardDuplicateRate = s.random.nextBoolean() ? 0.3 : 0;
@@ -84,6 +90,26 @@ final class RuntimeNemesis extends Nemesis {
         leaderCrashes++;
         rc.crash(leader.get());
         restartLater(leader.get());
+    }
+
+    private void askForSnapshot() {
+        RuntimeNode node = rc.node(s.random.nextInt(rc.ids.size()));
+        if (node.serving()) {
+            snapshotsAsked++;
+            node.runtime.snapshot(); // may fail (nothing applied yet); the group goes on either way
+        }
+    }
+
+    private void crashWithDamagedSnapshot() {
+        int victim = s.random.nextInt(rc.ids.size());
+        RuntimeNode node = rc.node(victim);
+        if (!node.up || node.snapshotDisk.list().isEmpty()) {
+            return;
+        }
+        rc.crash(victim);
+        snapshotsDamaged++;
+        node.snapshotDisk.corrupt(node.snapshotDisk.list().get(0).index());
+        restartLater(victim);
     }
 
     private void restartLater(int victim) {

@@ -333,6 +333,8 @@ final class RuntimeNode implements SimMember {
     final class Machine implements StateMachine<byte[], byte[]> {
         private final int inc;
         final KvMachine kv = new KvMachine();
+        /** This incarnation's state came from a snapshot at some point (so it did not apply every entry itself). */
+        boolean restored;
 
         Machine(int inc) {
             this.inc = inc;
@@ -359,6 +361,7 @@ final class RuntimeNode implements SimMember {
         @Override
         public void restore(InputStream in) throws IOException {
             kv.restore(in);
+            restored = true;
         }
     }
 

@@ -1,5 +1,6 @@
 package io.raftex.core.sim;
 
+import io.raftex.core.message.InstallSnapshotRequest;
 import io.raftex.core.sim.check.CheckResult;
 import io.raftex.core.sim.check.KvModel;
 import io.raftex.core.sim.check.LinearizabilityChecker;
@@ -17,11 +18,16 @@ import java.util.Map;
 final class RuntimeSimulationRun {
 
     record Summary(long seed, int ops, int unknown, int refused, long elections, int faults, int transfers,
-                   int closes, int crashes, long forwardCopies, long virtualMillis) {
+                   int closes, int crashes, long forwardCopies, long virtualMillis, long snapshotChunks,
+                   int snapshotsDamaged) {
     }
 
+    /**
+     * One run. Every member takes a snapshot every 5 to 34 applied entries (by seed), sent in chunks of 256 bytes,
+     * so that compaction, InstallSnapshot and restarts from snapshots happen throughout.
+     */
     static Summary run(long seed, int members, int ops) {
-        RuntimeCluster cluster = new RuntimeCluster(members, seed);
+        RuntimeCluster cluster = new RuntimeCluster(members, seed, Duration.ofMillis(2_500), 5 + seed % 30, 256);
         try {
             return runChecked(cluster, ops);
         } catch (AssertionError | RuntimeException e) {
@@ -57,7 +63,19 @@ final class RuntimeSimulationRun {
         if (!workload.unexpected.isEmpty()) {
             throw new AssertionError("answers no correct runtime gives: " + workload.unexpected);
         }
+        for (String write : workload.acknowledgedWrites) {
+            if (!cluster.invariants.everApplied(write)) {
+                throw new AssertionError("acknowledged write '" + write + "' was never applied");
+            }
+        }
+        Map<String, String> state = cluster.node(cluster.leader().orElseThrow()).machine.kv.contents();
         for (RuntimeNode node : cluster.nodes) {
+            if (!node.machine.kv.contents().equals(state)) {
+                throw new AssertionError("the state of " + node.id + " differs from the leader's after converging");
+            }
+            if (node.machine.restored) {
+                continue; // its state came (partly) from a snapshot, checked whole just above
+            }
             for (String write : workload.acknowledgedWrites) {
                 if (!cluster.invariants.appliedPayloads(node.id).contains(write)) {
                     throw new AssertionError("acknowledged write '" + write + "' is not applied on " + node.id);
@@ -78,7 +96,8 @@ final class RuntimeSimulationRun {
         int crashes = cluster.nodes.stream().mapToInt(n -> n.crashes).sum();
         return new Summary(cluster.seed, workload.history().size(), workload.unknownOps, workload.refusedOps,
                 cluster.invariants.elections, nemesis.faults, nemesis.transfers, nemesis.closes, crashes,
-                cluster.network.forwardCopies, cluster.scheduler.now());
+                cluster.network.forwardCopies, cluster.scheduler.now(),
+                cluster.network.sentByType.getOrDefault(InstallSnapshotRequest.class, 0L), nemesis.snapshotsDamaged);
     }
 
     private RuntimeSimulationRun() {
