@@ -542,7 +542,7 @@ final class SegmentStore implements AutoCloseable {
             Tail t = b.tails.get(e.getKey());
             long[] start = t != null ? new long[] {t.startIndex, t.startTerm}
                     : new long[] {e.getValue().startIndex, e.getValue().startTerm};
-            if (start[0] > 0) {
+            if (start[0] > 0 || start[1] > 0) {
                 b.meta.put(START + e.getKey(), encodeLongs(start[0], start[1]));
                 b.starts.put(e.getKey(), start);
             }
