@@ -5,7 +5,10 @@ import org.mapdb.DB;
 import org.mapdb.DBMaker;
 import org.mapdb.HTreeMap;
 import org.mapdb.Serializer;
+import org.mapdb.volume.MappedFileVol;
+import org.mapdb.volume.Volume;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -66,6 +69,8 @@ final class SegmentStore implements AutoCloseable {
     private static final String CUT = "cut/";
     private static final String START = "start/";
     private static final Pattern SEGMENT = Pattern.compile("seg-(\\d{16})\\.db");
+    /** MapDB's memory-mapped files grow by slices of 1 MiB. */
+    private static final int MAPDB_SLICE_SHIFT = 20;
 
     /** Held by the one writer (segment writer or recovery) across apply, commit and seal. */
     final ReentrantLock lock = new ReentrantLock();
@@ -110,15 +115,35 @@ final class SegmentStore implements AutoCloseable {
             logs.clear();
             // Memory-mapped: MapDB checksums its 32 KiB header on every open, commit and close, four bytes at a time,
             // which through RandomAccessFile is a system call each (~8,000 per check). Closing unmaps the file at once
-            // (the cleaner hack), so a deleted segment frees its space without waiting for a GC; it is safe because a
-            // segment is closed only under the write lock of rw, and MapDB refuses calls on a closed store.
+            // (the cleaner hack), so a sealed and a deleted segment free their pages without waiting for a GC. That is
+            // safe because a segment is closed only under the write lock of rw, and MapDB refuses any call on a closed
+            // store (IllegalAccessError) before it touches the mapping.
             if (create) {
                 db = DBMaker.fileDB(path.toFile()).fileMmapEnable().cleanerHackEnable().make();
                 meta = db.hashMap("meta", Serializer.STRING, Serializer.BYTE_ARRAY).createOrOpen();
             } else {
-                db = DBMaker.fileDB(path.toFile()).readOnly().fileMmapEnable().cleanerHackEnable().make();
+                db = openReadOnly(path.toFile());
                 meta = db.hashMap("meta", Serializer.STRING, Serializer.BYTE_ARRAY).open();
             }
+        }
+
+        /**
+         * A sealed file, read-only. MapDB's own read-only mapping ({@code readOnly().fileMmapEnable()}) hands out an
+         * {@code asReadOnlyBuffer()} view, which the cleaner hack cannot unmap; a read-only volume of 1 MiB slices
+         * mapped directly can. MapDB grows its files by whole slices, so the file size is a multiple of one; if not,
+         * MapDB's own read-only mapping serves (unmapped at the next GC).
+         */
+        private static DB openReadOnly(File file) {
+            if (file.length() > 0 && file.length() % (1L << MAPDB_SLICE_SHIFT) == 0) {
+                Volume volume = new MappedFileVol(file, true, 0L, MAPDB_SLICE_SHIFT, true, 0L, false);
+                try {
+                    return DBMaker.volumeDB(volume, true).readOnly().make();
+                } catch (RuntimeException e) {
+                    volume.close();
+                    throw e;
+                }
+            }
+            return DBMaker.fileDB(file).readOnly().fileMmapEnable().make();
         }
 
         /** The group's B-tree; created in a building segment, null if a sealed one has none. */
