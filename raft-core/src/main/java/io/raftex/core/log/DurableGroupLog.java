@@ -3,6 +3,7 @@ package io.raftex.core.log;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -15,6 +16,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * meantime is never evicted in favour of the stale copy. Reads therefore try the table first and fall back to
  * MapDB only for entries that were committed there and not replaced since.
  *
+ * <p>{@link #compact} and {@link #resetTo} take effect in memory at once (the table drops the entries) and go to the
+ * WAL as records of their own, so that recovery applies them in order with the appends and truncations around them;
+ * a reset waits for its WAL sync. Sealed segments record each group's log start, see {@link SegmentStore}.
+ *
  * <p>Every method except {@link #evict} and the reports runs on the group's protocol thread.
  */
 public final class DurableGroupLog implements GroupLog {
@@ -24,16 +29,21 @@ public final class DurableGroupLog implements GroupLog {
     private final MemTable memTable = new MemTable();
     private volatile DurabilityListener listener;
     private PersistentState state;
+    private long snapshotIndex;
+    private long snapshotTerm;
     private long lastIndex;
     private long truncations;
     /** WAL requests of this group not yet committed in MapDB (or given up, when the storage failed). */
     private final AtomicLong unmoved = new AtomicLong();
     private volatile boolean closed;
 
-    DurableGroupLog(String group, LogStorage storage, PersistentState state, long lastIndex) {
+    DurableGroupLog(String group, LogStorage storage, PersistentState state, long snapshotIndex, long snapshotTerm,
+                    long lastIndex) {
         this.group = group;
         this.storage = storage;
         this.state = state;
+        this.snapshotIndex = snapshotIndex;
+        this.snapshotTerm = snapshotTerm;
         this.lastIndex = lastIndex;
     }
 
@@ -60,19 +70,75 @@ public final class DurableGroupLog implements GroupLog {
         this.state = newState;
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The memory table drops the entries at once; a WAL record carries the new start to recovery and to the next
+     * sealed segment, whose seal makes it durable for good and lets segments wholly below it be deleted.
+     */
     @Override
     public void compact(long index, long term) {
-        throw new StorageException("compaction is not supported yet");
+        if (index <= snapshotIndex) {
+            return;
+        }
+        checkWritable();
+        if (index > lastIndex) {
+            throw new StorageException("group " + group + " cannot compact up to " + index + ": its last index is "
+                    + lastIndex);
+        }
+        long held = termAt(index);
+        if (held != term) {
+            throw new StorageException("group " + group + " cannot compact up to " + index + " in term " + term
+                    + ": the entry there has term " + held);
+        }
+        submit(new WalRequest(this, WalRecord.compact(group, index, term), lastIndex, 0, truncations));
+        memTable.dropBefore(index + 1);
+        snapshotIndex = index;
+        snapshotTerm = term;
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Waits until the reset's WAL record is synced (one group commit). Recovery applies it in WAL order: the
+     * group's records before it are void, those after it recover as usual.
+     */
     @Override
     public void resetTo(long index, long term) {
-        throw new StorageException("reset is not supported yet");
+        if (index < 0 || term < 0) {
+            throw new StorageException("group " + group + " cannot reset to index " + index + " in term " + term);
+        }
+        checkWritable();
+        truncations++;
+        WalRequest request = new WalRequest(this, WalRecord.reset(group, index, term), index, term, truncations, true);
+        submit(request);
+        memTable.clear();
+        snapshotIndex = index;
+        snapshotTerm = term;
+        lastIndex = index;
+        try {
+            request.synced.get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof StorageException se
+                    ? new StorageException("group " + group + ": reset to " + index + " is not durable: "
+                    + se.getMessage(), se)
+                    : new StorageException("group " + group + ": reset to " + index + " failed: " + e.getCause(),
+                    e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StorageException("group " + group + ": interrupted while its reset to " + index
+                    + " was being made durable", e);
+        }
     }
 
     @Override
     public long firstIndex() {
-        return 1;
+        return snapshotIndex + 1;
+    }
+
+    @Override
+    public long snapshotIndex() {
+        return snapshotIndex;
     }
 
     @Override
@@ -85,7 +151,10 @@ public final class DurableGroupLog implements GroupLog {
         if (index == 0) {
             return 0;
         }
-        if (index < 1 || index > lastIndex) {
+        if (index == snapshotIndex) {
+            return snapshotTerm;
+        }
+        if (index < snapshotIndex || index > lastIndex) {
             return -1;
         }
         return entry(index).term();
@@ -93,8 +162,9 @@ public final class DurableGroupLog implements GroupLog {
 
     @Override
     public LogEntry entry(long index) {
-        if (index < 1 || index > lastIndex) {
-            throw new StorageException("group " + group + " has no entry " + index + " (last is " + lastIndex + ")");
+        if (index <= snapshotIndex || index > lastIndex) {
+            throw new StorageException("group " + group + " has no entry " + index + " (first is " + firstIndex()
+                    + ", last is " + lastIndex + ")");
         }
         LogEntry e = memTable.get(index);
         if (e != null) {
@@ -110,10 +180,10 @@ public final class DurableGroupLog implements GroupLog {
     @Override
     public List<LogEntry> entries(long fromIndex, long toIndex, long maxBytes) {
         long to = Math.min(toIndex, lastIndex);
-        if (fromIndex < 1 || fromIndex > to) {
-            if (fromIndex <= toIndex && (fromIndex < 1 || fromIndex > lastIndex)) {
-                throw new StorageException("group " + group + " has no entry " + fromIndex + " (last is "
-                        + lastIndex + ")");
+        if (fromIndex <= snapshotIndex || fromIndex > to) {
+            if (fromIndex <= toIndex && (fromIndex <= snapshotIndex || fromIndex > lastIndex)) {
+                throw new StorageException("group " + group + " has no entry " + fromIndex + " (first is "
+                        + firstIndex() + ", last is " + lastIndex + ")");
             }
             return List.of();
         }
@@ -186,21 +256,29 @@ public final class DurableGroupLog implements GroupLog {
         if (fromIndex < 1) {
             throw new IllegalArgumentException("fromIndex must be >= 1: " + fromIndex);
         }
+        if (fromIndex <= snapshotIndex) {
+            throw new StorageException("group " + group + " cannot truncate from " + fromIndex + ": entries up to "
+                    + snapshotIndex + " are compacted");
+        }
         checkWritable();
         truncations++;
         if (fromIndex > lastIndex) {
             return;
         }
+        submit(new WalRequest(this, WalRecord.truncate(group, fromIndex), fromIndex - 1, 0, truncations));
+        memTable.truncateFrom(fromIndex);
+        lastIndex = fromIndex - 1;
+    }
+
+    /** Queues a record that is not an append (no bytes reserved, no report), counted until it is moved. */
+    private void submit(WalRequest request) {
         unmoved.incrementAndGet();
         try {
-            storage.wal().submit(new WalRequest(this, WalRecord.truncate(group, fromIndex), fromIndex - 1, 0,
-                    truncations));
+            storage.wal().submit(request);
         } catch (StorageException ex) {
             unmoved.decrementAndGet();
             throw ex;
         }
-        memTable.truncateFrom(fromIndex);
-        lastIndex = fromIndex - 1;
     }
 
     @Override
@@ -269,6 +347,6 @@ public final class DurableGroupLog implements GroupLog {
 
     @Override
     public String toString() {
-        return "DurableGroupLog[" + group + ", last " + lastIndex + "]";
+        return "DurableGroupLog[" + group + ", first " + firstIndex() + ", last " + lastIndex + "]";
     }
 }

@@ -63,6 +63,12 @@ public final class LogStorage implements AutoCloseable {
                 log.info("storage {}: replayed {} WAL records into MapDB{}", dir, recovered.records(),
                         recovered.tornBytes() > 0 ? ", cut a torn tail of " + recovered.tornBytes() + " bytes" : "");
             }
+            store.lock.lock();
+            try {
+                store.deleteDeadSegments(); // left behind by a crash between a seal and their deletion
+            } finally {
+                store.lock.unlock();
+            }
             // The replayed records are in the building segment now, not sealed: their WAL files stay until a sealed
             // segment covers them. Writing goes on in a fresh file.
             this.wal = new Wal(walDir, recovered.lastSeq() + 1, options, new WalListener());
@@ -115,7 +121,9 @@ public final class LogStorage implements AutoCloseable {
             store.persistState(group, initialIfNew);
             state = initialIfNew;
         }
-        DurableGroupLog groupLog = new DurableGroupLog(group, this, state, store.lastIndex(group));
+        long[] start = store.start(group);
+        DurableGroupLog groupLog = new DurableGroupLog(group, this, state, start[0], start[1],
+                store.lastIndex(group));
         groups.put(group, groupLog);
         return groupLog;
     }
@@ -254,6 +262,13 @@ public final class LogStorage implements AutoCloseable {
         }
     }
 
+    /** Bytes written to the WAL but not yet moved into MapDB (for tests and metrics). */
+    long unmovedBytes() {
+        synchronized (room) {
+            return unmovedBytes;
+        }
+    }
+
     /** Bytes the segment writer has moved into MapDB, or that were never written; wakes {@link #closeGroup} too. */
     void release(long bytes) {
         if (segmentWriter == null) {
@@ -312,7 +327,10 @@ public final class LogStorage implements AutoCloseable {
         public void batchDurable(List<WalRequest> batch) {
             Map<DurableGroupLog, WalRequest> latest = new HashMap<>();
             for (WalRequest r : batch) {
-                if (r.record.isTruncate()) {
+                if (r.synced != null) {
+                    r.synced.complete(null);
+                }
+                if (!r.record.isAppend()) {
                     continue;
                 }
                 WalRequest previous = latest.put(r.owner, r);

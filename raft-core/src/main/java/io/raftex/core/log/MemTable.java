@@ -5,8 +5,9 @@ import java.util.List;
 
 /**
  * A group's in-memory table of recent entries: a ring of slots indexed by log index, cheaper than a sorted map (no
- * boxing, no per-entry nodes). The group's thread puts, reads and truncates; the segment writer marks entries moved
- * once MapDB holds them. All methods synchronize on the table (one short, normally uncontended lock per call).
+ * boxing, no per-entry nodes). The group's thread puts, reads, truncates and compacts; the segment writer marks
+ * entries moved once MapDB holds them. All methods synchronize on the table (one short, normally uncontended lock per
+ * call).
  *
  * <p>Every entry not yet in MapDB is held. Entries already moved are kept too while they are among the last
  * {@link #RETAINED_ENTRIES}: the protocol thread reads the recent tail all the time (terms for heartbeats and
@@ -65,6 +66,24 @@ final class MemTable {
             }
             slots[at] = null;
             moved[at] = false;
+            size--;
+        }
+    }
+
+    /**
+     * Drops every entry below {@code fromIndex} (a compaction), moved or not: the log no longer holds them, so reads
+     * never ask for them, and one not yet in MapDB stops counting as such.
+     */
+    synchronized void dropBefore(long fromIndex) {
+        int mask = slots.length - 1;
+        while (size > 0 && base < fromIndex) {
+            if (slots[head] != null && !moved[head]) {
+                unmoved--;
+            }
+            slots[head] = null;
+            moved[head] = false;
+            head = (head + 1) & mask;
+            base++;
             size--;
         }
     }

@@ -5,7 +5,10 @@ import org.mapdb.DB;
 import org.mapdb.DBMaker;
 import org.mapdb.HTreeMap;
 import org.mapdb.Serializer;
+import org.mapdb.volume.MappedFileVol;
+import org.mapdb.volume.Volume;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -14,7 +17,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -41,12 +46,20 @@ import java.util.regex.Pattern;
  * fsynced. Only then may the WAL files it covers be deleted. Opening deletes any {@code .tmp} file and reads the
  * sealed segments in order; the WAL replays the rest into a new building segment.
  *
+ * <p><b>Log start.</b> A group's log starts after its snapshot point {@code (index, term)}: compactions raise it, a
+ * reset moves it anywhere and voids every entry (recorded as a cut from index 1). Every sealed segment records the
+ * start of every group ({@code start/<group>}), so the newest sealed segment alone says where each group starts as of
+ * its checkpoint; the WAL replays later compactions and resets. A sealed segment that serves no entry above its
+ * groups' sealed starts is deleted (see {@link #deleteDeadSegments}), except the newest, which carries the starts and
+ * the checkpoint. On open, the sealed segments are applied in order, the entries at or below each start dropped, and
+ * what is left must run without a gap from the start on.
+ *
  * <p><b>State.</b> Term, vote and configuration of every group are in {@code state.db}, a MapDB file rewritten
  * whole on each change: written as {@code state.db.tmp}, fsynced, renamed over {@code state.db} and the directory
  * fsynced before {@link #persistState} returns. Concurrent writers share one rewrite (group commit).
  *
- * <p>Threads: writes ({@link #apply}, {@link #commit}, {@link #seal}) come from one thread at a time, holding
- * {@link #lock}. Reads come from any thread; they take {@link #rw}'s read lock, and only ask for entries the
+ * <p>Threads: writes ({@link #apply}, {@link #commit}, {@link #seal}, {@link #deleteDeadSegments}) come from one
+ * thread at a time, holding {@link #lock}. Reads come from any thread; they take {@link #rw}'s read lock, and only ask for entries the
  * caller knows were committed here (see {@link DurableGroupLog}).
  */
 final class SegmentStore implements AutoCloseable {
@@ -54,7 +67,10 @@ final class SegmentStore implements AutoCloseable {
     private static final String CHECKPOINT = "wal-checkpoint";
     private static final String RANGE = "range/";
     private static final String CUT = "cut/";
+    private static final String START = "start/";
     private static final Pattern SEGMENT = Pattern.compile("seg-(\\d{16})\\.db");
+    /** MapDB's memory-mapped files grow by slices of 1 MiB. */
+    private static final int MAPDB_SLICE_SHIFT = 20;
 
     /** Held by the one writer (segment writer or recovery) across apply, commit and seal. */
     final ReentrantLock lock = new ReentrantLock();
@@ -83,6 +99,10 @@ final class SegmentStore implements AutoCloseable {
         HTreeMap<String, byte[]> meta;
         final Map<String, BTreeMap<Long, byte[]>> logs = new ConcurrentHashMap<>();
         final Map<String, Tail> tails = new HashMap<>(); // building only
+        /** As recorded in its meta once sealed: group -> {first, last}, group -> cut, group -> {start index, term}. */
+        final Map<String, long[]> ranges = new HashMap<>();
+        final Map<String, Long> cuts = new HashMap<>();
+        final Map<String, long[]> starts = new HashMap<>();
         long bytes;
 
         Segment(long seq, Path path, boolean create) {
@@ -94,14 +114,36 @@ final class SegmentStore implements AutoCloseable {
         void open(boolean create) {
             logs.clear();
             // Memory-mapped: MapDB checksums its 32 KiB header on every open, commit and close, four bytes at a time,
-            // which through RandomAccessFile is a system call each (~8,000 per check).
+            // which through RandomAccessFile is a system call each (~8,000 per check). Closing unmaps the file at once
+            // (the cleaner hack), so a sealed and a deleted segment free their pages without waiting for a GC. That is
+            // safe because a segment is closed only under the write lock of rw, and MapDB refuses any call on a closed
+            // store (IllegalAccessError) before it touches the mapping.
             if (create) {
-                db = DBMaker.fileDB(path.toFile()).fileMmapEnable().make();
+                db = DBMaker.fileDB(path.toFile()).fileMmapEnable().cleanerHackEnable().make();
                 meta = db.hashMap("meta", Serializer.STRING, Serializer.BYTE_ARRAY).createOrOpen();
             } else {
-                db = DBMaker.fileDB(path.toFile()).readOnly().fileMmapEnable().make();
+                db = openReadOnly(path.toFile());
                 meta = db.hashMap("meta", Serializer.STRING, Serializer.BYTE_ARRAY).open();
             }
+        }
+
+        /**
+         * A sealed file, read-only. MapDB's own read-only mapping ({@code readOnly().fileMmapEnable()}) hands out an
+         * {@code asReadOnlyBuffer()} view, which the cleaner hack cannot unmap; a read-only volume of 1 MiB slices
+         * mapped directly can. MapDB grows its files by whole slices, so the file size is a multiple of one; if not,
+         * MapDB's own read-only mapping serves (unmapped at the next GC).
+         */
+        private static DB openReadOnly(File file) {
+            if (file.length() > 0 && file.length() % (1L << MAPDB_SLICE_SHIFT) == 0) {
+                Volume volume = new MappedFileVol(file, true, 0L, MAPDB_SLICE_SHIFT, true, 0L, false);
+                try {
+                    return DBMaker.volumeDB(volume, true).readOnly().make();
+                } catch (RuntimeException e) {
+                    volume.close();
+                    throw e;
+                }
+            }
+            return DBMaker.fileDB(file).readOnly().fileMmapEnable().make();
         }
 
         /** The group's B-tree; created in a building segment, null if a sealed one has none. */
@@ -136,12 +178,15 @@ final class SegmentStore implements AutoCloseable {
     /**
      * Which segment serves which index of one group: sealed slices (disjoint, in index order), and the building
      * segment's slice and cut as of its last commit. The building segment wins from its first index, and its cut
-     * voids sealed entries from the cut on.
+     * voids sealed entries from the cut on. Sealed slices wholly at or below the sealed start are dropped.
      */
     private static final class View {
         final TreeMap<Long, Slice> sealed = new TreeMap<>();
         Slice building;
         long buildingCut; // 0: none
+        long startIndex;  // the log start (snapshot point) as of the last commit
+        long startTerm;
+        long sealedStartIndex; // as of the last seal (what the newest sealed segment records)
 
         /** The slice serving {@code index}, its last index cut back to what is valid now; null if none. */
         Slice find(long index) {
@@ -164,7 +209,12 @@ final class SegmentStore implements AutoCloseable {
                 return building.last;
             }
             long last = sealed.isEmpty() ? 0 : sealed.lastEntry().getValue().last;
-            return buildingCut > 0 ? Math.min(last, buildingCut - 1) : last;
+            return Math.max(buildingCut > 0 ? Math.min(last, buildingCut - 1) : last, startIndex);
+        }
+
+        /** Forgets the sealed slices that hold nothing above {@code index}. */
+        void dropThrough(long index) {
+            sealed.values().removeIf(s -> s.last <= index);
         }
 
         /** Voids sealed entries from {@code from} on. */
@@ -194,10 +244,14 @@ final class SegmentStore implements AutoCloseable {
         boolean dirty;
         long lastIndex;
         long cut;                     // 0: none
+        long startIndex;              // the group's log start after the records applied so far
+        long startTerm;
 
-        Tail(BTreeMap<Long, byte[]> map, long lastIndex) {
+        Tail(BTreeMap<Long, byte[]> map, long lastIndex, long startIndex, long startTerm) {
             this.map = map;
             this.lastIndex = lastIndex;
+            this.startIndex = startIndex;
+            this.startTerm = startTerm;
         }
 
         void add(byte[] src, int offset, int length, long index) {
@@ -254,10 +308,10 @@ final class SegmentStore implements AutoCloseable {
             }
             seqs.sort(null);
             for (long seq : seqs) {
-                Segment s = openSealed(seq);
-                sealed.add(s);
+                sealed.add(openSealed(seq));
                 nextSeq = seq + 1;
             }
+            rebuildViews();
             io.syncDirectory(segmentDir);
         } catch (IOException | RuntimeException e) {
             closeAll();
@@ -265,6 +319,7 @@ final class SegmentStore implements AutoCloseable {
         }
     }
 
+    /** Opens a sealed segment and reads its meta (every value's CRC checked). */
     private Segment openSealed(long seq) {
         Path file = segmentFile(seq, false);
         Segment s;
@@ -283,26 +338,18 @@ final class SegmentStore implements AutoCloseable {
                                 + ", before the previous segment's " + checkpoint[0] + ":" + checkpoint[1]);
                     }
                     checkpoint = cp;
-                }
-            }
-            // Cuts first: they void earlier segments' entries before this segment's own ones are added.
-            for (Map.Entry<String, byte[]> e : s.meta.entrySet()) {
-                if (e.getKey().startsWith(CUT)) {
-                    String group = e.getKey().substring(CUT.length());
-                    view(group).cutSealed(decodeLongs(e.getValue(), 1, file, e.getKey())[0]);
-                }
-            }
-            for (Map.Entry<String, byte[]> e : s.meta.entrySet()) {
-                if (e.getKey().startsWith(RANGE)) {
-                    String group = e.getKey().substring(RANGE.length());
-                    long[] range = decodeLongs(e.getValue(), 2, file, e.getKey());
-                    View v = view(group);
-                    long expected = v.lastIndex() + 1;
-                    if (range[0] != expected || range[1] < range[0] || s.log(group, false) == null) {
-                        throw new StorageException("segment " + file + " holds entries " + range[0] + ".." + range[1]
-                                + " of group " + group + " where index " + expected + " should come next");
+                } else if (key.startsWith(CUT)) {
+                    s.cuts.put(key.substring(CUT.length()), decodeLongs(e.getValue(), 1, file, key)[0]);
+                } else if (key.startsWith(START)) {
+                    s.starts.put(key.substring(START.length()), decodeLongs(e.getValue(), 2, file, key));
+                } else if (key.startsWith(RANGE)) {
+                    String group = key.substring(RANGE.length());
+                    long[] range = decodeLongs(e.getValue(), 2, file, key);
+                    if (range[0] < 1 || range[1] < range[0] || s.log(group, false) == null) {
+                        throw new StorageException("segment " + file + " holds an impossible range " + range[0] + ".."
+                                + range[1] + " of group " + group);
                     }
-                    v.sealed.put(range[0], new Slice(s, range[0], range[1]));
+                    s.ranges.put(group, range);
                 }
             }
         } catch (RuntimeException e) {
@@ -311,6 +358,44 @@ final class SegmentStore implements AutoCloseable {
                     : new StorageException("cannot read sealed segment " + file + ": " + e, e);
         }
         return s;
+    }
+
+    /**
+     * Builds the groups' views from the sealed segments, oldest first: each segment's cuts void earlier entries from
+     * the cut on, and each of its ranges replaces earlier entries from its first index on. The newest segment gives
+     * every group's start; entries at or below it go. What is left must run on without a gap from the start: a gap
+     * means a missing or damaged file, and the open fails naming the segment after it.
+     */
+    private void rebuildViews() {
+        for (Segment s : sealed) {
+            s.cuts.forEach((group, cut) -> view(group).cutSealed(cut));
+            s.ranges.forEach((group, range) -> {
+                View v = view(group);
+                v.cutSealed(range[0]);
+                v.sealed.put(range[0], new Slice(s, range[0], range[1]));
+            });
+        }
+        if (!sealed.isEmpty()) {
+            sealed.get(sealed.size() - 1).starts.forEach((group, start) -> {
+                View v = view(group);
+                v.startIndex = start[0];
+                v.startTerm = start[1];
+                v.sealedStartIndex = start[0];
+            });
+        }
+        for (Map.Entry<String, View> e : views.entrySet()) {
+            View v = e.getValue();
+            v.dropThrough(v.sealedStartIndex);
+            long expected = v.startIndex + 1;
+            for (Slice slice : v.sealed.values()) {
+                if (slice.first > expected) {
+                    throw new StorageException("segment " + slice.segment.path + " holds entries " + slice.first + ".."
+                            + slice.segment.ranges.get(e.getKey())[1] + " of group " + e.getKey() + " where index "
+                            + expected + " should come next");
+                }
+                expected = slice.last + 1;
+            }
+        }
     }
 
     // ---- metadata ----
@@ -333,6 +418,16 @@ final class SegmentStore implements AutoCloseable {
     /** {@code {fileSeq, offset}} of the WAL position applied in the sealed segments, {@code {0, 0}} when none. */
     long[] checkpoint() {
         return checkpoint.clone();
+    }
+
+    /** Sequence numbers of the sealed segments, oldest first (for tests). */
+    List<Long> segmentSeqs() {
+        rw.readLock().lock();
+        try {
+            return sealed.stream().map(seg -> seg.seq).toList();
+        } finally {
+            rw.readLock().unlock();
+        }
     }
 
     /** Sealed segment files on disk. */
@@ -358,9 +453,27 @@ final class SegmentStore implements AutoCloseable {
      */
     void apply(WalRecord record, byte[] frame) {
         Tail tail = tail(record.group());
-        if (record.isTruncate()) {
-            truncate(tail, record.truncateFrom());
-            return;
+        switch (record.kind()) {
+            case TRUNCATE -> {
+                if (record.index() <= tail.startIndex) {
+                    throw new StorageException("WAL record for group " + record.group() + " truncates from "
+                            + record.index() + ", at or below its log start " + tail.startIndex
+                            + ": the WAL and the store disagree");
+                }
+                truncate(tail, record.index());
+                return;
+            }
+            case COMPACT -> {
+                compact(tail, record);
+                return;
+            }
+            case RESET -> {
+                reset(tail, record.index(), record.term());
+                return;
+            }
+            case APPEND -> {
+                // below
+            }
         }
         int at = frame == null ? 0 : WalRecord.entriesOffset(frame);
         byte[] scratch = null;
@@ -408,6 +521,8 @@ final class SegmentStore implements AutoCloseable {
                 View v = view(e.getKey());
                 v.buildingCut = t.cut;
                 v.building = t.map.isEmpty() ? null : new Slice(building, t.map.firstKey(), t.lastIndex);
+                v.startIndex = t.startIndex;
+                v.startTerm = t.startTerm;
             }
         } finally {
             rw.writeLock().unlock();
@@ -439,11 +554,23 @@ final class SegmentStore implements AutoCloseable {
             long first = t.map.isEmpty() ? 0 : t.map.firstKey();
             if (first > 0) {
                 b.meta.put(RANGE + e.getKey(), encodeLongs(first, t.lastIndex));
+                b.ranges.put(e.getKey(), new long[] {first, t.lastIndex});
             }
             if (t.cut > 0) {
                 b.meta.put(CUT + e.getKey(), encodeLongs(t.cut));
+                b.cuts.put(e.getKey(), t.cut);
             }
             ranges.put(e.getKey(), new long[] {first, t.lastIndex, t.cut});
+        }
+        // Every group's start, not only those this segment touched: the newest sealed segment must hold them all.
+        for (Map.Entry<String, View> e : views.entrySet()) {
+            Tail t = b.tails.get(e.getKey());
+            long[] start = t != null ? new long[] {t.startIndex, t.startTerm}
+                    : new long[] {e.getValue().startIndex, e.getValue().startTerm};
+            if (start[0] > 0 || start[1] > 0) {
+                b.meta.put(START + e.getKey(), encodeLongs(start[0], start[1]));
+                b.starts.put(e.getKey(), start);
+            }
         }
         long[] cp = pendingCheckpoint;
         b.meta.put(CHECKPOINT, encodeLongs(cp[0], cp[1]));
@@ -464,6 +591,14 @@ final class SegmentStore implements AutoCloseable {
                 v.building = null;
                 v.buildingCut = 0;
             }
+            for (Map.Entry<String, View> e : views.entrySet()) {
+                View v = e.getValue();
+                long[] start = b.starts.get(e.getKey());
+                v.startIndex = start == null ? 0 : start[0];
+                v.startTerm = start == null ? 0 : start[1];
+                v.sealedStartIndex = v.startIndex;
+                v.dropThrough(v.sealedStartIndex);
+            }
             b.tails.clear();
             sealed.add(b);
             building = null;
@@ -477,6 +612,81 @@ final class SegmentStore implements AutoCloseable {
         io.syncDirectory(segmentDir);
         checkpoint = cp;
         return cp.clone();
+    }
+
+    /**
+     * Closes and deletes the sealed segments that serve nothing above their groups' sealed starts (after a
+     * {@link #seal}, or on open for files a crash left behind), then fsyncs the directory; returns how many. Never the
+     * newest (it carries every group's start and the WAL checkpoint). A segment whose cut, or whose own range, voids
+     * entries above the start in an older segment that stays is kept as well: without it those entries would come
+     * back on the next open. Readers never see a closed segment: it leaves the views under the write lock.
+     */
+    int deleteDeadSegments() throws IOException {
+        List<Segment> doomed = new ArrayList<>();
+        rw.writeLock().lock();
+        try {
+            if (sealed.size() < 2) {
+                return 0;
+            }
+            Set<Segment> live = Collections.newSetFromMap(new IdentityHashMap<>());
+            for (View v : views.values()) {
+                for (Slice slice : v.sealed.values()) {
+                    live.add(slice.segment);
+                }
+            }
+            Set<Segment> going = Collections.newSetFromMap(new IdentityHashMap<>());
+            for (Segment seg : sealed.subList(0, sealed.size() - 1)) {
+                if (!live.contains(seg)) {
+                    going.add(seg);
+                }
+            }
+            boolean changed = !going.isEmpty();
+            while (changed) {
+                changed = going.removeIf(seg -> !voidsNothingLive(seg, going));
+            }
+            for (Segment seg : sealed) {
+                if (going.contains(seg)) {
+                    doomed.add(seg);
+                }
+            }
+            sealed.removeAll(doomed);
+            for (Segment seg : doomed) {
+                seg.close();
+            }
+        } finally {
+            rw.writeLock().unlock();
+        }
+        for (Segment seg : doomed) {
+            Files.deleteIfExists(seg.path);
+        }
+        if (!doomed.isEmpty()) {
+            io.syncDirectory(segmentDir);
+        }
+        return doomed.size();
+    }
+
+    /**
+     * Whether deleting {@code d} leaves void what it voids: an older segment that stays ({@code going} goes too) must
+     * not hold, for a group, entries at or after the index from which {@code d} voids that group's older entries (its
+     * cut, or its range's first index) that lie above the group's sealed start.
+     */
+    private boolean voidsNothingLive(Segment d, Set<Segment> going) {
+        Map<String, Long> voidsFrom = new HashMap<>(d.cuts);
+        d.ranges.forEach((group, range) -> voidsFrom.merge(group, range[0], Math::min));
+        for (Map.Entry<String, Long> e : voidsFrom.entrySet()) {
+            View v = views.get(e.getKey());
+            long start = v == null ? 0 : v.sealedStartIndex;
+            for (Segment older : sealed) {
+                if (older.seq >= d.seq) {
+                    break;
+                }
+                long[] range = older.ranges.get(e.getKey());
+                if (!going.contains(older) && range != null && range[1] >= e.getValue() && range[1] > start) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     private void truncate(Tail tail, long from) {
@@ -500,6 +710,36 @@ final class SegmentStore implements AutoCloseable {
             openWith(tail, EntryCodec.encodeChunk(kept), kept.size(), floor.getKey());
         }
         tail.lastIndex = Math.min(tail.lastIndex, from - 1);
+    }
+
+    /**
+     * The log starts after {@code record.index()} from now on. The entries up to it stay in this segment (a segment is
+     * deleted whole, once nothing in it is above its groups' starts); reads never ask for them again.
+     */
+    private void compact(Tail tail, WalRecord record) {
+        if (record.index() <= tail.startIndex) {
+            return;
+        }
+        if (record.index() > tail.lastIndex) {
+            throw new StorageException("WAL record for group " + record.group() + " compacts up to " + record.index()
+                    + ", past its last index " + tail.lastIndex + ": the WAL and the store disagree");
+        }
+        tail.startIndex = record.index();
+        tail.startTerm = record.term();
+    }
+
+    /**
+     * Drops every entry: this segment's own go at once, those of sealed segments by a cut from index 1. The log is
+     * empty at {@code index} and goes on at {@code index + 1}.
+     */
+    private void reset(Tail tail, long index, long term) {
+        tail.reset();
+        tail.dirty = false;
+        tail.map.clear();
+        tail.cut = 1;
+        tail.lastIndex = index;
+        tail.startIndex = index;
+        tail.startTerm = term;
     }
 
     /** Makes a stored chunk the open one (unless it is full); it is already in the map, so not dirty. */
@@ -531,7 +771,8 @@ final class SegmentStore implements AutoCloseable {
         }
         Tail t = building.tails.get(group);
         if (t == null) {
-            t = new Tail(building.log(group, true), view(group).lastIndex());
+            View v = view(group);
+            t = new Tail(building.log(group, true), v.lastIndex(), v.startIndex, v.startTerm);
             building.tails.put(group, t);
         }
         return t;
@@ -549,6 +790,17 @@ final class SegmentStore implements AutoCloseable {
         try {
             View v = views.get(group);
             return v == null ? 0 : v.lastIndex();
+        } finally {
+            rw.readLock().unlock();
+        }
+    }
+
+    /** {@code {index, term}} of a group's log start (its snapshot point) as committed here; {@code {0, 0}} if none. */
+    long[] start(String group) {
+        rw.readLock().lock();
+        try {
+            View v = views.get(group);
+            return v == null ? new long[] {0, 0} : new long[] {v.startIndex, v.startTerm};
         } finally {
             rw.readLock().unlock();
         }

@@ -16,7 +16,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * Moves durable WAL batches into the MapDB store of record in the background. It gathers batches for a short
  * while (or up to an entry limit), applies them in WAL order to the building segment, commits once (the entries
  * are readable there from then on), and evicts them from the groups' memory tables. Once the building segment is
- * big enough it is sealed (fsynced, renamed, immutable), and only then does the WAL delete the files it covers.
+ * big enough it is sealed (fsynced, renamed, immutable), and only then does the WAL delete the files it covers, and
+ * the store the segments that hold nothing above their groups' log starts any more.
  * Keeping this off the WAL writer's thread is what keeps MapDB off the append path.
  */
 final class SegmentWriter implements AutoCloseable {
@@ -119,7 +120,7 @@ final class SegmentWriter implements AutoCloseable {
                 for (WalRequest r : batch) {
                     store.apply(r.record, r.frame);
                     requests.computeIfAbsent(r.owner, o -> new int[1])[0]++;
-                    if (!r.record.isTruncate()) {
+                    if (r.record.isAppend()) {
                         moved.computeIfAbsent(r.owner, o -> new ArrayList<>()).addAll(r.record.entries());
                         appendedBytes += r.frame.length;
                     }
@@ -136,6 +137,11 @@ final class SegmentWriter implements AutoCloseable {
                 long[] sealedUpTo = store.seal();
                 storage.afterSegmentCommit();
                 storage.wal().releaseBefore(sealedUpTo[0]);
+                // The seal made the groups' starts durable: segments wholly below them can go now.
+                int deleted = store.deleteDeadSegments();
+                if (deleted > 0) {
+                    log.debug("deleted {} sealed segments below every group's log start", deleted);
+                }
             }
         } catch (IOException e) {
             throw new StorageException("cannot seal a MapDB segment: " + e, e);

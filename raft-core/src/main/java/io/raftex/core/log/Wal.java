@@ -201,7 +201,7 @@ final class Wal implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (IOException | RuntimeException | Error e) {
-            fail(e);
+            fail(e, batch);
         }
     }
 
@@ -272,16 +272,24 @@ final class Wal implements AutoCloseable {
         }
     }
 
-    private void fail(Throwable cause) {
+    private void fail(Throwable cause, List<WalRequest> unwritten) {
         StorageException ex = new StorageException("WAL write or sync failed on " + fileFor(dir, currentSeq)
                 + " (batch at offset " + writeOffset + "): " + cause, cause);
+        List<WalRequest> stranded = new ArrayList<>(unwritten);
         synchronized (this) {
             if (failure == null) {
                 failure = ex;
             }
+            // Nothing is queued after this (submit refuses from now on): release whoever waits for these.
+            queue.drainTo(stranded);
         }
         // Not logged here: the listener (LogStorage.fail) logs the failure once, with its cause.
         closeFileQuietly();
         listener.failed(ex);
+        for (WalRequest r : stranded) {
+            if (r.synced != null) {
+                r.synced.completeExceptionally(ex);
+            }
+        }
     }
 }

@@ -7,19 +7,35 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * One WAL record: a group's append (a run of consecutive entries) or truncation.
+ * One WAL record of a group: an append (a run of consecutive entries), a truncation, a compaction or a reset.
  *
  * <p>Frame: {@code magic:i32 crc32c:i32 length:i32 body}, the CRC covering the length field and the body, so a
- * garbled length is caught too. Body: {@code kind:u8 groupLength:u16 group:utf8} then, for an append,
- * {@code count:i32 entries} (see {@link EntryCodec}) and, for a truncation, {@code fromIndex:i64}. Every batch the
- * WAL writer syncs ends with a batch-commit marker frame ({@link #commitFrame}, kind 3), which recovery uses to tell
- * an unsynced (torn) last batch from corruption of a synced one.
+ * garbled length is caught too. Body: {@code kind:u8 groupLength:u16 group:utf8} then, for an append (kind 1),
+ * {@code count:i32 entries} (see {@link EntryCodec}); for a truncation (2), {@code fromIndex:i64}; for a compaction
+ * (4) and a reset (5), {@code index:i64 term:i64}, the new log start. Every batch the WAL writer syncs ends with a
+ * batch-commit marker frame ({@link #commitFrame}, kind 3), which recovery uses to tell an unsynced (torn) last batch
+ * from corruption of a synced one.
  *
- * @param group        the group the record belongs to
- * @param entries      the appended entries (empty for a truncation)
- * @param truncateFrom the first index dropped, or 0 for an append
+ * @param kind    what the record does
+ * @param group   the group the record belongs to
+ * @param entries the appended entries (empty for every other kind)
+ * @param index   the first index dropped by a truncation; the new snapshot index of a compaction or reset; 0 for an
+ *                append
+ * @param term    the term at {@code index} for a compaction or reset, else 0
  */
-public record WalRecord(String group, List<LogEntry> entries, long truncateFrom) {
+public record WalRecord(Kind kind, String group, List<LogEntry> entries, long index, long term) {
+
+    /** The kinds of record. */
+    public enum Kind {
+        /** Entries appended after the last one. */
+        APPEND,
+        /** Every entry from {@link #index} on dropped. */
+        TRUNCATE,
+        /** Entries up to {@link #index} (term {@link #term}) let go: the log now starts after it. */
+        COMPACT,
+        /** Every entry dropped; the log is empty at snapshot point {@link #index} / {@link #term}. */
+        RESET
+    }
 
     /** Marks the start of every frame ("RFXW"). */
     static final int MAGIC = 0x52465857;
@@ -31,6 +47,8 @@ public record WalRecord(String group, List<LogEntry> entries, long truncateFrom)
     private static final byte APPEND = 1;
     private static final byte TRUNCATE = 2;
     private static final byte COMMIT = 3;
+    private static final byte COMPACT = 4;
+    private static final byte RESET = 5;
     /** Body of a batch-commit marker: {@code kind groupLength(0) startOffset:i64 records:i32 batchCrc:i32}. */
     private static final int COMMIT_BODY = 1 + 2 + 8 + 4 + 4;
     /** Length of a whole batch-commit marker frame. */
@@ -44,23 +62,44 @@ public record WalRecord(String group, List<LogEntry> entries, long truncateFrom)
     }
 
     public WalRecord {
+        Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(group, "group");
         entries = List.copyOf(entries);
     }
 
     /** An append record; it holds the very entry objects the memory table holds, so eviction can compare identity. */
     static WalRecord append(String group, List<LogEntry> entries) {
-        return new WalRecord(group, entries, 0);
+        return new WalRecord(Kind.APPEND, group, entries, 0, 0);
     }
 
     /** A truncation record. */
     static WalRecord truncate(String group, long fromIndex) {
-        return new WalRecord(group, List.of(), fromIndex);
+        return new WalRecord(Kind.TRUNCATE, group, List.of(), fromIndex, 0);
+    }
+
+    /** A compaction record: the log starts after {@code index} (whose term is {@code term}). */
+    static WalRecord compact(String group, long index, long term) {
+        return new WalRecord(Kind.COMPACT, group, List.of(), index, term);
+    }
+
+    /** A reset record: every entry is dropped, and the log is empty at {@code index} / {@code term}. */
+    static WalRecord reset(String group, long index, long term) {
+        return new WalRecord(Kind.RESET, group, List.of(), index, term);
+    }
+
+    /** Whether this is an append. */
+    public boolean isAppend() {
+        return kind == Kind.APPEND;
     }
 
     /** Whether this is a truncation. */
     public boolean isTruncate() {
-        return truncateFrom > 0;
+        return kind == Kind.TRUNCATE;
+    }
+
+    /** The first index a truncation drops, or 0 for any other kind. */
+    public long truncateFrom() {
+        return kind == Kind.TRUNCATE ? index : 0;
     }
 
     /** The whole frame, ready to be written. */
@@ -70,13 +109,15 @@ public record WalRecord(String group, List<LogEntry> entries, long truncateFrom)
             throw new IllegalArgumentException("group id too long");
         }
         long body = 1 + 2 + groupBytes.length;
-        if (isTruncate()) {
-            body += 8;
-        } else {
-            body += 4;
-            for (LogEntry e : entries) {
-                body += EntryCodec.encodedSize(e);
+        switch (kind) {
+            case APPEND -> {
+                body += 4;
+                for (LogEntry e : entries) {
+                    body += EntryCodec.encodedSize(e);
+                }
             }
+            case TRUNCATE -> body += 8;
+            case COMPACT, RESET -> body += 16;
         }
         if (body > MAX_BODY) {
             // Recovery would take a larger length field for damage, so such a record must never be written.
@@ -85,14 +126,22 @@ public record WalRecord(String group, List<LogEntry> entries, long truncateFrom)
         }
         ByteBuffer out = ByteBuffer.allocate(HEADER + (int) body);
         out.putInt(MAGIC).putInt(0).putInt((int) body);
-        out.put(isTruncate() ? TRUNCATE : APPEND).putShort((short) groupBytes.length).put(groupBytes);
-        if (isTruncate()) {
-            out.putLong(truncateFrom);
-        } else {
-            out.putInt(entries.size());
-            for (LogEntry e : entries) {
-                EntryCodec.write(out, e);
+        byte code = switch (kind) {
+            case APPEND -> APPEND;
+            case TRUNCATE -> TRUNCATE;
+            case COMPACT -> COMPACT;
+            case RESET -> RESET;
+        };
+        out.put(code).putShort((short) groupBytes.length).put(groupBytes);
+        switch (kind) {
+            case APPEND -> {
+                out.putInt(entries.size());
+                for (LogEntry e : entries) {
+                    EntryCodec.write(out, e);
+                }
             }
+            case TRUNCATE -> out.putLong(index);
+            case COMPACT, RESET -> out.putLong(index).putLong(term);
         }
         byte[] frame = out.array();
         out.putInt(4, EntryCodec.crc(frame, 8, frame.length - 8));
@@ -164,6 +213,13 @@ public record WalRecord(String group, List<LogEntry> entries, long truncateFrom)
             WalRecord record;
             if (kind == TRUNCATE) {
                 record = truncate(group, b.getLong());
+            } else if (kind == COMPACT || kind == RESET) {
+                long index = b.getLong();
+                long term = b.getLong();
+                if (index < 0 || term < 0) {
+                    return null;
+                }
+                record = kind == COMPACT ? compact(group, index, term) : reset(group, index, term);
             } else if (kind == APPEND) {
                 int count = b.getInt();
                 if (count < 0 || count > body / LogEntry.OVERHEAD_BYTES) {

@@ -21,8 +21,9 @@ import java.util.List;
  * present or not).
  *
  * <p>Files before the store's checkpoint are already applied and skipped; the checkpoint file is read from the
- * checkpoint offset (always a batch boundary), later files from their start. Records are applied batch by batch, and
- * only once the batch's marker is found and matches (start, count, CRC). When a batch does not end in a matching
+ * checkpoint offset (always a batch boundary), later files from their start. Records of every kind (appends,
+ * truncations, compactions, resets) are applied in WAL order, so a reset voids exactly the records before it. They are
+ * applied batch by batch, and only once the batch's marker is found and matches (start, count, CRC). When a batch does not end in a matching
  * marker (a record that does not parse, a marker that does not match, or records up to the end of the file):
  * <ul>
  *   <li>in the last file, with no valid marker of a <em>later</em> batch anywhere after it, it is the unsynced tail
@@ -154,8 +155,19 @@ final class WalRecovery {
     }
 
     private static String describe(WalRecord r) {
-        if (r.isTruncate()) {
-            return "group " + r.group() + " truncate from " + r.truncateFrom();
+        switch (r.kind()) {
+            case TRUNCATE -> {
+                return "group " + r.group() + " truncate from " + r.truncateFrom();
+            }
+            case COMPACT -> {
+                return "group " + r.group() + " compact up to " + r.index() + " (term " + r.term() + ")";
+            }
+            case RESET -> {
+                return "group " + r.group() + " reset to " + r.index() + " (term " + r.term() + ")";
+            }
+            case APPEND -> {
+                // below
+            }
         }
         List<LogEntry> e = r.entries();
         return "group " + r.group() + " entries "

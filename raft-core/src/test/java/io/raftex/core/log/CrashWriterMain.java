@@ -15,7 +15,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * threads, one group each, appends forever from where the recovered log ends, printing {@code ACK group index}
  * once an index is reported durable. The parent kills it with SIGKILL at a random moment. With a third argument
  * N it instead halts itself (no shutdown hooks, like a crash) right after the N-th segment seal, before the WAL
- * files it covers are released.
+ * files it covers are released. With a third argument {@code compact} each thread also compacts its group to 100
+ * behind the last entry whenever 300 have gathered, printing {@code COMPACT group index} before the call, and every
+ * 1,500 entries resets it to 50 past its last entry, printing {@code RESETTING group index} before the call and
+ * {@code RESET group index} once it returned (a reset is durable then).
  */
 public final class CrashWriterMain {
 
@@ -38,10 +41,18 @@ public final class CrashWriterMain {
                 .withMaxUnmovedBytes(8 << 20);
     }
 
+    private static void say(String line) {
+        synchronized (System.out) {
+            System.out.println(line);
+            System.out.flush();
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(args[0]);
         int groups = Integer.parseInt(args[1]);
-        int haltAfterCommits = args.length > 2 ? Integer.parseInt(args[2]) : -1;
+        boolean compact = args.length > 2 && args[2].equals("compact");
+        int haltAfterCommits = args.length > 2 && !compact ? Integer.parseInt(args[2]) : -1;
         LogStorage storage = LogStorage.open(dir, options());
         if (haltAfterCommits > 0) {
             AtomicInteger commits = new AtomicInteger();
@@ -60,10 +71,7 @@ public final class CrashWriterMain {
             log.setDurabilityListener(new GroupLog.DurabilityListener() {
                 @Override
                 public void onDurable(long index, long term, long truncations) {
-                    synchronized (System.out) {
-                        System.out.println("ACK " + group + " " + index);
-                        System.out.flush();
-                    }
+                    say("ACK " + group + " " + index);
                 }
 
                 @Override
@@ -74,6 +82,7 @@ public final class CrashWriterMain {
             });
             Thread t = new Thread(() -> {
                 long next = log.lastIndex() + 1;
+                long resetAt = next + 1_500;
                 while (true) {
                     int n = 1 + (int) (next % 5);
                     List<LogEntry> batch = new ArrayList<>(n);
@@ -81,6 +90,19 @@ public final class CrashWriterMain {
                         batch.add(expected(group, next++));
                     }
                     log.append(batch);
+                    if (compact && next - 1 - log.snapshotIndex() >= 300) {
+                        long at = next - 1 - 100;
+                        say("COMPACT " + group + " " + at);
+                        log.compact(at, 1);
+                    }
+                    if (compact && next >= resetAt) {
+                        long at = next - 1 + 50;
+                        say("RESETTING " + group + " " + at);
+                        log.resetTo(at, 1);
+                        say("RESET " + group + " " + at);
+                        next = at + 1;
+                        resetAt = next + 1_500;
+                    }
                     if (next % 64 == 0) {
                         Thread.yield();
                     }

@@ -211,6 +211,187 @@ abstract class GroupLogContractTest {
         assertThat(again.entries(1, 2, Long.MAX_VALUE)).containsExactly(noop, config);
     }
 
+    // ---- compaction and reset ----
+
+    /** Entries 1..10 in term 1 and 11..20 in term 2. */
+    private GroupLog twentyEntries() {
+        GroupLog log = open(INITIAL);
+        log.append(entries(1, 10, 1));
+        log.append(entries(11, 20, 2));
+        return log;
+    }
+
+    @Test
+    void compactDropsThePrefixButAnswersTheTermOfItsLastEntry() {
+        GroupLog log = twentyEntries();
+        awaitDurable(log);
+        log.compact(12, 2);
+        assertThat(log.firstIndex()).isEqualTo(13);
+        assertThat(log.snapshotIndex()).isEqualTo(12);
+        assertThat(log.lastIndex()).isEqualTo(20);
+        assertThat(log.termAt(12)).isEqualTo(2);
+        assertThat(log.termAt(11)).isEqualTo(-1);
+        assertThat(log.termAt(5)).isEqualTo(-1);
+        assertThat(log.termAt(0)).isZero();
+        assertThatThrownBy(() -> log.entry(12)).isInstanceOf(StorageException.class);
+        assertThatThrownBy(() -> log.entry(3)).isInstanceOf(StorageException.class);
+        assertThatThrownBy(() -> log.entries(10, 20, Long.MAX_VALUE)).isInstanceOf(StorageException.class);
+        assertThatThrownBy(() -> log.entries(12, 12, Long.MAX_VALUE)).isInstanceOf(StorageException.class);
+        assertThat(log.entries(13, 20, Long.MAX_VALUE)).containsExactlyElementsOf(entries(13, 20, 2));
+        assertThat(log.termAt(13)).isEqualTo(2);
+        log.append(List.of(entry(21, 3)));
+        assertThat(log.entry(21)).isEqualTo(entry(21, 3));
+    }
+
+    @Test
+    void compactOfEntriesNotYetDurableKeepsWhatFollows() {
+        GroupLog log = open(INITIAL);
+        Recorder rec = recorderOf(log);
+        log.append(entries(1, 10, 1));
+        log.compact(6, 1);
+        log.append(entries(11, 12, 1));
+        assertThat(log.entries(7, 12, Long.MAX_VALUE)).containsExactlyElementsOf(entries(7, 12, 1));
+        awaitDurable(log);
+        assertThat(rec.failures).isEmpty();
+        assertThat(rec.last()).containsExactly(12, 1, 0);
+        GroupLog again = reopen(log, INITIAL);
+        assertThat(again.firstIndex()).isEqualTo(7);
+        assertThat(again.termAt(6)).isEqualTo(1);
+        assertThat(again.lastIndex()).isEqualTo(12);
+        assertThat(again.entries(7, 12, Long.MAX_VALUE)).containsExactlyElementsOf(entries(7, 12, 1));
+    }
+
+    @Test
+    void compactRefusesAPointPastTheEndOrInAnotherTermAndIgnoresOneAtOrBelowTheSnapshot() {
+        GroupLog log = twentyEntries();
+        assertThatThrownBy(() -> log.compact(21, 2)).isInstanceOf(StorageException.class);
+        assertThatThrownBy(() -> log.compact(15, 1)).isInstanceOf(StorageException.class);
+        assertThat(log.firstIndex()).isEqualTo(1);
+        log.compact(10, 1);
+        log.compact(10, 7); // at the snapshot index: nothing to do, whatever the term
+        log.compact(4, 1);
+        assertThat(log.snapshotIndex()).isEqualTo(10);
+        assertThat(log.termAt(10)).isEqualTo(1);
+        assertThat(log.entry(11)).isEqualTo(entry(11, 2));
+    }
+
+    @Test
+    void compactUpToTheLastEntryLeavesAnEmptyLogThatGoesOn() {
+        GroupLog log = twentyEntries();
+        awaitDurable(log);
+        log.compact(20, 2);
+        assertThat(log.firstIndex()).isEqualTo(21);
+        assertThat(log.lastIndex()).isEqualTo(20);
+        assertThat(log.termAt(20)).isEqualTo(2);
+        assertThat(log.entries(21, 20, Long.MAX_VALUE)).isEmpty();
+        assertThatThrownBy(() -> log.entries(21, 30, Long.MAX_VALUE)).isInstanceOf(StorageException.class);
+        assertThatThrownBy(() -> log.append(List.of(entry(20, 3)))).isInstanceOf(StorageException.class);
+        log.append(entries(21, 25, 3));
+        awaitDurable(log);
+        GroupLog again = reopen(log, INITIAL);
+        assertThat(again.firstIndex()).isEqualTo(21);
+        assertThat(again.termAt(20)).isEqualTo(2);
+        assertThat(again.entries(21, 25, Long.MAX_VALUE)).containsExactlyElementsOf(entries(21, 25, 3));
+    }
+
+    @Test
+    void truncationAtOrBelowTheSnapshotIsRefusedJustAboveItEmptiesTheLog() {
+        GroupLog log = twentyEntries();
+        log.compact(10, 1);
+        assertThatThrownBy(() -> log.truncateFrom(10)).isInstanceOf(StorageException.class);
+        assertThatThrownBy(() -> log.truncateFrom(3)).isInstanceOf(StorageException.class);
+        assertThat(log.lastIndex()).isEqualTo(20);
+        log.truncateFrom(11);
+        assertThat(log.lastIndex()).isEqualTo(10);
+        assertThat(log.termAt(10)).isEqualTo(1);
+        log.append(entries(11, 13, 4));
+        awaitDurable(log);
+        GroupLog again = reopen(log, INITIAL);
+        assertThat(again.firstIndex()).isEqualTo(11);
+        assertThat(again.entries(11, 13, Long.MAX_VALUE)).containsExactlyElementsOf(entries(11, 13, 4));
+    }
+
+    @Test
+    void resetDropsEveryEntryAndTheNextAppendFollowsTheSnapshotPoint() {
+        GroupLog log = twentyEntries();
+        awaitDurable(log);
+        log.resetTo(100, 5);
+        assertThat(log.snapshotIndex()).isEqualTo(100);
+        assertThat(log.firstIndex()).isEqualTo(101);
+        assertThat(log.lastIndex()).isEqualTo(100);
+        assertThat(log.termAt(100)).isEqualTo(5);
+        assertThat(log.termAt(20)).isEqualTo(-1);
+        assertThat(log.termAt(101)).isEqualTo(-1);
+        assertThatThrownBy(() -> log.entry(20)).isInstanceOf(StorageException.class);
+        assertThatThrownBy(() -> log.entry(100)).isInstanceOf(StorageException.class);
+        assertThatThrownBy(() -> log.append(List.of(entry(21, 5)))).isInstanceOf(StorageException.class);
+        assertThatThrownBy(() -> log.append(List.of(entry(102, 5)))).isInstanceOf(StorageException.class);
+        assertThatThrownBy(() -> log.truncateFrom(100)).isInstanceOf(StorageException.class);
+        log.compact(100, 5); // at the snapshot index: nothing to do
+        assertThatThrownBy(() -> log.compact(101, 5)).isInstanceOf(StorageException.class);
+        log.append(entries(101, 103, 6));
+        assertThat(log.entries(101, 103, Long.MAX_VALUE)).containsExactlyElementsOf(entries(101, 103, 6));
+    }
+
+    @Test
+    void resetBelowTheLastIndexVoidsTheEntriesAboveItToo() {
+        GroupLog log = twentyEntries();
+        awaitDurable(log);
+        log.compact(5, 1);
+        log.resetTo(8, 1);
+        assertThat(log.firstIndex()).isEqualTo(9);
+        assertThat(log.lastIndex()).isEqualTo(8);
+        assertThat(log.termAt(9)).isEqualTo(-1);
+        assertThatThrownBy(() -> log.entry(15)).isInstanceOf(StorageException.class);
+        log.append(entries(9, 11, 7));
+        assertThat(log.entries(9, 11, Long.MAX_VALUE)).containsExactlyElementsOf(entries(9, 11, 7));
+        awaitDurable(log);
+        GroupLog again = reopen(log, INITIAL);
+        assertThat(again.firstIndex()).isEqualTo(9);
+        assertThat(again.termAt(8)).isEqualTo(1);
+        assertThat(again.lastIndex()).isEqualTo(11);
+        assertThat(again.entries(9, 11, Long.MAX_VALUE)).containsExactlyElementsOf(entries(9, 11, 7));
+    }
+
+    @Test
+    void resetCountsAsATruncationForDurabilityReports() {
+        GroupLog log = open(INITIAL);
+        Recorder rec = recorderOf(log);
+        log.append(entries(1, 5, 1));
+        log.truncateFrom(5);
+        log.append(List.of(entry(5, 2)));
+        log.resetTo(50, 3); // while entries before it may not be durable yet
+        log.append(entries(51, 53, 3));
+        awaitDurable(log);
+        assertThat(rec.failures).isEmpty();
+        assertThat(rec.last()).containsExactly(53, 3, 2);
+        for (long[] r : rec.reports) {
+            // a report stamped with the count after the reset is for an entry appended after it
+            assertThat(r[0] > 50).as("report %s", java.util.Arrays.toString(r)).isEqualTo(r[2] == 2);
+        }
+    }
+
+    @Test
+    void resetIsDurableWhenItReturnsAndOnlyWhatFollowsItSurvives() {
+        GroupLog log = open(INITIAL);
+        log.append(entries(1, 200, 1));
+        awaitDurable(log);
+        log.append(entries(201, 210, 1)); // written before the reset at lower and higher indexes: must not come back
+        log.resetTo(150, 4);
+        GroupLog afterReset = reopen(log, INITIAL);
+        assertThat(afterReset.snapshotIndex()).isEqualTo(150);
+        assertThat(afterReset.lastIndex()).isEqualTo(150);
+        assertThat(afterReset.termAt(150)).isEqualTo(4);
+        assertThat(afterReset.termAt(149)).isEqualTo(-1);
+        afterReset.append(entries(151, 160, 4));
+        awaitDurable(afterReset);
+        GroupLog again = reopen(afterReset, INITIAL);
+        assertThat(again.firstIndex()).isEqualTo(151);
+        assertThat(again.lastIndex()).isEqualTo(160);
+        assertThat(again.entries(151, 160, Long.MAX_VALUE)).containsExactlyElementsOf(entries(151, 160, 4));
+        assertThat(again.termAt(161)).isEqualTo(-1);
+    }
+
     static List<LogEntry> concat(List<LogEntry> a, List<LogEntry> b) {
         List<LogEntry> out = new ArrayList<>(a);
         out.addAll(b);

@@ -47,6 +47,29 @@ class MemTableTest {
     }
 
     @Test
+    void dropBeforeForgetsACompactedPrefixMovedOrNot() {
+        MemTable t = new MemTable();
+        List<LogEntry> all = entries(1, 100, 1);
+        all.forEach(t::put);
+        t.evict(all.subList(0, 30)); // 1..30 in MapDB, 31..100 not yet
+        assertThat(t.size()).isEqualTo(70);
+        t.dropBefore(51);
+        assertThat(t.get(50)).isNull();
+        assertThat(t.get(30)).isNull();
+        assertThat(t.get(51)).isSameAs(all.get(50));
+        assertThat(t.size()).as("the 20 unmoved entries dropped no longer count").isEqualTo(50);
+        t.evict(all); // the segment writer moves them all later: only those still held count
+        assertThat(t.size()).isZero();
+        t.put(entry(101, 1));
+        assertThat(t.size()).isEqualTo(1);
+        t.dropBefore(200); // past everything: empty, and any index may start it again
+        assertThat(t.get(101)).isNull();
+        assertThat(t.size()).isZero();
+        t.put(entry(201, 2));
+        assertThat(t.get(201)).isEqualTo(entry(201, 2));
+    }
+
+    @Test
     void keepsOnlyTheRetainedTailOfMovedEntries() {
         MemTable t = new MemTable();
         int n = MemTable.RETAINED_ENTRIES * 3;

@@ -104,6 +104,137 @@ class SegmentStoreTest {
         }
     }
 
+    /** A group as the store should hold it: its log start and the entries after it. */
+    private static final class GroupModel {
+        long start;
+        long startTerm;
+        final List<LogEntry> entries = new ArrayList<>(); // entries.get(0) has index start + 1
+
+        long last() {
+            return start + entries.size();
+        }
+
+        GroupModel copy() {
+            GroupModel c = new GroupModel();
+            c.start = start;
+            c.startTerm = startTerm;
+            c.entries.addAll(entries);
+            return c;
+        }
+    }
+
+    @Test
+    void compactionsResetsAndSegmentDeletionsMatchTheModelThroughSealsReopensAndCrashes() throws IOException {
+        int deleted = 0;
+        for (long seed = 1; seed <= 6; seed++) {
+            Path data = dir.resolve("compact-seed-" + seed);
+            Random random = new Random(seed);
+            Map<String, GroupModel> model = new HashMap<>();
+            Map<String, GroupModel> sealedModel = new HashMap<>();
+            for (String g : GROUPS) {
+                model.put(g, new GroupModel());
+                sealedModel.put(g, new GroupModel());
+            }
+            SegmentStore store = open(data);
+            long walOffset = 0;
+            for (int step = 0; step < 400; step++) {
+                // "c" compacts and resets rarely, so its entries keep old segments alive among dead ones
+                String g = GROUPS[random.nextInt(GROUPS.length)];
+                GroupModel m = model.get(g);
+                boolean rarely = g.equals("c");
+                store.lock.lock();
+                try {
+                    int op = random.nextInt(20);
+                    if (op < 3 && !m.entries.isEmpty()) {
+                        long from = m.start + 1 + random.nextInt(m.entries.size());
+                        store.apply(WalRecord.truncate(g, from));
+                        m.entries.subList((int) (from - m.start - 1), m.entries.size()).clear();
+                    } else if (op < (rarely ? 4 : 8) && !m.entries.isEmpty()) {
+                        // mostly near the end, as a state machine compacts up to what it has applied
+                        long index = Math.max(m.start + 1, m.last() - random.nextInt(10));
+                        long term = m.entries.get((int) (index - m.start - 1)).term();
+                        store.apply(WalRecord.compact(g, index, term));
+                        m.entries.subList(0, (int) (index - m.start)).clear();
+                        m.start = index;
+                        m.startTerm = term;
+                    } else if (op < (rarely ? 8 : 10) && random.nextInt(rarely ? 10 : 3) == 0) {
+                        long index = Math.max(0, m.last() - 30 + random.nextInt(80)); // below or above the end
+                        long term = 1 + random.nextInt(500);
+                        store.apply(WalRecord.reset(g, index, term));
+                        m.entries.clear();
+                        m.start = index;
+                        m.startTerm = term;
+                    } else {
+                        int n = 1 + random.nextInt(40);
+                        long term = 1 + step;
+                        List<LogEntry> batch = new ArrayList<>();
+                        for (int i = 0; i < n; i++) {
+                            batch.add(entry(g, m.last() + 1 + i, term));
+                        }
+                        store.apply(WalRecord.append(g, batch));
+                        m.entries.addAll(batch);
+                    }
+                    store.commit(1, ++walOffset);
+                    if (random.nextInt(8) == 0) {
+                        store.seal();
+                        deleted += store.deleteDeadSegments();
+                        copyModel(sealedModel, model);
+                    }
+                } finally {
+                    store.lock.unlock();
+                }
+                assertModel(store, model, "seed " + seed + " step " + step);
+                int event = random.nextInt(40);
+                if (event == 0 || event == 1) { // close or crash: the building segment is lost, as of the last seal
+                    List<Long> before = store.segmentSeqs();
+                    store.close();
+                    copyModel(model, sealedModel);
+                    store = open(data);
+                    assertThat(store.segmentSeqs()).as("seed %d step %d: the same files", seed, step)
+                            .isEqualTo(before);
+                    store.lock.lock();
+                    try {
+                        assertThat(store.deleteDeadSegments()).as("nothing left to delete after a reopen").isZero();
+                    } finally {
+                        store.lock.unlock();
+                    }
+                    assertModel(store, model, "seed " + seed + " after reopen at step " + step);
+                }
+            }
+            try (Stream<Path> files = Files.list(data.resolve("segments"))) {
+                assertThat(files.filter(f -> f.getFileName().toString().endsWith(".db")).count())
+                        .as("seed %d: sealed files on disk are the sealed segments", seed)
+                        .isEqualTo(store.segmentCount());
+            }
+            store.close();
+        }
+        assertThat(deleted).as("segments deleted over all seeds").isGreaterThan(20);
+    }
+
+    private static void copyModel(Map<String, GroupModel> to, Map<String, GroupModel> from) {
+        for (String g : GROUPS) {
+            to.put(g, from.get(g).copy());
+        }
+    }
+
+    private static void assertModel(SegmentStore store, Map<String, GroupModel> model, String context) {
+        for (String g : GROUPS) {
+            GroupModel m = model.get(g);
+            assertThat(store.start(g)).as("%s: start of %s", context, g).containsExactly(m.start, m.startTerm);
+            assertThat(store.lastIndex(g)).as("%s: last index of %s", context, g).isEqualTo(m.last());
+            List<LogEntry> read = new ArrayList<>();
+            long i = m.start + 1;
+            while (i <= m.last()) {
+                List<LogEntry> run = store.readFrom(g, i);
+                assertThat(run).as("%s: %s index %d", context, g, i).isNotEmpty();
+                read.addAll(run);
+                i += run.size();
+            }
+            assertThat(read).as("%s: group %s", context, g).isEqualTo(m.entries);
+            assertThat(store.readFrom(g, m.last() + 1)).as("%s: %s past the end", context, g).isEmpty();
+        }
+    }
+
     @Test
     void aBuildingSegmentIsNeverReadAfterReopenAndALeftoverIsDeleted() throws IOException {
         SegmentStore store = open(dir);

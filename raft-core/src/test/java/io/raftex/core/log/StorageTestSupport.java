@@ -26,6 +26,26 @@ final class StorageTestSupport {
         await().atMost(Duration.ofSeconds(30)).until(() -> storage.segmentWriter().isIdle());
     }
 
+    /**
+     * What a process killed now would leave on disk: a copy of every file of {@code dataDir} in {@code target}, taken
+     * while the storage is open (written but unsynced data is in the page cache, so it survives a kill, as here). The
+     * caller makes sure no file is being created or renamed meanwhile (the WAL and segment writer idle).
+     */
+    static void crashImage(Path dataDir, Path target) {
+        try (java.util.stream.Stream<Path> files = Files.walk(dataDir)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Path to = target.resolve(dataDir.relativize(f).toString());
+                if (Files.isDirectory(f)) {
+                    Files.createDirectories(to);
+                } else {
+                    Files.copy(f, to);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** The WAL files in a data directory, oldest first. */
     static List<Path> walFiles(Path dataDir) {
         try {
