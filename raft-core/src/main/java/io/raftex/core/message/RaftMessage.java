@@ -9,7 +9,7 @@ import io.raftex.core.MemberId;
 public sealed interface RaftMessage
         permits PreVoteRequest, PreVoteResponse, VoteRequest, VoteResponse, AppendEntriesRequest,
         AppendEntriesResponse, ReadIndexRequest, ReadIndexResponse, ForwardCommand, ForwardCommandResponse,
-        TimeoutNow, InstallSnapshotRequest, InstallSnapshotResponse {
+        TimeoutNow, InstallSnapshotRequest, InstallSnapshotResponse, SnapshotRequest {
 
     /** The group this message belongs to. */
     String group();

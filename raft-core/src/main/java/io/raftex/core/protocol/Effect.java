@@ -41,10 +41,11 @@ public sealed interface Effect {
     }
 
     /**
-     * A follower needs entries this member no longer holds: send it the newest snapshot, in chunks, starting where
-     * the follower says it stands (it may hold part of the same snapshot already).
+     * A follower needs entries this member no longer holds, or asked for a snapshot: send it the newest snapshot, in
+     * chunks, starting where the follower says it stands (it may hold part of the same snapshot already). The
+     * snapshot must cover at least {@code atLeast} (0: any will do).
      */
-    record SendSnapshot(MemberId to) implements Effect {
+    record SendSnapshot(MemberId to, long atLeast) implements Effect {
     }
 
     /** A follower holds {@code received} bytes of the snapshot at {@code lastIndex}: send on from there. */

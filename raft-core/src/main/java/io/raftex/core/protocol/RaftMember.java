@@ -20,6 +20,7 @@ import io.raftex.core.message.PreVoteResponse;
 import io.raftex.core.message.RaftMessage;
 import io.raftex.core.message.ReadIndexRequest;
 import io.raftex.core.message.ReadIndexResponse;
+import io.raftex.core.message.SnapshotRequest;
 import io.raftex.core.message.TimeoutNow;
 import io.raftex.core.message.VoteRequest;
 import io.raftex.core.message.VoteResponse;
@@ -88,6 +89,11 @@ public final class RaftMember {
     private long leaderReadRound;
 
     private final ReadIndexTracker reads;
+    /**
+     * True while this member's state machine cannot be rebuilt from its log and waits for a leader's snapshot: it
+     * does not campaign, and takes every snapshot offered even if it has that much committed.
+     */
+    private boolean stateMissing;
 
     private List<Effect> out = new ArrayList<>();
 
@@ -129,7 +135,7 @@ public final class RaftMember {
             tickLeader();
         } else {
             electionElapsed++;
-            if (electionElapsed >= randomizedElectionTimeout && config.isVoter(self)) {
+            if (electionElapsed >= randomizedElectionTimeout && config.isVoter(self) && !stateMissing) {
                 startElection(false);
             }
         }
@@ -174,6 +180,8 @@ public final class RaftMember {
             onInstallSnapshot(m);
         } else if (message instanceof InstallSnapshotResponse m) {
             onInstallSnapshotResponse(m);
+        } else if (message instanceof SnapshotRequest m) {
+            onSnapshotRequest(m);
         }
     }
 
@@ -333,6 +341,26 @@ public final class RaftMember {
             send(new InstallSnapshotResponse(group, self, from, term, index, 0, true));
         }
         return drain();
+    }
+
+    /**
+     * The shell holds a whole log but no state machine for it (its snapshot was lost): ask the leader for a snapshot
+     * covering at least {@code needIndex}. Called again from time to time until one is installed.
+     */
+    public List<Effect> requestSnapshot(long needIndex) {
+        if (role == Role.FOLLOWER && leader.isPresent()) {
+            send(new SnapshotRequest(group, self, leader.get(), term, needIndex));
+        }
+        return drain();
+    }
+
+    /**
+     * Tells the member whether its state machine is missing (lost with a damaged snapshot) and waits for a leader's
+     * snapshot. Such a member must not lead (it could apply nothing), so it does not campaign; it still votes and
+     * acknowledges, since its log is whole; and it takes a snapshot even of entries it has committed.
+     */
+    public void setStateMissing(boolean missing) {
+        this.stateMissing = missing;
     }
 
     /** The shell could not send a snapshot to {@code to} (none held, or it failed): try again from probing. */
@@ -540,7 +568,7 @@ public final class RaftMember {
     }
 
     private void onTimeoutNow(TimeoutNow m) {
-        if (config.isVoter(self) && role != Role.LEADER) {
+        if (config.isVoter(self) && role != Role.LEADER && !stateMissing) {
             startElection(true);
         }
     }
@@ -679,7 +707,7 @@ public final class RaftMember {
         if (pr.next - 1 < log.snapshotIndex()) {
             // the entries this follower needs next are compacted away: it gets the snapshot instead
             pr.becomeSnapshot();
-            out.add(new Effect.SendSnapshot(to));
+            out.add(new Effect.SendSnapshot(to, 0));
             return;
         }
         while (pr.canSend(cfg.maxInflightMessages())
@@ -1025,13 +1053,26 @@ public final class RaftMember {
             becomeFollower(term, Optional.of(m.from()));
         }
         electionElapsed = 0;
-        if (m.lastIndex() <= commitIndex) {
+        if (m.lastIndex() <= commitIndex && !stateMissing) {
             // this member has that much committed already, and committed entries match every later leader's log
             leaderMatched = Math.max(leaderMatched, m.lastIndex());
             send(new InstallSnapshotResponse(group, self, m.from(), term, m.lastIndex(), m.totalSize(), true));
             return;
         }
         out.add(new Effect.SnapshotChunk(m));
+    }
+
+    private void onSnapshotRequest(SnapshotRequest m) {
+        Progress pr = progress.get(m.from());
+        if (role != Role.LEADER || pr == null) {
+            return;
+        }
+        pr.recentActive = true;
+        if (pr.state != Progress.State.SNAPSHOT) {
+            pr.becomeSnapshot();
+        }
+        pr.heartbeatsSinceSnapshotProgress = 0;
+        out.add(new Effect.SendSnapshot(m.from(), m.needIndex()));
     }
 
     private void onInstallSnapshotResponse(InstallSnapshotResponse m) {

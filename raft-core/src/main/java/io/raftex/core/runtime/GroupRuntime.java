@@ -157,6 +157,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private volatile long queriesCompleted;
     private volatile long queriesFailed;
     private volatile long snapshotIndex;
+    private long nextSnapshotRequestAtMillis;
     private volatile long snapshotsTaken;
     private volatile long snapshotsInstalled;
 
@@ -260,6 +261,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                 long restored = recoverSnapshot();
                 member = new RaftMember(name, self, settings.protocol(), log, new Random(env.seeds().getAsLong()),
                         restored);
+                member.setStateMissing(stateMissing());
                 lastRole = member.role();
                 lastLeader = member.leader();
                 state = State.RUNNING;
@@ -438,7 +440,8 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                 execute(e);
             }
             // messages of this step are out: now the first slice of what committed, unless one is queued already
-            if (state == State.RUNNING && !applying && !applyScheduled && applier.lastApplied() < applyTarget) {
+            if (state == State.RUNNING && !applying && !applyScheduled && applier.lastApplied() < applyTarget
+                    && !stateMissing()) {
                 applySlice();
                 Effect more;
                 while (state == State.RUNNING && (more = effectQueue.poll()) != null) {
@@ -475,7 +478,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         } else if (effect instanceof Effect.RoleChanged rc) {
             onRoleChanged(rc);
         } else if (effect instanceof Effect.SendSnapshot ss) {
-            startSnapshotSend(ss.to());
+            startSnapshotSend(ss.to(), ss.atLeast());
         } else if (effect instanceof Effect.SnapshotChunkAcked ack) {
             onSnapshotChunkAcked(ack);
         } else if (effect instanceof Effect.SnapshotChunk chunk) {
@@ -503,6 +506,9 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
      * queued meanwhile run between slices instead of waiting behind a long replay or a slow state machine.
      */
     private void applySlice() {
+        if (stateMissing()) {
+            return; // nothing can be applied before a snapshot brings the state up to where the log starts
+        }
         long deadline = env.nanoTime().getAsLong() + APPLY_SLICE_NANOS;
         long to = Math.min(applyTarget, applier.lastApplied() + APPLY_SLICE_ENTRIES);
         applying = true; // effects of re-proposals made while applying must not start another slice inside this one
@@ -609,11 +615,13 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
             return meta.index();
         }
         if (logStart > 0) {
-            // the log starts after a snapshot this member no longer has intact: its entries cannot rebuild the state
-            LOG.error("[{}@{}] no intact snapshot covers the log, which starts after index {}{}: the local log is"
-                            + " discarded and the leader's snapshot will be installed", name, self, logStart,
+            // the log starts after a snapshot this member no longer has intact: its entries cannot rebuild the
+            // state. The log stays (it still counts for votes and acknowledgements: dropping it could lose committed
+            // entries); the state machine waits for the leader's snapshot, and this member stands for no election
+            LOG.error("[{}@{}] no intact snapshot covers the log, which starts after index {}{}: the state machine"
+                            + " waits for the leader's snapshot; this member votes but does not stand for election"
+                            + " until then", name, self, logStart,
                     latest.map(m -> " (newest intact snapshot: " + m.index() + ")").orElse(""));
-            log.resetTo(0, 0);
         }
         return 0;
     }
@@ -759,7 +767,24 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         }
     }
 
-    private void startSnapshotSend(MemberId to) {
+    private void startSnapshotSend(MemberId to, long atLeast) {
+        if ((lastSnapshot == null || lastSnapshot.index() < atLeast) && applier.lastApplied() >= atLeast
+                && atLeast > 0) {
+            // a follower needs more than the newest snapshot covers: take one now and send it once it is written
+            CompletableFuture<SnapshotMeta> taken = new CompletableFuture<>();
+            snapshotRequests.add(taken);
+            if (!snapshotWriting) {
+                takeSnapshot();
+            }
+            taken.whenComplete((meta, failure) -> submit("snapshot for " + to, () -> {
+                if (failure == null && member.role() == Role.LEADER) {
+                    startSnapshotSend(to, 0);
+                } else if (failure != null) {
+                    enqueue(member.snapshotSendFailed(to));
+                }
+            }));
+            return;
+        }
         SnapshotSender current = senders.get(to);
         if (current != null && lastSnapshot != null && current.meta.index() == lastSnapshot.index()) {
             sendSnapshotChunk(current); // the transfer was restarted: go on from where it stood
@@ -792,7 +817,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                 // a newer snapshot replaced this one meanwhile: send that one instead, from its start
                 LOG.debug("[{}@{}] snapshot {} for {} was replaced by {}", name, self, s.meta.index(), s.to,
                         lastSnapshot.index());
-                startSnapshotSend(s.to);
+                startSnapshotSend(s.to, 0);
                 return;
             }
             LOG.warn("[{}@{}] cannot read snapshot {} to send it: {}", name, self, s.meta.index(), e.toString());
@@ -899,7 +924,9 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
             snapshotIndex = meta.index();
         }
         retainSnapshots();
-        enqueue(member.snapshotInstalled(meta, c.from()));
+        List<Effect> effects = member.snapshotInstalled(meta, c.from());
+        member.setStateMissing(stateMissing());
+        enqueue(effects);
     }
 
     private void closeIncoming() {
@@ -1036,6 +1063,11 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     }
 
     private void startQuery(ReadTracker.PendingRead r) {
+        if (r.consistency == ReadConsistency.LOCAL && stateMissing()) {
+            reads.add(r); // the state is not there yet: wait for the snapshot that brings it
+            reads.awaitApplied(r, log.snapshotIndex());
+            return;
+        }
         if (r.consistency == ReadConsistency.LOCAL) {
             runQuery(r);
             return;
@@ -1092,6 +1124,21 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         enqueue(member.tick(env.wallMillis().getAsLong()));
         sweep(false);
         resendStalledSnapshotChunks();
+        if (stateMissing()) {
+            long now = nowMillis();
+            if (now >= nextSnapshotRequestAtMillis) {
+                nextSnapshotRequestAtMillis = now + settings.electionTimeoutMillis();
+                enqueue(member.requestSnapshot(log.snapshotIndex()));
+            }
+        }
+    }
+
+    /**
+     * Whether the state machine is behind the start of the log, so that the log cannot bring it up to date: only at
+     * a restart that found the snapshot the log starts after damaged, until a leader's snapshot is installed.
+     */
+    private boolean stateMissing() {
+        return applier.lastApplied() < log.snapshotIndex();
     }
 
     /** Fails what is past its deadline and retries what is due (or, with {@code leaderFound}, every backoff). */

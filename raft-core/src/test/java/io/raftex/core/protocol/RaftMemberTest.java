@@ -21,6 +21,7 @@ import io.raftex.core.message.PreVoteResponse;
 import io.raftex.core.message.RaftMessage;
 import io.raftex.core.message.ReadIndexRequest;
 import io.raftex.core.message.ReadIndexResponse;
+import io.raftex.core.message.SnapshotRequest;
 import io.raftex.core.message.VoteRequest;
 import io.raftex.core.message.VoteResponse;
 import io.raftex.core.snapshot.SnapshotMeta;
@@ -516,7 +517,7 @@ class RaftMemberTest {
     void leaderSendsItsSnapshotToAFollowerThatNeedsCompactedEntries() {
         RaftMember m = leaderCompactedTo6();
         List<Effect> effects = n3RejectsWithAnEmptyLog(m);
-        assertThat(effects).contains(new Effect.SendSnapshot(N3));
+        assertThat(effects).contains(new Effect.SendSnapshot(N3, 0));
         assertThat(sent(effects, AppendEntriesRequest.class)).noneMatch(a -> a.to().equals(N3));
         // new entries do not go to n3 while its snapshot is on the way; heartbeats still do, at index 0
         effects = m.propose(List.of(new Proposal(9, 0, 0, 0, new byte[]{1})));
@@ -526,7 +527,7 @@ class RaftMemberTest {
         assertThat(sent(beat, AppendEntriesRequest.class)).filteredOn(a -> a.to().equals(N3))
                 .allMatch(a -> a.entries().isEmpty() && a.prevLogIndex() == 0 && a.prevLogTerm() == 0,
                         "a heartbeat that matches any log");
-        assertThat(beat).doesNotContain(new Effect.SendSnapshot(N3));
+        assertThat(beat).doesNotContain(new Effect.SendSnapshot(N3, 0));
     }
 
     @Test
@@ -554,7 +555,7 @@ class RaftMemberTest {
                     effects.addAll(m.handle(new AppendEntriesResponse(G, N2, N1, 2, true, 6, 0, 0, 0, a.readRound())));
                 }
             }
-            if (effects.contains(new Effect.SendSnapshot(N3))) {
+            if (effects.contains(new Effect.SendSnapshot(N3, 0))) {
                 return i;
             }
         }
@@ -581,7 +582,7 @@ class RaftMemberTest {
                         0, 0, 0, a.readRound())));
             }
             effects.addAll(m.handle(new InstallSnapshotResponse(G, N3, N1, 2, 6, i, false)));
-            assertThat(effects).as("tick %d", i).doesNotContain(new Effect.SendSnapshot(N3));
+            assertThat(effects).as("tick %d", i).doesNotContain(new Effect.SendSnapshot(N3, 0));
         }
     }
 
@@ -705,5 +706,33 @@ class RaftMemberTest {
         assertThat(sent(effects, VoteResponse.class)).singleElement().matches(v -> !v.granted());
         effects = m.handle(new VoteRequest(G, N3, N2, 4, 20, 3, false));
         assertThat(sent(effects, VoteResponse.class)).singleElement().matches(VoteResponse::granted);
+    }
+
+    @Test
+    void aSnapshotRequestMakesTheLeaderSendOneCoveringWhatIsNeeded() {
+        RaftMember m = leaderCompactedTo6();
+        List<Effect> effects = m.handle(new SnapshotRequest(G, N3, N1, 2, 6));
+        assertThat(effects).contains(new Effect.SendSnapshot(N3, 6));
+        assertThat(sent(m.propose(List.of(new Proposal(9, 0, 0, 0, new byte[]{1}))), AppendEntriesRequest.class))
+                .as("no entries to n3 until it has installed the snapshot").noneMatch(a -> a.to().equals(N3));
+    }
+
+    @Test
+    void aMemberWhoseStateIsMissingVotesButNeverCampaignsAndTakesASnapshotItHasCommitted() {
+        RecordingLog log = log(0);
+        RaftMember f = followerOfN1InTerm1(log);
+        f.handle(new AppendEntriesRequest(G, N1, N2, 1, 3, 1, List.of(), 3, 0));
+        f.setStateMissing(true);
+        assertThat(sent(f.requestSnapshot(3), SnapshotRequest.class)).singleElement()
+                .matches(r -> r.to().equals(N1) && r.needIndex() == 3 && r.term() == 1);
+        InstallSnapshotRequest c = chunk(1, 3, 1, 0, 10, 10);
+        assertThat(f.handle(c)).as("taken even though 3 is committed here").contains(new Effect.SnapshotChunk(c));
+        for (int i = 0; i < 200; i++) {
+            assertThat(sent(f.tick(i), PreVoteRequest.class)).as("no campaign at tick %d", i).isEmpty();
+        }
+        assertThat(sent(f.handle(new VoteRequest(G, N3, N2, 2, 3, 1, false)), VoteResponse.class)).singleElement()
+                .matches(VoteResponse::granted, "it still votes: its log is whole");
+        f.setStateMissing(false);
+        assertThat(f.handle(chunk(2, 3, 1, 0, 10, 10))).noneMatch(e -> e instanceof Effect.SnapshotChunk);
     }
 }

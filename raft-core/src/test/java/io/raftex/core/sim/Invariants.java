@@ -191,7 +191,7 @@ final class Invariants {
             }
             int durableCopies = 0;
             for (SimMember other : cluster.members()) {
-                if (other.disk().durableTermAt(to) == term) {
+                if (other.disk().durableTermAt(to) == term || to <= other.durableSnapshotIndex()) {
                     durableCopies++;
                 }
             }
@@ -248,7 +248,8 @@ final class Invariants {
                         + " before persisting it (" + durable + ")");
             }
         } else if (m instanceof AppendEntriesResponse a && a.success() && a.matchIndex() > 0) {
-            if (disk.durableTermAt(a.matchIndex()) != disk.termAt(a.matchIndex())) {
+            if (a.matchIndex() > node.durableSnapshotIndex()
+                    && disk.durableTermAt(a.matchIndex()) != disk.termAt(a.matchIndex())) {
                 throw violation(id + " acknowledges " + a.matchIndex() + " before it is durable");
             }
         }

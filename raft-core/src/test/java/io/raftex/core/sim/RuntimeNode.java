@@ -15,6 +15,7 @@ import io.raftex.core.log.InMemoryGroupLog;
 import io.raftex.core.log.LogEntry;
 import io.raftex.core.log.PersistentState;
 import io.raftex.core.snapshot.InMemorySnapshotStore;
+import io.raftex.core.snapshot.SnapshotMeta;
 import io.raftex.core.snapshot.SnapshotStore;
 import io.raftex.core.message.AppendEntriesRequest;
 import io.raftex.core.message.RaftMessage;
@@ -110,6 +111,11 @@ final class RuntimeNode implements SimMember {
     @Override
     public InMemoryGroupLog disk() {
         return disk;
+    }
+
+    @Override
+    public long durableSnapshotIndex() {
+        return snapshotDisk.list().stream().mapToLong(SnapshotMeta::index).max().orElse(0);
     }
 
     // ------------------------------------------------------------------ lifecycle

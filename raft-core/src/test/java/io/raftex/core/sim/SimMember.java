@@ -14,6 +14,11 @@ interface SimMember {
     /** The member's simulated disk as it is now (a crash replaces it by what survived). */
     InMemoryGroupLog disk();
 
+    /** The last index covered by a snapshot the member holds durably (entries up to it count as durable); 0 if none. */
+    default long durableSnapshotIndex() {
+        return 0;
+    }
+
     /** Whether the member's process runs. */
     boolean isUp();
 
