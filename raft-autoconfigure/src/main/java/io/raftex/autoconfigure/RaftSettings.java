@@ -185,14 +185,7 @@ public final class RaftSettings {
         if (p.getSnapshot().getChunkSize() == null || p.getSnapshot().getChunkSize().toBytes() < 1) {
             throw new RaftConfigurationException("raft.snapshot.chunk-size", "raft.snapshot.chunk-size must be positive");
         }
-        // a chunk travels base64 in one JSON message, which must fit in one batch
-        long chunkOnWire = (p.getSnapshot().getChunkSize().toBytes() + 2) / 3 * 4 + 1024;
-        if (chunkOnWire > maxBatch) {
-            throw new RaftConfigurationException("raft.snapshot.chunk-size", "raft.snapshot.chunk-size ("
-                    + p.getSnapshot().getChunkSize().toBytes() + " bytes) does not fit raft.rpc.max-batch-bytes ("
-                    + maxBatch + " bytes) once encoded: make it at most " + Math.max(0, (maxBatch - 1024) / 4 * 3)
-                    + " bytes");
-        }
+
     }
 
     private static Path dataDir(Path configured, MemberId nodeId) {
@@ -291,9 +284,13 @@ public final class RaftSettings {
         return properties.getSnapshot().getIntervalEntries();
     }
 
-    /** {@code raft.snapshot.chunk-size} in bytes. */
+    /**
+     * {@code raft.snapshot.chunk-size} in bytes, made smaller if need be so that a chunk, base64-encoded in one JSON
+     * message, fits {@code raft.rpc.max-batch-bytes}.
+     */
     public int snapshotChunkBytes() {
-        return (int) Math.min(Integer.MAX_VALUE, properties.getSnapshot().getChunkSize().toBytes());
+        long fits = Math.max(256, (maxBatchBytes - 1024L) / 4 * 3);
+        return (int) Math.min(fits, properties.getSnapshot().getChunkSize().toBytes());
     }
 
     /** Largest RPC body in bytes. */

@@ -7,11 +7,14 @@ import io.raftex.core.message.AppendEntriesRequest;
 import io.raftex.core.message.AppendEntriesResponse;
 import io.raftex.core.message.ForwardCommand;
 import io.raftex.core.message.ForwardCommandResponse;
+import io.raftex.core.message.InstallSnapshotRequest;
+import io.raftex.core.message.InstallSnapshotResponse;
 import io.raftex.core.message.PreVoteRequest;
 import io.raftex.core.message.PreVoteResponse;
 import io.raftex.core.message.RaftMessage;
 import io.raftex.core.message.ReadIndexRequest;
 import io.raftex.core.message.ReadIndexResponse;
+import io.raftex.core.message.SnapshotRequest;
 import io.raftex.core.message.TimeoutNow;
 import io.raftex.core.message.VoteRequest;
 import io.raftex.core.message.VoteResponse;
@@ -212,5 +215,21 @@ class RaftMessageValidatorTest {
         assertThat(RaftMessageValidator.isValidGroupName(null)).isFalse();
         // group before receiver: a message that breaks both names the group
         invalid(new TimeoutNow("k v", N1, N3, 5), "group 'k v'");
+    }
+
+    @Test
+    void snapshotChunksLieWithinTheirSnapshotOfAnIndexAndTermTheSenderCanHave() {
+        valid(new InstallSnapshotRequest("kv", N1, N2, 5, 100, 4, 0, 10, new byte[4], 0));
+        valid(new InstallSnapshotRequest("kv", N1, N2, 5, 100, 5, 6, 10, new byte[4], 0)); // the last chunk
+        valid(new InstallSnapshotResponse("kv", N2, N1, 5, 100, 4, false));
+        valid(new SnapshotRequest("kv", N1, N2, 5, 100));
+        invalid(new InstallSnapshotRequest("kv", N1, N2, 5, 100, 6, 0, 10, new byte[4], 0), "lastTerm");
+        invalid(new InstallSnapshotRequest("kv", N1, N2, 5, 0, 0, 0, 10, new byte[4], 0), "lastTerm");
+        invalid(new InstallSnapshotRequest("kv", N1, N2, 5, 100, 4, 8, 10, new byte[4], 0), "data");
+        invalid(new InstallSnapshotRequest("kv", N1, N2, 5, 100, 4, 0, 10, new byte[0], 0), "data");
+        invalid(new InstallSnapshotRequest("kv", N1, N2, 5, 100, 4, -1, 10, new byte[4], 0), "offset is negative");
+        invalid(new InstallSnapshotResponse("kv", N2, N1, 5, 100, -4, false), "received is negative");
+        invalid(new InstallSnapshotResponse("kv", N2, N1, 5, 0, 4, false), "lastIndex");
+        invalid(new SnapshotRequest("kv", N1, N2, 5, -1), "needIndex is negative");
     }
 }
