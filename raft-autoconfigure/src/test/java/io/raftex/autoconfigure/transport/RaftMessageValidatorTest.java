@@ -221,15 +221,15 @@ class RaftMessageValidatorTest {
     void snapshotChunksLieWithinTheirSnapshotOfAnIndexAndTermTheSenderCanHave() {
         valid(new InstallSnapshotRequest("kv", N1, N2, 5, 100, 4, 0, 10, new byte[4], 0));
         valid(new InstallSnapshotRequest("kv", N1, N2, 5, 100, 5, 6, 10, new byte[4], 0)); // the last chunk
-        valid(new InstallSnapshotResponse("kv", N2, N1, 5, 100, 4, false));
+        valid(new InstallSnapshotResponse("kv", N1, N2, 5, 100, 4, false));
         valid(new SnapshotRequest("kv", N1, N2, 5, 100));
         invalid(new InstallSnapshotRequest("kv", N1, N2, 5, 100, 6, 0, 10, new byte[4], 0), "lastTerm");
         invalid(new InstallSnapshotRequest("kv", N1, N2, 5, 0, 0, 0, 10, new byte[4], 0), "lastTerm");
         invalid(new InstallSnapshotRequest("kv", N1, N2, 5, 100, 4, 8, 10, new byte[4], 0), "data");
         invalid(new InstallSnapshotRequest("kv", N1, N2, 5, 100, 4, 0, 10, new byte[0], 0), "data");
         invalid(new InstallSnapshotRequest("kv", N1, N2, 5, 100, 4, -1, 10, new byte[4], 0), "offset is negative");
-        invalid(new InstallSnapshotResponse("kv", N2, N1, 5, 100, -4, false), "received is negative");
-        invalid(new InstallSnapshotResponse("kv", N2, N1, 5, 0, 4, false), "lastIndex");
+        invalid(new InstallSnapshotResponse("kv", N1, N2, 5, 100, -4, false), "received is negative");
+        invalid(new InstallSnapshotResponse("kv", N1, N2, 5, 0, 4, false), "lastIndex");
         invalid(new SnapshotRequest("kv", N1, N2, 5, -1), "needIndex is negative");
     }
 }
