@@ -31,7 +31,6 @@ import io.raftex.core.protocol.MemberStatus;
 import io.raftex.core.protocol.Proposal;
 import io.raftex.core.protocol.RaftMember;
 import io.raftex.core.session.CommandResult;
-import io.raftex.core.snapshot.SnapshotCorruptException;
 import io.raftex.core.snapshot.SnapshotMeta;
 import io.raftex.core.snapshot.SnapshotStore;
 import io.raftex.core.transport.Transport;
@@ -40,13 +39,10 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
@@ -61,7 +57,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
-import java.util.zip.CRC32C;
 
 /**
  * The shell around one group's {@link RaftMember} on one node (DESIGN.md §3): a single-threaded executor that owns
@@ -127,12 +122,8 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     /** Requests for a snapshot that the one being written (taken before they came) does not answer. */
     private final List<CompletableFuture<SnapshotMeta>> snapshotRequests = new ArrayList<>();
     private final List<CompletableFuture<SnapshotMeta>> snapshotWaiters = new ArrayList<>();
-    /** Leader: snapshots being sent, by follower. */
-    private final Map<MemberId, SnapshotSender> senders = new HashMap<>();
-    /** Follower: the snapshot being received, from whom and in which of its terms. */
-    private SnapshotStore.Incoming receiving;
-    private MemberId receivingFrom;
-    private long receivingLeaderTerm;
+    /** Snapshots on their way to followers (as leader) or from the leader (as follower). */
+    private SnapshotTransfers transfers;
 
     // ---- published for other threads
     private volatile State state = State.STARTING;
@@ -258,6 +249,8 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                 log = storage.open(name, self, new PersistentState(0, Optional.empty(), initialConfig));
                 log.setDurabilityListener(new DurabilityRelay());
                 snapshots = storage.snapshots(name, self);
+                transfers = new SnapshotTransfers(name, self, snapshots, settings.snapshotChunkBytes(),
+                        settings.electionTimeoutMillis(), new TransferHost());
                 long restored = recoverSnapshot();
                 member = new RaftMember(name, self, settings.protocol(), log, new Random(env.seeds().getAsLong()),
                         restored);
@@ -351,8 +344,10 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
             transfer = null;
         }
         effectQueue.clear();
-        senders.clear();
-        closeIncoming();
+        if (transfers != null) {
+            transfers.stopSending();
+            transfers.abortReceiving();
+        }
         for (CompletableFuture<SnapshotMeta> f : snapshotRequests) {
             completeExceptionally(f, reason);
         }
@@ -419,7 +414,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     public void receive(RaftMessage message) {
         submit("inbound message", () -> {
             if (message instanceof InstallSnapshotResponse r && r.installed() && r.term() == member.term()) {
-                senders.remove(r.from()); // done with this follower
+                transfers.installedBy(r.from()); // done with this follower
             }
             enqueue(member.handle(message));
         });
@@ -478,11 +473,11 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         } else if (effect instanceof Effect.RoleChanged rc) {
             onRoleChanged(rc);
         } else if (effect instanceof Effect.SendSnapshot ss) {
-            startSnapshotSend(ss.to(), ss.atLeast());
+            transfers.send(ss.to(), ss.atLeast());
         } else if (effect instanceof Effect.SnapshotChunkAcked ack) {
-            onSnapshotChunkAcked(ack);
+            transfers.onChunkAcked(ack);
         } else if (effect instanceof Effect.SnapshotChunk chunk) {
-            onSnapshotChunk(chunk.chunk());
+            transfers.onChunk(chunk.chunk());
         }
     }
 
@@ -752,149 +747,24 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         }
     }
 
-    /** A snapshot on its way to one follower. */
-    private static final class SnapshotSender {
-        final MemberId to;
-        final SnapshotMeta meta;
-        final long size;
-        long offset;
-        long sentAtMillis;
-
-        SnapshotSender(MemberId to, SnapshotMeta meta, long size) {
-            this.to = to;
-            this.meta = meta;
-            this.size = size;
+    /** Takes a snapshot covering {@code atLeast} for a follower that needs it, then sends it; false if it cannot. */
+    private boolean takeSnapshotFor(MemberId to, long atLeast) {
+        if (applier.lastApplied() < atLeast) {
+            return false;
         }
-    }
-
-    private void startSnapshotSend(MemberId to, long atLeast) {
-        if ((lastSnapshot == null || lastSnapshot.index() < atLeast) && applier.lastApplied() >= atLeast
-                && atLeast > 0) {
-            // a follower needs more than the newest snapshot covers: take one now and send it once it is written
-            CompletableFuture<SnapshotMeta> taken = new CompletableFuture<>();
-            snapshotRequests.add(taken);
-            if (!snapshotWriting) {
-                takeSnapshot();
+        CompletableFuture<SnapshotMeta> taken = new CompletableFuture<>();
+        snapshotRequests.add(taken);
+        if (!snapshotWriting) {
+            takeSnapshot();
+        }
+        taken.whenComplete((meta, failure) -> submit("snapshot for " + to, () -> {
+            if (failure == null && member.role() == Role.LEADER) {
+                transfers.send(to, 0);
+            } else if (failure != null) {
+                enqueue(member.snapshotSendFailed(to));
             }
-            taken.whenComplete((meta, failure) -> submit("snapshot for " + to, () -> {
-                if (failure == null && member.role() == Role.LEADER) {
-                    startSnapshotSend(to, 0);
-                } else if (failure != null) {
-                    enqueue(member.snapshotSendFailed(to));
-                }
-            }));
-            return;
-        }
-        SnapshotSender current = senders.get(to);
-        if (current != null && lastSnapshot != null && current.meta.index() == lastSnapshot.index()) {
-            sendSnapshotChunk(current); // the transfer was restarted: go on from where it stood
-            return;
-        }
-        if (lastSnapshot == null) {
-            LOG.warn("[{}@{}] {} needs entries before {}, but no snapshot is held", name, self, to, log.firstIndex());
-            enqueue(member.snapshotSendFailed(to));
-            return;
-        }
-        try {
-            SnapshotSender sender = new SnapshotSender(to, lastSnapshot, snapshots.size(lastSnapshot));
-            senders.put(to, sender);
-            LOG.info("[{}@{}] sending snapshot {} ({} bytes) to {}", name, self, lastSnapshot.index(), sender.size, to);
-            sendSnapshotChunk(sender);
-        } catch (IOException e) {
-            LOG.warn("[{}@{}] cannot read snapshot {} to send it: {}", name, self, lastSnapshot.index(), e.toString());
-            senders.remove(to);
-            enqueue(member.snapshotSendFailed(to));
-        }
-    }
-
-    private void sendSnapshotChunk(SnapshotSender s) {
-        byte[] data;
-        try {
-            data = snapshots.read(s.meta, s.offset, settings.snapshotChunkBytes());
-        } catch (IOException e) {
-            senders.remove(s.to);
-            if (lastSnapshot != null && lastSnapshot.index() > s.meta.index()) {
-                // a newer snapshot replaced this one meanwhile: send that one instead, from its start
-                LOG.debug("[{}@{}] snapshot {} for {} was replaced by {}", name, self, s.meta.index(), s.to,
-                        lastSnapshot.index());
-                startSnapshotSend(s.to, 0);
-                return;
-            }
-            LOG.warn("[{}@{}] cannot read snapshot {} to send it: {}", name, self, s.meta.index(), e.toString());
-            enqueue(member.snapshotSendFailed(s.to));
-            return;
-        }
-        s.sentAtMillis = nowMillis();
-        send(new InstallSnapshotRequest(name, self, s.to, member.term(), s.meta.index(), s.meta.term(), s.offset,
-                s.size, data, crc32c(data)));
-    }
-
-    private void onSnapshotChunkAcked(Effect.SnapshotChunkAcked ack) {
-        SnapshotSender s = senders.get(ack.from());
-        if (s == null || s.meta.index() != ack.lastIndex()) {
-            return; // an answer about another transfer
-        }
-        s.offset = ack.received() >= 0 && ack.received() <= s.size ? ack.received() : 0;
-        if (s.offset < s.size) {
-            sendSnapshotChunk(s);
-        }
-        // else: the follower has it all and is verifying it; its "installed" (or a restart from 0) comes next
-    }
-
-    /** A chunk (or the answer to it) was lost: send it again after a while. */
-    private void resendStalledSnapshotChunks() {
-        if (senders.isEmpty()) {
-            return;
-        }
-        long now = nowMillis();
-        for (SnapshotSender s : new ArrayList<>(senders.values())) {
-            if (now - s.sentAtMillis >= settings.electionTimeoutMillis()) {
-                sendSnapshotChunk(s);
-            }
-        }
-    }
-
-    /** Follower: stores one chunk of the leader's snapshot; installs it once all of it is here and verifies. */
-    private void onSnapshotChunk(InstallSnapshotRequest c) {
-        try {
-            if (receiving == null || receiving.index() != c.lastIndex() || receiving.term() != c.lastTerm()
-                    || !c.from().equals(receivingFrom) || c.term() != receivingLeaderTerm) {
-                closeIncoming();
-                if (c.offset() != 0) {
-                    enqueue(member.snapshotChunkStored(c, 0)); // a transfer this member does not hold: start over
-                    return;
-                }
-                receiving = snapshots.receive(c.lastIndex(), c.lastTerm());
-                receivingFrom = c.from();
-                receivingLeaderTerm = c.term();
-                LOG.info("[{}@{}] receiving snapshot {} ({} bytes) from {}", name, self, c.lastIndex(), c.totalSize(),
-                        c.from());
-            }
-            if (c.offset() != receiving.received() || crc32c(c.data()) != c.crc()
-                    || c.offset() + c.data().length > c.totalSize()) {
-                enqueue(member.snapshotChunkStored(c, receiving.received())); // out of place or damaged: resend
-                return;
-            }
-            receiving.write(c.offset(), c.data());
-            if (!c.last()) {
-                enqueue(member.snapshotChunkStored(c, receiving.received()));
-                return;
-            }
-            SnapshotMeta meta;
-            try {
-                meta = receiving.complete();
-            } catch (SnapshotCorruptException e) {
-                LOG.warn("[{}@{}] snapshot {} from {} does not verify ({}); asking for it again", name, self,
-                        c.lastIndex(), c.from(), e.getMessage());
-                closeIncoming();
-                enqueue(member.snapshotChunkStored(c, 0));
-                return;
-            }
-            receiving = null;
-            installSnapshot(meta, c);
-        } catch (IOException e) {
-            throw new UncheckedIOException("group '" + name + "': cannot store a snapshot from " + c.from(), e);
-        }
+        }));
+        return true;
     }
 
     private void installSnapshot(SnapshotMeta meta, InstallSnapshotRequest c) throws IOException {
@@ -929,17 +799,42 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         enqueue(effects);
     }
 
-    private void closeIncoming() {
-        if (receiving != null) {
-            receiving.close();
-            receiving = null;
+    /** What {@link SnapshotTransfers} needs from this shell. */
+    private final class TransferHost implements SnapshotTransfers.Host {
+        @Override
+        public RaftMember member() {
+            return member;
         }
-    }
 
-    private static int crc32c(byte[] data) {
-        CRC32C crc = new CRC32C();
-        crc.update(data);
-        return (int) crc.getValue();
+        @Override
+        public SnapshotMeta newestSnapshot() {
+            return lastSnapshot;
+        }
+
+        @Override
+        public long nowMillis() {
+            return GroupRuntime.this.nowMillis();
+        }
+
+        @Override
+        public void send(RaftMessage message) {
+            GroupRuntime.this.send(message);
+        }
+
+        @Override
+        public void enqueue(List<Effect> effects) {
+            GroupRuntime.this.enqueue(effects);
+        }
+
+        @Override
+        public boolean takeSnapshotFor(MemberId to, long atLeast) {
+            return GroupRuntime.this.takeSnapshotFor(to, atLeast);
+        }
+
+        @Override
+        public void install(SnapshotMeta meta, InstallSnapshotRequest last) throws IOException {
+            installSnapshot(meta, last);
+        }
     }
 
     // ------------------------------------------------------------------ commands
@@ -1123,7 +1018,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private void onTick() {
         enqueue(member.tick(env.wallMillis().getAsLong()));
         sweep(false);
-        resendStalledSnapshotChunks();
+        transfers.resendStalled();
         if (stateMissing()) {
             long now = nowMillis();
             if (now >= nextSnapshotRequestAtMillis) {
@@ -1192,7 +1087,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         term = rc.term();
         leader = rc.leader();
         if (rc.role() != Role.LEADER) {
-            senders.clear(); // only a leader sends snapshots; a new leadership starts its own transfers
+            transfers.stopSending(); // only a leader sends snapshots; a new leadership starts its own transfers
         }
         RoleChangeEvent event = new RoleChangeEvent(name, settings.nodeId(), oldRole, rc.role(), rc.term(), oldLeader,
                 rc.leader());

@@ -1,0 +1,240 @@
+package io.raftex.core.runtime;
+
+import io.raftex.core.MemberId;
+import io.raftex.core.message.InstallSnapshotRequest;
+import io.raftex.core.message.RaftMessage;
+import io.raftex.core.protocol.Effect;
+import io.raftex.core.protocol.RaftMember;
+import io.raftex.core.snapshot.SnapshotCorruptException;
+import io.raftex.core.snapshot.SnapshotMeta;
+import io.raftex.core.snapshot.SnapshotStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.CRC32C;
+
+/**
+ * Moves snapshots between members for one group's shell, on the group thread: as leader, streams the newest snapshot
+ * to each follower the core asks for ({@link Effect.SendSnapshot}), one chunk in flight, paced by the follower's
+ * answers ({@link Effect.SnapshotChunkAcked}) and sent again when an answer is overdue; as follower, writes a
+ * leader's chunks in order ({@link Effect.SnapshotChunk}), verifies the whole, and hands it to the shell to install.
+ * The core keeps the protocol state; this class keeps only the bytes in flight.
+ */
+final class SnapshotTransfers {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SnapshotTransfers.class);
+
+    /** What the transfers need from the shell around them. */
+    interface Host {
+        RaftMember member();
+
+        /** The newest snapshot held, or null. */
+        SnapshotMeta newestSnapshot();
+
+        long nowMillis();
+
+        void send(RaftMessage message);
+
+        void enqueue(List<Effect> effects);
+
+        /**
+         * The newest snapshot does not cover {@code atLeast}, which {@code to} needs: take one that does and send it
+         * once written, if possible; false if not (nothing applied that far).
+         */
+        boolean takeSnapshotFor(MemberId to, long atLeast);
+
+        /** A received snapshot is verified and durable: restore from it and tell the core. */
+        void install(SnapshotMeta meta, InstallSnapshotRequest last) throws IOException;
+    }
+
+    /** A snapshot on its way to one follower. */
+    private static final class Sender {
+        final MemberId to;
+        final SnapshotMeta meta;
+        final long size;
+        long offset;
+        long sentAtMillis;
+
+        Sender(MemberId to, SnapshotMeta meta, long size) {
+            this.to = to;
+            this.meta = meta;
+            this.size = size;
+        }
+    }
+
+    private final String group;
+    private final MemberId self;
+    private final SnapshotStore snapshots;
+    private final int chunkBytes;
+    private final long resendAfterMillis;
+    private final Host host;
+    private final Map<MemberId, Sender> senders = new HashMap<>();
+    private SnapshotStore.Incoming receiving;
+    private MemberId receivingFrom;
+    private long receivingLeaderTerm;
+
+    SnapshotTransfers(String group, MemberId self, SnapshotStore snapshots, int chunkBytes, long resendAfterMillis,
+                      Host host) {
+        this.group = group;
+        this.self = self;
+        this.snapshots = snapshots;
+        this.chunkBytes = chunkBytes;
+        this.resendAfterMillis = resendAfterMillis;
+        this.host = host;
+    }
+
+    // ------------------------------------------------------------------ leader
+
+    /** Sends {@code to} the newest snapshot (one covering {@code atLeast}, if more than 0), or goes on with it. */
+    void send(MemberId to, long atLeast) {
+        SnapshotMeta newest = host.newestSnapshot();
+        if (atLeast > 0 && (newest == null || newest.index() < atLeast) && host.takeSnapshotFor(to, atLeast)) {
+            return;
+        }
+        Sender current = senders.get(to);
+        if (current != null && newest != null && current.meta.index() == newest.index()) {
+            sendChunk(current); // the transfer was restarted: go on from where it stood
+            return;
+        }
+        if (newest == null) {
+            LOG.warn("[{}@{}] {} needs entries this member compacted, but no snapshot is held", group, self, to);
+            host.enqueue(host.member().snapshotSendFailed(to));
+            return;
+        }
+        try {
+            Sender sender = new Sender(to, newest, snapshots.size(newest));
+            senders.put(to, sender);
+            LOG.info("[{}@{}] sending snapshot {} ({} bytes) to {}", group, self, newest.index(), sender.size, to);
+            sendChunk(sender);
+        } catch (IOException e) {
+            LOG.warn("[{}@{}] cannot read snapshot {} to send it: {}", group, self, newest.index(), e.toString());
+            senders.remove(to);
+            host.enqueue(host.member().snapshotSendFailed(to));
+        }
+    }
+
+    private void sendChunk(Sender s) {
+        byte[] data;
+        try {
+            data = snapshots.read(s.meta, s.offset, chunkBytes);
+        } catch (IOException e) {
+            senders.remove(s.to);
+            SnapshotMeta newest = host.newestSnapshot();
+            if (newest != null && newest.index() > s.meta.index()) {
+                // a newer snapshot replaced this one meanwhile: send that one instead, from its start
+                LOG.debug("[{}@{}] snapshot {} for {} was replaced by {}", group, self, s.meta.index(), s.to,
+                        newest.index());
+                send(s.to, 0);
+                return;
+            }
+            LOG.warn("[{}@{}] cannot read snapshot {} to send it: {}", group, self, s.meta.index(), e.toString());
+            host.enqueue(host.member().snapshotSendFailed(s.to));
+            return;
+        }
+        s.sentAtMillis = host.nowMillis();
+        host.send(new InstallSnapshotRequest(group, self, s.to, host.member().term(), s.meta.index(), s.meta.term(),
+                s.offset, s.size, data, crc32c(data)));
+    }
+
+    /** The follower holds {@code received} bytes: send on from there. */
+    void onChunkAcked(Effect.SnapshotChunkAcked ack) {
+        Sender s = senders.get(ack.from());
+        if (s == null || s.meta.index() != ack.lastIndex()) {
+            return; // an answer about another transfer
+        }
+        s.offset = ack.received() >= 0 && ack.received() <= s.size ? ack.received() : 0;
+        if (s.offset < s.size) {
+            sendChunk(s);
+        }
+        // else: the follower has it all and is verifying it; its "installed" (or a restart from 0) comes next
+    }
+
+    /** The follower installed its snapshot: nothing more to send it. */
+    void installedBy(MemberId follower) {
+        senders.remove(follower);
+    }
+
+    /** This member no longer leads: its transfers end (a new leader starts its own). */
+    void stopSending() {
+        senders.clear();
+    }
+
+    /** A chunk, or the answer to it, was lost: send it again once an answer is overdue. */
+    void resendStalled() {
+        if (senders.isEmpty()) {
+            return;
+        }
+        long now = host.nowMillis();
+        for (Sender s : new ArrayList<>(senders.values())) {
+            if (now - s.sentAtMillis >= resendAfterMillis) {
+                sendChunk(s);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ follower
+
+    /** Stores one chunk of the leader's snapshot; once all of it is here and verifies, hands it to the host. */
+    void onChunk(InstallSnapshotRequest c) {
+        RaftMember member = host.member();
+        try {
+            if (receiving == null || receiving.index() != c.lastIndex() || receiving.term() != c.lastTerm()
+                    || !c.from().equals(receivingFrom) || c.term() != receivingLeaderTerm) {
+                abortReceiving();
+                if (c.offset() != 0) {
+                    host.enqueue(member.snapshotChunkStored(c, 0)); // a transfer this member does not hold
+                    return;
+                }
+                receiving = snapshots.receive(c.lastIndex(), c.lastTerm());
+                receivingFrom = c.from();
+                receivingLeaderTerm = c.term();
+                LOG.info("[{}@{}] receiving snapshot {} ({} bytes) from {}", group, self, c.lastIndex(),
+                        c.totalSize(), c.from());
+            }
+            if (c.offset() != receiving.received() || crc32c(c.data()) != c.crc()
+                    || c.offset() + c.data().length > c.totalSize()) {
+                host.enqueue(member.snapshotChunkStored(c, receiving.received())); // out of place or damaged
+                return;
+            }
+            receiving.write(c.offset(), c.data());
+            if (!c.last()) {
+                host.enqueue(member.snapshotChunkStored(c, receiving.received()));
+                return;
+            }
+            SnapshotMeta meta;
+            try {
+                meta = receiving.complete();
+            } catch (SnapshotCorruptException e) {
+                LOG.warn("[{}@{}] snapshot {} from {} does not verify ({}); asking for it again", group, self,
+                        c.lastIndex(), c.from(), e.getMessage());
+                abortReceiving();
+                host.enqueue(member.snapshotChunkStored(c, 0));
+                return;
+            }
+            receiving = null;
+            host.install(meta, c);
+        } catch (IOException e) {
+            throw new UncheckedIOException("group '" + group + "': cannot store a snapshot from " + c.from(), e);
+        }
+    }
+
+    /** Drops a snapshot being received (the group stops, or another transfer replaces it). */
+    void abortReceiving() {
+        if (receiving != null) {
+            receiving.close();
+            receiving = null;
+        }
+    }
+
+    private static int crc32c(byte[] data) {
+        CRC32C crc = new CRC32C();
+        crc.update(data);
+        return (int) crc.getValue();
+    }
+}
