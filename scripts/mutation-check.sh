@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Shows that the simulator and the unit tests catch a broken safety rule: copies HEAD to a temporary directory,
 # breaks one rule in the core or the runtime, runs the protocol and runtime tests there, and prints how many failed.
-# Usage: scripts/mutation-check.sh [rule1|rule2|rule3|lease|term-reset|request-id]   (default: all six)
+# Usage: scripts/mutation-check.sh [rule1|rule2|rule3|lease|term-reset|request-id|snapshot-missing|snapshot-heartbeat]
+# (default: all eight)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 core=raft-core/src/main/java/io/raftex/core
@@ -26,7 +27,15 @@ NEW[term-reset]='boolean newTermOrLeader = !newLeader.equals(leader);'
 FILE[request-id]=$core/runtime/GroupRuntime.java
 OLD[request-id]='this.nextRequestId = (1 + (env.seeds().getAsLong() >>> 33)) << 32;'
 NEW[request-id]='this.nextRequestId = 1;'
-for m in "${@:-rule1 rule2 rule3 lease term-reset request-id}"; do
+# a member whose state waits for a leader's snapshot takes "I have that committed" for an answer and never gets one
+FILE[snapshot-missing]=$core/protocol/RaftMember.java
+OLD[snapshot-missing]='if (m.lastIndex() <= commitIndex && !stateMissing) {'
+NEW[snapshot-missing]='if (m.lastIndex() <= commitIndex) {'
+# a leader sends a heartbeat at a match index below its snapshot point, whose term it no longer knows
+FILE[snapshot-heartbeat]=$core/protocol/RaftMember.java
+OLD[snapshot-heartbeat]='long prev = pr.match >= log.snapshotIndex() ? pr.match : 0;'
+NEW[snapshot-heartbeat]='long prev = pr.match;'
+for m in "${@:-rule1 rule2 rule3 lease term-reset request-id snapshot-missing snapshot-heartbeat}"; do
   for name in $m; do
     work=$(mktemp -d)
     git -C "$repo" archive HEAD | tar -C "$work" -xf -
@@ -38,7 +47,7 @@ assert old in s, "mutation point not found: " + old
 open(p, "w").write(s.replace(old, new, 1))
 PY
     (cd "$work" && ./mvnw -B -q -pl raft-core test -Draft.sim.seeds=150 -Dsurefire.failIfNoSpecifiedTests=false \
-        -Dtest='SimulationSoakTest,RaftScenariosTest,RaftMemberTest,GroupRuntimeTest,RuntimeScenariosTest' > "$work/out.log" 2>&1) || true
+        -Dtest='SimulationSoakTest,RaftScenariosTest,RaftMemberTest,GroupRuntimeTest,RuntimeScenariosTest,SnapshotScenariosTest' > "$work/out.log" 2>&1) || true
     echo "$name: $(grep -h 'Tests run:.*Fail' "$work/out.log" | tail -1 | sed 's/\[ERROR\] //; s/\[INFO\] //')"
     rm -rf "$work"
   done
