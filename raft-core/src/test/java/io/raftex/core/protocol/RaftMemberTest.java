@@ -735,4 +735,29 @@ class RaftMemberTest {
         f.setStateMissing(false);
         assertThat(f.handle(chunk(2, 3, 1, 0, 10, 10))).noneMatch(e -> e instanceof Effect.SnapshotChunk);
     }
+
+    @Test
+    void heartbeatsToAFollowerBehindTheSnapshotPointCarryAnIndexWhoseTermIsKnown() {
+        RecordingLog log = log(1, entry(1, 1), entry(2, 1), entry(3, 1), entry(4, 1), entry(5, 1));
+        RaftMember m = leader(log, 1);
+        log.delegate.flush();
+        m.onLogDurable(6, 2, 0);
+        m.handle(new AppendEntriesResponse(G, N3, N1, 2, true, 5, 0, 0, 0, 0));
+        m.handle(new AppendEntriesResponse(G, N2, N1, 2, true, 6, 0, 0, 0, 0));
+        m.snapshotTaken(6, 2, 6);
+        // n3 (match 5, below the snapshot point) answers nothing more: its pipeline stalls, it is probed from 6, and
+        // needs the snapshot; the heartbeats it gets meanwhile must not name index 5, whose term is gone
+        boolean snapshotSent = false;
+        for (int i = 1; i <= 100; i++) {
+            List<Effect> effects = new ArrayList<>(m.tick(1000 + i));
+            for (AppendEntriesRequest a : sent(effects, AppendEntriesRequest.class)) {
+                assertThat(a.prevLogTerm()).as("prevLogTerm of %s", a).isNotNegative();
+                if (a.to().equals(N2)) {
+                    effects.addAll(m.handle(new AppendEntriesResponse(G, N2, N1, 2, true, 6, 0, 0, 0, a.readRound())));
+                }
+            }
+            snapshotSent |= effects.contains(new Effect.SendSnapshot(N3, 0));
+        }
+        assertThat(snapshotSent).isTrue();
+    }
 }
