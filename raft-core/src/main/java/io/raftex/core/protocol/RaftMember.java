@@ -740,15 +740,23 @@ public final class RaftMember {
         pr.commitSent = commitIndex;
     }
 
-    private void onAppendEntriesResponse(AppendEntriesResponse m) {
-        if (role != Role.LEADER) {
-            return;
+    /**
+     * The progress of the follower an answer came from, marked as heard from (check-quorum); null if this member does
+     * not lead or the sender is not a follower of it.
+     */
+    private Progress heardFrom(MemberId follower) {
+        Progress pr = role == Role.LEADER ? progress.get(follower) : null;
+        if (pr != null) {
+            pr.recentActive = true;
         }
-        Progress pr = progress.get(m.from());
+        return pr;
+    }
+
+    private void onAppendEntriesResponse(AppendEntriesResponse m) {
+        Progress pr = heardFrom(m.from());
         if (pr == null) {
             return;
         }
-        pr.recentActive = true;
         if (m.readRound() > pr.readRoundAcked) {
             pr.readRoundAcked = m.readRound();
             confirmReads();
@@ -1063,11 +1071,10 @@ public final class RaftMember {
     }
 
     private void onSnapshotRequest(SnapshotRequest m) {
-        Progress pr = progress.get(m.from());
-        if (role != Role.LEADER || pr == null) {
+        Progress pr = heardFrom(m.from());
+        if (pr == null) {
             return;
         }
-        pr.recentActive = true;
         if (pr.state != Progress.State.SNAPSHOT) {
             pr.becomeSnapshot();
         }
@@ -1076,14 +1083,10 @@ public final class RaftMember {
     }
 
     private void onInstallSnapshotResponse(InstallSnapshotResponse m) {
-        if (role != Role.LEADER) {
-            return;
-        }
-        Progress pr = progress.get(m.from());
+        Progress pr = heardFrom(m.from());
         if (pr == null) {
             return;
         }
-        pr.recentActive = true;
         if (m.installed()) {
             boolean advanced = pr.acknowledge(m.lastIndex());
             if (pr.state == Progress.State.SNAPSHOT) {

@@ -437,17 +437,14 @@ public final class FileSnapshotStore implements SnapshotStore {
     private enum State { OPEN, DONE, DROPPED }
 
     /** A local snapshot being written into a {@code .tmp} file: header, then the state as it is streamed. */
-    private final class FileSink implements Sink {
-        private final SnapshotMeta meta;
+    private final class FileSink extends SinkBase {
         private final Path tmp;
         private final FileChannel ch;
         private final int headerBytes;
         private final OutputStream buffered;
-        private final OutputStream exposed;
-        private State state = State.OPEN; // guarded by this
 
         FileSink(SnapshotMeta meta, Path tmp) throws IOException {
-            this.meta = meta;
+            super(meta);
             this.tmp = tmp;
             this.ch = FileChannel.open(tmp, StandardOpenOption.READ, StandardOpenOption.WRITE);
             try {
@@ -459,88 +456,36 @@ public final class FileSnapshotStore implements SnapshotStore {
                 ch.close();
                 throw e;
             }
-            exposed = new OutputStream() {
-                @Override
-                public void write(int b) throws IOException {
-                    checkOpen();
-                    buffered.write(b);
-                }
-
-                @Override
-                public void write(byte[] b, int off, int len) throws IOException {
-                    checkOpen();
-                    buffered.write(b, off, len);
-                }
-
-                @Override
-                public void flush() throws IOException {
-                    checkOpen();
-                    buffered.flush();
-                }
-
-                @Override
-                public void close() throws IOException {
-                    // owned by the sink; a wrapper that closes what it wraps only flushes it
-                    if (isOpen()) {
-                        buffered.flush();
-                    }
-                }
-            };
-        }
-
-        private synchronized boolean isOpen() {
-            return state == State.OPEN;
-        }
-
-        private void checkOpen() throws IOException {
-            if (!isOpen()) {
-                throw new IOException("the snapshot being written to " + tmp + " was already committed or closed");
-            }
         }
 
         @Override
-        public OutputStream stream() {
-            return exposed;
+        protected OutputStream target() {
+            return buffered;
         }
 
         /**
-         * {@inheritDoc} The header's state length is only known now, so the file is read back once to compute the
-         * CRC32C; then it is forced, renamed into place, and the directory is forced.
+         * The header's state length is only known now, so the file is read back once to compute the CRC32C; then it
+         * is forced, renamed into place, and the directory is forced.
          */
         @Override
-        public synchronized SnapshotMeta commit() throws IOException {
-            if (state != State.OPEN) {
-                throw new IllegalStateException("snapshot " + meta + " was already committed or closed");
-            }
-            state = State.DONE;
-            try {
-                buffered.flush();
-                long end = ch.position();
-                ByteBuffer length = ByteBuffer.allocate(SnapshotFormat.STATE_LENGTH_BYTES);
-                length.putLong(0, end - headerBytes);
-                writeFully(ch, length, headerBytes - SnapshotFormat.STATE_LENGTH_BYTES);
-                ByteBuffer crc = ByteBuffer.allocate(SnapshotFormat.TRAILER_BYTES);
-                crc.putInt(0, crcOf(ch, end));
-                writeFully(ch, crc, end);
-                ch.close();
-                io.forceFile(tmp);
-                publish(tmp, meta);
-                return meta;
-            } catch (IOException | RuntimeException e) {
-                state = State.DROPPED;
-                closeQuietly(ch);
-                deleteQuietly(tmp);
-                throw e;
-            }
+        protected void publish() throws IOException {
+            buffered.flush();
+            long end = ch.position();
+            ByteBuffer length = ByteBuffer.allocate(SnapshotFormat.STATE_LENGTH_BYTES);
+            length.putLong(0, end - headerBytes);
+            writeFully(ch, length, headerBytes - SnapshotFormat.STATE_LENGTH_BYTES);
+            ByteBuffer crc = ByteBuffer.allocate(SnapshotFormat.TRAILER_BYTES);
+            crc.putInt(0, crcOf(ch, end));
+            writeFully(ch, crc, end);
+            ch.close();
+            io.forceFile(tmp);
+            FileSnapshotStore.this.publish(tmp, meta);
         }
 
         @Override
-        public synchronized void close() {
-            if (state == State.OPEN) {
-                state = State.DROPPED;
-                closeQuietly(ch);
-                deleteQuietly(tmp);
-            }
+        protected void discard() {
+            closeQuietly(ch);
+            deleteQuietly(tmp);
         }
 
         private int crcOf(FileChannel channel, long length) throws IOException {

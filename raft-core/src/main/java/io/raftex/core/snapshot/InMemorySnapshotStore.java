@@ -236,62 +236,28 @@ public final class InMemorySnapshotStore implements SnapshotStore {
     private enum State { OPEN, DONE, DROPPED }
 
     /** A local snapshot being written: the state gathers in memory, the form is built by commit. */
-    private final class MemorySink implements Sink {
-        private final SnapshotMeta meta;
+    private final class MemorySink extends SinkBase {
         private final long since;
         private final ByteArrayOutputStream state = new ByteArrayOutputStream();
-        private final OutputStream exposed;
-        private State status = State.OPEN; // guarded by this
 
         MemorySink(SnapshotMeta meta, long since) {
-            this.meta = meta;
+            super(meta);
             this.since = since;
-            this.exposed = new OutputStream() {
-                @Override
-                public void write(int b) throws IOException {
-                    checkOpen();
-                    state.write(b);
-                }
-
-                @Override
-                public void write(byte[] b, int off, int len) throws IOException {
-                    checkOpen();
-                    state.write(b, off, len);
-                }
-            };
-        }
-
-        private synchronized void checkOpen() throws IOException {
-            if (status != State.OPEN) {
-                throw new IOException("the snapshot " + meta + " being written was already committed or closed");
-            }
         }
 
         @Override
-        public OutputStream stream() {
-            return exposed;
+        protected OutputStream target() {
+            return state;
         }
 
         @Override
-        public synchronized SnapshotMeta commit() throws IOException {
-            if (status != State.OPEN) {
-                throw new IllegalStateException("snapshot " + meta + " was already committed or closed");
-            }
-            status = State.DONE;
-            try {
-                publish(meta, SnapshotFormat.encode(meta, state.toByteArray()), since);
-                return meta;
-            } catch (IOException | RuntimeException e) {
-                status = State.DROPPED;
-                throw e;
-            }
+        protected void publish() throws IOException {
+            InMemorySnapshotStore.this.publish(meta, SnapshotFormat.encode(meta, state.toByteArray()), since);
         }
 
         @Override
-        public synchronized void close() {
-            if (status == State.OPEN) {
-                status = State.DROPPED;
-            }
+        protected void discard() {
+            // nothing was visible; the bytes go with the sink
         }
     }
 
