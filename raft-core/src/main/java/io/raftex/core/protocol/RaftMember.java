@@ -767,9 +767,7 @@ public final class RaftMember {
                 maybeCommit();
             }
             if (pr.match >= log.snapshotIndex() && pr.match > 0) {
-                pr.becomeProbe();
-                pr.next = pr.match + 1;
-                sendAppend(m.from(), pr);
+                leaveSnapshotState(m.from(), pr);
             }
             return;
         }
@@ -1082,21 +1080,27 @@ public final class RaftMember {
         out.add(new Effect.SendSnapshot(m.from(), m.needIndex()));
     }
 
+    /** The follower holds a state up to its match: probe on from there (a new snapshot if the log moved past it). */
+    private void leaveSnapshotState(MemberId follower, Progress pr) {
+        pr.becomeProbe();
+        pr.next = pr.match + 1;
+        sendAppend(follower, pr);
+    }
+
     private void onInstallSnapshotResponse(InstallSnapshotResponse m) {
         Progress pr = heardFrom(m.from());
         if (pr == null) {
             return;
         }
         if (m.installed()) {
-            boolean advanced = pr.acknowledge(m.lastIndex());
-            if (pr.state == Progress.State.SNAPSHOT) {
-                pr.becomeProbe();
-                pr.next = pr.match + 1;
-            }
-            if (advanced) {
+            if (pr.acknowledge(m.lastIndex())) {
                 maybeCommit();
             }
-            sendAppend(m.from(), pr);
+            if (pr.state == Progress.State.SNAPSHOT) {
+                leaveSnapshotState(m.from(), pr);
+            } else {
+                sendAppend(m.from(), pr);
+            }
         } else if (pr.state == Progress.State.SNAPSHOT) {
             pr.heartbeatsSinceSnapshotProgress = 0;
             out.add(new Effect.SnapshotChunkAcked(m.from(), m.lastIndex(), m.received()));

@@ -135,10 +135,10 @@ final class Applier<C, R> {
         } catch (EOFException e) {
             throw new IOException("state snapshot is truncated", e);
         }
-        SessionStateMachine check = new SessionStateMachine(new Typed(), Integer.MAX_VALUE);
-        check.restoreSessions(table, index); // throws on a malformed table before the machine is touched
+        // a malformed table throws before the machine is touched; it is put in place only once the machine is restored
+        SessionStateMachine.DecodedSessions decoded = SessionStateMachine.decodeSessions(table);
         machine.restore(in);
-        sessions.restoreSessions(table, index);
+        sessions.install(decoded, index);
         lastAppliedTerm = term;
     }
 

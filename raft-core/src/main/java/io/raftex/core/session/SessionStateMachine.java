@@ -152,14 +152,22 @@ public final class SessionStateMachine {
         return bytes.toByteArray();
     }
 
+    /** A session table read and checked by {@link #decodeSessions}, not yet in use. */
+    public static final class DecodedSessions {
+        private final Map<Long, Session> sessions;
+
+        private DecodedSessions(Map<Long, Session> sessions) {
+            this.sessions = sessions;
+        }
+    }
+
     /**
-     * Replaces the session table with one {@link #encodeSessions} wrote, and the applied index with
-     * {@code appliedIndex}; the user's machine is restored by the caller. Checks what it reads and changes nothing
-     * if it is malformed.
+     * Reads and checks a session table {@link #encodeSessions} wrote, without changing this one; {@link #install}
+     * puts it in place once the user's machine has been restored too.
      *
      * @throws IOException if the bytes are not a session table
      */
-    public void restoreSessions(byte[] encoded, long appliedIndex) throws IOException {
+    public static DecodedSessions decodeSessions(byte[] encoded) throws IOException {
         Map<Long, Session> restored = new HashMap<>();
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(encoded))) {
             int version = in.readUnsignedByte();
@@ -204,8 +212,13 @@ public final class SessionStateMachine {
         } catch (EOFException e) {
             throw new IOException("session table is truncated", e);
         }
+        return new DecodedSessions(restored);
+    }
+
+    /** Replaces the session table with a decoded one, and the applied index with {@code appliedIndex}. */
+    public void install(DecodedSessions decoded, long appliedIndex) {
         sessions.clear();
-        sessions.putAll(restored);
+        sessions.putAll(decoded.sessions);
         lastApplied = appliedIndex;
     }
 

@@ -109,4 +109,36 @@ class SessionStateMachineTest {
         assertThat(s.apply(cmd(1, 2, 2, "d")).orElseThrow()).isInstanceOf(CommandResult.SessionExpired.class);
         assertThat(m.applied).containsExactly("a", "b", "c");
     }
+
+    @Test
+    void aSessionTableCarriedInASnapshotAnswersRetriesWithTheFirstResultsWithoutApplyingThem() throws Exception {
+        SessionStateMachine s = new SessionStateMachine(new Counter(), 10);
+        CommandResult first = s.apply(cmd(7, 1, 1, "a")).orElseThrow();
+        s.apply(cmd(8, 1, 1, "bad"));
+        byte[] table = s.encodeSessions();
+
+        Counter other = new Counter();
+        SessionStateMachine restored = new SessionStateMachine(other, 10);
+        restored.install(SessionStateMachine.decodeSessions(table), index);
+        assertThat(restored.lastApplied()).isEqualTo(index);
+        CommandResult retry = restored.apply(cmd(7, 1, 1, "a")).orElseThrow();
+        assertThat(retry).isInstanceOf(CommandResult.Duplicate.class);
+        assertThat(text(retry)).isEqualTo(text(first));
+        assertThat(restored.apply(cmd(8, 1, 1, "bad")).orElseThrow()).isInstanceOf(CommandResult.Failed.class);
+        assertThat(other.applied).as("nothing applied again").isEmpty();
+    }
+
+    @Test
+    void aMalformedSessionTableIsRefusedWhole() {
+        SessionStateMachine s = new SessionStateMachine(new Counter(), 10);
+        s.apply(cmd(7, 1, 1, "a"));
+        byte[] table = s.encodeSessions();
+        for (int cut = 0; cut < table.length; cut++) {
+            byte[] truncated = java.util.Arrays.copyOf(table, cut);
+            assertThatThrownBy(() -> SessionStateMachine.decodeSessions(truncated)).as("cut at %d", cut)
+                    .isInstanceOf(java.io.IOException.class);
+        }
+        byte[] longer = java.util.Arrays.copyOf(table, table.length + 1);
+        assertThatThrownBy(() -> SessionStateMachine.decodeSessions(longer)).isInstanceOf(java.io.IOException.class);
+    }
 }
