@@ -78,10 +78,34 @@ public interface RaftGroup<C, R> {
     void removeListener(GroupListener listener);
 
     /**
-     * Asks this member, which must be the leader, to hand leadership to {@code target} once it has caught up. The
-     * future completes when this member sees {@code target} as leader, and fails with
-     * {@link IllegalStateException} if this member is not the leader or with {@link CommandTimeoutException} if
-     * the transfer did not happen before the command timeout.
+     * Adds {@code member} to the group, or changes the membership of a member with the same id and address: one
+     * change at a time (Raft thesis §4.1), through the leader (a follower forwards it). A
+     * {@link Membership#PROMOTABLE} member replicates without a vote and is made a voter by the leader once it holds
+     * the leader's log as of its joining; a {@link Membership#NON_VOTER} never votes. Asking again for a change that
+     * is in place already succeeds. The future completes with the configuration once the change is committed; it
+     * fails with {@link MembershipChangeException} if the configuration refuses it (another change not yet committed,
+     * or the id taken at another address), {@link CommandTimeoutException} if it was not known to be committed before
+     * the node's command timeout (it may still take effect), {@link NoLeaderException} if no leader could be reached
+     * (it did not take effect), or {@link GroupStoppedException}.
+     */
+    CompletableFuture<ClusterConfig> addMember(Member member);
+
+    /**
+     * Removes the member {@code id} from the group, like {@link #addMember}. Removing the leader works: it commits
+     * the change, then steps down, and the remaining voters elect a leader among them. Fails with
+     * {@link MembershipChangeException} with {@link MembershipChangeException.Reason#UNKNOWN_MEMBER} if {@code id} is
+     * not a member, or {@link MembershipChangeException.Reason#CONFLICT} if it is the last voter.
+     */
+    CompletableFuture<ClusterConfig> removeMember(MemberId id);
+
+    /**
+     * Asks this member, which must be the leader, to hand leadership to the voter {@code target} once it has caught
+     * up (Raft thesis §3.10): the leader holds new commands off (they wait and are retried), brings the target's log
+     * up to date and tells it to campaign at once. The future completes when this member sees {@code target} as
+     * leader (at once if it is this member), and fails with {@link IllegalStateException} if this member is not the
+     * leader, {@link MembershipChangeException} if {@code target} is not a member or does not vote, or
+     * {@link CommandTimeoutException} if leadership did not pass within an election timeout: the leader then
+     * abandons the transfer and takes commands again.
      */
     CompletableFuture<Void> transferLeadership(MemberId target);
 

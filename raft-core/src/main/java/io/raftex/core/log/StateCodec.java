@@ -17,13 +17,14 @@ import java.util.Optional;
 
 /**
  * Binary encoding of {@link PersistentState}: {@code version:u8 term:i64 hasVote:u8 [votedFor:str]
- * memberCount:i32 (id:str address:str membership:u8)* crc32c:i32}, strings as {@code length:i32 utf8}.
+ * configCount:i32 (index:i64 term:i64 config)* crc32c:i32}, each configuration as {@link ConfigCodec} writes it,
+ * strings as {@code length:i32 utf8}. Version 1 records (one configuration, without index and term) still decode.
  * The CRC is verified on every decode, so a damaged record can never reset a term or a vote silently.
  */
 public final class StateCodec {
 
-    private static final byte VERSION = 1;
-    private static final Membership[] MEMBERSHIPS = Membership.values();
+    private static final byte VERSION = 2;
+    private static final byte VERSION_1 = 1;
 
     private StateCodec() {
     }
@@ -39,12 +40,11 @@ public final class StateCodec {
             if (state.votedFor().isPresent()) {
                 writeString(out, state.votedFor().get().value());
             }
-            List<Member> members = state.config().members();
-            out.writeInt(members.size());
-            for (Member m : members) {
-                writeString(out, m.id().value());
-                writeString(out, m.address());
-                out.writeByte(m.membership().ordinal());
+            out.writeInt(state.configs().size());
+            for (ConfigEntry c : state.configs()) {
+                out.writeLong(c.index());
+                out.writeLong(c.term());
+                ConfigCodec.write(out, c.config());
             }
             byte[] body = bytes.toByteArray();
             out.writeInt(EntryCodec.crc(body, 0, body.length));
@@ -70,22 +70,27 @@ public final class StateCodec {
         }
         try {
             ByteBuffer in = ByteBuffer.wrap(record, 0, record.length - 4);
-            if (in.get() != VERSION) {
-                throw new StorageException("corrupt " + what + ": unknown version");
+            byte version = in.get();
+            if (version != VERSION && version != VERSION_1) {
+                throw new StorageException("corrupt " + what + ": unknown version " + version);
             }
             long term = in.getLong();
-            Optional<MemberId> vote = in.get() != 0 ? Optional.of(MemberId.of(readString(in))) : Optional.empty();
+            Optional<MemberId> vote = in.get() != 0
+                    ? Optional.of(MemberId.of(ConfigCodec.readString(in))) : Optional.empty();
+            if (version == VERSION_1) {
+                return new PersistentState(term, vote, ConfigCodec.read(in));
+            }
             int count = in.getInt();
-            if (count < 0 || count > in.remaining()) {
-                throw new StorageException("corrupt " + what + ": impossible member count " + count);
+            if (count < 1 || count > in.remaining()) {
+                throw new StorageException("corrupt " + what + ": impossible configuration count " + count);
             }
-            List<Member> members = new ArrayList<>(count);
+            List<ConfigEntry> configs = new ArrayList<>(count);
             for (int i = 0; i < count; i++) {
-                MemberId id = MemberId.of(readString(in));
-                String address = readString(in);
-                members.add(new Member(id, address, MEMBERSHIPS[in.get()]));
+                long index = in.getLong();
+                long entryTerm = in.getLong();
+                configs.add(new ConfigEntry(index, entryTerm, ConfigCodec.read(in)));
             }
-            return new PersistentState(term, vote, new ClusterConfig(members));
+            return new PersistentState(term, vote, configs);
         } catch (StorageException e) {
             throw e;
         } catch (RuntimeException e) {
@@ -97,15 +102,5 @@ public final class StateCodec {
         byte[] b = s.getBytes(StandardCharsets.UTF_8);
         out.writeInt(b.length);
         out.write(b);
-    }
-
-    private static String readString(ByteBuffer in) {
-        int length = in.getInt();
-        if (length < 0 || length > in.remaining()) {
-            throw new IllegalArgumentException("impossible string length " + length);
-        }
-        byte[] b = new byte[length];
-        in.get(b);
-        return new String(b, StandardCharsets.UTF_8);
     }
 }

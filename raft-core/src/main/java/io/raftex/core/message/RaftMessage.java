@@ -9,7 +9,8 @@ import io.raftex.core.MemberId;
 public sealed interface RaftMessage
         permits PreVoteRequest, PreVoteResponse, VoteRequest, VoteResponse, AppendEntriesRequest,
         AppendEntriesResponse, ReadIndexRequest, ReadIndexResponse, ForwardCommand, ForwardCommandResponse,
-        TimeoutNow, InstallSnapshotRequest, InstallSnapshotResponse, SnapshotRequest {
+        TimeoutNow, InstallSnapshotRequest, InstallSnapshotResponse, SnapshotRequest, MembershipChangeRequest,
+        MembershipChangeResponse {
 
     /** The group this message belongs to. */
     String group();

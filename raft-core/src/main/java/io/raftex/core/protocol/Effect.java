@@ -2,6 +2,7 @@ package io.raftex.core.protocol;
 
 import io.raftex.core.MemberId;
 import io.raftex.core.Role;
+import io.raftex.core.message.ChangeRejection;
 import io.raftex.core.message.InstallSnapshotRequest;
 import io.raftex.core.message.RaftMessage;
 
@@ -58,6 +59,17 @@ public sealed interface Effect {
      * it and report {@link RaftMember#snapshotInstalled}.
      */
     record SnapshotChunk(InstallSnapshotRequest chunk) implements Effect {
+    }
+
+    /**
+     * A membership change was appended at {@code index} in {@code term}; it has taken effect once that index is
+     * committed with an entry of this term.
+     */
+    record ChangeAccepted(long requestId, long index, long term) implements Effect {
+    }
+
+    /** A membership change was not appended. */
+    record ChangeRejected(long requestId, ChangeRejection reason, Optional<MemberId> leaderHint) implements Effect {
     }
 
     /** The member's role, term or known leader changed. */

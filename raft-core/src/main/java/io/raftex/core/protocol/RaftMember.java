@@ -5,6 +5,9 @@ import io.raftex.core.Member;
 import io.raftex.core.MemberId;
 import io.raftex.core.ReadConsistency;
 import io.raftex.core.Role;
+import io.raftex.core.Membership;
+import io.raftex.core.log.ConfigCodec;
+import io.raftex.core.log.ConfigEntry;
 import io.raftex.core.log.EntryType;
 import io.raftex.core.log.GroupLog;
 import io.raftex.core.log.LogEntry;
@@ -15,6 +18,8 @@ import io.raftex.core.message.ForwardCommand;
 import io.raftex.core.message.ForwardCommandResponse;
 import io.raftex.core.message.InstallSnapshotRequest;
 import io.raftex.core.message.InstallSnapshotResponse;
+import io.raftex.core.message.MembershipChangeRequest;
+import io.raftex.core.message.MembershipChangeResponse;
 import io.raftex.core.message.PreVoteRequest;
 import io.raftex.core.message.PreVoteResponse;
 import io.raftex.core.message.RaftMessage;
@@ -24,10 +29,12 @@ import io.raftex.core.message.SnapshotRequest;
 import io.raftex.core.message.TimeoutNow;
 import io.raftex.core.message.VoteRequest;
 import io.raftex.core.message.VoteResponse;
+import io.raftex.core.message.ChangeRejection;
 import io.raftex.core.protocol.Effect.Rejection;
 import io.raftex.core.snapshot.SnapshotMeta;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -48,6 +55,12 @@ import java.util.Set;
  * (§5.4.2), ReadIndex reads (thesis §6.4) for the leader and, by forwarding, for followers, and snapshots: a
  * follower that needs entries the leader has compacted away gets the leader's snapshot instead (§7), which the shell
  * transfers in chunks while the core keeps the pace and the bookkeeping.
+ *
+ * <p>Membership changes one member at a time (thesis §4.1): a configuration entry takes effect on every member as
+ * soon as it is in its log, committed or not; the leader appends one only after it has committed an entry of its
+ * term and while no other configuration entry is uncommitted. A {@link Membership#PROMOTABLE} member replicates
+ * without a vote and the leader makes it a voter once it holds the leader's log as of its joining; a leader that
+ * removed itself steps down once the removal is committed.
  */
 public final class RaftMember {
 
@@ -59,7 +72,9 @@ public final class RaftMember {
 
     private long term;
     private Optional<MemberId> votedFor;
+    /** The configuration in force: the newest in {@link #configs}. */
     private ClusterConfig config;
+    private final ConfigHistory configs;
 
     private Role role = Role.FOLLOWER;
     private Optional<MemberId> leader = Optional.empty();
@@ -81,6 +96,8 @@ public final class RaftMember {
     private int transferElapsed;
     /** Leader only: an entry of the current term has been committed. */
     private boolean committedOwnTerm;
+    /** Leader only: the index each promotable member's match must reach before it is made a voter. */
+    private final Map<MemberId, Long> promoteAt = new HashMap<>();
     /** Follower only: highest index known to match the current leader's log. */
     private long leaderMatched;
     /** Follower only: highest match index acknowledged to the current leader. */
@@ -111,6 +128,21 @@ public final class RaftMember {
      */
     public RaftMember(String group, MemberId self, ProtocolConfig cfg, GroupLog log, Random random,
                       long restoredIndex) {
+        this(group, self, cfg, log, random, restoredIndex, null);
+    }
+
+    /**
+     * As above, for a member whose state machine was restored from the snapshot {@code restored} (null if none):
+     * what it covers is committed, and its configuration is the one in force at its index.
+     */
+    public RaftMember(String group, MemberId self, ProtocolConfig cfg, GroupLog log, Random random,
+                      SnapshotMeta restored) {
+        this(group, self, cfg, log, random, restored == null ? 0 : restored.index(),
+                restored == null ? null : new ConfigEntry(restored.index(), restored.term(), restored.config()));
+    }
+
+    private RaftMember(String group, MemberId self, ProtocolConfig cfg, GroupLog log, Random random,
+                       long restoredIndex, ConfigEntry restoredConfig) {
         this.group = Objects.requireNonNull(group, "group");
         this.self = Objects.requireNonNull(self, "self");
         this.cfg = Objects.requireNonNull(cfg, "cfg");
@@ -119,7 +151,8 @@ public final class RaftMember {
         PersistentState state = log.state();
         this.term = state.currentTerm();
         this.votedFor = state.votedFor();
-        this.config = state.config();
+        this.configs = ConfigHistory.recover(state.configs(), log, restoredConfig);
+        this.config = configs.latest();
         this.durableIndex = log.lastIndex();
         this.commitIndex = Math.min(Math.max(log.snapshotIndex(), restoredIndex), log.lastIndex());
         this.reads = new ReadIndexTracker(cfg.maxPendingReads());
@@ -182,6 +215,10 @@ public final class RaftMember {
             onInstallSnapshotResponse(m);
         } else if (message instanceof SnapshotRequest m) {
             onSnapshotRequest(m);
+        } else if (message instanceof MembershipChangeRequest m) {
+            onMembershipChangeRequest(m);
+        } else if (message instanceof MembershipChangeResponse m) {
+            onMembershipChangeResponse(m);
         }
     }
 
@@ -242,6 +279,29 @@ public final class RaftMember {
     }
 
     /**
+     * Asks for a membership change. The leader appends it as a configuration entry and answers
+     * {@link Effect.ChangeAccepted} (the change has taken effect once that entry commits); a follower that knows the
+     * leader forwards it; otherwise, or if the change cannot be made now, the answer is {@link Effect.ChangeRejected}.
+     * A change the configuration already holds is accepted at the entry that holds it.
+     */
+    public List<Effect> changeMembership(long requestId, ConfigChange change) {
+        Objects.requireNonNull(change, "change");
+        if (role == Role.LEADER) {
+            ChangeOutcome o = appendChange(change);
+            out.add(o.rejection() == null ? new Effect.ChangeAccepted(requestId, o.index(), o.term())
+                    : new Effect.ChangeRejected(requestId, o.rejection(), Optional.empty()));
+        } else if (leader.isPresent()) {
+            boolean remove = change instanceof ConfigChange.Remove;
+            Member m = change instanceof ConfigChange.Add a ? a.member() : null;
+            send(new MembershipChangeRequest(group, self, leader.get(), term, requestId, remove, change.id(),
+                    m == null ? "" : m.address(), m == null ? null : m.membership()));
+        } else {
+            out.add(new Effect.ChangeRejected(requestId, ChangeRejection.NO_LEADER, Optional.empty()));
+        }
+        return drain();
+    }
+
+    /**
      * The store reports entries durable up to {@code index} with term {@code entryTerm}, written after
      * {@code storeTruncations} truncations (see {@link GroupLog.DurabilityListener#onDurable}).
      */
@@ -293,6 +353,7 @@ public final class RaftMember {
         }
         if (upTo > log.snapshotIndex()) {
             log.compact(upTo, log.termAt(upTo));
+            configs.trimTo(log.snapshotIndex());
         }
         coverDurably(index);
         return drain();
@@ -320,6 +381,7 @@ public final class RaftMember {
             if (index <= log.lastIndex() && log.termAt(index) == meta.term()) {
                 log.compact(index, meta.term());
             } else {
+                configs.truncateFrom(index + 1); // the entries after it go with the log
                 log.resetTo(index, meta.term());
                 truncations++;
                 durableIndex = index;
@@ -331,10 +393,9 @@ public final class RaftMember {
             commitIndex = index;
             out.add(new Effect.CommitAdvanced(commitIndex));
         }
-        if (!meta.config().equals(config)) {
-            config = meta.config();
-            persistState();
-        }
+        configs.rebase(new ConfigEntry(index, meta.term(), meta.config()));
+        config = configs.latest();
+        persistState();
         if (role == Role.FOLLOWER && leader.equals(Optional.of(from))) {
             leaderMatched = Math.max(leaderMatched, index);
             lastAckedMatch = Math.max(lastAckedMatch, index);
@@ -431,8 +492,24 @@ public final class RaftMember {
         return group;
     }
 
+    /** Leader only: the member leadership is being handed to, while a transfer runs. */
+    public Optional<MemberId> transferTarget() {
+        return transferTarget;
+    }
+
+    /** The configuration in force: the newest in the log, committed or not. */
     public ClusterConfig config() {
         return config;
+    }
+
+    /** The configuration in force at {@code index} (at or after the log's snapshot point), for a snapshot there. */
+    public ClusterConfig configAt(long index) {
+        return configs.at(index);
+    }
+
+    /** Index of the entry that carries the configuration in force (0: the bootstrap configuration). */
+    public long configIndex() {
+        return configs.latestIndex();
     }
 
     // ------------------------------------------------------------------ terms and elections
@@ -467,7 +544,8 @@ public final class RaftMember {
                 send(new PreVoteResponse(group, self, p.from(), term, false));
             } else if (m instanceof VoteRequest v) {
                 send(new VoteResponse(group, self, v.from(), term, false));
-            } else if (m instanceof ReadIndexRequest || m instanceof ForwardCommand) {
+            } else if (m instanceof ReadIndexRequest || m instanceof ForwardCommand
+                    || m instanceof MembershipChangeRequest) {
                 return true; // requests on behalf of clients do not depend on the sender's term
             }
             return false;
@@ -525,8 +603,9 @@ public final class RaftMember {
     }
 
     private void onPreVoteRequest(PreVoteRequest m) {
-        boolean grant = m.term() > term && !inLeaderLease() && config.isVoter(self)
-                && logIsUpToDate(m.lastLogTerm(), m.lastLogIndex());
+        // a member votes whatever its own configuration says: the candidate counts only the votes of its voters, and
+        // a member whose log lacks the entry that made it a voter may be the vote that an election needs
+        boolean grant = m.term() > term && !inLeaderLease() && logIsUpToDate(m.lastLogTerm(), m.lastLogIndex());
         send(new PreVoteResponse(group, self, m.from(), grant ? m.term() : term, grant));
     }
 
@@ -544,7 +623,7 @@ public final class RaftMember {
 
     private void onVoteRequest(VoteRequest m) {
         boolean canVote = votedFor.map(v -> v.equals(m.from())).orElse(leader.isEmpty());
-        boolean grant = canVote && config.isVoter(self) && logIsUpToDate(m.lastLogTerm(), m.lastLogIndex());
+        boolean grant = canVote && logIsUpToDate(m.lastLogTerm(), m.lastLogIndex());
         if (grant) {
             if (votedFor.isEmpty()) {
                 votedFor = Optional.of(m.from());
@@ -600,6 +679,7 @@ public final class RaftMember {
         if (role == Role.LEADER) {
             reads.failAll(this::rejectRead);
             progress.clear();
+            promoteAt.clear();
         }
         if (newTermOrLeader) {
             // what we knew of a leader's log holds for that leader in that term only: the same member leading a
@@ -625,6 +705,12 @@ public final class RaftMember {
         heartbeatElapsed = 0;
         electionElapsed = 0;
         appendAsLeader(List.of(LogEntry.noop(log.lastIndex() + 1, term, clockMillis)));
+        promoteAt.clear();
+        for (Member m : config.members()) {
+            if (m.membership() == Membership.PROMOTABLE) {
+                promoteAt.put(m.id(), log.lastIndex()); // when it joined is not known here: from now on
+            }
+        }
     }
 
     private void changeRole(Role newRole, Optional<MemberId> newLeader) {
@@ -644,7 +730,8 @@ public final class RaftMember {
     }
 
     private void persistState() {
-        log.persistState(new PersistentState(term, votedFor, config));
+        configs.trimTo(log.snapshotIndex());
+        log.persistState(new PersistentState(term, votedFor, configs.entries()));
     }
 
     // ------------------------------------------------------------------ leader
@@ -692,7 +779,14 @@ public final class RaftMember {
         if (entries.isEmpty()) {
             return;
         }
+        boolean reconfigured = recordConfigs(entries);
+        if (reconfigured) {
+            persistState(); // before the entry can be durable: recovery drops a configuration the log lost
+        }
         log.append(entries);
+        if (reconfigured) {
+            leaderConfigChanged();
+        }
         for (Map.Entry<MemberId, Progress> e : progress.entrySet()) {
             sendAppend(e.getKey(), e.getValue());
         }
@@ -855,7 +949,12 @@ public final class RaftMember {
                     sendHeartbeat(e.getKey(), pr); // tell followers of the new commit index promptly
                 }
             }
+            if (!config.isVoter(self) && configs.latestIndex() <= commitIndex) {
+                stepDownRemoved();
+                return;
+            }
         }
+        maybePromote();
     }
 
     private void onForwardCommand(ForwardCommand m) {
@@ -992,6 +1091,7 @@ public final class RaftMember {
             return;
         }
         if (!toAppend.isEmpty()) {
+            boolean reconfigured = false;
             LogEntry e = toAppend.get(0);
             if (log.termAt(e.index()) != -1) {
                 if (e.index() <= commitIndex) {
@@ -1002,6 +1102,11 @@ public final class RaftMember {
                 truncations++;
                 durableIndex = Math.min(durableIndex, e.index() - 1);
                 lastAckedMatch = Math.min(lastAckedMatch, e.index() - 1);
+                reconfigured = configs.truncateFrom(e.index()); // an uncommitted configuration went with them
+            }
+            reconfigured |= recordConfigs(toAppend);
+            if (reconfigured) {
+                persistState(); // before the entries can be durable: recovery drops a configuration the log lost
             }
             log.append(toAppend);
         }
@@ -1104,6 +1209,170 @@ public final class RaftMember {
         } else if (pr.state == Progress.State.SNAPSHOT) {
             pr.heartbeatsSinceSnapshotProgress = 0;
             out.add(new Effect.SnapshotChunkAcked(m.from(), m.lastIndex(), m.received()));
+        }
+    }
+
+    // ------------------------------------------------------------------ membership
+
+    /** What became of a membership change on the leader: a rejection, or where its entry is. */
+    private record ChangeOutcome(ChangeRejection rejection, long index, long term) {
+        static ChangeOutcome rejected(ChangeRejection reason) {
+            return new ChangeOutcome(reason, 0, 0);
+        }
+    }
+
+    /** Leader: appends a configuration entry for {@code change}, if the configuration and the log allow it now. */
+    private ChangeOutcome appendChange(ConfigChange change) {
+        Optional<Member> existing = config.member(change.id());
+        List<Member> members = new ArrayList<>(config.members());
+        if (change instanceof ConfigChange.Add add) {
+            Member wanted = add.member();
+            if (existing.isPresent() && !existing.get().address().equals(wanted.address())) {
+                return ChangeOutcome.rejected(ChangeRejection.CONFLICT);
+            }
+            if (existing.isPresent() && (existing.get().equals(wanted) || (wanted.membership() == Membership.PROMOTABLE
+                    && existing.get().membership() == Membership.VOTER))) {
+                return inPlace(); // asked again, or promoted already
+            }
+            if (existing.isPresent()) {
+                members.replaceAll(m -> m.id().equals(wanted.id()) ? wanted : m);
+            } else {
+                members.add(wanted);
+            }
+        } else {
+            if (existing.isEmpty()) {
+                return ChangeOutcome.rejected(ChangeRejection.UNKNOWN_MEMBER);
+            }
+            members.remove(existing.get());
+            if (members.stream().noneMatch(m -> m.membership().isVoter())) {
+                return ChangeOutcome.rejected(ChangeRejection.CONFLICT);
+            }
+        }
+        if (transferTarget.isPresent()) {
+            return ChangeOutcome.rejected(ChangeRejection.LEADERSHIP_TRANSFER);
+        }
+        if (!committedOwnTerm) {
+            // the configuration entries this leader holds may not all be committed: no change until one of its term is
+            return ChangeOutcome.rejected(ChangeRejection.NOT_READY);
+        }
+        if (configs.latestIndex() > commitIndex) {
+            return ChangeOutcome.rejected(ChangeRejection.IN_PROGRESS);
+        }
+        long index = log.lastIndex() + 1;
+        appendAsLeader(List.of(new LogEntry(index, term, EntryType.CONFIG, 0, 0, 0, clockMillis,
+                ConfigCodec.encode(new ClusterConfig(members)))));
+        return new ChangeOutcome(null, index, term);
+    }
+
+    /** The configuration in force already holds the change: it is done once the entry that carries it commits. */
+    private ChangeOutcome inPlace() {
+        long index = configs.latestIndex();
+        if (index <= commitIndex) {
+            return new ChangeOutcome(null, 0, 0); // committed already: nothing to wait for
+        }
+        return new ChangeOutcome(null, index, log.termAt(index));
+    }
+
+    /** Notes the configurations among entries about to be appended; true if one was found. */
+    private boolean recordConfigs(List<LogEntry> entries) {
+        boolean found = false;
+        for (LogEntry e : entries) {
+            if (e.type() == EntryType.CONFIG) {
+                configs.add(e.index(), e.term(), ConfigCodec.decode(e.payload()));
+                found = true;
+            }
+        }
+        if (found) {
+            config = configs.latest();
+        }
+        return found;
+    }
+
+    /**
+     * Leader: the configuration changed. Followers that joined get a progress (probing from the end of the log), those
+     * that left lose theirs; a new promotable member is promoted once it holds the log up to the entry that added it.
+     */
+    private void leaderConfigChanged() {
+        Set<MemberId> ids = new HashSet<>(config.ids());
+        progress.keySet().removeIf(id -> !ids.contains(id));
+        promoteAt.keySet().removeIf(id -> config.member(id).map(m -> m.membership() != Membership.PROMOTABLE)
+                .orElse(true));
+        if (transferTarget.isPresent() && !config.isVoter(transferTarget.get())) {
+            transferTarget = Optional.empty();
+        }
+        for (Member m : config.members()) {
+            if (m.id().equals(self)) {
+                continue;
+            }
+            if (!progress.containsKey(m.id())) {
+                Progress pr = new Progress(log.lastIndex() + 1);
+                pr.recentActive = true; // a newcomer counts as heard from until the next check-quorum round
+                progress.put(m.id(), pr);
+            }
+            if (m.membership() == Membership.PROMOTABLE) {
+                promoteAt.putIfAbsent(m.id(), configs.latestIndex());
+            }
+        }
+    }
+
+    /**
+     * Leader: makes a promotable member a voter once its match has reached its target, when no other configuration
+     * entry is uncommitted (one change at a time).
+     */
+    private void maybePromote() {
+        if (promoteAt.isEmpty() || role != Role.LEADER || !committedOwnTerm || transferTarget.isPresent()
+                || configs.latestIndex() > commitIndex) {
+            return;
+        }
+        for (Map.Entry<MemberId, Long> e : promoteAt.entrySet()) {
+            Progress pr = progress.get(e.getKey());
+            Optional<Member> m = config.member(e.getKey());
+            if (pr != null && m.isPresent() && pr.match >= e.getValue()) {
+                appendChange(new ConfigChange.Add(new Member(m.get().id(), m.get().address(), Membership.VOTER)));
+                return;
+            }
+        }
+    }
+
+    /**
+     * Leader: the committed configuration leaves this member without a vote. It steps down (thesis §4.2.2) and, to spare
+     * the others an election timeout, tells the voter with the most of its log to campaign at once if it holds it all.
+     */
+    private void stepDownRemoved() {
+        MemberId best = null;
+        long bestMatch = -1;
+        for (MemberId voter : config.voters()) {
+            Progress pr = progress.get(voter);
+            if (pr != null && pr.match > bestMatch) {
+                best = voter;
+                bestMatch = pr.match;
+            }
+        }
+        if (best != null && bestMatch == log.lastIndex()) {
+            send(new TimeoutNow(group, self, best, term));
+        }
+        becomeFollower(term, Optional.empty());
+    }
+
+    private void onMembershipChangeRequest(MembershipChangeRequest m) {
+        ChangeOutcome o;
+        if (role != Role.LEADER) {
+            o = ChangeOutcome.rejected(ChangeRejection.NOT_LEADER);
+        } else if (m.member() == null || (!m.remove() && (m.address() == null || m.membership() == null))) {
+            o = ChangeOutcome.rejected(ChangeRejection.CONFLICT); // no correct member sends this
+        } else {
+            o = appendChange(m.remove() ? new ConfigChange.Remove(m.member())
+                    : new ConfigChange.Add(new Member(m.member(), m.address(), m.membership())));
+        }
+        send(new MembershipChangeResponse(group, self, m.from(), term, m.requestId(), o.rejection(), o.index(),
+                o.term()));
+    }
+
+    private void onMembershipChangeResponse(MembershipChangeResponse m) {
+        if (m.rejection() == null) {
+            out.add(new Effect.ChangeAccepted(m.requestId(), m.index(), m.entryTerm()));
+        } else {
+            out.add(new Effect.ChangeRejected(m.requestId(), m.rejection(), leader));
         }
     }
 

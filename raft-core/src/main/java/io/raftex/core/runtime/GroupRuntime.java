@@ -8,6 +8,7 @@ import io.raftex.core.GroupMetrics;
 import io.raftex.core.GroupStatus;
 import io.raftex.core.GroupStoppedException;
 import io.raftex.core.Member;
+import io.raftex.core.MembershipChangeException;
 import io.raftex.core.MemberId;
 import io.raftex.core.NoLeaderException;
 import io.raftex.core.QueryTimeoutException;
@@ -26,6 +27,7 @@ import io.raftex.core.log.StorageException;
 import io.raftex.core.message.InstallSnapshotRequest;
 import io.raftex.core.message.InstallSnapshotResponse;
 import io.raftex.core.message.RaftMessage;
+import io.raftex.core.protocol.ConfigChange;
 import io.raftex.core.protocol.Effect;
 import io.raftex.core.protocol.MemberStatus;
 import io.raftex.core.protocol.Proposal;
@@ -115,6 +117,8 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private Role lastRole = Role.FOLLOWER;
     private Optional<MemberId> lastLeader = Optional.empty();
     private PendingTransfer transfer;
+    /** Membership changes asked of this member, not yet answered. */
+    private final List<PendingChange> changes = new ArrayList<>();
     private SnapshotStore snapshots;
     /** The newest snapshot held, written here or installed from a leader; null if none. */
     private SnapshotMeta lastSnapshot;
@@ -157,13 +161,36 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         final MemberId target;
         final CompletableFuture<Void> future;
         final long deadlineMillis;
+        final long startedAtMillis;
         long nextAttemptAtMillis;
 
         PendingTransfer(MemberId target, CompletableFuture<Void> future, long deadlineMillis, long nowMillis) {
             this.target = target;
             this.future = future;
             this.deadlineMillis = deadlineMillis;
+            this.startedAtMillis = nowMillis;
             this.nextAttemptAtMillis = nowMillis;
+        }
+    }
+
+    /** A membership change asked of this member, until it is known committed or refused. */
+    private static final class PendingChange {
+        final ConfigChange change;
+        final CompletableFuture<ClusterConfig> future;
+        final long deadlineMillis;
+        long requestId = -1;
+        /** Where the leader appended it (0: in place already), -1 while not known to be in any log. */
+        long index = -1;
+        long term;
+        long nextAttemptAtMillis;
+        boolean sawLeader;
+        /** An attempt may have been appended (forwarded, or accepted once): a timeout cannot say "not carried out". */
+        boolean maybeAppended;
+
+        PendingChange(ConfigChange change, CompletableFuture<ClusterConfig> future, long deadlineMillis) {
+            this.change = change;
+            this.future = future;
+            this.deadlineMillis = deadlineMillis;
         }
     }
 
@@ -196,10 +223,6 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         this.callbacks = settings.callbackExecutor();
         this.commands = new CommandTracker(randomClientId(env));
         this.nextRequestId = (1 + (env.seeds().getAsLong() >>> 33)) << 32;
-        if (config.member(self).isEmpty()) {
-            throw new IllegalArgumentException("node " + self + " is not a member of group '" + name + "': "
-                    + config.ids());
-        }
         this.executor = env.executors().apply(settings.nodeId(), name);
         this.lastStatus = new GroupStatus(name, settings.nodeId(), Role.FOLLOWER, 0, Optional.empty(), 0, 0, 0, 0,
                 false, List.of());
@@ -253,7 +276,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                         settings.electionTimeoutMillis(), new TransferHost());
                 long restored = recoverSnapshot();
                 member = new RaftMember(name, self, settings.protocol(), log, new Random(env.seeds().getAsLong()),
-                        restored);
+                        lastSnapshot);
                 member.setStateMissing(stateMissing());
                 lastRole = member.role();
                 lastLeader = member.leader();
@@ -263,6 +286,10 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                 ticker = executor.scheduleAtFixedRate(() -> guarded("tick", this::onTick), tick);
                 LOG.info("[{}@{}] group started: term {}, snapshot {}, log {}..{}, members {}", name, self,
                         member.term(), restored, log.firstIndex(), log.lastIndex(), member.config().ids());
+                if (member.config().member(self).isEmpty()) {
+                    LOG.info("[{}@{}] this node is not a member of group '{}' yet: it takes no part until a leader"
+                            + " adds it", name, self, name);
+                }
                 started.complete(null);
             } catch (Throwable t) {
                 stop(new GroupStoppedException("group '" + name + "' on node " + self + " failed to start: " + t, t),
@@ -343,6 +370,12 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
             completeExceptionally(transfer.future, reason);
             transfer = null;
         }
+        for (PendingChange c : changes) {
+            completeExceptionally(c.future, c.maybeAppended ? new CommandOutcomeUnknownException("group '" + name
+                    + "' on node " + self + " stopped before the membership change " + describe(c.change)
+                    + " was known to be committed; it may still take effect", reason) : reason);
+        }
+        changes.clear();
         effectQueue.clear();
         if (transfers != null) {
             transfers.stopSending();
@@ -453,6 +486,13 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
             send(s.message());
         } else if (effect instanceof Effect.CommitAdvanced c) {
             applyTarget = Math.max(applyTarget, c.commitIndex());
+            if (!changes.isEmpty()) {
+                checkChanges();
+            }
+        } else if (effect instanceof Effect.ChangeAccepted a) {
+            onChangeAccepted(a);
+        } else if (effect instanceof Effect.ChangeRejected r) {
+            onChangeRejected(r);
         } else if (effect instanceof Effect.ProposalAccepted a) {
             onProposalAccepted(a);
         } else if (effect instanceof Effect.ProposalRejected r) {
@@ -668,7 +708,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                     + " group '" + name + "' takes no snapshots")));
             return;
         }
-        SnapshotMeta meta = new SnapshotMeta(capture.index, capture.term, member.config());
+        SnapshotMeta meta = new SnapshotMeta(capture.index, capture.term, member.configAt(capture.index));
         snapshotWriting = true;
         snapshotWaiters.addAll(answered);
         long started = env.nanoTime().getAsLong();
@@ -1074,6 +1114,9 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         if (transfer != null) {
             checkTransfer(now);
         }
+        if (!changes.isEmpty()) {
+            sweepChanges(now, leaderFound);
+        }
     }
 
     // ------------------------------------------------------------------ roles
@@ -1127,6 +1170,128 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         }
     }
 
+    // ------------------------------------------------------------------ membership
+
+    @Override
+    public CompletableFuture<ClusterConfig> addMember(Member newMember) {
+        return changeMembership(new ConfigChange.Add(Objects.requireNonNull(newMember, "member")));
+    }
+
+    @Override
+    public CompletableFuture<ClusterConfig> removeMember(MemberId id) {
+        return changeMembership(new ConfigChange.Remove(Objects.requireNonNull(id, "id")));
+    }
+
+    private CompletableFuture<ClusterConfig> changeMembership(ConfigChange change) {
+        CompletableFuture<ClusterConfig> future = new CompletableFuture<>();
+        long deadline = nowMillis() + settings.commandTimeout().toMillis();
+        boolean queued = !refusing && submit("membership change", () -> {
+            PendingChange c = new PendingChange(change, future, deadline);
+            changes.add(c);
+            attemptChange(c);
+        });
+        if (!queued) {
+            future.completeExceptionally(stoppedException());
+        }
+        return future;
+    }
+
+    private void attemptChange(PendingChange c) {
+        c.requestId = nextRequestId++;
+        c.index = -1;
+        c.nextAttemptAtMillis = nowMillis() + settings.resendAfterMillis();
+        if (member.leader().isPresent()) {
+            c.sawLeader = true;
+            c.maybeAppended |= member.role() != Role.LEADER; // a forwarded change may be appended, its answer lost
+        }
+        enqueue(member.changeMembership(c.requestId, c.change));
+    }
+
+    private PendingChange changeFor(long requestId) {
+        for (PendingChange c : changes) {
+            if (c.requestId == requestId) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    private void onChangeAccepted(Effect.ChangeAccepted a) {
+        PendingChange c = changeFor(a.requestId());
+        if (c != null && c.index < 0) {
+            c.index = a.index();
+            c.term = a.term();
+            c.maybeAppended = true;
+            checkChanges();
+        }
+    }
+
+    private void onChangeRejected(Effect.ChangeRejected r) {
+        PendingChange c = changeFor(r.requestId());
+        if (c == null || c.index >= 0) {
+            return;
+        }
+        if (r.reason().retryable()) {
+            c.nextAttemptAtMillis = nowMillis() + settings.backoffMillis();
+            return;
+        }
+        changes.remove(c);
+        MembershipChangeException.Reason reason = switch (r.reason()) {
+            case IN_PROGRESS -> MembershipChangeException.Reason.IN_PROGRESS;
+            case UNKNOWN_MEMBER -> MembershipChangeException.Reason.UNKNOWN_MEMBER;
+            default -> MembershipChangeException.Reason.CONFLICT;
+        };
+        String why = switch (reason) {
+            case IN_PROGRESS -> "another membership change is not committed yet; retry once it is";
+            case UNKNOWN_MEMBER -> c.change.id() + " is not a member";
+            case CONFLICT -> c.change instanceof ConfigChange.Remove
+                    ? c.change.id() + " is the last voter" : c.change.id() + " is a member at another address";
+        };
+        completeExceptionally(c.future, new MembershipChangeException(name, reason, "group '" + name
+                + "': membership change " + describe(c.change) + " refused: " + why));
+    }
+
+    /** Answers the changes whose entries are committed, and asks again for those whose entries were overwritten. */
+    private void checkChanges() {
+        long committed = member.commitIndex();
+        for (PendingChange c : new ArrayList<>(changes)) {
+            if (c.index < 0 || c.index > committed) {
+                continue;
+            }
+            long held = log.termAt(c.index);
+            if (c.index == 0 || held == c.term || (held == -1 && c.index <= log.snapshotIndex())) {
+                changes.remove(c);
+                LOG.info("[{}@{}] membership change {} committed at {}: members {}", name, self, describe(c.change),
+                        c.index, member.config().members());
+                complete(c.future, member.config());
+            } else {
+                attemptChange(c); // the leader that appended it lost that part of its log: ask again
+            }
+        }
+    }
+
+    private void sweepChanges(long now, boolean leaderFound) {
+        for (PendingChange c : new ArrayList<>(changes)) {
+            if (now >= c.deadlineMillis) {
+                changes.remove(c);
+                completeExceptionally(c.future, c.maybeAppended
+                        ? new CommandTimeoutException("group '" + name + "': membership change " + describe(c.change)
+                        + " not known to be committed within " + settings.commandTimeout().toMillis()
+                        + " ms; it may still take effect")
+                        : new NoLeaderException(name, "group '" + name + "': no leader took the membership change "
+                        + describe(c.change) + " within " + settings.commandTimeout().toMillis() + " ms"));
+            } else if (c.index < 0 && (now >= c.nextAttemptAtMillis || leaderFound)) {
+                attemptChange(c);
+            }
+        }
+    }
+
+    private static String describe(ConfigChange change) {
+        return change instanceof ConfigChange.Add a
+                ? "add " + a.member().id() + " (" + a.member().membership().name().toLowerCase(Locale.ROOT) + ")"
+                : "remove " + change.id();
+    }
+
     @Override
     public CompletableFuture<Void> transferLeadership(MemberId target) {
         Objects.requireNonNull(target, "target");
@@ -1137,12 +1302,26 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                         + "' is not the leader; the leader is " + member.leader().map(MemberId::value).orElse("unknown")));
                 return;
             }
+            Optional<Member> to = member.config().member(target);
+            if (to.isEmpty() || !to.get().membership().isVoter()) {
+                future.completeExceptionally(new MembershipChangeException(name, to.isEmpty()
+                        ? MembershipChangeException.Reason.UNKNOWN_MEMBER : MembershipChangeException.Reason.CONFLICT,
+                        "group '" + name + "': cannot hand leadership to " + target + ": "
+                                + (to.isEmpty() ? "not a member" : "it does not vote")));
+                return;
+            }
+            if (target.equals(self)) {
+                complete(future, null); // leads already
+                return;
+            }
             if (transfer != null) {
                 completeExceptionally(transfer.future, new IllegalStateException("superseded by a transfer to "
                         + target));
             }
             long now = nowMillis();
-            transfer = new PendingTransfer(target, future, now + settings.commandTimeout().toMillis(), now);
+            // the leader gives up after an election timeout (and takes commands again); so does the caller, a tick later
+            transfer = new PendingTransfer(target, future,
+                    now + settings.electionTimeoutMillis() + settings.tickInterval().toMillis(), now);
             checkTransfer(now);
         });
         if (!queued) {
@@ -1159,9 +1338,12 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         } else if (now >= t.deadlineMillis) {
             transfer = null;
             completeExceptionally(t.future, new CommandTimeoutException("group '" + name
-                    + "': leadership did not pass to " + t.target + " in time"));
-        } else if (member.role() == Role.LEADER && now >= t.nextAttemptAtMillis) {
-            t.nextAttemptAtMillis = now + settings.electionTimeoutMillis();
+                    + "': leadership did not pass to " + t.target + " within an election timeout; the transfer was"
+                    + " abandoned"));
+        } else if (member.role() == Role.LEADER && now >= t.nextAttemptAtMillis
+                && (t.nextAttemptAtMillis == t.startedAtMillis || member.transferTarget().equals(Optional.of(t.target)))) {
+            // asking again for the same target keeps the leader's deadline; it resends TimeoutNow if one was lost
+            t.nextAttemptAtMillis = now + settings.protocol().heartbeatTicks() * settings.tickInterval().toMillis();
             enqueue(member.transferLeadership(t.target));
         }
     }

@@ -343,8 +343,20 @@ class RaftMemberTest {
             assertThat(learner.tick(i)).noneMatch(e -> e instanceof Effect.Send);
         }
         assertThat(learner.role()).isEqualTo(Role.FOLLOWER);
-        List<Effect> vote = learner.handle(new VoteRequest(G, N1, N3, 1, 0, 0, false));
-        assertThat(sent(vote, VoteResponse.class)).singleElement().matches(r -> !r.granted());
+        // its vote does not count: a candidate of this configuration needs both n1 and n2
+        RaftMember candidate = new RaftMember(G, N1, CFG, log(0, withLearner), new Random(1));
+        for (int i = 0; i < 2 * CFG.electionTimeoutTicks() && candidate.role() != Role.CANDIDATE; i++) {
+            candidate.tick(i);
+            if (candidate.role() == Role.PRE_CANDIDATE) {
+                candidate.handle(new io.raftex.core.message.PreVoteResponse(G, N2, N1, 1, true));
+            }
+        }
+        assertThat(candidate.role()).isEqualTo(Role.CANDIDATE);
+        candidate.handle(new VoteResponse(G, N3, N1, candidate.term(), true));
+        assertThat(candidate.role()).as("a non-voter's vote makes no quorum").isEqualTo(Role.CANDIDATE);
+        candidate.handle(new VoteResponse(G, N2, N1, candidate.term(), true));
+        assertThat(candidate.role()).isEqualTo(Role.LEADER);
+        assertThat(candidate.status().peers()).anyMatch(p -> p.id().equals(N3));
     }
 
     @Test

@@ -1,0 +1,104 @@
+package io.raftex.core.log;
+
+import io.raftex.core.ClusterConfig;
+import io.raftex.core.Member;
+import io.raftex.core.MemberId;
+import io.raftex.core.Membership;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Binary encoding of a {@link ClusterConfig}, as the payload of a {@link EntryType#CONFIG} entry and inside the
+ * persisted state: {@code memberCount:i32 (id:str address:str membership:u8)*}, strings as {@code length:i32 utf8}.
+ */
+public final class ConfigCodec {
+
+    private static final Membership[] MEMBERSHIPS = Membership.values();
+    /** More members than any group has; a count above it is damage, not a configuration. */
+    private static final int MAX_MEMBERS = 1_000;
+
+    private ConfigCodec() {
+    }
+
+    /** The payload of a configuration entry. */
+    public static byte[] encode(ClusterConfig config) {
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
+            DataOutputStream out = new DataOutputStream(bytes);
+            write(out, config);
+            return bytes.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // cannot happen on a byte array
+        }
+    }
+
+    /**
+     * Decodes a configuration entry's payload.
+     *
+     * @throws IllegalArgumentException if it is not a valid configuration (bytes left over included)
+     */
+    public static ClusterConfig decode(byte[] payload) {
+        ByteBuffer in = ByteBuffer.wrap(payload);
+        ClusterConfig config = read(in);
+        if (in.hasRemaining()) {
+            throw new IllegalArgumentException(in.remaining() + " bytes after the configuration");
+        }
+        return config;
+    }
+
+    static void write(DataOutputStream out, ClusterConfig config) throws IOException {
+        List<Member> members = config.members();
+        out.writeInt(members.size());
+        for (Member m : members) {
+            writeString(out, m.id().value());
+            writeString(out, m.address());
+            out.writeByte(m.membership().ordinal());
+        }
+    }
+
+    /** Reads a configuration; throws {@link IllegalArgumentException} (or a buffer exception) on bad input. */
+    static ClusterConfig read(ByteBuffer in) {
+        try {
+            int count = in.getInt();
+            if (count < 1 || count > MAX_MEMBERS || count > in.remaining()) {
+                throw new IllegalArgumentException("impossible member count " + count);
+            }
+            List<Member> members = new ArrayList<>(count);
+            for (int i = 0; i < count; i++) {
+                MemberId id = MemberId.of(readString(in));
+                String address = readString(in);
+                int kind = in.get();
+                if (kind < 0 || kind >= MEMBERSHIPS.length) {
+                    throw new IllegalArgumentException("unknown membership " + kind);
+                }
+                members.add(new Member(id, address, MEMBERSHIPS[kind]));
+            }
+            return new ClusterConfig(members);
+        } catch (java.nio.BufferUnderflowException e) {
+            throw new IllegalArgumentException("truncated configuration", e);
+        }
+    }
+
+    private static void writeString(DataOutputStream out, String s) throws IOException {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        out.writeInt(b.length);
+        out.write(b);
+    }
+
+    static String readString(ByteBuffer in) {
+        int length = in.getInt();
+        if (length < 0 || length > in.remaining()) {
+            throw new IllegalArgumentException("impossible string length " + length);
+        }
+        byte[] b = new byte[length];
+        in.get(b);
+        return new String(b, StandardCharsets.UTF_8);
+    }
+}
