@@ -59,6 +59,72 @@ class CodecTest {
     }
 
     @Test
+    void aStateWithAConfigurationHistoryRoundTrips() {
+        ClusterConfig three = new ClusterConfig(List.of(Member.voter("n1", "a1"), Member.voter("n2", "a2"),
+                Member.voter("n3", "a3")));
+        ClusterConfig four = new ClusterConfig(List.of(Member.voter("n1", "a1"), Member.voter("n2", "a2"),
+                Member.voter("n3", "a3"), new Member(MemberId.of("n4"), "a4", Membership.PROMOTABLE)));
+        PersistentState state = new PersistentState(7, Optional.empty(), List.of(new ConfigEntry(0, 0, three),
+                new ConfigEntry(12, 3, four)));
+        PersistentState decoded = StateCodec.decode(StateCodec.encode(state), "state");
+        assertThat(decoded).isEqualTo(state);
+        assertThat(decoded.config()).isEqualTo(four);
+        assertThatThrownBy(() -> new PersistentState(1, Optional.empty(), List.of(new ConfigEntry(5, 1, three),
+                new ConfigEntry(5, 1, four)))).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void aVersionOneStateStillDecodes() {
+        // version 1 (before configuration histories): version, term, vote, then one member list
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
+            out.writeByte(1);
+            out.writeLong(4);
+            out.writeBoolean(true);
+            writeString(out, "n1");
+            out.writeInt(2);
+            writeString(out, "n1");
+            writeString(out, "http://h1");
+            out.writeByte(Membership.VOTER.ordinal());
+            writeString(out, "n2");
+            writeString(out, "http://h2");
+            out.writeByte(Membership.NON_VOTER.ordinal());
+            byte[] body = bytes.toByteArray();
+            out.writeInt(EntryCodec.crc(body, 0, body.length));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        PersistentState decoded = StateCodec.decode(bytes.toByteArray(), "state");
+        assertThat(decoded).isEqualTo(new PersistentState(4, Optional.of(MemberId.of("n1")), new ClusterConfig(List.of(
+                Member.voter("n1", "http://h1"), new Member(MemberId.of("n2"), "http://h2", Membership.NON_VOTER)))));
+    }
+
+    @Test
+    void aConfigurationPayloadRoundTripsAndBadBytesAreRefused() {
+        ClusterConfig config = new ClusterConfig(List.of(Member.voter("n1", "http://h1:8080"),
+                new Member(MemberId.of("n2"), "http://h2:8080", Membership.PROMOTABLE)));
+        byte[] payload = ConfigCodec.encode(config);
+        assertThat(ConfigCodec.decode(payload)).isEqualTo(config);
+        assertThatThrownBy(() -> ConfigCodec.decode(new byte[0])).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> ConfigCodec.decode(java.util.Arrays.copyOf(payload, payload.length - 1)))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> ConfigCodec.decode(java.util.Arrays.copyOf(payload, payload.length + 1)))
+                .isInstanceOf(IllegalArgumentException.class);
+        byte[] badKind = payload.clone();
+        badKind[badKind.length - 1] = 9;
+        assertThatThrownBy(() -> ConfigCodec.decode(badKind)).isInstanceOf(IllegalArgumentException.class);
+        byte[] noVoter = ConfigCodec.encode(config);
+        noVoter[4 + 4 + 2 + 4 + 14] = (byte) Membership.NON_VOTER.ordinal(); // n1's membership byte
+        assertThatThrownBy(() -> ConfigCodec.decode(noVoter)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    private static void writeString(java.io.DataOutputStream out, String s) throws java.io.IOException {
+        byte[] b = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        out.writeInt(b.length);
+        out.write(b);
+    }
+
+    @Test
     void walFramesRoundTripAndRejectDamage() {
         WalRecord append = WalRecord.append("group-ä", ENTRIES);
         WalRecord truncate = WalRecord.truncate("g", 17);
