@@ -43,8 +43,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
@@ -117,6 +119,9 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private Role lastRole = Role.FOLLOWER;
     private Optional<MemberId> lastLeader = Optional.empty();
     private PendingTransfer transfer;
+    /** Every member of every configuration this member has used, for the addresses of members no longer in it. */
+    private final Map<MemberId, Member> knownMembers = new HashMap<>();
+    private ClusterConfig addressesFrom;
     /** Membership changes asked of this member, not yet answered. */
     private final List<PendingChange> changes = new ArrayList<>();
     private SnapshotStore snapshots;
@@ -215,6 +220,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.self = MemberId.of(settings.nodeId());
         this.initialConfig = Objects.requireNonNull(config, "config");
+        config.members().forEach(m -> knownMembers.put(m.id(), m));
         this.transport = Objects.requireNonNull(transport, "transport");
         this.storage = Objects.requireNonNull(storage, "storage");
         this.applier = new Applier<>(Objects.requireNonNull(stateMachine, "stateMachine"),
@@ -522,7 +528,16 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     }
 
     private void send(RaftMessage message) {
-        Optional<Member> to = member.config().member(message.to());
+        ClusterConfig config = member.config();
+        if (config != addressesFrom) {
+            addressesFrom = config;
+            config.members().forEach(m -> knownMembers.put(m.id(), m));
+        }
+        Optional<Member> to = config.member(message.to());
+        if (to.isEmpty()) {
+            // not a member now, but one once (or in the bootstrap list): a node not yet added answers its leader so
+            to = Optional.ofNullable(knownMembers.get(message.to()));
+        }
         if (to.isEmpty()) {
             LOG.debug("[{}@{}] no address for {}; dropped {}", name, self, message.to(), message);
             return;
