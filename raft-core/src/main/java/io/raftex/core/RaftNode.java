@@ -96,8 +96,9 @@ public final class RaftNode implements AutoCloseable {
 
     /**
      * Starts hosting a group: opens its log (recovering whatever the storage holds for it), and starts its member.
-     * The node must be started and must be one of {@code members}. A group stopped earlier (for example by a
-     * storage failure) may be started again under the same name.
+     * The node must be started; if it is not one of {@code members} (a node about to join), its member takes no part
+     * until a leader adds it. A group stopped earlier (for example by a storage failure) may be started again under
+     * the same name.
      *
      * @param name          the group's name, the same on every member
      * @param members       the group's configuration; used when the storage holds none for the group yet
