@@ -991,6 +991,10 @@ public final class RaftMember {
             completeRead(read, commitIndex);
             return;
         }
+        if (reads.roundInFlight()) {
+            reads.awaitNextRound(read); // goes with the next round, once the one in flight is confirmed
+            return;
+        }
         startReadRound(List.of(read));
     }
 
@@ -1014,6 +1018,12 @@ public final class RaftMember {
                     return pr == null ? 0 : pr.readRoundAcked;
                 });
         reads.releaseUpTo(confirmed, this::completeRead);
+        if (!reads.roundInFlight()) {
+            List<ReadIndexTracker.PendingRead> next = reads.takeNextRound();
+            if (!next.isEmpty()) {
+                startReadRound(next);
+            }
+        }
     }
 
     private void completeRead(ReadIndexTracker.PendingRead read, long readIndex) {

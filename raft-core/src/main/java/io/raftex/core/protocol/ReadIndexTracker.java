@@ -15,7 +15,9 @@ import java.util.function.ToLongFunction;
 /**
  * The leader's bookkeeping for ReadIndex (Raft thesis §6.4): reads wait until an entry of the leader's term is
  * committed, then each batch gets the commit index of that moment and a round number; the batch is served once a
- * quorum of voters has answered a message of that round or a later one.
+ * quorum of voters has answered a message of that round or a later one. One round is in flight at a time: reads that
+ * come meanwhile wait and go together in the next round, started as soon as the one in flight is confirmed (etcd's
+ * read loop does the same), so a busy leader sends one heartbeat per voter for a whole batch of reads, not per read.
  */
 final class ReadIndexTracker {
 
@@ -35,6 +37,8 @@ final class ReadIndexTracker {
     private final int maxPending;
     private final List<PendingRead> awaitingCommit = new ArrayList<>();
     private final ArrayDeque<Round> rounds = new ArrayDeque<>();
+    /** Reads that came while a round was in flight: the next round's batch. */
+    private final List<PendingRead> nextRound = new ArrayList<>();
     private long lastRound;
     private int pending;
 
@@ -72,6 +76,25 @@ final class ReadIndexTracker {
         startRound.accept(quorumReads);
     }
 
+    /** Whether a round has been started and not yet confirmed. */
+    boolean roundInFlight() {
+        return !rounds.isEmpty();
+    }
+
+    /** Queues a read for the round after the one in flight. */
+    void awaitNextRound(PendingRead read) {
+        nextRound.add(read);
+        pending++;
+    }
+
+    /** Takes the reads queued for the next round (to start it). */
+    List<PendingRead> takeNextRound() {
+        List<PendingRead> batch = List.copyOf(nextRound);
+        nextRound.clear();
+        pending -= batch.size();
+        return batch;
+    }
+
     void startRound(long readIndex, List<PendingRead> reads) {
         lastRound++;
         rounds.addLast(new Round(lastRound, readIndex, List.copyOf(reads)));
@@ -103,8 +126,10 @@ final class ReadIndexTracker {
     void failAll(BiConsumer<PendingRead, Rejection> reject) {
         List<PendingRead> all = new ArrayList<>(awaitingCommit);
         rounds.forEach(r -> all.addAll(r.reads()));
+        all.addAll(nextRound);
         awaitingCommit.clear();
         rounds.clear();
+        nextRound.clear();
         pending = 0;
         for (PendingRead r : all) {
             reject.accept(r, Rejection.LEADERSHIP_LOST);

@@ -249,6 +249,47 @@ class RaftMemberTest {
     }
 
     @Test
+    void readsThatComeWhileARoundIsInFlightGoTogetherInTheNextRoundWithALaterReadIndex() {
+        RaftMember m = leaderReplicatingToN2(CFG);
+        List<Effect> first = m.read(1, ReadConsistency.LINEARIZABLE);
+        List<AppendEntriesRequest> round1 = sent(first, AppendEntriesRequest.class);
+        assertThat(round1).as("one heartbeat per voter").hasSize(2);
+        long r1 = round1.get(0).readRound();
+        // a command commits at 2 while round 1 is out; two reads arrive after it
+        m.propose(List.of(new Proposal(9, 0, 0, 0, new byte[]{9})));
+        m.onLogDurable(2, 1, 0);
+        assertThat(m.handle(new AppendEntriesResponse(G, N2, N1, 1, true, 2, 0, 0, 0, 0)))
+                .contains(new Effect.CommitAdvanced(2));
+        List<Effect> queued = new ArrayList<>(m.read(2, ReadConsistency.LINEARIZABLE));
+        queued.addAll(m.read(3, ReadConsistency.LINEARIZABLE));
+        assertThat(sent(queued, AppendEntriesRequest.class)).as("no round of their own while one is out").isEmpty();
+        assertThat(queued).noneMatch(e -> e instanceof Effect.ReadReady);
+        // round 1 confirmed: read 1 at the commit index it started with; reads 2 and 3 start round 2 together
+        List<Effect> confirmed1 = m.handle(new AppendEntriesResponse(G, N2, N1, 1, true, 2, 0, 0, 0, r1));
+        assertThat(confirmed1).contains(new Effect.ReadReady(1, 1)).noneMatch(e -> e instanceof Effect.ReadReady r
+                && r.requestId() != 1);
+        List<AppendEntriesRequest> round2 = sent(confirmed1, AppendEntriesRequest.class).stream()
+                .filter(a -> a.readRound() > r1).toList();
+        assertThat(round2).as("one heartbeat per voter for both reads").hasSize(2);
+        long r2 = round2.get(0).readRound();
+        // an answer to round 1 again does not serve round 2
+        assertThat(m.handle(new AppendEntriesResponse(G, N3, N1, 1, true, 2, 0, 0, 0, r1)))
+                .noneMatch(e -> e instanceof Effect.ReadReady);
+        List<Effect> confirmed2 = m.handle(new AppendEntriesResponse(G, N3, N1, 1, true, 2, 0, 0, 0, r2));
+        assertThat(confirmed2).contains(new Effect.ReadReady(2, 2), new Effect.ReadReady(3, 2));
+    }
+
+    @Test
+    void readsWaitingForTheNextRoundFailWhenLeadershipIsLost() {
+        RaftMember m = leaderReplicatingToN2(CFG);
+        m.read(1, ReadConsistency.LINEARIZABLE);
+        m.read(2, ReadConsistency.LINEARIZABLE);
+        List<Effect> lost = m.handle(new AppendEntriesRequest(G, N3, N1, 5, 0, 0, List.of(), 0, 0));
+        assertThat(lost).contains(new Effect.ReadRejected(1, Effect.Rejection.LEADERSHIP_LOST, Optional.empty()),
+                new Effect.ReadRejected(2, Effect.Rejection.LEADERSHIP_LOST, Optional.empty()));
+    }
+
+    @Test
     void followerReadIsForwardedAndAnsweredWithTheLeadersIndex() {
         RecordingLog log = log(1, entry(1, 1));
         RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
