@@ -1106,6 +1106,7 @@ public final class RaftMember {
             }
             reconfigured |= recordConfigs(toAppend);
             if (reconfigured) {
+                config = configs.latest(); // a truncated configuration is out of force even if none came after it
                 persistState(); // before the entries can be durable: recovery drops a configuration the log lost
             }
             log.append(toAppend);

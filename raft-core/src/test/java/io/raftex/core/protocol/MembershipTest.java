@@ -214,6 +214,24 @@ class MembershipTest {
     }
 
     @Test
+    void aFollowersConfigurationIsInForceOnAppendAndRevertedWhenTheEntryIsTruncated() {
+        RecordingLog log = log(1, THREE, entry(1, 1));
+        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
+        f.handle(new AppendEntriesRequest(G, N1, N2, 1, 1, 1, List.of(configEntry(2, 1, FOUR)), 1, 0));
+        assertThat(f.config()).as("uncommitted, yet in force").isEqualTo(FOUR);
+        assertThat(f.commitIndex()).isEqualTo(1);
+        assertThat(log.state().configs()).extracting(ConfigEntry::index).containsExactly(0L, 2L);
+        // a new leader of term 2 never had it: its entry 2 replaces the configuration entry
+        f.handle(new AppendEntriesRequest(G, N3, N2, 2, 1, 1, List.of(entry(2, 2)), 1, 0));
+        assertThat(f.config()).as("truncation puts the previous configuration back").isEqualTo(THREE);
+        assertThat(f.configIndex()).isZero();
+        assertThat(log.state().configs()).as("persisted as well").extracting(ConfigEntry::index).containsExactly(0L);
+        // and it is the configuration its elections use: n4 is asked for no vote
+        List<Effect> campaign = tickUntil(f, e -> !sent(e, PreVoteRequest.class).isEmpty());
+        assertThat(sent(campaign, PreVoteRequest.class)).extracting(PreVoteRequest::to).containsExactlyInAnyOrder(N1, N3);
+    }
+
+    @Test
     void addingAFourthVoterRaisesTheCommitQuorumToThree() {
         RecordingLog log = log(0, THREE);
         RaftMember m = committedLeader(log);
