@@ -1201,6 +1201,9 @@ public final class RaftMember {
         if (m.installed()) {
             if (pr.acknowledge(m.lastIndex())) {
                 maybeCommit();
+                if (transferTarget.equals(Optional.of(m.from())) && pr.match == log.lastIndex()) {
+                    send(new TimeoutNow(group, self, m.from(), term)); // the snapshot caught the target up
+                }
             }
             if (pr.state == Progress.State.SNAPSHOT) {
                 leaveSnapshotState(m.from(), pr);

@@ -104,6 +104,20 @@ class LeaderTransferTest {
     }
 
     @Test
+    void transferToAFollowerThatNeedsASnapshotSendsTimeoutNowOnceItIsInstalled() {
+        MembershipTest.RecordingLog log = log(1, THREE, entry(1, 1), entry(2, 1), entry(3, 1));
+        RaftMember m = leader(log, 1); // no-op at 4, term 2
+        m.onLogDurable(4, 2, 0);
+        m.handle(ack(N2, 2, 4));
+        m.snapshotTaken(4, 2, 4);
+        // n3 holds nothing the leader still has in its log: catching it up means sending the snapshot
+        assertThat(m.transferLeadership(N3)).contains(new Effect.SendSnapshot(N3, 0));
+        List<Effect> installed = m.handle(new InstallSnapshotResponse(G, N3, N1, 2, 4, 0, true));
+        assertThat(sent(installed, TimeoutNow.class)).as("the snapshot brought n3 up to the leader's last entry")
+                .singleElement().matches(t -> t.to().equals(N3));
+    }
+
+    @Test
     void transferToSelfOrToANonMemberOrANonVoterChangesNothing() {
         ClusterConfig withLearner = new ClusterConfig(List.of(Member.voter("n1", "a1"), Member.voter("n2", "a2"),
                 Member.voter("n3", "a3"), new Member(N4, "a4", Membership.NON_VOTER)));
