@@ -43,7 +43,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
@@ -92,6 +94,12 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private final Transport transport;
     private final StorageProvider storage;
     private final ClusterConfig initialConfig;
+    /**
+     * Every member of every configuration this member has known (bootstrap, persisted history, each one in force),
+     * by id: answers must reach a member the configuration in force no longer names, such as a leader that is
+     * removing itself and waits for its followers to acknowledge the entry that removes it.
+     */
+    private final Map<MemberId, Member> knownMembers = new HashMap<>();
     private final Applier<C, R> applier;
     private final GroupEnvironment env;
     private final GroupExecutor executor;
@@ -278,6 +286,8 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                 member = new RaftMember(name, self, settings.protocol(), log, new Random(env.seeds().getAsLong()),
                         lastSnapshot);
                 member.setStateMissing(stateMissing());
+                initialConfig.members().forEach(m -> knownMembers.put(m.id(), m));
+                log.state().configs().forEach(c -> c.config().members().forEach(m -> knownMembers.put(m.id(), m)));
                 lastRole = member.role();
                 lastLeader = member.leader();
                 state = State.RUNNING;
@@ -523,6 +533,11 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
 
     private void send(RaftMessage message) {
         Optional<Member> to = member.config().member(message.to());
+        if (to.isPresent()) {
+            knownMembers.put(to.get().id(), to.get());
+        } else {
+            to = Optional.ofNullable(knownMembers.get(message.to()));
+        }
         if (to.isEmpty()) {
             LOG.debug("[{}@{}] no address for {}; dropped {}", name, self, message.to(), message);
             return;

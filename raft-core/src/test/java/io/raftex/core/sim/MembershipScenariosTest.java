@@ -121,6 +121,32 @@ class MembershipScenariosTest {
     }
 
     @Test
+    void removingTheLeaderWhileCommandsRunLosesNoAcknowledgedCommandAndTheRestElectALeader() {
+        RuntimeCluster c = cluster(0);
+        List<String> acked = new ArrayList<>(writes(c, 10, "before"));
+        int old = c.leader().orElseThrow();
+        MemberId oldId = c.ids.get(old);
+        long oldTerm = c.node(old).metrics().term();
+        CompletableFuture<ClusterConfig> removed = c.node(old).runtime.removeMember(oldId);
+        acked.addAll(writes(c, 40, "during"));
+        assertThat(c.runUntil(removed::isDone, 5_000)).isTrue();
+        assertThat(failureOf(removed)).as("the removal of the leader commits\n  %s", c.describe()).isNull();
+        assertThat(removed.join().member(oldId)).isEmpty();
+        int now = c.awaitLeader(3_000);
+        assertThat(now).isNotEqualTo(old);
+        assertThat(c.node(now).metrics().term()).isGreaterThan(oldTerm);
+        assertThat(c.node(old).metrics().role()).isNotEqualTo(Role.LEADER);
+        c.retire(old);
+        acked.addAll(writes(c, 10, "after"));
+        converge(c);
+        assertThat(leaderConfig(c).voters()).hasSize(2).doesNotContain(oldId);
+        for (RuntimeNode n : c.convergedMembers()) {
+            assertThat(n.machine.kv.contents()).as("every acknowledged write on %s", n.id)
+                    .containsAllEntriesOf(expected(acked));
+        }
+    }
+
+    @Test
     void aRemovedFollowerThatMissedItsRemovalDoesNotDisruptTheGroup() {
         RuntimeCluster c = cluster(0);
         int l = c.leader().orElseThrow();
