@@ -33,6 +33,8 @@ final class RuntimeCluster extends BaseSimCluster<RuntimeNode> {
     /** Snapshot every this many applied entries (0: on request only), sent in chunks of this many bytes. */
     final long snapshotInterval;
     final int snapshotChunkBytes;
+    /** Whether the {@link RuntimeNemesis} adds and removes members. */
+    boolean membershipChurn;
 
     RuntimeCluster(int size, long seed) {
         this(size, seed, Duration.ofMillis(2_500));
@@ -137,10 +139,15 @@ final class RuntimeCluster extends BaseSimCluster<RuntimeNode> {
      * not include it: it takes no part until a leader adds it. Returns its index.
      */
     int addNode() {
+        return addNode(config);
+    }
+
+    /** As {@link #addNode()}, with {@code initial} (which must not name the new node) as its initial configuration. */
+    int addNode(ClusterConfig initial) {
         MemberId id = MemberId.of("n" + (nodes.size() + 1));
         ids.add(id);
         RuntimeNode node = new RuntimeNode(id, this, new InMemoryGroupLog(new PersistentState(0, Optional.empty(),
-                config)));
+                initial)));
         nodes.add(node);
         node.start();
         return nodes.size() - 1;
