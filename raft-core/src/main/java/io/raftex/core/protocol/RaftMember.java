@@ -1116,6 +1116,7 @@ public final class RaftMember {
             }
             reconfigured |= recordConfigs(toAppend);
             if (reconfigured) {
+                config = configs.latest(); // a truncated configuration is out of force even if none came after it
                 persistState(); // before the entries can be durable: recovery drops a configuration the log lost
             }
             log.append(toAppend);
@@ -1210,6 +1211,9 @@ public final class RaftMember {
         if (m.installed()) {
             if (pr.acknowledge(m.lastIndex())) {
                 maybeCommit();
+                if (transferTarget.equals(Optional.of(m.from())) && pr.match == log.lastIndex()) {
+                    send(new TimeoutNow(group, self, m.from(), term)); // the snapshot caught the target up
+                }
             }
             if (pr.state == Progress.State.SNAPSHOT) {
                 leaveSnapshotState(m.from(), pr);

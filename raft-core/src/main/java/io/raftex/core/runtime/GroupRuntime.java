@@ -94,6 +94,12 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private final Transport transport;
     private final StorageProvider storage;
     private final ClusterConfig initialConfig;
+    /**
+     * Every member of every configuration this member has known (bootstrap, persisted history, each one in force),
+     * by id: answers must reach a member the configuration in force no longer names, such as a leader that is
+     * removing itself and waits for its followers to acknowledge the entry that removes it.
+     */
+    private final Map<MemberId, Member> knownMembers = new HashMap<>();
     private final Applier<C, R> applier;
     private final GroupEnvironment env;
     private final GroupExecutor executor;
@@ -119,8 +125,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private Role lastRole = Role.FOLLOWER;
     private Optional<MemberId> lastLeader = Optional.empty();
     private PendingTransfer transfer;
-    /** Every member of every configuration this member has used, for the addresses of members no longer in it. */
-    private final Map<MemberId, Member> knownMembers = new HashMap<>();
+    /** The configuration whose members {@link #knownMembers} took in last. */
     private ClusterConfig addressesFrom;
     /** Membership changes asked of this member, not yet answered. */
     private final List<PendingChange> changes = new ArrayList<>();
@@ -220,7 +225,6 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.self = MemberId.of(settings.nodeId());
         this.initialConfig = Objects.requireNonNull(config, "config");
-        config.members().forEach(m -> knownMembers.put(m.id(), m));
         this.transport = Objects.requireNonNull(transport, "transport");
         this.storage = Objects.requireNonNull(storage, "storage");
         this.applier = new Applier<>(Objects.requireNonNull(stateMachine, "stateMachine"),
@@ -284,6 +288,8 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                 member = new RaftMember(name, self, settings.protocol(), log, new Random(env.seeds().getAsLong()),
                         lastSnapshot);
                 member.setStateMissing(stateMissing());
+                initialConfig.members().forEach(m -> knownMembers.put(m.id(), m));
+                log.state().configs().forEach(c -> c.config().members().forEach(m -> knownMembers.put(m.id(), m)));
                 lastRole = member.role();
                 lastLeader = member.leader();
                 state = State.RUNNING;

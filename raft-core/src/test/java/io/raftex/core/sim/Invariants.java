@@ -1,7 +1,9 @@
 package io.raftex.core.sim;
 
+import io.raftex.core.ClusterConfig;
 import io.raftex.core.MemberId;
 import io.raftex.core.Role;
+import io.raftex.core.log.ConfigEntry;
 import io.raftex.core.log.EntryType;
 import io.raftex.core.log.InMemoryGroupLog;
 import io.raftex.core.log.LogEntry;
@@ -189,18 +191,62 @@ final class Invariants {
                 throw violation("leader " + node.id() + " commits " + to + " of term " + disk.termAt(to)
                         + " by counting in term " + term);
             }
-            int durableCopies = 0;
-            for (SimMember other : cluster.members()) {
-                if (other.disk().durableTermAt(to) == term || to <= other.durableSnapshotIndex()) {
-                    durableCopies++;
+            // the leader counted the voters of the configuration in force when it committed: the newest in its
+            // log then, which is the one at `to` or a later one it holds now (one change at a time: any two
+            // adjacent configurations' majorities overlap)
+            List<ConfigEntry> history = configHistory(disk);
+            ClusterConfig atTo = history.get(0).config();
+            int first = 0;
+            for (int k = 0; k < history.size(); k++) {
+                if (history.get(k).index() <= to) {
+                    atTo = history.get(k).config();
+                    first = k;
                 }
             }
-            int quorum = cluster.members().size() / 2 + 1;
-            if (durableCopies < quorum) {
-                throw violation("leader " + node.id() + " commits " + to + " with only " + durableCopies
+            StringBuilder counted = new StringBuilder();
+            boolean quorum = false;
+            for (int k = first; k < history.size() && !quorum; k++) {
+                ClusterConfig config = k == first ? atTo : history.get(k).config();
+                int durableCopies = 0;
+                for (SimMember other : cluster.members()) {
+                    if (config.isVoter(other.id()) && (other.disk().durableTermAt(to) == term
+                            || to <= other.durableSnapshotIndex())) {
+                        durableCopies++;
+                    }
+                }
+                quorum = durableCopies >= config.quorum();
+                counted.append(' ').append(durableCopies).append(" of ").append(config.voters());
+            }
+            if (!quorum) {
+                throw violation("leader " + node.id() + " commits " + to + " with only" + counted
                         + " durable copies");
             }
         }
+    }
+
+    /**
+     * The configurations a member's disk holds, oldest first, as recovery would keep them: those its persisted
+     * state names whose entries the log holds (or its snapshot covers).
+     */
+    static List<ConfigEntry> configHistory(InMemoryGroupLog disk) {
+        List<ConfigEntry> kept = new ArrayList<>();
+        for (ConfigEntry e : disk.state().configs()) {
+            boolean covered = e.index() <= disk.snapshotIndex();
+            if (!covered && (e.index() > disk.lastIndex() || disk.termAt(e.index()) != e.term())) {
+                break;
+            }
+            kept.add(e);
+        }
+        if (kept.isEmpty()) {
+            kept.add(disk.state().configs().get(0));
+        }
+        return kept;
+    }
+
+    /** The configuration in force on a member, from its disk (see {@link #configHistory}). */
+    static ClusterConfig configInForce(InMemoryGroupLog disk) {
+        List<ConfigEntry> h = configHistory(disk);
+        return h.get(h.size() - 1).config();
     }
 
     void onApply(SimMember node, LogEntry entry) {

@@ -1,7 +1,10 @@
 package io.raftex.core.sim;
 
+import io.raftex.core.ClusterConfig;
 import io.raftex.core.GroupMetrics;
+import io.raftex.core.Member;
 import io.raftex.core.MemberId;
+import io.raftex.core.Membership;
 import io.raftex.core.Role;
 import io.raftex.core.log.InMemoryGroupLog;
 import io.raftex.core.log.PersistentState;
@@ -9,6 +12,7 @@ import io.raftex.core.protocol.ProtocolConfig;
 import io.raftex.core.runtime.RuntimeSettings;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
@@ -29,6 +33,8 @@ final class RuntimeCluster extends BaseSimCluster<RuntimeNode> {
     /** Snapshot every this many applied entries (0: on request only), sent in chunks of this many bytes. */
     final long snapshotInterval;
     final int snapshotChunkBytes;
+    /** Whether the {@link RuntimeNemesis} adds and removes members. */
+    boolean membershipChurn;
 
     RuntimeCluster(int size, long seed) {
         this(size, seed, Duration.ofMillis(2_500));
@@ -108,6 +114,9 @@ final class RuntimeCluster extends BaseSimCluster<RuntimeNode> {
     @Override
     public void restart(int i) {
         RuntimeNode node = nodes.get(i);
+        if (node.retired) {
+            return;
+        }
         node.crash();
         node.start();
     }
@@ -118,7 +127,60 @@ final class RuntimeCluster extends BaseSimCluster<RuntimeNode> {
     }
 
     void start(int i) {
-        nodes.get(i).start();
+        if (!nodes.get(i).retired) {
+            nodes.get(i).start();
+        }
+    }
+
+    // ------------------------------------------------------------------ membership
+
+    /**
+     * Starts a brand-new member n{k} with an empty disk whose initial configuration is the bootstrap one, which does
+     * not include it: it takes no part until a leader adds it. Returns its index.
+     */
+    int addNode() {
+        return addNode(config);
+    }
+
+    /** As {@link #addNode()}, with {@code initial} (which must not name the new node) as its initial configuration. */
+    int addNode(ClusterConfig initial) {
+        MemberId id = MemberId.of("n" + (nodes.size() + 1));
+        ids.add(id);
+        RuntimeNode node = new RuntimeNode(id, this, new InMemoryGroupLog(new PersistentState(0, Optional.empty(),
+                initial)));
+        nodes.add(node);
+        node.start();
+        return nodes.size() - 1;
+    }
+
+    /** The member entry for node {@code i}, as an add would name it. */
+    Member memberOf(int i, Membership membership) {
+        return new Member(ids.get(i), "sim://" + ids.get(i), membership);
+    }
+
+    /** Closes member {@code i} for good (it was removed): it is never started again, and its disk is kept. */
+    void retire(int i) {
+        RuntimeNode node = nodes.get(i);
+        node.retired = true;
+        if (node.up) {
+            node.close();
+        }
+    }
+
+    /** The configuration in force on member {@code i}: the newest its disk's history names that its log holds. */
+    ClusterConfig configOf(int i) {
+        return Invariants.configInForce(nodes.get(i).disk);
+    }
+
+    /** The members of the leader's configuration in force (every member if there is no leader). */
+    List<Integer> currentMembers() {
+        Optional<Integer> leader = leader();
+        if (leader.isEmpty()) {
+            return java.util.stream.IntStream.range(0, nodes.size()).filter(i -> !nodes.get(i).retired).boxed()
+                    .toList();
+        }
+        ClusterConfig c = configOf(leader.get());
+        return c.ids().stream().map(ids::indexOf).toList();
     }
 
     // ------------------------------------------------------------------ views
@@ -149,7 +211,10 @@ final class RuntimeCluster extends BaseSimCluster<RuntimeNode> {
         return leader().get();
     }
 
-    /** One leader, and every member runs, follows it and has applied its whole log, which is committed. */
+    /**
+     * One leader, whose configuration in force is committed, and every member of it runs, follows it and has applied
+     * its whole log, which is committed. Members outside that configuration (removed, or never added) do not count.
+     */
     boolean converged() {
         Optional<Integer> leader = leader();
         if (leader.isEmpty()) {
@@ -159,7 +224,8 @@ final class RuntimeCluster extends BaseSimCluster<RuntimeNode> {
         if (l.commitIndex() < l.lastLogIndex()) {
             return false;
         }
-        for (RuntimeNode n : nodes) {
+        for (MemberId id : configOf(leader.get()).ids()) {
+            RuntimeNode n = nodes.get(ids.indexOf(id));
             if (!n.serving()) {
                 return false;
             }
@@ -169,6 +235,11 @@ final class RuntimeCluster extends BaseSimCluster<RuntimeNode> {
             }
         }
         return true;
+    }
+
+    /** The members that {@link #converged()} looks at: those of the leader's configuration. */
+    List<RuntimeNode> convergedMembers() {
+        return currentMembers().stream().map(nodes::get).toList();
     }
 
     @Override

@@ -1,6 +1,11 @@
 package io.raftex.core.sim;
 
+import io.raftex.core.ClusterConfig;
 import io.raftex.core.MemberId;
+import io.raftex.core.Membership;
+import io.raftex.core.MembershipChangeException;
+import io.raftex.core.NoLeaderException;
+import io.raftex.core.GroupStoppedException;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -19,7 +24,13 @@ import java.util.Optional;
  *   <li>forwarded commands copied once or twice more with delays of up to 300 ms, so that a leader may append a
  *       command twice, or append one copy and turn another down, and the answers overtake each other;</li>
  *   <li>with snapshots on: a snapshot asked of a random member, and a crash whose member finds its newest
- *       snapshot damaged when it restarts (it falls back to an older one and its log, or gets the leader's).</li>
+ *       snapshot damaged when it restarts (it falls back to an older one and its log, or gets the leader's);</li>
+ *   <li>with membership churn on: a membership change asked of a random member of the group, one at a time from
+ *       here: the addition of a brand-new node (started with the leader's configuration, which does not name it, as
+ *       a promotable member, a voter or now and then a non-voter) while the group has fewer than six voters, or the
+ *       removal of a random member (the leader a third of the time) while it has more than three. A removed node
+ *       is closed for good a little later; a node whose addition was refused or "not carried out" is closed for
+ *       good as well, so an untrue refusal leaves a voter missing and the run fails to converge.</li>
  * </ul>
  */
 final class RuntimeNemesis extends Nemesis {
@@ -31,6 +42,10 @@ final class RuntimeNemesis extends Nemesis {
     int forwardChaos;
     int snapshotsAsked;
     int snapshotsDamaged;
+    int adds;
+    int removes;
+    int changesDone;
+    private boolean changePending;
 
     RuntimeNemesis(RuntimeCluster cluster) {
         super(cluster);
@@ -39,7 +54,7 @@ final class RuntimeNemesis extends Nemesis {
 
     @Override
     protected int extraFaultKinds() {
-        return rc.snapshotInterval > 0 ? 6 : 4;
+        return rc.membershipChurn ? 7 : rc.snapshotInterval > 0 ? 6 : 4;
     }
 
     @Override
@@ -50,6 +65,7 @@ final class RuntimeNemesis extends Nemesis {
             case 2 -> crashLeader();
             case 4 -> askForSnapshot();
             case 5 -> crashWithDamagedSnapshot();
+            case 6 -> changeMembership();
             default -> {
                 forwardChaos++;
                 rc.network.forwardDuplicateRate = s.random.nextBoolean() ? 0.3 : 0;
@@ -110,6 +126,55 @@ final class RuntimeNemesis extends Nemesis {
         snapshotsDamaged++;
         node.snapshotDisk.corrupt(node.snapshotDisk.list().get(0).index());
         restartLater(victim);
+    }
+
+    private void changeMembership() {
+        Optional<Integer> leader = rc.leader();
+        if (leader.isEmpty() || changePending) {
+            return;
+        }
+        ClusterConfig config = rc.configOf(leader.get());
+        int voters = config.voters().size();
+        List<RuntimeNode> serving = config.ids().stream().map(id -> rc.node(rc.indexOf(id)))
+                .filter(RuntimeNode::serving).toList();
+        if (serving.isEmpty()) {
+            return;
+        }
+        RuntimeNode asked = serving.get(s.random.nextInt(serving.size()));
+        boolean add = voters <= 3 || (voters < 6 && config.ids().size() < 7 && s.random.nextBoolean());
+        changePending = true;
+        if (add) {
+            adds++;
+            int n = rc.addNode(config);
+            int dice = s.random.nextInt(10);
+            Membership kind = dice < 6 ? Membership.PROMOTABLE : dice < 9 ? Membership.VOTER : Membership.NON_VOTER;
+            asked.runtime.addMember(rc.memberOf(n, kind)).whenComplete((c, t) -> s.after(1, () -> {
+                changePending = false;
+                Throwable e = cause(t);
+                if (e == null) {
+                    changesDone++;
+                } else if (e instanceof MembershipChangeException || e instanceof NoLeaderException
+                        || e instanceof GroupStoppedException) {
+                    rc.retire(n); // not carried out: the group must not need it
+                }
+            }));
+        } else {
+            removes++;
+            List<MemberId> members = config.ids();
+            MemberId victim = s.random.nextInt(3) == 0 ? rc.ids.get(leader.get())
+                    : members.get(s.random.nextInt(members.size()));
+            asked.runtime.removeMember(victim).whenComplete((c, t) -> s.after(s.between(1, 1_000), () -> {
+                changePending = false;
+                if (cause(t) == null) {
+                    changesDone++;
+                    rc.retire(rc.indexOf(victim));
+                }
+            }));
+        }
+    }
+
+    private static Throwable cause(Throwable t) {
+        return t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
     }
 
     private void restartLater(int victim) {

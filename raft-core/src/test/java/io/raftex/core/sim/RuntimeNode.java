@@ -79,6 +79,8 @@ final class RuntimeNode implements SimMember {
     boolean up;
     /** The current incarnation's start completed. */
     boolean started;
+    /** Removed from the group and closed for good: never started again. */
+    boolean retired;
     /** The current incarnation is being closed. */
     private boolean closing;
     int starts;
@@ -374,11 +376,11 @@ final class RuntimeNode implements SimMember {
     @Override
     public String toString() {
         if (!up) {
-            return id + "[down]";
+            return id + (retired ? "[retired]" : "[down]");
         }
         GroupMetrics m = runtime.metrics();
         return id + "[" + m.role() + " t" + m.term() + " commit=" + m.commitIndex() + " applied=" + m.lastApplied()
                 + " last=" + m.lastLogIndex() + " leader=" + m.leaderId().orElse("-") + (started ? "" : " starting")
-                + (runtime.isRunning() ? "" : " STOPPED") + "]";
+                + (runtime.isRunning() ? "" : " STOPPED") + " voters=" + Invariants.configInForce(disk).voters() + "]";
     }
 }

@@ -19,7 +19,7 @@ final class RuntimeSimulationRun {
 
     record Summary(long seed, int ops, int unknown, int refused, long elections, int faults, int transfers,
                    int closes, int crashes, long forwardCopies, long virtualMillis, long snapshotChunks,
-                   int snapshotsDamaged) {
+                   int snapshotsDamaged, int membershipChanges, int finalMembers) {
     }
 
     /**
@@ -28,6 +28,7 @@ final class RuntimeSimulationRun {
      */
     static Summary run(long seed, int members, int ops) {
         RuntimeCluster cluster = new RuntimeCluster(members, seed, Duration.ofMillis(2_500), 5 + seed % 30, 256);
+        cluster.membershipChurn = seed % 2 == 0; // half the seeds add and remove members as they go
         try {
             return runChecked(cluster, ops);
         } catch (AssertionError | RuntimeException e) {
@@ -68,8 +69,14 @@ final class RuntimeSimulationRun {
                 throw new AssertionError("acknowledged write '" + write + "' was never applied");
             }
         }
+        for (RuntimeNode node : cluster.convergedMembers()) {
+            if (node.retired) {
+                throw new AssertionError(node.id + " is a member of the final configuration but was closed for good:"
+                        + " its addition was answered as refused or not carried out, or its removal as done");
+            }
+        }
         Map<String, String> state = cluster.node(cluster.leader().orElseThrow()).machine.kv.contents();
-        for (RuntimeNode node : cluster.nodes) {
+        for (RuntimeNode node : cluster.convergedMembers()) {
             if (!node.machine.kv.contents().equals(state)) {
                 throw new AssertionError("the state of " + node.id + " differs from the leader's after converging");
             }
@@ -97,7 +104,8 @@ final class RuntimeSimulationRun {
         return new Summary(cluster.seed, workload.history().size(), workload.unknownOps, workload.refusedOps,
                 cluster.invariants.elections, nemesis.faults, nemesis.transfers, nemesis.closes, crashes,
                 cluster.network.forwardCopies, cluster.scheduler.now(),
-                cluster.network.sentByType.getOrDefault(InstallSnapshotRequest.class, 0L), nemesis.snapshotsDamaged);
+                cluster.network.sentByType.getOrDefault(InstallSnapshotRequest.class, 0L), nemesis.snapshotsDamaged,
+                nemesis.changesDone, cluster.convergedMembers().size());
     }
 
     private RuntimeSimulationRun() {

@@ -44,7 +44,8 @@ class RuntimeSimulationSoakTest {
         long totalOps = summaries.stream().mapToLong(RuntimeSimulationRun.Summary::ops).sum();
         System.out.printf("runtime simulation soak: %d seeds x %d ops: %d ops checked (%d unknown, %d refused), "
                         + "%d elections, %d faults (%d transfers, %d graceful stops, %d crashes), "
-                        + "%d extra forwarded copies, %d snapshot chunks sent, %d snapshots damaged, %d failures%n",
+                        + "%d extra forwarded copies, %d snapshot chunks sent, %d snapshots damaged, "
+                        + "%d membership changes (final sizes %s), %d failures%n",
                 seeds.length, ops, totalOps, sum(summaries, RuntimeSimulationRun.Summary::unknown),
                 sum(summaries, RuntimeSimulationRun.Summary::refused),
                 summaries.stream().mapToLong(RuntimeSimulationRun.Summary::elections).sum(),
@@ -54,7 +55,10 @@ class RuntimeSimulationSoakTest {
                 sum(summaries, RuntimeSimulationRun.Summary::crashes),
                 summaries.stream().mapToLong(RuntimeSimulationRun.Summary::forwardCopies).sum(),
                 summaries.stream().mapToLong(RuntimeSimulationRun.Summary::snapshotChunks).sum(),
-                sum(summaries, RuntimeSimulationRun.Summary::snapshotsDamaged), failures.size());
+                sum(summaries, RuntimeSimulationRun.Summary::snapshotsDamaged),
+                sum(summaries, RuntimeSimulationRun.Summary::membershipChanges),
+                summaries.stream().collect(Collectors.groupingBy(RuntimeSimulationRun.Summary::finalMembers,
+                        java.util.TreeMap::new, Collectors.counting())), failures.size());
         failures.sort(Comparator.comparingLong(Failure::seed));
         failures.stream().limit(10).forEach(f -> System.out.println("FAILED seed " + f.seed() + ": "
                 + firstLines(f.message(), 6)));

@@ -1,0 +1,547 @@
+package io.raftex.core.protocol;
+
+import io.raftex.core.ClusterConfig;
+import io.raftex.core.Member;
+import io.raftex.core.MemberId;
+import io.raftex.core.Membership;
+import io.raftex.core.Role;
+import io.raftex.core.log.ConfigCodec;
+import io.raftex.core.log.ConfigEntry;
+import io.raftex.core.log.EntryType;
+import io.raftex.core.log.ForwardingGroupLog;
+import io.raftex.core.log.InMemoryGroupLog;
+import io.raftex.core.log.LogEntry;
+import io.raftex.core.log.PersistentState;
+import io.raftex.core.message.AppendEntriesRequest;
+import io.raftex.core.message.AppendEntriesResponse;
+import io.raftex.core.message.ChangeRejection;
+import io.raftex.core.message.MembershipChangeRequest;
+import io.raftex.core.message.MembershipChangeResponse;
+import io.raftex.core.message.PreVoteRequest;
+import io.raftex.core.message.PreVoteResponse;
+import io.raftex.core.message.RaftMessage;
+import io.raftex.core.message.TimeoutNow;
+import io.raftex.core.message.VoteRequest;
+import io.raftex.core.message.VoteResponse;
+import io.raftex.core.snapshot.SnapshotMeta;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import java.util.function.Predicate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Membership changes in the pure core (Raft thesis §4.1–4.2, one server at a time): when a leader may append a
+ * configuration entry, when a configuration takes effect and when it is undone, promotion of caught-up members,
+ * who votes and who counts, a leader that removes itself, forwarding, and recovery of the configuration history.
+ */
+class MembershipTest {
+
+    private static final String G = "g";
+    private static final MemberId N1 = MemberId.of("n1");
+    private static final MemberId N2 = MemberId.of("n2");
+    private static final MemberId N3 = MemberId.of("n3");
+    private static final MemberId N4 = MemberId.of("n4");
+    private static final Member M4 = Member.voter("n4", "a4");
+    private static final ClusterConfig THREE = new ClusterConfig(List.of(
+            Member.voter("n1", "a1"), Member.voter("n2", "a2"), Member.voter("n3", "a3")));
+    private static final ClusterConfig FOUR = new ClusterConfig(List.of(
+            Member.voter("n1", "a1"), Member.voter("n2", "a2"), Member.voter("n3", "a3"), M4));
+    private static final ProtocolConfig CFG = ProtocolConfig.defaults();
+
+    /** An in-memory log that records every metadata write. */
+    static final class RecordingLog extends ForwardingGroupLog {
+        final InMemoryGroupLog disk;
+        final List<PersistentState> persisted = new ArrayList<>();
+
+        RecordingLog(InMemoryGroupLog disk) {
+            super(disk);
+            this.disk = disk;
+        }
+
+        @Override
+        public void persistState(PersistentState s) {
+            persisted.add(s);
+            disk.persistState(s);
+        }
+    }
+
+    static RecordingLog log(long term, ClusterConfig config, LogEntry... entries) {
+        RecordingLog log = new RecordingLog(new InMemoryGroupLog(new PersistentState(term, Optional.empty(), config)));
+        if (entries.length > 0) {
+            log.disk.append(List.of(entries));
+            log.disk.flush();
+        }
+        return log;
+    }
+
+    /**
+     * A log holding {@code entries} whose persisted state names, besides {@code base}, every configuration entry among
+     * them (as a member that appended them has it: the state is written before such an entry is appended).
+     */
+    static RecordingLog logWithConfigs(long term, ClusterConfig base, LogEntry... entries) {
+        List<ConfigEntry> configs = new ArrayList<>();
+        configs.add(new ConfigEntry(0, 0, base));
+        for (LogEntry e : entries) {
+            if (e.type() == EntryType.CONFIG) {
+                configs.add(new ConfigEntry(e.index(), e.term(), ConfigCodec.decode(e.payload())));
+            }
+        }
+        RecordingLog log = new RecordingLog(new InMemoryGroupLog(new PersistentState(term, Optional.empty(), configs)));
+        log.disk.append(List.of(entries));
+        log.disk.flush();
+        return log;
+    }
+
+    static LogEntry entry(long index, long term) {
+        return new LogEntry(index, term, EntryType.COMMAND, 0, 0, 0, 0, new byte[]{(byte) index});
+    }
+
+    static LogEntry configEntry(long index, long term, ClusterConfig config) {
+        return new LogEntry(index, term, EntryType.CONFIG, 0, 0, 0, 0, ConfigCodec.encode(config));
+    }
+
+    static <T extends RaftMessage> List<T> sent(List<Effect> effects, Class<T> type) {
+        List<T> out = new ArrayList<>();
+        for (Effect e : effects) {
+            if (e instanceof Effect.Send s && type.isInstance(s.message())) {
+                out.add(type.cast(s.message()));
+            }
+        }
+        return out;
+    }
+
+    static List<Effect> tickUntil(RaftMember m, Predicate<List<Effect>> done) {
+        for (int i = 0; i < 100; i++) {
+            List<Effect> effects = m.tick(i);
+            if (done.test(effects)) {
+                return effects;
+            }
+        }
+        throw new AssertionError("condition not reached in 100 ticks: " + m);
+    }
+
+    /** Makes n1 leader in term {@code term + 1} with n2's pre-vote and vote; its no-op is appended, not committed. */
+    static RaftMember leader(RecordingLog log, long term) {
+        RaftMember m = new RaftMember(G, N1, CFG, log, new Random(1));
+        tickUntil(m, e -> !sent(e, PreVoteRequest.class).isEmpty());
+        m.handle(new PreVoteResponse(G, N2, N1, term + 1, true));
+        m.handle(new VoteResponse(G, N2, N1, term + 1, true));
+        assertThat(m.role()).isEqualTo(Role.LEADER);
+        return m;
+    }
+
+    static AppendEntriesResponse ack(MemberId from, long term, long match) {
+        return new AppendEntriesResponse(G, from, N1, term, true, match, 0, 0, 0, 0);
+    }
+
+    /** n1 leads term 1 of {@code config} and has committed its no-op (index 1) with n2. */
+    static RaftMember committedLeader(RecordingLog log) {
+        RaftMember m = leader(log, 0);
+        m.onLogDurable(1, 1, 0);
+        m.handle(ack(N2, 1, 1));
+        assertThat(m.commitIndex()).isEqualTo(1);
+        return m;
+    }
+
+    static Effect.ChangeAccepted accepted(List<Effect> effects) {
+        return effects.stream().filter(e -> e instanceof Effect.ChangeAccepted).map(e -> (Effect.ChangeAccepted) e)
+                .findFirst().orElseThrow(() -> new AssertionError("no ChangeAccepted in " + effects));
+    }
+
+    static Effect.ChangeRejected rejected(List<Effect> effects) {
+        return effects.stream().filter(e -> e instanceof Effect.ChangeRejected).map(e -> (Effect.ChangeRejected) e)
+                .findFirst().orElseThrow(() -> new AssertionError("no ChangeRejected in " + effects));
+    }
+
+    // ------------------------------------------------------------------ when a leader may change the configuration
+
+    @Test
+    void aChangeIsRefusedUntilTheLeaderCommittedAnEntryOfItsTerm() {
+        RecordingLog log = log(0, THREE);
+        RaftMember m = leader(log, 0);
+        assertThat(rejected(m.changeMembership(1, new ConfigChange.Add(M4))).reason())
+                .as("the no-op of term 1 is not committed yet").isEqualTo(ChangeRejection.NOT_READY);
+        assertThat(log.lastIndex()).as("nothing appended").isEqualTo(1);
+        assertThat(m.config()).isEqualTo(THREE);
+        m.onLogDurable(1, 1, 0);
+        m.handle(ack(N2, 1, 1));
+        assertThat(accepted(m.changeMembership(2, new ConfigChange.Add(M4))))
+                .isEqualTo(new Effect.ChangeAccepted(2, 2, 1));
+        assertThat(log.entry(2).type()).isEqualTo(EntryType.CONFIG);
+        assertThat(ConfigCodec.decode(log.entry(2).payload())).isEqualTo(FOUR);
+    }
+
+    @Test
+    void aSecondChangeWhileOneIsUncommittedIsInProgress() {
+        RecordingLog log = log(0, THREE);
+        RaftMember m = committedLeader(log);
+        m.changeMembership(1, new ConfigChange.Add(M4));
+        Member m5 = Member.voter("n5", "a5");
+        assertThat(rejected(m.changeMembership(2, new ConfigChange.Add(m5))).reason())
+                .isEqualTo(ChangeRejection.IN_PROGRESS);
+        assertThat(rejected(m.changeMembership(3, new ConfigChange.Remove(N3))).reason())
+                .isEqualTo(ChangeRejection.IN_PROGRESS);
+        assertThat(log.lastIndex()).isEqualTo(2);
+        // once the first is committed (3 of the 4 voters hold it), the next one goes in
+        m.onLogDurable(2, 1, 0);
+        m.handle(ack(N2, 1, 2));
+        m.handle(ack(N3, 1, 2));
+        assertThat(m.commitIndex()).isEqualTo(2);
+        assertThat(accepted(m.changeMembership(4, new ConfigChange.Add(m5)))).isEqualTo(new Effect.ChangeAccepted(4, 3, 1));
+    }
+
+    // ------------------------------------------------------------------ in force once in the log
+
+    @Test
+    void theLeadersNewConfigurationIsInForceOnAppendAndPersistedBeforeTheEntry() {
+        RecordingLog log = log(0, THREE);
+        RaftMember m = committedLeader(log);
+        log.persisted.clear();
+        List<Effect> effects = m.changeMembership(1, new ConfigChange.Add(M4));
+        assertThat(m.config()).as("in force before it commits").isEqualTo(FOUR);
+        assertThat(m.configIndex()).isEqualTo(2);
+        assertThat(log.persisted).singleElement().satisfies(s -> assertThat(s.config()).isEqualTo(FOUR));
+        assertThat(sent(effects, AppendEntriesRequest.class)).extracting(AppendEntriesRequest::to)
+                .as("the newcomer is replicated to at once").contains(N4);
+        assertThat(m.status().peers()).anyMatch(p -> p.id().equals(N4));
+    }
+
+    @Test
+    void aFollowersConfigurationIsInForceOnAppendAndRevertedWhenTheEntryIsTruncated() {
+        RecordingLog log = log(1, THREE, entry(1, 1));
+        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
+        f.handle(new AppendEntriesRequest(G, N1, N2, 1, 1, 1, List.of(configEntry(2, 1, FOUR)), 1, 0));
+        assertThat(f.config()).as("uncommitted, yet in force").isEqualTo(FOUR);
+        assertThat(f.commitIndex()).isEqualTo(1);
+        assertThat(log.state().configs()).extracting(ConfigEntry::index).containsExactly(0L, 2L);
+        // a new leader of term 2 never had it: its entry 2 replaces the configuration entry
+        f.handle(new AppendEntriesRequest(G, N3, N2, 2, 1, 1, List.of(entry(2, 2)), 1, 0));
+        assertThat(f.config()).as("truncation puts the previous configuration back").isEqualTo(THREE);
+        assertThat(f.configIndex()).isZero();
+        assertThat(log.state().configs()).as("persisted as well").extracting(ConfigEntry::index).containsExactly(0L);
+        // and it is the configuration its elections use: n4 is asked for no vote
+        List<Effect> campaign = tickUntil(f, e -> !sent(e, PreVoteRequest.class).isEmpty());
+        assertThat(sent(campaign, PreVoteRequest.class)).extracting(PreVoteRequest::to).containsExactlyInAnyOrder(N1, N3);
+    }
+
+    @Test
+    void addingAFourthVoterRaisesTheCommitQuorumToThree() {
+        RecordingLog log = log(0, THREE);
+        RaftMember m = committedLeader(log);
+        m.changeMembership(1, new ConfigChange.Add(M4));
+        m.onLogDurable(2, 1, 0);
+        m.handle(ack(N2, 1, 2));
+        assertThat(m.commitIndex()).as("2 of 4 voters is no majority").isEqualTo(1);
+        m.handle(ack(N4, 1, 2));
+        assertThat(m.commitIndex()).as("the new voter's copy counts: 3 of 4").isEqualTo(2);
+    }
+
+    // ------------------------------------------------------------------ promotion
+
+    @Test
+    void aPromotableMemberIsPromotedOnceItsMatchReachesTheIndexWhereItJoinedAndNotBefore() {
+        RecordingLog log = log(0, THREE);
+        RaftMember m = committedLeader(log);
+        Member promotable = new Member(N4, "a4", Membership.PROMOTABLE);
+        assertThat(accepted(m.changeMembership(1, new ConfigChange.Add(promotable))).index()).isEqualTo(2);
+        m.onLogDurable(2, 1, 0);
+        m.handle(ack(N4, 1, 2));
+        assertThat(log.lastIndex()).as("caught up, but its joining is not committed: one change at a time")
+                .isEqualTo(2);
+        m.handle(ack(N2, 1, 2));
+        assertThat(m.commitIndex()).as("a promotable member does not count: n1 and n2 of three").isEqualTo(2);
+        assertThat(log.lastIndex()).as("promoted as soon as the joining committed").isEqualTo(3);
+        assertThat(ConfigCodec.decode(log.entry(3).payload())).isEqualTo(FOUR);
+        assertThat(m.config().isVoter(N4)).isTrue();
+    }
+
+    @Test
+    void aPromotableMemberBehindItsJoinIndexIsNotPromoted() {
+        RecordingLog log = log(0, THREE);
+        RaftMember m = committedLeader(log);
+        m.changeMembership(1, new ConfigChange.Add(new Member(N4, "a4", Membership.PROMOTABLE)));
+        m.onLogDurable(2, 1, 0);
+        m.handle(ack(N2, 1, 2));
+        assertThat(m.commitIndex()).isEqualTo(2);
+        m.handle(ack(N4, 1, 1));
+        assertThat(log.lastIndex()).as("match 1 < joined at 2").isEqualTo(2);
+        assertThat(m.config().isVoter(N4)).isFalse();
+        m.handle(ack(N4, 1, 2));
+        assertThat(log.lastIndex()).isEqualTo(3);
+        assertThat(m.config().isVoter(N4)).isTrue();
+    }
+
+    @Test
+    void aNewLeaderPromotesOnceThePromotableMemberHoldsItsLogAsOfTheElection() {
+        ClusterConfig withPromotable = new ClusterConfig(List.of(Member.voter("n1", "a1"), Member.voter("n2", "a2"),
+                Member.voter("n3", "a3"), new Member(N4, "a4", Membership.PROMOTABLE)));
+        RecordingLog log = logWithConfigs(1, THREE, entry(1, 1), configEntry(2, 1, withPromotable), entry(3, 1));
+        RaftMember m = leader(log, 1); // no-op at 4, in term 2
+        m.onLogDurable(4, 2, 0);
+        m.handle(ack(N2, 2, 4));
+        assertThat(m.commitIndex()).isEqualTo(4);
+        m.handle(ack(N4, 2, 3));
+        assertThat(log.lastIndex()).as("n4 lacks the new leader's last entry at election").isEqualTo(4);
+        m.handle(ack(N4, 2, 4));
+        assertThat(log.lastIndex()).isEqualTo(5);
+        assertThat(m.config().isVoter(N4)).isTrue();
+    }
+
+    // ------------------------------------------------------------------ who votes, who counts
+
+    @ParameterizedTest
+    @EnumSource(value = Membership.class, names = {"PROMOTABLE", "NON_VOTER"})
+    void aMemberWithoutAVoteNeverCampaignsNorAnswersTimeoutNow(Membership kind) {
+        ClusterConfig config = new ClusterConfig(List.of(Member.voter("n1", "a1"), Member.voter("n2", "a2"),
+                Member.voter("n3", "a3"), new Member(N4, "a4", kind)));
+        RaftMember n4 = new RaftMember(G, N4, CFG, log(0, config), new Random(1));
+        for (int i = 0; i < 10 * CFG.electionTimeoutTicks(); i++) {
+            assertThat(n4.tick(i)).noneMatch(e -> e instanceof Effect.Send);
+        }
+        assertThat(n4.handle(new TimeoutNow(G, N1, N4, 0))).noneMatch(e -> e instanceof Effect.Send);
+        assertThat(n4.role()).isEqualTo(Role.FOLLOWER);
+        assertThat(n4.term()).isZero();
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Membership.class, names = {"PROMOTABLE", "NON_VOTER"})
+    void aMemberWithoutAVoteNeverCountsTowardTheCommitQuorum(Membership kind) {
+        ClusterConfig config = new ClusterConfig(List.of(Member.voter("n1", "a1"), Member.voter("n2", "a2"),
+                Member.voter("n3", "a3"), new Member(N4, "a4", kind)));
+        RaftMember m = leader(log(0, config), 0);
+        m.onLogDurable(1, 1, 0);
+        m.handle(ack(N4, 1, 1));
+        assertThat(m.commitIndex()).as("n1 and n4 would be two, but n4 does not vote").isZero();
+        m.handle(ack(N2, 1, 1));
+        assertThat(m.commitIndex()).isEqualTo(1);
+    }
+
+    @Test
+    void aMemberGrantsAVoteWhateverItsOwnConfigurationSays() {
+        // n4 was promoted at index 3 on the leader, but its own log stops at 2, where it is still promotable. The
+        // candidate counts the votes of its own voters; if n4 refused to vote until it learned of its promotion,
+        // an election that needs n4's vote could wait for ever
+        ClusterConfig withPromotable = new ClusterConfig(List.of(Member.voter("n1", "a1"), Member.voter("n2", "a2"),
+                Member.voter("n3", "a3"), new Member(N4, "a4", Membership.PROMOTABLE)));
+        RaftMember n4 = new RaftMember(G, N4, CFG, logWithConfigs(1, THREE, entry(1, 1), configEntry(2, 1, withPromotable)),
+                new Random(1));
+        List<Effect> pre = n4.handle(new PreVoteRequest(G, N2, N4, 2, 3, 1));
+        assertThat(sent(pre, PreVoteResponse.class)).singleElement().matches(PreVoteResponse::granted);
+        List<Effect> vote = n4.handle(new VoteRequest(G, N2, N4, 2, 3, 1, false));
+        assertThat(sent(vote, VoteResponse.class)).singleElement().matches(VoteResponse::granted);
+    }
+
+    // ------------------------------------------------------------------ removing the leader
+
+    @Test
+    void aLeaderThatRemovesItselfCommitsTheRemovalThenStepsDownAndHandsOverToTheCaughtUpVoter() {
+        RecordingLog log = log(0, THREE);
+        RaftMember m = committedLeader(log);
+        assertThat(accepted(m.changeMembership(1, new ConfigChange.Remove(N1))).index()).isEqualTo(2);
+        assertThat(m.config().isVoter(N1)).isFalse();
+        assertThat(m.role()).as("leads on until the removal commits").isEqualTo(Role.LEADER);
+        assertThat(m.propose(List.of(new Proposal(9, 0, 0, 0, new byte[]{9}))))
+                .contains(new Effect.ProposalAccepted(9, 3, 1));
+        m.onLogDurable(3, 1, 0);
+        m.handle(ack(N3, 1, 3));
+        assertThat(m.commitIndex()).as("its own copy no longer counts: {n2, n3} both needed").isEqualTo(1);
+        assertThat(m.role()).isEqualTo(Role.LEADER);
+        List<Effect> effects = m.handle(ack(N2, 1, 2));
+        assertThat(m.commitIndex()).isEqualTo(2);
+        assertThat(m.role()).isEqualTo(Role.FOLLOWER);
+        assertThat(m.term()).as("stepping down does not raise the term").isEqualTo(1);
+        assertThat(sent(effects, TimeoutNow.class)).as("n3 holds the whole log, n2 does not").singleElement()
+                .matches(t -> t.to().equals(N3) && t.term() == 1);
+        for (int i = 0; i < 10 * CFG.electionTimeoutTicks(); i++) {
+            assertThat(sent(m.tick(100 + i), PreVoteRequest.class)).as("a removed member never campaigns").isEmpty();
+        }
+    }
+
+    @Test
+    void aRemovedLeaderSendsNoTimeoutNowWhenNoVoterHoldsItsWholeLog() {
+        RecordingLog log = log(0, THREE);
+        RaftMember m = committedLeader(log);
+        m.changeMembership(1, new ConfigChange.Remove(N1));
+        m.propose(List.of(new Proposal(9, 0, 0, 0, new byte[]{9})));
+        m.onLogDurable(3, 1, 0);
+        m.handle(ack(N3, 1, 2));
+        List<Effect> effects = m.handle(ack(N2, 1, 2));
+        assertThat(m.role()).isEqualTo(Role.FOLLOWER);
+        assertThat(sent(effects, TimeoutNow.class)).isEmpty();
+    }
+
+    @Test
+    void aRemovedMemberDoesNotDisruptTheGroup() {
+        // n3 was removed at index 2 and heard nothing since; its log ends there
+        ClusterConfig two = new ClusterConfig(List.of(Member.voter("n1", "a1"), Member.voter("n2", "a2")));
+        RecordingLog n2log = logWithConfigs(1, THREE, entry(1, 1), configEntry(2, 1, two));
+        RaftMember n2 = new RaftMember(G, N2, CFG, n2log, new Random(1));
+        n2.handle(new AppendEntriesRequest(G, N1, N2, 1, 2, 1, List.of(), 2, 0));
+        n2log.persisted.clear();
+        List<Effect> pre = n2.handle(new PreVoteRequest(G, N3, N2, 2, 2, 1));
+        assertThat(sent(pre, PreVoteResponse.class)).as("the leader's lease holds").singleElement()
+                .matches(r -> !r.granted());
+        List<Effect> vote = n2.handle(new VoteRequest(G, N3, N2, 2, 2, 1, false));
+        assertThat(sent(vote, VoteResponse.class)).isEmpty();
+        assertThat(n2.term()).as("no term increase").isEqualTo(1);
+        assertThat(n2.leader()).contains(N1);
+        assertThat(n2log.persisted).isEmpty();
+        // and n3 itself, whose own log removed it, never stands
+        RaftMember n3 = new RaftMember(G, N3, CFG, logWithConfigs(1, THREE, entry(1, 1), configEntry(2, 1, two)),
+                new Random(1));
+        for (int i = 0; i < 10 * CFG.electionTimeoutTicks(); i++) {
+            assertThat(n3.tick(i)).noneMatch(e -> e instanceof Effect.Send);
+        }
+        assertThat(n3.term()).isEqualTo(1);
+    }
+
+    // ------------------------------------------------------------------ forwarding and answers
+
+    @Test
+    void aFollowerForwardsAChangeToTheLeaderAndPassesOnItsAnswer() {
+        RecordingLog leaderLog = log(0, THREE);
+        RaftMember leader = committedLeader(leaderLog);
+        RaftMember f = new RaftMember(G, N2, CFG, log(1, THREE, entry(1, 1)), new Random(1));
+        f.handle(new AppendEntriesRequest(G, N1, N2, 1, 1, 1, List.of(), 1, 0));
+        MembershipChangeRequest req = sent(f.changeMembership(5, new ConfigChange.Add(
+                new Member(N4, "a4", Membership.PROMOTABLE))), MembershipChangeRequest.class).get(0);
+        assertThat(req.to()).isEqualTo(N1);
+        assertThat(req.remove()).isFalse();
+        assertThat(req.member()).isEqualTo(N4);
+        assertThat(req.membership()).isEqualTo(Membership.PROMOTABLE);
+        MembershipChangeResponse answer = sent(leader.handle(req), MembershipChangeResponse.class).get(0);
+        assertThat(answer.rejection()).isNull();
+        assertThat(f.handle(answer)).contains(new Effect.ChangeAccepted(5, 2, 1));
+        assertThat(leader.config().member(N4)).contains(new Member(N4, "a4", Membership.PROMOTABLE));
+        // a second one while the first is uncommitted comes back refused, with the leader as hint
+        MembershipChangeRequest second = sent(f.changeMembership(6, new ConfigChange.Remove(N3)),
+                MembershipChangeRequest.class).get(0);
+        assertThat(second.remove()).isTrue();
+        MembershipChangeResponse refused = sent(leader.handle(second), MembershipChangeResponse.class).get(0);
+        assertThat(f.handle(refused)).contains(new Effect.ChangeRejected(6, ChangeRejection.IN_PROGRESS,
+                Optional.of(N1)));
+    }
+
+    @Test
+    void aChangeWithNoLeaderKnownIsRefusedAtOnce() {
+        RaftMember f = new RaftMember(G, N2, CFG, log(0, THREE), new Random(1));
+        assertThat(f.changeMembership(1, new ConfigChange.Add(M4)))
+                .containsExactly(new Effect.ChangeRejected(1, ChangeRejection.NO_LEADER, Optional.empty()));
+        RaftMember notLeader = new RaftMember(G, N2, CFG, log(0, THREE), new Random(1));
+        List<Effect> answer = notLeader.handle(new MembershipChangeRequest(G, N3, N2, 0, 7, false, N4, "a4",
+                Membership.VOTER));
+        assertThat(sent(answer, MembershipChangeResponse.class)).singleElement()
+                .matches(r -> r.rejection() == ChangeRejection.NOT_LEADER);
+    }
+
+    @Test
+    void addingAMemberAgainIsAcceptedAtTheEntryThatHoldsIt() {
+        RecordingLog log = log(0, THREE);
+        RaftMember m = committedLeader(log);
+        assertThat(accepted(m.changeMembership(1, new ConfigChange.Add(M4)))).isEqualTo(new Effect.ChangeAccepted(1, 2, 1));
+        assertThat(accepted(m.changeMembership(2, new ConfigChange.Add(M4))))
+                .as("uncommitted: the same entry, not IN_PROGRESS").isEqualTo(new Effect.ChangeAccepted(2, 2, 1));
+        m.onLogDurable(2, 1, 0);
+        m.handle(ack(N2, 1, 2));
+        m.handle(ack(N3, 1, 2));
+        assertThat(accepted(m.changeMembership(3, new ConfigChange.Add(M4))))
+                .as("committed: nothing to wait for").isEqualTo(new Effect.ChangeAccepted(3, 0, 0));
+        assertThat(accepted(m.changeMembership(4, new ConfigChange.Add(new Member(N4, "a4", Membership.PROMOTABLE)))))
+                .as("a voter asked to be promotable is promoted already").isEqualTo(new Effect.ChangeAccepted(4, 0, 0));
+        assertThat(log.lastIndex()).as("nothing appended for any of them").isEqualTo(2);
+        assertThat(rejected(m.changeMembership(5, new ConfigChange.Add(Member.voter("n4", "elsewhere")))).reason())
+                .isEqualTo(ChangeRejection.CONFLICT);
+    }
+
+    @Test
+    void removingAnUnknownMemberIsRefused() {
+        RaftMember m = committedLeader(log(0, THREE));
+        assertThat(rejected(m.changeMembership(1, new ConfigChange.Remove(N4))).reason())
+                .isEqualTo(ChangeRejection.UNKNOWN_MEMBER);
+    }
+
+    @Test
+    void removingTheLastVoterIsAConflict() {
+        ClusterConfig solo = new ClusterConfig(List.of(Member.voter("n1", "a1"),
+                new Member(N2, "a2", Membership.NON_VOTER)));
+        RecordingLog log = log(0, solo);
+        RaftMember m = new RaftMember(G, N1, CFG, log, new Random(1));
+        tickUntil(m, e -> m.role() == Role.LEADER);
+        m.onLogDurable(1, 1, 0);
+        assertThat(m.commitIndex()).isEqualTo(1);
+        assertThat(rejected(m.changeMembership(1, new ConfigChange.Remove(N1))).reason())
+                .isEqualTo(ChangeRejection.CONFLICT);
+        assertThat(accepted(m.changeMembership(2, new ConfigChange.Remove(N2))).index())
+                .as("removing the non-voter is fine").isEqualTo(2);
+    }
+
+    // ------------------------------------------------------------------ recovery
+
+    @Test
+    void aRestartedMemberDropsAPersistedConfigurationItsLogLost() {
+        RecordingLog log = log(0, THREE);
+        RaftMember m = committedLeader(log);
+        log.disk.flush();
+        m.changeMembership(1, new ConfigChange.Add(M4));
+        assertThat(log.disk.state().configs()).extracting(ConfigEntry::index).containsExactly(0L, 2L);
+        InMemoryGroupLog survived = log.disk.crash(); // entry 2 was never flushed
+        assertThat(survived.lastIndex()).isEqualTo(1);
+        RaftMember restarted = new RaftMember(G, N1, CFG, survived, new Random(2));
+        assertThat(restarted.config()).isEqualTo(THREE);
+        assertThat(restarted.configIndex()).isZero();
+    }
+
+    @Test
+    void aRestartedMemberKeepsAnUncommittedConfigurationItsLogHolds() {
+        RecordingLog log = log(1, THREE, entry(1, 1));
+        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
+        f.handle(new AppendEntriesRequest(G, N1, N2, 1, 1, 1, List.of(configEntry(2, 1, FOUR)), 1, 0));
+        log.disk.flush();
+        RaftMember restarted = new RaftMember(G, N2, CFG, log.disk.crash(), new Random(2));
+        assertThat(restarted.config()).isEqualTo(FOUR);
+        assertThat(restarted.configIndex()).isEqualTo(2);
+        assertThat(restarted.commitIndex()).as("still uncommitted").isZero();
+    }
+
+    @Test
+    void aPersistedConfigurationWhoseEntryWasReplacedByAnotherTermIsDropped() {
+        // the state names a configuration at 2 of term 1, but the log holds entry 2 of term 2 there
+        InMemoryGroupLog disk = new InMemoryGroupLog(new PersistentState(2, Optional.empty(),
+                List.of(new ConfigEntry(0, 0, THREE), new ConfigEntry(2, 1, FOUR))));
+        disk.append(List.of(entry(1, 1), entry(2, 2)));
+        disk.flush();
+        RaftMember m = new RaftMember(G, N2, CFG, disk, new Random(1));
+        assertThat(m.config()).isEqualTo(THREE);
+    }
+
+    @Test
+    void installingASnapshotRebasesTheConfigurationOnTheSnapshots() {
+        RecordingLog log = log(1, THREE, entry(1, 1));
+        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
+        f.handle(new AppendEntriesRequest(G, N1, N2, 2, 1, 1, List.of(), 1, 0));
+        f.snapshotInstalled(new SnapshotMeta(10, 2, FOUR), N1);
+        assertThat(f.config()).isEqualTo(FOUR);
+        assertThat(f.configIndex()).isEqualTo(10);
+        assertThat(f.configAt(10)).isEqualTo(FOUR);
+        assertThat(log.disk.state().configs()).containsExactly(new ConfigEntry(10, 2, FOUR));
+        RaftMember restarted = new RaftMember(G, N2, CFG, log.disk.crash(), new Random(2),
+                new SnapshotMeta(10, 2, FOUR));
+        assertThat(restarted.config()).isEqualTo(FOUR);
+    }
+
+    @Test
+    void aSnapshotOfALeaderCarriesTheConfigurationAtItsIndexNotTheNewest() {
+        RecordingLog log = log(0, THREE);
+        RaftMember m = committedLeader(log);
+        m.changeMembership(1, new ConfigChange.Add(M4));
+        assertThat(m.configAt(1)).isEqualTo(THREE);
+        assertThat(m.configAt(2)).isEqualTo(FOUR);
+    }
+}
