@@ -112,6 +112,8 @@ public final class HttpTransport implements Transport {
     private final ExecutorService io;
     private final CloseableHttpClient client;
     private final Map<MemberId, Peer> peers = new ConcurrentHashMap<>();
+    /** Member addresses found not to be URLs, logged once each. */
+    private final java.util.Set<String> unreachable = ConcurrentHashMap.newKeySet();
     private final int batchOverhead;
     /** Waits for the end of each open stream (one blocked thread per open stream). */
     private final ExecutorService streamReaders;
@@ -216,6 +218,9 @@ public final class HttpTransport implements Transport {
         }
         Peer peer = peers.get(to.id());
         if (peer == null || !peer.url.equals(to.address())) {
+            if (!reachable(to)) {
+                return;
+            }
             peer = peers.compute(to.id(), (id, old) -> {
                 if (old != null && old.url.equals(to.address())) {
                     return old;
@@ -227,6 +232,30 @@ public final class HttpTransport implements Transport {
             });
         }
         peer.enqueue(message);
+    }
+
+    /**
+     * Whether {@code to}'s address is an absolute http(s) URL. A member's address comes from the group's
+     * configuration, which membership changes let peers and the admin API set; a message to an address that is not a
+     * URL is dropped (and the address logged once) rather than thrown at the group's thread.
+     */
+    private boolean reachable(Member to) {
+        String address = to.address();
+        try {
+            URI uri = URI.create(address + RPC_PATH);
+            String scheme = uri.getScheme();
+            if (uri.getHost() != null && scheme != null
+                    && (scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
+                return true;
+            }
+        } catch (IllegalArgumentException e) {
+            // below
+        }
+        if (unreachable.add(to.id() + "=" + address)) {
+            log.warn("member {} has the address '{}', which is not an absolute http(s) URL: messages to it are dropped",
+                    to.id(), address);
+        }
+        return false;
     }
 
     /** Ends streams whose writer has been blocked longer than the write timeout (the peer stopped reading). */
