@@ -86,6 +86,12 @@ public final class RaftNodeLifecycle implements SmartLifecycle {
         running = true;
         log.info("Raft node {} runs groups {} with members {}", settings.nodeId(), definitions.keySet(),
                 config.members().stream().map(m -> m.id() + "=" + m.address()).toList());
+        if (settings.awaitsMembership()) {
+            log.info("Raft node {} is not in raft.members: in every group whose data dir holds no configuration naming"
+                    + " it, it waits, taking no part, until a leader adds it (POST /raft/admin/groups/<group>/members"
+                    + " with {{\"id\":\"{}\",\"url\":\"<this node's url>\"}} on any member)",
+                    settings.nodeId(), settings.nodeId());
+        }
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})

@@ -62,11 +62,6 @@ public final class RaftSettings {
     public static RaftSettings from(RaftProperties properties) {
         MemberId nodeId = nodeId(properties.getNodeId());
         List<Member> members = members(properties.getMembers());
-        if (!members.isEmpty() && members.stream().noneMatch(m -> m.id().equals(nodeId))) {
-            List<String> ids = members.stream().map(m -> m.id().value()).toList();
-            throw new RaftConfigurationException("raft.node-id", "raft.node-id '" + nodeId
-                    + "' is not one of raft.members " + ids + "; the member list must include this node");
-        }
         checkTiming(properties);
         checkPeerAuthentication(properties, nodeId, members);
         Path dataDir = dataDir(properties.getDataDir(), nodeId);
@@ -212,13 +207,24 @@ public final class RaftSettings {
         return members;
     }
 
+    /**
+     * Whether raft.members names other nodes but not this one: a new node that takes no part in its groups (no
+     * elections) until a leader adds it through a membership change ({@code POST /raft/admin/groups/{group}/members}),
+     * and then catches up. Once added, the group's configuration (persisted with its log) is what counts, not
+     * raft.members.
+     */
+    public boolean awaitsMembership() {
+        return !members.isEmpty() && members.stream().noneMatch(m -> m.id().equals(nodeId));
+    }
+
     /** Whether raft.members was empty, so the node forms a single-member cluster of itself. */
     public boolean singleNode() {
         return members.isEmpty();
     }
 
     /**
-     * The initial configuration of every group. With no configured members it is this node alone, reachable at
+     * The initial configuration of every group: raft.members, which may leave this node out (see
+     * {@link #awaitsMembership()}). With no configured members it is this node alone, reachable at
      * {@code http://localhost:<localPort>}.
      */
     public ClusterConfig clusterConfig(int localPort) {

@@ -183,10 +183,38 @@ class RaftAutoConfigurationTest {
     }
 
     @Test
-    void nodeIdAbsentFromMembersFails() {
-        runner().withPropertyValues("raft.node-id=n4", "raft.members=n1=http://a:1,n2=http://b:2,n3=http://c:3")
-                .run(context -> assertThat(context).getFailure().rootCause()
-                        .hasMessageContaining("raft.node-id 'n4' is not one of raft.members [n1, n2, n3]"));
+    void aNodeAbsentFromMembersStartsAndWaitsToBeAdded() {
+        List<String> log = logOf(RaftNodeLifecycle.class, () -> runner().withUserConfiguration(StateMachines.class)
+                .withPropertyValues("raft.node-id=n4", THREE_MEMBERS, "raft.security.cluster-token=s3cret")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context.getBean(RaftSettings.class).awaitsMembership()).isTrue();
+                    assertThat(context.getBean(RaftNodeLifecycle.class).isRunning()).isTrue();
+                    RaftClient client = context.getBean(RaftClient.class);
+                    // it takes no part: no election however long it hears from no leader
+                    org.awaitility.Awaitility.await().during(Duration.ofMillis(700)).atMost(Duration.ofSeconds(5))
+                            .until(() -> {
+                                io.raftex.core.GroupStatus s = client.status("counter");
+                                return s.running() && s.term() == 0 && s.leaderId().isEmpty()
+                                        && s.role() == io.raftex.core.Role.FOLLOWER;
+                            });
+                    assertThat(client.status("counter").members()).extracting(m -> m.id())
+                            .containsExactly("n1", "n2", "n3");
+                }));
+        assertThat(log).anySatisfy(line -> assertThat(line).startsWith("INFO")
+                .contains("Raft node n4 is not in raft.members").contains("until a leader adds it"));
+        assertThat(RaftSettings.from(props("n1", THREE_MEMBERS)).awaitsMembership()).isFalse();
+        assertThat(RaftSettings.from(props("n1", "raft.members=")).awaitsMembership()).isFalse();
+    }
+
+    private RaftProperties props(String nodeId, String members) {
+        RaftProperties p = new RaftProperties();
+        p.setNodeId(nodeId);
+        p.setDataDir(tmp.resolve("props-" + nodeId));
+        String list = members.substring("raft.members=".length());
+        p.setMembers(list.isEmpty() ? List.of() : List.of(list.split(",")));
+        p.getSecurity().setClusterToken("s3cret");
+        return p;
     }
 
     @Test
@@ -222,8 +250,13 @@ class RaftAutoConfigurationTest {
 
     /** Collects what {@link RaftAutoConfiguration} logs while {@code body} runs. */
     private static List<String> logOf(Runnable body) {
+        return logOf(RaftAutoConfiguration.class, body);
+    }
+
+    /** Collects what the logger of {@code source} logs while {@code body} runs. */
+    private static List<String> logOf(Class<?> source, Runnable body) {
         ch.qos.logback.classic.Logger logger =
-                (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(RaftAutoConfiguration.class);
+                (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(source);
         ListAppender<ILoggingEvent> appender = new ListAppender<>();
         appender.start();
         logger.addAppender(appender);

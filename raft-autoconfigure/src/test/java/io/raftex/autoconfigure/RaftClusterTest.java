@@ -215,10 +215,25 @@ class RaftClusterTest {
         assertThat(snapshot.json().path("snapshotTerm").asLong()).isPositive();
         assertThat(Http.get(base).json().path("snapshotIndex").asLong()).as("status shows it")
                 .isGreaterThanOrEqualTo(snapshotIndex);
-        assertProblem(Http.post(base + "/members", "{\"id\":\"n4\",\"url\":\"http://127.0.0.1:1\","
-                + "\"membership\":\"non-voter\"}", ADMIN_TOKEN), 501);
+        // membership changes: checked before anything is asked of the group, refused by the configuration
+        String n4 = "{\"id\":\"n4\",\"url\":\"http://127.0.0.1:1\",\"membership\":\"non-voter\"}";
+        assertProblem(Http.post(base + "/members", n4, null), 401);
+        assertProblem(Http.post(base + "/members", n4, "wrong"), 403);
         assertProblem(Http.delete(base + "/members/n3", null), 401);
-        assertProblem(Http.delete(base + "/members/n3", ADMIN_TOKEN), 501);
+        assertProblem(Http.delete(base + "/members/n3", "wrong"), 403);
+        Http.Answer badMembership = Http.post(base + "/members", "{\"id\":\"n4\",\"url\":\"http://127.0.0.1:1\","
+                + "\"membership\":\"observer\"}", ADMIN_TOKEN);
+        assertProblem(badMembership, 400);
+        assertThat(badMembership.json().path("detail").asString()).contains("voter", "promotable", "non-voter");
+        assertProblem(Http.post(base + "/members", "{\"id\":\"n4\"}", ADMIN_TOKEN), 400);
+        assertProblem(Http.delete(base + "/members/n9", ADMIN_TOKEN), 404);
+        assertProblem(Http.post(follower.url() + "/raft/admin/groups/nope/members", n4, ADMIN_TOKEN), 404);
+        // n3 is a member at another url: a conflict, sent to a follower, which forwards it to the leader
+        assertProblem(Http.post(base + "/members", "{\"id\":\"" + leader.id() + "\",\"url\":\"http://127.0.0.1:1\"}",
+                ADMIN_TOKEN), 409);
+        JsonNode unchanged = Http.get(base).json().path("members");
+        assertThat(unchanged.size()).isEqualTo(3);
+        unchanged.forEach(m -> assertThat(m.path("membership").asString()).isEqualTo("voter"));
         assertProblem(Http.post(follower.url() + "/raft/admin/groups/nope/snapshot", "", ADMIN_TOKEN), 404);
         assertProblem(Http.post(base + "/transfer-leadership", "{\"target\":\"" + follower.id() + "\"}", null),
                 401);

@@ -3,8 +3,11 @@ package io.raftex.autoconfigure;
 import io.raftex.autoconfigure.testapp.CounterCommand;
 import io.raftex.autoconfigure.testapp.CounterStateMachine;
 import io.raftex.autoconfigure.testapp.TestNode;
+import io.raftex.core.ClusterConfig;
 import io.raftex.core.GroupStatus;
+import io.raftex.core.Member;
 import io.raftex.core.ReadConsistency;
+import io.raftex.core.log.ConfigCodec;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -145,9 +148,34 @@ class RaftRpcEndpointTest {
                         + "\"term\":-3,\"granted\":false}]}",
                 "{\"messages\":[{\"type\":\"ForwardCommand\",\"group\":\"counter\",\"from\":\"n2\",\"to\":\"n1\","
                         + "\"term\":0,\"requestId\":1,\"clientId\":1,\"sequence\":1,\"ackedBelow\":0,"
-                        + "\"payload\":\"" + Base64.getEncoder().encodeToString("{oops".getBytes()) + "\"}]}")) {
+                        + "\"payload\":\"" + Base64.getEncoder().encodeToString("{oops".getBytes()) + "\"}]}",
+                // an addition without an address, or without a membership; a change naming no member
+                changeRequest(false, "\"n9\"", "\"\"", "\"VOTER\""),
+                changeRequest(false, "\"n9\"", "\"http://127.0.0.1:1\"", "null"),
+                changeRequest(true, "null", "\"\"", "null"),
+                // an accepted change at index 0 of a term, or of a term above the leader's
+                "{\"messages\":[{\"type\":\"MembershipChangeResponse\",\"group\":\"counter\",\"from\":\"n2\","
+                        + "\"to\":\"n1\",\"term\":1,\"requestId\":1,\"rejection\":null,\"index\":0,"
+                        + "\"entryTerm\":1}]}",
+                "{\"messages\":[{\"type\":\"MembershipChangeResponse\",\"group\":\"counter\",\"from\":\"n2\","
+                        + "\"to\":\"n1\",\"term\":1,\"requestId\":1,\"rejection\":null,\"index\":4,"
+                        + "\"entryTerm\":2}]}")) {
             assertProblem(postWithToken(body), 400);
         }
+    }
+
+    /** A MembershipChangeRequest from n2 to n1, as a batch; the last three arguments are JSON values. */
+    private static String changeRequest(boolean remove, String member, String address, String membership) {
+        return "{\"messages\":[{\"type\":\"MembershipChangeRequest\",\"group\":\"counter\",\"from\":\"n2\","
+                + "\"to\":\"n1\",\"term\":0,\"requestId\":1,\"remove\":" + remove + ",\"member\":" + member
+                + ",\"address\":" + address + ",\"membership\":" + membership + "}]}";
+    }
+
+    /** A configuration entry of an AppendEntriesRequest, as JSON, with {@code payload} as its payload. */
+    private static String configEntry(long index, long term, byte[] payload) {
+        return "{\"index\":" + index + ",\"term\":" + term + ",\"type\":\"CONFIG\",\"clientId\":0,\"sequence\":0,"
+                + "\"ackedBelow\":0,\"leaderTime\":0,\"payload\":\"" + Base64.getEncoder().encodeToString(payload)
+                + "\"}";
     }
 
     /** One log entry of an AppendEntriesRequest, as JSON. */
@@ -178,13 +206,20 @@ class RaftRpcEndpointTest {
         assertThat(JSON.readTree(response.body()).get("detail").asString())
                 .contains("AppendEntriesRequest").contains("entries[1].index");
 
+        // a configuration entry cut short: it would stop the group that stored it
+        byte[] oneVoter = ConfigCodec.encode(ClusterConfig.ofVoters(List.of(Member.voter("n1", node.url()))));
         Map<String, String> others = Map.of(
                 append("counter", next, last, term, entry(last + 2, next)), "entries[0].index",
                 append("counter", next, last, term, entry(last + 1, next + 1)), "entries[0].term",
                 append("counter", next, last, term, entry(last + 1, next), entry(last + 2, term)), "entries[1].term",
                 append("counter", next, -1, 0, entry(1, next)), "prevLogIndex",
                 append("counter", next, last, next + 1), "prevLogTerm",
-                append("coun ter", next, last, term), "group");
+                append("coun ter", next, last, term), "group",
+                append("counter", next, last, term, configEntry(last + 1, next, new byte[] {0, 0, 0, 1, 7})),
+                "entries[0].payload",
+                append("counter", next, last, term, configEntry(last + 1, next, new byte[0])), "entries[0].payload",
+                append("counter", next, last, term, entry(last + 1, next), configEntry(last + 2, next,
+                        java.util.Arrays.copyOf(oneVoter, oneVoter.length - 1))), "entries[1].payload");
         others.forEach((body, field) -> {
             try {
                 HttpResponse<String> r = postWithToken(body);
@@ -278,7 +313,17 @@ class RaftRpcEndpointTest {
                         + "\"ackedBelow\":0,\"payload\":\"" + payload + "\"}",
                 "{\"type\":\"ForwardCommandResponse\"," + head + ",\"requestId\":3,\"accepted\":true,\"index\":1,"
                         + "\"entryTerm\":1}",
-                "{\"type\":\"TimeoutNow\"," + head + "}");
+                "{\"type\":\"TimeoutNow\"," + head + "}",
+                // a stale configuration entry; the removal of a member the group does not have (refused); the answer
+                // to a change this node never asked for (ignored)
+                "{\"type\":\"AppendEntriesRequest\"," + head + ",\"prevLogIndex\":0,\"prevLogTerm\":0,"
+                        + "\"entries\":[" + configEntry(1, 0, ConfigCodec.encode(ClusterConfig.ofVoters(
+                        List.of(Member.voter("n1", "http://127.0.0.1:1"), Member.voter("n2", "http://127.0.0.1:2")))))
+                        + "],\"leaderCommit\":0,\"readRound\":0}",
+                "{\"type\":\"MembershipChangeRequest\"," + head + ",\"requestId\":4,\"remove\":true,"
+                        + "\"member\":\"ghost-member\",\"address\":\"\",\"membership\":\"NON_VOTER\"}",
+                "{\"type\":\"MembershipChangeResponse\"," + head + ",\"requestId\":4,\"rejection\":null,"
+                        + "\"index\":0,\"entryTerm\":0}");
     }
 
     private static byte[] fuzz(Random random, List<String> templates) {

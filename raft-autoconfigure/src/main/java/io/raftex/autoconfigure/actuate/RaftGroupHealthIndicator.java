@@ -17,7 +17,8 @@ import java.util.Map;
  * (with check-quorum a leader that has not heard from a quorum within an election timeout steps down, so a member
  * that is still leader has heard from one), or it follows a known leader (a follower forgets its leader once it
  * has not heard from it for an election timeout and campaigns). DOWN otherwise: no leader known, an election in
- * progress, or the group stopped.
+ * progress, or the group stopped. A node that is not in the group's configuration (a new node waiting to be added,
+ * which hears from no leader yet, or a removed one) says so as the reason.
  *
  * <p>Details: {@code role}, {@code term}, {@code leader}, {@code commitIndex}, {@code lastApplied}, {@code lag}
  * (entries known committed that this member has not applied yet), and on the leader {@code replicationLag}
@@ -59,8 +60,12 @@ public final class RaftGroupHealthIndicator implements HealthIndicator {
             }
             health.withDetail("replicationLag", replicationLag);
         }
+        boolean member = s.members().stream().anyMatch(m -> m.id().equals(s.nodeId()));
         if (!s.running()) {
             health.withDetail("reason", "group stopped");
+        } else if (!member) {
+            health.withDetail("reason", "this node is not a member of the group's configuration: it waits to be added"
+                    + " (or was removed)");
         } else if (!up) {
             health.withDetail("reason", "no leader known (election in progress or no quorum reachable)");
         }

@@ -1,10 +1,16 @@
 package io.raftex.autoconfigure.admin;
 
 import io.raftex.autoconfigure.RaftNodeLifecycle;
+import io.raftex.core.ClusterConfig;
+import io.raftex.core.CommandOutcomeUnknownException;
 import io.raftex.core.CommandTimeoutException;
 import io.raftex.core.GroupStatus;
 import io.raftex.core.GroupStoppedException;
+import io.raftex.core.Member;
 import io.raftex.core.MemberId;
+import io.raftex.core.Membership;
+import io.raftex.core.MembershipChangeException;
+import io.raftex.core.NoLeaderException;
 import io.raftex.core.RaftGroup;
 import io.raftex.core.UnknownGroupException;
 import io.raftex.core.snapshot.SnapshotMeta;
@@ -26,22 +32,54 @@ import org.springframework.web.bind.annotation.RestController;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The admin REST API of DESIGN.md §4 under {@code /raft/admin}. Reads: {@code GET /raft/admin/groups} (the status
- * of every group on this node, as a JSON array) and {@code GET /raft/admin/groups/{group}}. Writes, which need the
- * bearer admin token ({@link AdminAccess}): {@code POST .../transfer-leadership} {@code {"target":"n2"}}; and
- * {@code POST .../snapshot}, {@code POST .../members}, {@code DELETE .../members/{id}}, which answer 501 until the
- * core supports them. Every error is an RFC 9457 problem detail ({@code application/problem+json}).
+ * The admin REST API of DESIGN.md §4 under {@code /raft/admin/groups}. Every error is an RFC 9457 problem detail
+ * ({@code application/problem+json}, {@code type} {@code urn:raftex:problem:<kind>}); an unknown group is 404 and a
+ * group that is starting or stopping 503 with {@code Retry-After}.
+ *
+ * <p>Reads (open unless {@code raft.security.admin-reads-require-token}): {@code GET /raft/admin/groups} (the status
+ * of every group on this node, as a JSON array) and {@code GET /raft/admin/groups/{group}} (one group's status,
+ * {@link RaftStatusJson}).
+ *
+ * <p>Writes, which need {@code Authorization: Bearer <raft.security.admin-token>} (401 without a token, 403 with a
+ * wrong one or when no admin token is configured; see {@link AdminAccess}):
+ * <ul>
+ *   <li>{@code POST .../{group}/members} {@code {"id":"n4","url":"http://10.0.0.4:8080","membership":"promotable"}}:
+ *       adds a member, or changes the membership of the member with that id and url. {@code membership} is
+ *       {@code voter}, {@code promotable} (the default: it replicates without a vote and the leader makes it a
+ *       voter once it has caught up) or {@code non-voter}. May be sent to any member: a follower forwards it to the
+ *       leader. 200 with the group's status, read on this node once the change is committed here; 400 for a body
+ *       that is not such an object, a blank or invalid id, a url that is not an absolute http(s) URL, or another
+ *       membership; 409 if another change is not committed yet ({@code change-in-progress}) or the id is a member
+ *       at another url ({@code membership-conflict}).</li>
+ *   <li>{@code DELETE .../{group}/members/{id}}: removes a member, the leader included (it steps down once the
+ *       change commits, and the remaining voters elect a leader). 200 with the group's status once committed; 404 if
+ *       {@code id} is not a member; 409 if another change is not committed yet, or {@code id} is the last voter.</li>
+ *   <li>{@code POST .../{group}/transfer-leadership} {@code {"target":"n2"}}: must be sent to the leader; hands
+ *       leadership to the voter {@code target} and answers 200 with the status once it leads. 400 without a target,
+ *       404 if the target is not a member, 409 if this node is not the leader ({@code not-leader}, naming the leader
+ *       it knows) or the target does not vote ({@code not-a-voter}), 504 if leadership did not pass in time.</li>
+ *   <li>{@code POST .../{group}/snapshot}: takes a snapshot now; 200 {@code {group, nodeId, snapshotIndex,
+ *       snapshotTerm}} once it is durable, 501 if the state machine takes no snapshots, 409 if nothing is applied
+ *       yet, 504 if it is not written within 60 s.</li>
+ * </ul>
+ * A membership change is waited for up to the command timeout ({@code raft.command-timeout}) and one second more:
+ * 503 with {@code Retry-After} if no leader could be reached (the change was not made), 504 if it was not known to be
+ * committed in time (it may still take effect: read the status before asking again).
  *
  * <p>Bodies are written with a private JSON mapper, so the application's Jackson settings cannot change field names.
  */
@@ -56,15 +94,25 @@ public final class RaftAdminController {
     private static final String PROBLEM_BASE = "urn:raftex:problem:";
     /** How long POST .../snapshot waits for the snapshot to be written before it answers 504. */
     private static final Duration SNAPSHOT_TIMEOUT = Duration.ofSeconds(60);
+    /** The spellings {@code membership} takes, as {@link RaftStatusJson} prints them. */
+    private static final List<String> MEMBERSHIPS = Arrays.stream(Membership.values())
+            .map(RaftStatusJson::membership).toList();
 
     private final RaftNodeLifecycle lifecycle;
     private final AdminAccess access;
     private final Duration transferTimeout;
+    /** The node's command timeout, after which the core fails a membership change it could not finish. */
+    private final Duration changeTimeout;
 
-    public RaftAdminController(RaftNodeLifecycle lifecycle, AdminAccess access, Duration transferTimeout) {
+    /**
+     * @param commandTimeout the node's command timeout ({@code raft.command-timeout}): how long a leadership
+     *                       transfer is waited for, and (one second more) a membership change
+     */
+    public RaftAdminController(RaftNodeLifecycle lifecycle, AdminAccess access, Duration commandTimeout) {
         this.lifecycle = lifecycle;
         this.access = access;
-        this.transferTimeout = transferTimeout;
+        this.transferTimeout = commandTimeout;
+        this.changeTimeout = commandTimeout;
     }
 
     @GetMapping(BASE)
@@ -160,25 +208,167 @@ public final class RaftAdminController {
     @PostMapping(BASE + "/{group}/members")
     public ResponseEntity<byte[]> addMember(@PathVariable("group") String group,
                                             @RequestHeader(value = HttpHeaders.AUTHORIZATION, required = false)
-                                            String authorization, HttpServletRequest request) {
-        return notYet(group, authorization, request, "membership changes");
+                                            String authorization,
+                                            @RequestBody(required = false) byte[] body,
+                                            HttpServletRequest request) {
+        ResponseEntity<byte[]> refused = check(access.write(authorization), request);
+        if (refused != null) {
+            return refused;
+        }
+        return withGroup(group, request, g -> {
+            Object parsed = parseMember(body);
+            if (parsed instanceof String problem) {
+                return problem(HttpStatus.BAD_REQUEST, "malformed", "Malformed request", problem, request);
+            }
+            Member member = (Member) parsed;
+            return change(g, "add " + member.id() + " at " + member.address() + " as "
+                    + RaftStatusJson.membership(member.membership()), g.addMember(member), request);
+        });
     }
 
     @DeleteMapping(BASE + "/{group}/members/{id}")
     public ResponseEntity<byte[]> removeMember(@PathVariable("group") String group, @PathVariable("id") String id,
                                                @RequestHeader(value = HttpHeaders.AUTHORIZATION, required = false)
                                                String authorization, HttpServletRequest request) {
-        return notYet(group, authorization, request, "membership changes");
-    }
-
-    private ResponseEntity<byte[]> notYet(String group, String authorization, HttpServletRequest request,
-                                          String what) {
         ResponseEntity<byte[]> refused = check(access.write(authorization), request);
         if (refused != null) {
             return refused;
         }
-        return withGroup(group, request, g -> problem(HttpStatus.NOT_IMPLEMENTED, "not-implemented",
-                "Not implemented", what + " is not available in this version", request));
+        return withGroup(group, request, g -> {
+            MemberId member;
+            try {
+                member = MemberId.of(id);
+            } catch (IllegalArgumentException e) {
+                return problem(HttpStatus.BAD_REQUEST, "malformed", "Malformed request",
+                        "'" + id + "' is not a member id: " + e.getMessage(), request);
+            }
+            return change(g, "remove " + member, g.removeMember(member), request);
+        });
+    }
+
+    /** The member a {@code POST .../members} body asks for, or (as a String) why the body is refused. */
+    private static Object parseMember(byte[] body) {
+        String shape = "the body must be a JSON object {\"id\":\"n4\",\"url\":\"http://10.0.0.4:8080\","
+                + "\"membership\":\"promotable\"} (membership one of " + MEMBERSHIPS + ", default promotable)";
+        JsonNode node;
+        try {
+            node = body == null || body.length == 0 ? null : JSON.readTree(body);
+        } catch (RuntimeException e) {
+            return "the body is not JSON; " + shape;
+        }
+        if (node == null || !node.isObject()) {
+            return shape;
+        }
+        JsonNode id = node.get("id");
+        if (id == null || !id.isString() || id.asString().isBlank()) {
+            return "'id' is missing or blank; " + shape;
+        }
+        MemberId memberId;
+        try {
+            memberId = MemberId.of(id.asString());
+        } catch (IllegalArgumentException e) {
+            return "'id' is not a member id: " + e.getMessage();
+        }
+        JsonNode url = node.get("url");
+        if (url == null || !url.isString() || url.asString().isBlank()) {
+            return "'url' is missing or blank; " + shape;
+        }
+        String address = baseUrl(url.asString());
+        if (address == null) {
+            return "'url' ('" + url.asString() + "') is not an absolute http or https URL without query or fragment,"
+                    + " such as http://10.0.0.4:8080";
+        }
+        JsonNode kind = node.get("membership");
+        Membership membership = Membership.PROMOTABLE;
+        if (kind != null && !kind.isNull()) {
+            int i = kind.isString() ? MEMBERSHIPS.indexOf(kind.asString()) : -1;
+            if (i < 0) {
+                return "'membership' is " + kind + "; it must be one of " + MEMBERSHIPS
+                        + " (or left out for promotable)";
+            }
+            membership = Membership.values()[i];
+        }
+        return new Member(memberId, address, membership);
+    }
+
+    /**
+     * An absolute http(s) URL with a host and without query or fragment, without a trailing slash (the form
+     * {@code raft.members} takes, so that the same node has the same address however it was added); null if it is not
+     * one.
+     */
+    static String baseUrl(String url) {
+        try {
+            URI uri = new URI(url.strip());
+            String scheme = uri.getScheme();
+            if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))
+                    || uri.getHost() == null || uri.getQuery() != null || uri.getFragment() != null) {
+                return null;
+            }
+            String s = uri.toString();
+            return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
+        } catch (URISyntaxException e) {
+            return null;
+        }
+    }
+
+    /** Waits for a membership change and answers with the group's status once it is committed. */
+    private ResponseEntity<byte[]> change(RaftGroup<?, ?> g, String what, CompletableFuture<ClusterConfig> future,
+                                          HttpServletRequest request) {
+        Duration wait = changeTimeout.plusSeconds(1); // the core gives up after the command timeout: let it say so
+        try {
+            future.get(wait.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return problem(HttpStatus.SERVICE_UNAVAILABLE, "interrupted", "Interrupted", "interrupted", request);
+        } catch (TimeoutException e) {
+            return changeTimedOut(g, what, wait, request);
+        } catch (ExecutionException | CompletionException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            if (cause instanceof MembershipChangeException m) {
+                return refusedChange(m, request);
+            }
+            if (cause instanceof NoLeaderException) {
+                return withRetryAfter(problem(HttpStatus.SERVICE_UNAVAILABLE, "no-leader", "No leader",
+                        String.valueOf(cause.getMessage()) + "; the change was not made, retry later", request));
+            }
+            if (cause instanceof CommandOutcomeUnknownException) {
+                return changeTimedOut(g, what, changeTimeout, request);
+            }
+            if (cause instanceof GroupStoppedException) {
+                return notRunning(g.name(), request);
+            }
+            log.warn("membership change of group {} ({}) failed", g.name(), what, cause);
+            return problem(HttpStatus.INTERNAL_SERVER_ERROR, "change-failed", "Membership change failed",
+                    String.valueOf(cause.getMessage()), request);
+        }
+        GroupStatus status = g.status();
+        try (MDC.MDCCloseable group = MDC.putCloseable("raft.group", g.name());
+             MDC.MDCCloseable node = MDC.putCloseable("raft.node", status.nodeId())) {
+            log.info("[{}@{}] membership change through the admin API committed: {}; members {}", g.name(),
+                    status.nodeId(), what, status.members().stream().map(m -> m.id() + "="
+                            + RaftStatusJson.membership(m.membership())).toList());
+        }
+        return json(HttpStatus.OK, RaftStatusJson.of(status));
+    }
+
+    private ResponseEntity<byte[]> changeTimedOut(RaftGroup<?, ?> g, String what, Duration waited,
+                                                  HttpServletRequest request) {
+        return problem(HttpStatus.GATEWAY_TIMEOUT, "timeout", "Membership change timed out", "the membership change"
+                + " of group '" + g.name() + "' (" + what + ") was not known to be committed within "
+                + waited.toMillis() + " ms; it may still take effect: read the group's status before asking again",
+                request);
+    }
+
+    /** 404 for an unknown member, 409 for a change in progress or a conflicting one. */
+    private static ResponseEntity<byte[]> refusedChange(MembershipChangeException e, HttpServletRequest request) {
+        return switch (e.reason()) {
+            case UNKNOWN_MEMBER -> problem(HttpStatus.NOT_FOUND, "unknown-member", "Unknown member", e.getMessage(),
+                    request);
+            case IN_PROGRESS -> problem(HttpStatus.CONFLICT, "change-in-progress", "Membership change in progress",
+                    e.getMessage(), request);
+            case CONFLICT -> problem(HttpStatus.CONFLICT, "membership-conflict", "Conflicting membership change",
+                    e.getMessage(), request);
+        };
     }
 
     private ResponseEntity<byte[]> transfer(RaftGroup<?, ?> g, byte[] body, HttpServletRequest request) {
@@ -216,6 +406,11 @@ public final class RaftAdminController {
             Throwable cause = e.getCause() == null ? e : e.getCause();
             if (cause instanceof CommandTimeoutException) {
                 return timedOut(g, target, request);
+            }
+            if (cause instanceof MembershipChangeException m) {
+                return m.reason() == MembershipChangeException.Reason.CONFLICT
+                        ? problem(HttpStatus.CONFLICT, "not-a-voter", "Target does not vote", m.getMessage(), request)
+                        : refusedChange(m, request);
             }
             if (cause instanceof IllegalStateException) {
                 return problem(HttpStatus.CONFLICT, "not-leader", "Not the leader", cause.getMessage(), request);
@@ -262,8 +457,12 @@ public final class RaftAdminController {
     }
 
     private ResponseEntity<byte[]> notRunning(String name, HttpServletRequest request) {
-        ResponseEntity<byte[]> r = problem(HttpStatus.SERVICE_UNAVAILABLE, "not-running", "Group not running",
-                "group '" + name + "' is not running on this node (it is starting or stopping)", request);
+        return withRetryAfter(problem(HttpStatus.SERVICE_UNAVAILABLE, "not-running", "Group not running",
+                "group '" + name + "' is not running on this node (it is starting or stopping)", request));
+    }
+
+    /** {@code r} with {@code Retry-After: 1}. */
+    private static ResponseEntity<byte[]> withRetryAfter(ResponseEntity<byte[]> r) {
         return ResponseEntity.status(r.getStatusCode()).headers(r.getHeaders()).header(HttpHeaders.RETRY_AFTER, "1")
                 .body(r.getBody());
     }

@@ -75,6 +75,11 @@ import java.util.function.Consumer;
  * request, one request at a time per peer so that messages keep their order. Messages queued meanwhile go in the
  * next batch, so batches grow with load. Apache HttpClient keeps connections alive (HTTP/1.1) with TCP_NODELAY.
  *
+ * <p>Peers are found from the {@link Member} each message is sent to, so members added to a group's configuration
+ * are reached at the address the configuration gives them. A peer sent nothing for a minute (a member removed from
+ * every group, or a follower that only talked to another during an election) has its link closed; the next
+ * message opens a new one.
+ *
  * <p>Each peer has a resilience4j circuit breaker and time limiter. They guard each {@code /raft/rpc} call, and
  * each stream open (a stream that breaks counts as a failed call too). Messages are never retried here: Raft
  * resends what it still needs with the next heartbeat. While a peer's breaker is open its messages are dropped at
@@ -112,12 +117,16 @@ public final class HttpTransport implements Transport {
     private final ExecutorService io;
     private final CloseableHttpClient client;
     private final Map<MemberId, Peer> peers = new ConcurrentHashMap<>();
+    /** Member addresses found not to be URLs, logged once each. */
+    private final java.util.Set<String> unreachable = ConcurrentHashMap.newKeySet();
     private final int batchOverhead;
     /** Waits for the end of each open stream (one blocked thread per open stream). */
     private final ExecutorService streamReaders;
     private volatile InboundHandler inbound;
     private volatile Consumer<RaftMessage> inboundTap;
     private volatile boolean closed;
+    /** How long a peer may go without messages before {@link #pruneIdlePeers} closes its link. */
+    private volatile java.time.Duration idlePeerTimeout = java.time.Duration.ofMinutes(1);
 
     public HttpTransport(HttpTransportSettings settings, RaftMessageJson json, CircuitBreakerRegistry breakers,
                          CircuitBreakerConfig breakerConfig, TimeLimiterRegistry limiters,
@@ -156,6 +165,34 @@ public final class HttpTransport implements Transport {
             long every = Math.max(100, Math.min(1000, settings.stream().writeTimeout().toMillis() / 4));
             timeouts.scheduleWithFixedDelay(this::checkBlockedWrites, every, every, TimeUnit.MILLISECONDS);
         }
+        timeouts.scheduleWithFixedDelay(this::pruneIdlePeers, 1, 1, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Lets go of peers nothing was sent to for {@link #idlePeerTimeout}: their stream (and writer thread) is closed,
+     * and a later message opens a new one. A member removed from every group's configuration is sent nothing
+     * more, so its link does not stay open (or keep reconnecting to a node that was shut down) for ever.
+     */
+    private void pruneIdlePeers() {
+        long limit = idlePeerTimeout.toNanos();
+        long now = System.nanoTime();
+        for (Peer p : peers.values()) {
+            if (now - p.lastEnqueued > limit && p.queue.isEmpty() && peers.remove(p.id, p)) {
+                log.debug("nothing sent to peer {} at {} for {} ms: closing its link", p.id, p.url,
+                        idlePeerTimeout.toMillis());
+                p.shut();
+            }
+        }
+    }
+
+    /** Sets how long a peer may go without messages before its link is closed (default one minute); for tests. */
+    void idlePeerTimeout(java.time.Duration timeout) {
+        this.idlePeerTimeout = timeout;
+    }
+
+    /** Whether this transport holds a link (a queue, and a stream or sender) to {@code peer} now. */
+    public boolean hasPeer(MemberId peer) {
+        return peers.containsKey(peer);
     }
 
     private static ThreadFactory daemonThreads(String prefix) {
@@ -216,6 +253,9 @@ public final class HttpTransport implements Transport {
         }
         Peer peer = peers.get(to.id());
         if (peer == null || !peer.url.equals(to.address())) {
+            if (!reachable(to)) {
+                return;
+            }
             peer = peers.compute(to.id(), (id, old) -> {
                 if (old != null && old.url.equals(to.address())) {
                     return old;
@@ -227,6 +267,30 @@ public final class HttpTransport implements Transport {
             });
         }
         peer.enqueue(message);
+    }
+
+    /**
+     * Whether {@code to}'s address is an absolute http(s) URL. A member's address comes from the group's
+     * configuration, which membership changes let peers and the admin API set; a message to an address that is not a
+     * URL is dropped (and the address logged once) rather than thrown at the group's thread.
+     */
+    private boolean reachable(Member to) {
+        String address = to.address();
+        try {
+            URI uri = URI.create(address + RPC_PATH);
+            String scheme = uri.getScheme();
+            if (uri.getHost() != null && scheme != null
+                    && (scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
+                return true;
+            }
+        } catch (IllegalArgumentException e) {
+            // below
+        }
+        if (unreachable.add(to.id() + "=" + address)) {
+            log.warn("member {} has the address '{}', which is not an absolute http(s) URL: messages to it are dropped",
+                    to.id(), address);
+        }
+        return false;
     }
 
     /** Ends streams whose writer has been blocked longer than the write timeout (the peer stopped reading). */
@@ -346,8 +410,10 @@ public final class HttpTransport implements Transport {
         volatile StreamConnection connection;
         /** When the write in progress started ({@link System#nanoTime}), 0 when none is. */
         volatile long writeStarted;
-        /** Replaced by a peer of another URL, or the transport closed. */
+        /** Replaced by a peer of another URL, idle, or the transport closed. */
         volatile boolean shut;
+        /** When a message was last queued ({@link System#nanoTime}). */
+        volatile long lastEnqueued = System.nanoTime();
         // the writer thread's own state
         private int attempts;
         private long nextAttemptAt;
@@ -380,6 +446,7 @@ public final class HttpTransport implements Transport {
         }
 
         void enqueue(RaftMessage message) {
+            lastEnqueued = System.nanoTime();
             queue.add(message);
             if (queued.incrementAndGet() > settings.maxQueuedMessages() && queue.poll() != null) {
                 queued.decrementAndGet();

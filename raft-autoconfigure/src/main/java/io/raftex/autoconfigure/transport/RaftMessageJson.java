@@ -35,7 +35,9 @@ import java.util.Map;
  * discriminator (the record's simple name, such as {@code AppendEntriesRequest}) and one field per record
  * component; member ids are strings and byte arrays (log entry payloads) base64. A request body is a batch:
  * <pre>{"from":"n1","messages":[{"type":"VoteRequest","group":"kv","from":"n1","to":"n2","term":3,...}]}</pre>
- * The decoder also takes a bare array of messages or a single message. Every field is required and non-null.
+ * The decoder also takes a bare array of messages or a single message. Every field is required, and non-null except
+ * those the core leaves null on purpose ({@link #NULLABLE}: the membership of a removal, the rejection of an
+ * accepted membership change), which are written as JSON {@code null}.
  *
  * <p>The record types are found from the sealed {@link RaftMessage} hierarchy, so a message type added to the
  * core travels without a change here. The mapper is private: application-wide Jackson settings do not change the
@@ -45,6 +47,13 @@ public final class RaftMessageJson {
 
     private static final byte[] BATCH_MIDDLE = ",\"messages\":[".getBytes(StandardCharsets.UTF_8);
     private static final byte[] BATCH_END = "]}".getBytes(StandardCharsets.UTF_8);
+
+    /**
+     * Record components ({@code Type.component}) the core sets to null on purpose; every other reference component
+     * of a decoded message must be non-null.
+     */
+    static final java.util.Set<String> NULLABLE = java.util.Set.of(
+            "MembershipChangeRequest.membership", "MembershipChangeResponse.rejection");
 
     private final JsonMapper mapper;
     private final ObjectWriter messageWriter;
@@ -77,7 +86,7 @@ public final class RaftMessageJson {
                 .registerSubtypes(named.toArray(new NamedType[0]))
                 .addModule(ids)
                 .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
-                .enable(DeserializationFeature.FAIL_ON_NULL_CREATOR_PROPERTIES)
+                // nulls are checked after decoding (checkNulls), where NULLABLE can be told apart
                 .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
                 .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
                 .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -219,13 +228,34 @@ public final class RaftMessageJson {
             copy = node.deepCopy();
             copy.put("type", canonical);
         }
+        RaftMessage message;
         try {
-            return messageReader.readValue(copy);
+            message = messageReader.readValue(copy);
         } catch (JacksonException e) {
             throw new MalformedBatchException("invalid " + canonical + ": " + e.getOriginalMessage());
         } catch (RuntimeException e) {
             // a record constructor refused a value
             throw new MalformedBatchException("invalid " + canonical + ": " + e.getMessage());
+        }
+        checkNulls(message, canonical);
+        return message;
+    }
+
+    /** Every reference component is non-null, except those in {@link #NULLABLE}. */
+    private static void checkNulls(RaftMessage message, String type) {
+        for (RecordComponent c : message.getClass().getRecordComponents()) {
+            if (c.getType().isPrimitive() || NULLABLE.contains(type + "." + c.getName())) {
+                continue;
+            }
+            Object value;
+            try {
+                value = c.getAccessor().invoke(message);
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
+            if (value == null) {
+                throw new MalformedBatchException("invalid " + type + ": '" + c.getName() + "' is null");
+            }
         }
     }
 

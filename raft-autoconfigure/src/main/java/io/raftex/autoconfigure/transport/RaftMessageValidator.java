@@ -1,6 +1,7 @@
 package io.raftex.autoconfigure.transport;
 
 import io.raftex.core.MemberId;
+import io.raftex.core.log.ConfigCodec;
 import io.raftex.core.log.EntryType;
 import io.raftex.core.log.LogEntry;
 import io.raftex.core.message.AppendEntriesRequest;
@@ -8,6 +9,8 @@ import io.raftex.core.message.AppendEntriesResponse;
 import io.raftex.core.message.ForwardCommandResponse;
 import io.raftex.core.message.InstallSnapshotRequest;
 import io.raftex.core.message.InstallSnapshotResponse;
+import io.raftex.core.message.MembershipChangeRequest;
+import io.raftex.core.message.MembershipChangeResponse;
 import io.raftex.core.message.PreVoteRequest;
 import io.raftex.core.message.RaftMessage;
 import io.raftex.core.message.VoteRequest;
@@ -29,7 +32,8 @@ import java.util.regex.Pattern;
  *       sequence number or acknowledged sequence number;</li>
  *   <li>{@link AppendEntriesRequest}: {@code prevLogTerm} is 0 exactly when {@code prevLogIndex} is 0 and is at
  *       most {@code term}; entry {@code i} is at index {@code prevLogIndex + 1 + i}; entry terms are at most
- *       {@code term}, at least {@code prevLogTerm} and never decrease; a no-op entry carries no payload;</li>
+ *       {@code term}, at least {@code prevLogTerm} and never decrease; a no-op entry carries no payload; a
+ *       configuration entry's payload decodes as a configuration ({@link ConfigCodec#decode});</li>
  *   <li>{@link AppendEntriesResponse}: a success carries no rejection hints; {@code conflictTerm} is at most
  *       {@code term};</li>
  *   <li>{@link VoteRequest}, {@link PreVoteRequest}: {@code lastLogTerm} is 0 exactly when {@code lastLogIndex}
@@ -38,7 +42,11 @@ import java.util.regex.Pattern;
  *       and {@code term};</li>
  *   <li>{@link InstallSnapshotRequest}: a snapshot of index 1 at least, in a term from 1 to {@code term}, and a
  *       non-empty chunk that lies within its {@code totalSize}; {@link InstallSnapshotResponse}: index 1 at
- *       least.</li>
+ *       least;</li>
+ *   <li>{@link MembershipChangeRequest}: names a member; an addition (not {@code remove}) also has a non-blank
+ *       address and a membership;</li>
+ *   <li>{@link MembershipChangeResponse}: an accepted change (no rejection) is either in place already (index and
+ *       entry term 0) or at an index of at least 1 with an entry term between 1 and {@code term}.</li>
  * </ul>
  */
 public final class RaftMessageValidator {
@@ -114,10 +122,40 @@ public final class RaftMessageValidator {
             checkForwardResponse(m);
         } else if (message instanceof InstallSnapshotRequest m) {
             checkInstallSnapshot(m);
+        } else if (message instanceof MembershipChangeRequest m) {
+            checkChangeRequest(m);
+        } else if (message instanceof MembershipChangeResponse m) {
+            checkChangeResponse(m);
         } else if (message instanceof InstallSnapshotResponse m) {
             if (m.lastIndex() < 1) {
                 throw invalid(m, "lastIndex", "is " + m.lastIndex() + ", but a snapshot covers index 1 at least");
             }
+        }
+    }
+
+    private static void checkChangeRequest(MembershipChangeRequest m) {
+        if (m.member() == null) {
+            throw invalid(m, "member", "is null, but a membership change names the member it is about");
+        }
+        if (!m.remove()) {
+            if (m.address() == null || m.address().isBlank()) {
+                throw invalid(m, "address", "is " + (m.address() == null ? "null" : "blank")
+                        + ", but a member added is reached at an address");
+            }
+            if (m.membership() == null) {
+                throw invalid(m, "membership", "is null, but a member added is a voter, promotable or a non-voter");
+            }
+        }
+    }
+
+    private static void checkChangeResponse(MembershipChangeResponse m) {
+        if (m.rejection() != null || (m.index() == 0 && m.entryTerm() == 0)) {
+            return;
+        }
+        if (m.index() < 1 || m.entryTerm() < 1 || m.entryTerm() > m.term()) {
+            throw invalid(m, "entryTerm", "is " + m.entryTerm() + " at index " + m.index() + ", but an accepted"
+                    + " change is in place already (index and entry term 0) or at index 1 or more with an entry term"
+                    + " between 1 and the leader's term " + m.term());
         }
     }
 
@@ -198,6 +236,13 @@ public final class RaftMessageValidator {
             }
             if (e.type() == EntryType.NOOP && e.payload().length != 0) {
                 throw invalid(m, field + ".payload", "is " + e.payload().length + " bytes, but a NOOP entry has none");
+            }
+            if (e.type() == EntryType.CONFIG) {
+                try {
+                    ConfigCodec.decode(e.payload());
+                } catch (RuntimeException bad) {
+                    throw invalid(m, field + ".payload", "is not a configuration: " + bad.getMessage());
+                }
             }
             if (e.sequence() < 0 || e.ackedBelow() < 0) {
                 throw invalid(m, field + (e.sequence() < 0 ? ".sequence" : ".ackedBelow"), "is negative: "

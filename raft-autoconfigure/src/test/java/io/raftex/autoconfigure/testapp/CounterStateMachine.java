@@ -28,6 +28,11 @@ public class CounterStateMachine implements StateMachine<CounterCommand, Long> {
         return counters.getOrDefault(name, 0L);
     }
 
+    /** A copy of every counter, by name. */
+    public Map<String, Long> counters() {
+        return new TreeMap<>(counters);
+    }
+
     /** Commands applied. */
     public long applied() {
         return applied;

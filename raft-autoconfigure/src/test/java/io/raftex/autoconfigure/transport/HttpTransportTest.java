@@ -185,6 +185,30 @@ class HttpTransportTest {
     }
 
     @Test
+    void aPeerSentNothingForAWhileIsLetGoAndReopenedByTheNextMessage() throws Exception {
+        List<List<RaftMessage>> batches = stubPeer(new CopyOnWriteArrayList<>(), null);
+        HttpTransport t = transport(Duration.ofSeconds(5), 64 * 1024);
+        t.idlePeerTimeout(Duration.ofMillis(300));
+        t.send(peer(), message(1));
+        await().atMost(Duration.ofSeconds(10)).until(() -> batches.stream().mapToInt(List::size).sum() == 1);
+        assertThat(t.hasPeer(N2)).isTrue();
+        // a removed member is sent nothing more: its link goes
+        await().atMost(Duration.ofSeconds(10)).until(() -> !t.hasPeer(N2));
+        t.send(peer(), message(2));
+        await().atMost(Duration.ofSeconds(10)).until(() -> batches.stream().mapToInt(List::size).sum() == 2);
+        assertThat(batches.stream().flatMap(List::stream).map(RaftMessage::term).toList()).containsExactly(1L, 2L);
+    }
+
+    @Test
+    void aMemberWhoseAddressIsNotAUrlIsSentNothingAndNothingThrows() {
+        HttpTransport t = transport(Duration.ofSeconds(5), 64 * 1024);
+        for (String address : List.of("", "not a url", "ftp://h:1", "h:1", "http://")) {
+            t.send(new Member(N2, address, io.raftex.core.Membership.VOTER), message(1));
+            assertThat(t.hasPeer(N2)).as(address).isFalse();
+        }
+    }
+
+    @Test
     void aPeerWithoutStreamsIsSentOnePostPerBatchInOrder() throws Exception {
         List<String> tokens = new CopyOnWriteArrayList<>();
         List<List<RaftMessage>> batches = stubPeer(tokens, null); // no /raft/stream here: 404

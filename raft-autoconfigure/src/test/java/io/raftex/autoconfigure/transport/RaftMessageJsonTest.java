@@ -1,9 +1,12 @@
 package io.raftex.autoconfigure.transport;
 
 import io.raftex.core.MemberId;
+import io.raftex.core.Membership;
 import io.raftex.core.log.EntryType;
 import io.raftex.core.log.LogEntry;
 import io.raftex.core.message.AppendEntriesRequest;
+import io.raftex.core.message.MembershipChangeRequest;
+import io.raftex.core.message.MembershipChangeResponse;
 import io.raftex.core.message.RaftMessage;
 import io.raftex.core.message.VoteRequest;
 import org.junit.jupiter.api.Test;
@@ -35,6 +38,32 @@ class RaftMessageJsonTest {
             List<RaftMessage> decoded = json.decodeBatch(json.batch("n1", List.of(encoded)));
             assertThat(decoded).hasSize(1);
             assertSame(message, decoded.get(0));
+        }
+    }
+
+    @Test
+    void theFieldsTheCoreLeavesNullOnPurposeTravelAsNull() throws Exception {
+        // a removal has no membership; an accepted change no rejection
+        List<RaftMessage> messages = List.of(
+                new MembershipChangeRequest("kv", N1, N2, 3, 9, true, MemberId.of("n3"), "", null),
+                new MembershipChangeRequest("kv", N1, N2, 3, 9, false, MemberId.of("n3"), "http://h:1",
+                        Membership.PROMOTABLE),
+                new MembershipChangeResponse("kv", N2, N1, 3, 9, null, 12, 3));
+        for (RaftMessage m : messages) {
+            byte[] encoded = json.encode(m);
+            assertSame(m, json.decodeBatch(json.batch("n1", List.of(encoded))).get(0));
+        }
+        assertThat(new String(json.encode(messages.get(0)), StandardCharsets.UTF_8)).contains("\"membership\":null");
+        // every other field stays required and non-null
+        String removal = "{\"type\":\"MembershipChangeRequest\",\"group\":\"kv\",\"from\":\"n1\",\"to\":\"n2\","
+                + "\"term\":3,\"requestId\":9,\"remove\":true,\"member\":%s,\"address\":%s,\"membership\":null}";
+        assertThat(json.decodeBatch(String.format(removal, "\"n3\"", "\"\"").getBytes(StandardCharsets.UTF_8)))
+                .hasSize(1);
+        for (String bad : List.of(String.format(removal, "null", "\"\""), String.format(removal, "\"n3\"", "null"),
+                "{\"type\":\"MembershipChangeResponse\",\"group\":\"kv\",\"from\":\"n1\",\"to\":\"n2\",\"term\":3,"
+                        + "\"requestId\":9,\"index\":12,\"entryTerm\":3}")) {
+            assertThatThrownBy(() -> json.decodeBatch(bad.getBytes(StandardCharsets.UTF_8))).as(bad)
+                    .isInstanceOf(RaftMessageJson.MalformedBatchException.class);
         }
     }
 

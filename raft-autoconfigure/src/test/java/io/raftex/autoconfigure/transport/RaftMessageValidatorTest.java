@@ -1,14 +1,21 @@
 package io.raftex.autoconfigure.transport;
 
+import io.raftex.core.ClusterConfig;
+import io.raftex.core.Member;
 import io.raftex.core.MemberId;
+import io.raftex.core.Membership;
+import io.raftex.core.log.ConfigCodec;
 import io.raftex.core.log.EntryType;
 import io.raftex.core.log.LogEntry;
 import io.raftex.core.message.AppendEntriesRequest;
 import io.raftex.core.message.AppendEntriesResponse;
+import io.raftex.core.message.ChangeRejection;
 import io.raftex.core.message.ForwardCommand;
 import io.raftex.core.message.ForwardCommandResponse;
 import io.raftex.core.message.InstallSnapshotRequest;
 import io.raftex.core.message.InstallSnapshotResponse;
+import io.raftex.core.message.MembershipChangeRequest;
+import io.raftex.core.message.MembershipChangeResponse;
 import io.raftex.core.message.PreVoteRequest;
 import io.raftex.core.message.PreVoteResponse;
 import io.raftex.core.message.RaftMessage;
@@ -77,8 +84,62 @@ class RaftMessageValidatorTest {
                 new ForwardCommand("kv", N1, N2, 5, 8, -77, 3, 2, new byte[] {1}), // client ids are random longs
                 new ForwardCommandResponse("kv", N1, N2, 5, 8, true, 7, 5),
                 new ForwardCommandResponse("kv", N1, N2, 5, 8, false, 0, 0),
-                new TimeoutNow("kv", N1, N2, 5));
+                new TimeoutNow("kv", N1, N2, 5),
+                append(4, 3, cmd(5, 3), config(6, 5, CONFIG)),
+                new MembershipChangeRequest("kv", N1, N2, 5, 3, false, N3, "http://10.0.0.3:8080",
+                        Membership.PROMOTABLE),
+                new MembershipChangeRequest("kv", N1, N2, 5, 4, true, N3, "", null), // what the core sends to remove
+                new MembershipChangeRequest("kv", N1, N2, 2, 4, true, N3, "", Membership.VOTER), // stale term
+                new MembershipChangeResponse("kv", N1, N2, 5, 3, null, 9, 5),
+                new MembershipChangeResponse("kv", N1, N2, 5, 3, null, 0, 0), // in place already
+                new MembershipChangeResponse("kv", N1, N2, 5, 3, ChangeRejection.IN_PROGRESS, 0, 0));
         messages.forEach(RaftMessageValidatorTest::valid);
+    }
+
+    private static final byte[] CONFIG = ConfigCodec.encode(new ClusterConfig(List.of(
+            Member.voter("n1", "http://10.0.0.1:8080"),
+            new Member(N2, "http://10.0.0.2:8080", Membership.NON_VOTER))));
+
+    private static LogEntry config(long index, long term, byte[] payload) {
+        return new LogEntry(index, term, EntryType.CONFIG, 0, 0, 0, 1000, payload);
+    }
+
+    @Test
+    void configurationEntriesDecode() {
+        valid(append(4, 3, config(5, 3, CONFIG)));
+        invalid(append(4, 3, config(5, 3, new byte[0])), "entries[0].payload", "not a configuration");
+        invalid(append(4, 3, cmd(5, 3), config(6, 3, java.util.Arrays.copyOf(CONFIG, CONFIG.length - 1))),
+                "entries[1].payload", "not a configuration");
+        byte[] trailing = java.util.Arrays.copyOf(CONFIG, CONFIG.length + 1);
+        invalid(append(4, 3, config(5, 3, trailing)), "entries[0].payload", "after the configuration");
+        byte[] noVoter = ConfigCodec.encode(new ClusterConfig(List.of(Member.voter("n1", "http://10.0.0.1:8080"))));
+        noVoter[noVoter.length - 1] = (byte) Membership.NON_VOTER.ordinal();
+        invalid(append(4, 3, config(5, 3, noVoter)), "entries[0].payload", "at least one voter");
+        byte[] badKind = CONFIG.clone();
+        badKind[badKind.length - 1] = 9;
+        invalid(append(4, 3, config(5, 3, badKind)), "entries[0].payload", "unknown membership 9");
+    }
+
+    @Test
+    void aMembershipChangeNamesAMemberAndAnAdditionItsAddressAndMembership() {
+        invalid(new MembershipChangeRequest("kv", N1, N2, 5, 3, true, null, "", null), "member", "is null");
+        invalid(new MembershipChangeRequest("kv", N1, N2, 5, 3, false, null, "http://a:1", Membership.VOTER),
+                "member", "is null");
+        invalid(new MembershipChangeRequest("kv", N1, N2, 5, 3, false, N3, " ", Membership.VOTER), "address",
+                "blank");
+        invalid(new MembershipChangeRequest("kv", N1, N2, 5, 3, false, N3, null, Membership.VOTER), "address",
+                "null");
+        invalid(new MembershipChangeRequest("kv", N1, N2, 5, 3, false, N3, "http://a:1", null), "membership",
+                "is null");
+        invalid(new MembershipChangeRequest("kv", N1, N2, -1, 3, true, N3, "", null), "term", "negative");
+    }
+
+    @Test
+    void anAcceptedChangeIsInPlaceOrAtAnEntryOfATermUpToTheLeaders() {
+        invalid(new MembershipChangeResponse("kv", N1, N2, 5, 3, null, 0, 2), "entryTerm");
+        invalid(new MembershipChangeResponse("kv", N1, N2, 5, 3, null, 7, 0), "entryTerm");
+        invalid(new MembershipChangeResponse("kv", N1, N2, 5, 3, null, 7, 6), "entryTerm", "leader's term 5");
+        invalid(new MembershipChangeResponse("kv", N1, N2, 5, 3, null, -7, 5), "entryTerm", "at index -7");
     }
 
     @Test
