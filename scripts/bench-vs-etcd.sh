@@ -7,7 +7,7 @@
 #   a 50/50 read/write mix with 64 connections, every write with its own value (mix.lua -- etcd|raftex).
 # Prints a markdown table: requests/s, p50 and p99 of each cluster, and RaftEx / etcd per row.
 #
-#   scripts/bench-vs-etcd.sh                      DURATION=15 WARMUP=10 THREADS=2 by default: ~5 min
+#   scripts/bench-vs-etcd.sh                      DURATION=15 WARMUP=30 THREADS=2 by default: ~6 min
 #   DURATION=30 scripts/bench-vs-etcd.sh          seconds per row
 #
 # Needs: etcd and etcdctl (Debian: apt-get install etcd-server etcd-client), wrk, Java 17. Uses ports 23791-23793,
@@ -16,7 +16,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-15}   # seconds per measured row
-WARMUP=${WARMUP:-10}       # seconds of unmeasured writes (64 connections) before the rows, for each cluster
+WARMUP=${WARMUP:-30}       # seconds of unmeasured writes (64 connections) before the rows, for each cluster (the JVMs need ~30 s to compile their hot paths)
 THREADS=${THREADS:-2}      # wrk threads
 for tool in etcd etcdctl wrk java curl; do
   command -v "$tool" >/dev/null || { echo "$tool not found (see the header of $0)" >&2; exit 1; }
