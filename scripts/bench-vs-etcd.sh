@@ -7,7 +7,7 @@
 #   a 50/50 read/write mix with 64 connections, every write with its own value (mix.lua -- etcd|raftex).
 # Prints a markdown table: requests/s, p50 and p99 of each cluster, and RaftEx / etcd per row.
 #
-#   scripts/bench-vs-etcd.sh                      DURATION=15 WARMUP=30 THREADS=2 by default: ~6 min
+#   scripts/bench-vs-etcd.sh                      DURATION=15 WARMUP=30 THREADS=2 by default: ~5 min
 #   DURATION=30 scripts/bench-vs-etcd.sh          seconds per row
 #
 # Needs: etcd and etcdctl (Debian: apt-get install etcd-server etcd-client), wrk, Java 17. Uses ports 23791-23793,
