@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Shows that the simulator and the unit tests catch a broken safety rule: copies HEAD to a temporary directory,
 # breaks one rule in the core or the runtime, runs the protocol and runtime tests there, and prints how many failed.
-# Usage: scripts/mutation-check.sh [rule1|rule2|rule3|lease|term-reset|request-id|snapshot-missing|snapshot-heartbeat]
-# (default: all eight)
+# Usage: scripts/mutation-check.sh [rule1|rule2|rule3|lease|term-reset|request-id|snapshot-missing|snapshot-heartbeat|
+#                                   change-in-progress|change-not-ready|config-truncate]
+# (default: all eleven)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 core=raft-core/src/main/java/io/raftex/core
@@ -35,7 +36,19 @@ NEW[snapshot-missing]='if (m.lastIndex() <= commitIndex) {'
 FILE[snapshot-heartbeat]=$core/protocol/RaftMember.java
 OLD[snapshot-heartbeat]='long prev = pr.match >= log.snapshotIndex() ? pr.match : 0;'
 NEW[snapshot-heartbeat]='long prev = pr.match;'
-for m in "${@:-rule1 rule2 rule3 lease term-reset request-id snapshot-missing snapshot-heartbeat}"; do
+# a leader appends a configuration change while another is not committed yet (two changes at once)
+FILE[change-in-progress]=$core/protocol/RaftMember.java
+OLD[change-in-progress]='return ChangeOutcome.rejected(ChangeRejection.IN_PROGRESS);'
+NEW[change-in-progress]=''
+# a new leader appends a configuration change before it has committed an entry of its term
+FILE[change-not-ready]=$core/protocol/RaftMember.java
+OLD[change-not-ready]='return ChangeOutcome.rejected(ChangeRejection.NOT_READY);'
+NEW[change-not-ready]=''
+# a follower keeps a configuration in force after the entry that carried it was truncated away
+FILE[config-truncate]=$core/protocol/RaftMember.java
+OLD[config-truncate]='config = configs.latest(); // a truncated configuration is out of force even if none came after it'
+NEW[config-truncate]=''
+for m in "${@:-rule1 rule2 rule3 lease term-reset request-id snapshot-missing snapshot-heartbeat change-in-progress change-not-ready config-truncate}"; do
   for name in $m; do
     work=$(mktemp -d)
     git -C "$repo" archive HEAD | tar -C "$work" -xf -
@@ -47,7 +60,7 @@ assert old in s, "mutation point not found: " + old
 open(p, "w").write(s.replace(old, new, 1))
 PY
     (cd "$work" && ./mvnw -B -q -pl raft-core test -Draft.sim.seeds=150 -Dsurefire.failIfNoSpecifiedTests=false \
-        -Dtest='SimulationSoakTest,RaftScenariosTest,RaftMemberTest,GroupRuntimeTest,RuntimeScenariosTest,SnapshotScenariosTest' > "$work/out.log" 2>&1) || true
+        -Dtest='SimulationSoakTest,RaftScenariosTest,RaftMemberTest,GroupRuntimeTest,RuntimeScenariosTest,SnapshotScenariosTest,MembershipTest,LeaderTransferTest,MembershipScenariosTest' > "$work/out.log" 2>&1) || true
     echo "$name: $(grep -h 'Tests run:.*Fail' "$work/out.log" | tail -1 | sed 's/\[ERROR\] //; s/\[INFO\] //')"
     rm -rf "$work"
   done

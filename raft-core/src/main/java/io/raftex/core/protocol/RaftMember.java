@@ -96,6 +96,16 @@ public final class RaftMember {
     private int transferElapsed;
     /** Leader only: an entry of the current term has been committed. */
     private boolean committedOwnTerm;
+    /**
+     * Leader only: the answers given in this term to forwarded membership changes, by sender and request id, so that
+     * a duplicated request gets the same answer and never a second entry (the newest few hundred).
+     */
+    private final Map<String, ChangeOutcome> answeredChanges = new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, ChangeOutcome> eldest) {
+            return size() > 256;
+        }
+    };
     /** Leader only: the index each promotable member's match must reach before it is made a voter. */
     private final Map<MemberId, Long> promoteAt = new HashMap<>();
     /** Follower only: highest index known to match the current leader's log. */
@@ -705,6 +715,7 @@ public final class RaftMember {
         heartbeatElapsed = 0;
         electionElapsed = 0;
         appendAsLeader(List.of(LogEntry.noop(log.lastIndex() + 1, term, clockMillis)));
+        answeredChanges.clear();
         promoteAt.clear();
         for (Member m : config.members()) {
             if (m.membership() == Membership.PROMOTABLE) {
@@ -1254,6 +1265,10 @@ public final class RaftMember {
                 members.add(wanted);
             }
         } else {
+            if (existing.isEmpty() && configs.latestIndex() > commitIndex
+                    && configs.at(configs.latestIndex() - 1).member(change.id()).isPresent()) {
+                return inPlace(); // the uncommitted entry in the log removes it: asked again
+            }
             if (existing.isEmpty()) {
                 return ChangeOutcome.rejected(ChangeRejection.UNKNOWN_MEMBER);
             }
@@ -1369,14 +1384,19 @@ public final class RaftMember {
     }
 
     private void onMembershipChangeRequest(MembershipChangeRequest m) {
-        ChangeOutcome o;
-        if (role != Role.LEADER) {
+        String key = m.from().value() + "/" + m.requestId();
+        ChangeOutcome o = role == Role.LEADER && m.term() == term ? answeredChanges.get(key) : null;
+        if (o != null) {
+            // a copy of a request answered already (the network duplicates): the same answer, never a second entry
+        } else if (role != Role.LEADER || m.term() != term) {
+            // a request from another term is stale: refused here, it can never be appended later either
             o = ChangeOutcome.rejected(ChangeRejection.NOT_LEADER);
         } else if (m.member() == null || (!m.remove() && (m.address() == null || m.membership() == null))) {
             o = ChangeOutcome.rejected(ChangeRejection.CONFLICT); // no correct member sends this
         } else {
             o = appendChange(m.remove() ? new ConfigChange.Remove(m.member())
                     : new ConfigChange.Add(new Member(m.member(), m.address(), m.membership())));
+            answeredChanges.put(key, o);
         }
         send(new MembershipChangeResponse(group, self, m.from(), term, m.requestId(), o.rejection(), o.index(),
                 o.term()));

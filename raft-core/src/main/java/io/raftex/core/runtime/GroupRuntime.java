@@ -24,6 +24,7 @@ import io.raftex.core.log.GroupLog;
 import io.raftex.core.log.LogEntry;
 import io.raftex.core.log.PersistentState;
 import io.raftex.core.log.StorageException;
+import io.raftex.core.message.ChangeRejection;
 import io.raftex.core.message.InstallSnapshotRequest;
 import io.raftex.core.message.InstallSnapshotResponse;
 import io.raftex.core.message.RaftMessage;
@@ -196,6 +197,8 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         boolean sawLeader;
         /** An attempt may have been appended (forwarded, or accepted once): a timeout cannot say "not carried out". */
         boolean maybeAppended;
+        /** An attempt before the current one may have been appended: a refusal of the current one is not final. */
+        boolean earlierMaybeAppended;
 
         PendingChange(ConfigChange change, CompletableFuture<ClusterConfig> future, long deadlineMillis) {
             this.change = change;
@@ -1218,6 +1221,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     }
 
     private void attemptChange(PendingChange c) {
+        c.earlierMaybeAppended |= c.maybeAppended;
         c.requestId = nextRequestId++;
         c.index = -1;
         c.nextAttemptAtMillis = nowMillis() + settings.resendAfterMillis();
@@ -1252,7 +1256,15 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         if (c == null || c.index >= 0) {
             return;
         }
-        if (r.reason().retryable()) {
+        if (c.earlierMaybeAppended && r.reason() == ChangeRejection.UNKNOWN_MEMBER
+                && c.change instanceof ConfigChange.Remove) {
+            // an earlier attempt may have removed it: the leader's committed configuration does not hold it
+            changes.remove(c);
+            complete(c.future, member.config());
+            return;
+        }
+        if (r.reason().retryable() || c.earlierMaybeAppended) {
+            // an earlier attempt may still be appended (a delayed copy): only success or the deadline ends it
             c.nextAttemptAtMillis = nowMillis() + settings.backoffMillis();
             return;
         }
@@ -1280,13 +1292,15 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                 continue;
             }
             long held = log.termAt(c.index);
-            if (c.index == 0 || held == c.term || (held == -1 && c.index <= log.snapshotIndex())) {
+            if (c.index == 0 || held == c.term) {
                 changes.remove(c);
                 LOG.info("[{}@{}] membership change {} committed at {}: members {}", name, self, describe(c.change),
                         c.index, member.config().members());
                 complete(c.future, member.config());
             } else {
-                attemptChange(c); // the leader that appended it lost that part of its log: ask again
+                // another entry was committed there, or a snapshot covers it and it cannot be checked: ask again (a
+                // change in place already is answered as such)
+                attemptChange(c);
             }
         }
     }

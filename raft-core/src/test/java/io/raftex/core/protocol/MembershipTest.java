@@ -430,6 +430,50 @@ class MembershipTest {
     }
 
     @Test
+    void aDuplicatedForwardedChangeGetsTheSameAnswerAndNeverASecondEntry() {
+        RaftMember leader = committedLeader(log(0, THREE));
+        MembershipChangeRequest add = new MembershipChangeRequest(G, N2, N1, 1, 5, false, N4, "a4",
+                Membership.PROMOTABLE);
+        MembershipChangeResponse first = sent(leader.handle(add), MembershipChangeResponse.class).get(0);
+        assertThat(first.rejection()).isNull();
+        long last = leader.status().lastIndex();
+        // another request is refused while the first is uncommitted; a late copy of it is refused the same way even
+        // once nothing is pending any more, so the refusal its sender reported stays true
+        MembershipChangeRequest remove = new MembershipChangeRequest(G, N2, N1, 1, 6, true, N3, "", null);
+        assertThat(sent(leader.handle(remove), MembershipChangeResponse.class).get(0).rejection())
+                .isEqualTo(ChangeRejection.IN_PROGRESS);
+        leader.onLogDurable(last, 1, 0);
+        leader.handle(ack(N2, 1, last));
+        assertThat(leader.commitIndex()).isEqualTo(last);
+        assertThat(sent(leader.handle(remove), MembershipChangeResponse.class).get(0).rejection())
+                .isEqualTo(ChangeRejection.IN_PROGRESS);
+        assertThat(sent(leader.handle(add), MembershipChangeResponse.class).get(0)).isEqualTo(first);
+        assertThat(leader.status().lastIndex()).isEqualTo(last);
+        assertThat(leader.config().member(N3)).isPresent();
+    }
+
+    @Test
+    void aForwardedChangeFromAnotherTermIsRefusedAsStale() {
+        RaftMember leader = committedLeader(log(0, THREE));
+        long last = leader.status().lastIndex();
+        List<Effect> answer = leader.handle(new MembershipChangeRequest(G, N2, N1, 0, 5, false, N4, "a4",
+                Membership.PROMOTABLE));
+        assertThat(sent(answer, MembershipChangeResponse.class).get(0).rejection())
+                .isEqualTo(ChangeRejection.NOT_LEADER);
+        assertThat(leader.status().lastIndex()).isEqualTo(last);
+    }
+
+    @Test
+    void aRemovalAskedAgainWhileItsEntryIsUncommittedIsAcceptedInPlace() {
+        RaftMember leader = committedLeader(log(0, THREE));
+        Effect.ChangeAccepted first = accepted(leader.changeMembership(1, new ConfigChange.Remove(N3)));
+        Effect.ChangeAccepted again = accepted(leader.changeMembership(2, new ConfigChange.Remove(N3)));
+        assertThat(again.index()).isEqualTo(first.index());
+        assertThat(again.term()).isEqualTo(first.term());
+        assertThat(leader.status().lastIndex()).isEqualTo(first.index());
+    }
+
+    @Test
     void aChangeWithNoLeaderKnownIsRefusedAtOnce() {
         RaftMember f = new RaftMember(G, N2, CFG, log(0, THREE), new Random(1));
         assertThat(f.changeMembership(1, new ConfigChange.Add(M4)))

@@ -17,7 +17,7 @@ import static org.assertj.core.api.Assertions.fail;
  * many seeds of client operations under the {@link RuntimeNemesis}, every invariant checked as it runs, the
  * runtime's answers and the history checked at the end (see {@link RuntimeSimulationRun}).
  *
- * <p>{@code -Draft.sim.runtime.seeds=N} and {@code -Draft.sim.runtime.ops=M} set the size (CI: 120 × 2,000;
+ * <p>{@code -Draft.sim.runtime.seeds=N} and {@code -Draft.sim.runtime.ops=M} set the size (CI: 240 × 2,000;
  * {@code -Psoak} runs 4,000 × 5,000); {@code -Draft.sim.seed=S} replays one seed.
  */
 class RuntimeSimulationSoakTest {
@@ -28,7 +28,7 @@ class RuntimeSimulationSoakTest {
         String replay = System.getProperty("raft.sim.seed");
         long[] seeds = replay != null && !replay.isBlank()
                 ? new long[]{Long.parseLong(replay.trim())}
-                : LongStream.rangeClosed(1, Integer.getInteger("raft.sim.runtime.seeds", 120)).toArray();
+                : LongStream.rangeClosed(1, Integer.getInteger("raft.sim.runtime.seeds", 240)).toArray();
         List<RuntimeSimulationRun.Summary> summaries = Collections.synchronizedList(new ArrayList<>());
         List<Failure> failures = Collections.synchronizedList(new ArrayList<>());
         try (QuietRuntimeLogs quiet = new QuietRuntimeLogs()) {
