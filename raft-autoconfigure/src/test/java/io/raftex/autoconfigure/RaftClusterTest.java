@@ -29,7 +29,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -81,17 +80,7 @@ class RaftClusterTest {
     }
 
     private static TestNode leader() {
-        AtomicReference<TestNode> leader = new AtomicReference<>();
-        await().atMost(WAIT).until(() -> {
-            for (TestNode n : nodes) {
-                if (n.isLeader()) {
-                    leader.set(n);
-                    return true;
-                }
-            }
-            return false;
-        });
-        return leader.get();
+        return TestNode.awaitLeader(nodes, WAIT);
     }
 
     private static TestNode follower() {

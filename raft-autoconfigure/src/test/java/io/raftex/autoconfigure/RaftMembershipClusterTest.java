@@ -123,17 +123,7 @@ class RaftMembershipClusterTest {
     }
 
     private static TestNode leader() {
-        AtomicReference<TestNode> leader = new AtomicReference<>();
-        await().atMost(WAIT).until(() -> {
-            for (TestNode n : members.values()) {
-                if (n.isLeader()) {
-                    leader.set(n);
-                    return true;
-                }
-            }
-            return false;
-        });
-        return leader.get();
+        return TestNode.awaitLeader(members.values(), WAIT);
     }
 
     private static TestNode follower() {

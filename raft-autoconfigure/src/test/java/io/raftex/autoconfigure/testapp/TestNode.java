@@ -2,16 +2,20 @@ package io.raftex.autoconfigure.testapp;
 
 import io.raftex.autoconfigure.client.RaftClient;
 import io.raftex.core.GroupStatus;
+import org.awaitility.Awaitility;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicReference;
 
 /** One {@link CounterApp} node of a test cluster: a Spring Boot web application on its own port and data dir. */
 public final class TestNode {
@@ -32,6 +36,21 @@ public final class TestNode {
         this.id = id;
         this.port = port;
         this.dataDir = dataDir;
+    }
+
+    /** Waits (at most {@code wait}) until one of {@code nodes} leads, and returns it. */
+    public static TestNode awaitLeader(Collection<TestNode> nodes, Duration wait) {
+        AtomicReference<TestNode> leader = new AtomicReference<>();
+        Awaitility.await().atMost(wait).until(() -> {
+            for (TestNode n : nodes) {
+                if (n.isLeader()) {
+                    leader.set(n);
+                    return true;
+                }
+            }
+            return false;
+        });
+        return leader.get();
     }
 
     /** A free TCP port on the loopback interface. */

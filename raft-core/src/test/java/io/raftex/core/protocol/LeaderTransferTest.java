@@ -56,7 +56,7 @@ class LeaderTransferTest {
     }
 
     /** A leader of term 1 whose no-op (1) and one command (2) are committed with n2; n3 holds only the no-op. */
-    private static RaftMember leaderWithN3Behind(MembershipTest.RecordingLog log) {
+    private static RaftMember leaderWithN3Behind(RecordingLog log) {
         RaftMember m = committedLeader(log);
         m.handle(ack(N3, 1, 1));
         propose(m, 1);
@@ -68,7 +68,7 @@ class LeaderTransferTest {
 
     @Test
     void transferToAnUpToDateVoterSendsTimeoutNowAtOnceAndTheTargetWinsPastTheLease() {
-        MembershipTest.RecordingLog log = log(0, THREE);
+        RecordingLog log = log(0, THREE);
         RaftMember m = leaderWithN3Behind(log);
         List<Effect> effects = m.transferLeadership(N2);
         assertThat(sent(effects, TimeoutNow.class)).singleElement().matches(t -> t.to().equals(N2) && t.term() == 1);
@@ -95,7 +95,7 @@ class LeaderTransferTest {
 
     @Test
     void transferToASlowFollowerWaitsForItToCatchUp() {
-        MembershipTest.RecordingLog log = log(0, THREE);
+        RecordingLog log = log(0, THREE);
         RaftMember m = leaderWithN3Behind(log);
         List<Effect> start = m.transferLeadership(N3);
         assertThat(sent(start, TimeoutNow.class)).isEmpty();
@@ -105,7 +105,7 @@ class LeaderTransferTest {
 
     @Test
     void transferToAFollowerThatNeedsASnapshotSendsTimeoutNowOnceItIsInstalled() {
-        MembershipTest.RecordingLog log = log(1, THREE, entry(1, 1), entry(2, 1), entry(3, 1));
+        RecordingLog log = log(1, THREE, entry(1, 1), entry(2, 1), entry(3, 1));
         RaftMember m = leader(log, 1); // no-op at 4, term 2
         m.onLogDurable(4, 2, 0);
         m.handle(ack(N2, 2, 4));

@@ -8,7 +8,6 @@ import io.raftex.core.Role;
 import io.raftex.core.log.ConfigCodec;
 import io.raftex.core.log.ConfigEntry;
 import io.raftex.core.log.EntryType;
-import io.raftex.core.log.ForwardingGroupLog;
 import io.raftex.core.log.InMemoryGroupLog;
 import io.raftex.core.log.LogEntry;
 import io.raftex.core.log.PersistentState;
@@ -54,23 +53,6 @@ class MembershipTest {
     private static final ClusterConfig FOUR = new ClusterConfig(List.of(
             Member.voter("n1", "a1"), Member.voter("n2", "a2"), Member.voter("n3", "a3"), M4));
     private static final ProtocolConfig CFG = ProtocolConfig.defaults();
-
-    /** An in-memory log that records every metadata write. */
-    static final class RecordingLog extends ForwardingGroupLog {
-        final InMemoryGroupLog disk;
-        final List<PersistentState> persisted = new ArrayList<>();
-
-        RecordingLog(InMemoryGroupLog disk) {
-            super(disk);
-            this.disk = disk;
-        }
-
-        @Override
-        public void persistState(PersistentState s) {
-            persisted.add(s);
-            disk.persistState(s);
-        }
-    }
 
     static RecordingLog log(long term, ClusterConfig config, LogEntry... entries) {
         RecordingLog log = new RecordingLog(new InMemoryGroupLog(new PersistentState(term, Optional.empty(), config)));

@@ -6,9 +6,7 @@ import io.raftex.core.MemberId;
 import io.raftex.core.ReadConsistency;
 import io.raftex.core.Role;
 import io.raftex.core.log.EntryType;
-import io.raftex.core.log.ForwardingGroupLog;
 import io.raftex.core.log.GroupLog;
-import io.raftex.core.log.InMemoryGroupLog;
 import io.raftex.core.log.LogEntry;
 import io.raftex.core.log.PersistentState;
 import io.raftex.core.log.StorageException;
@@ -50,33 +48,6 @@ class RaftMemberTest {
             Member.voter("n1", "a1"), Member.voter("n2", "a2"), Member.voter("n3", "a3")));
     private static final ProtocolConfig CFG = ProtocolConfig.defaults();
 
-    /** An in-memory log that records every metadata write, so a test can compare it with what was sent. */
-    private static final class RecordingLog extends ForwardingGroupLog {
-        final InMemoryGroupLog delegate;
-        final List<PersistentState> persisted = new ArrayList<>();
-        boolean pressured;
-
-        RecordingLog(PersistentState initial) {
-            this(new InMemoryGroupLog(initial));
-        }
-
-        private RecordingLog(InMemoryGroupLog disk) {
-            super(disk);
-            this.delegate = disk;
-        }
-
-        @Override
-        public void persistState(PersistentState s) {
-            persisted.add(s);
-            delegate.persistState(s);
-        }
-
-        @Override
-        public boolean backPressured() {
-            return pressured;
-        }
-    }
-
     private static RecordingLog log(long term, LogEntry... entries) {
         return log(term, THREE, entries);
     }
@@ -84,8 +55,8 @@ class RaftMemberTest {
     private static RecordingLog log(long term, ClusterConfig config, LogEntry... entries) {
         RecordingLog log = new RecordingLog(new PersistentState(term, Optional.empty(), config));
         if (entries.length > 0) {
-            log.delegate.append(List.of(entries));
-            log.delegate.flush();
+            log.disk.append(List.of(entries));
+            log.disk.flush();
         }
         return log;
     }
@@ -165,7 +136,7 @@ class RaftMemberTest {
     void rule2_followerAcknowledgesOnlyDurableEntries() {
         RecordingLog log = log(1, entry(1, 1));
         List<long[]> events = new ArrayList<>();
-        log.delegate.setDurabilityListener(new GroupLog.DurabilityListener() {
+        log.disk.setDurabilityListener(new GroupLog.DurabilityListener() {
             @Override
             public void onDurable(long index, long term, long truncations) {
                 events.add(new long[]{index, term, truncations});
@@ -181,7 +152,7 @@ class RaftMemberTest {
         AppendEntriesResponse first = sent(effects, AppendEntriesResponse.class).get(0);
         assertThat(first.success()).isTrue();
         assertThat(first.matchIndex()).as("entries 2..3 are not durable yet").isEqualTo(1);
-        log.delegate.flush();
+        log.disk.flush();
         long[] ev = events.get(0);
         List<Effect> later = f.onLogDurable(ev[0], ev[1], ev[2]);
         assertThat(sent(later, AppendEntriesResponse.class)).singleElement()
@@ -442,7 +413,7 @@ class RaftMemberTest {
     private static RaftMember followerOfN1InTerm1(RecordingLog log) {
         RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
         f.handle(new AppendEntriesRequest(G, N1, N2, 1, 0, 0, List.of(entry(1, 1), entry(2, 1), entry(3, 1)), 0, 50));
-        log.delegate.flush();
+        log.disk.flush();
         f.onLogDurable(3, 1, 0);
         return f;
     }
@@ -481,7 +452,7 @@ class RaftMemberTest {
         RecordingLog log = log(0);
         RaftMember f = followerOfN1InTerm1(log);
         f.handle(new AppendEntriesRequest(G, N1, N2, 2, 1, 1, List.of(entry(2, 2)), 0, 1));
-        log.delegate.flush();
+        log.disk.flush();
         List<Effect> durable = f.onLogDurable(2, 2, 1);
         assertThat(sent(durable, AppendEntriesResponse.class)).singleElement()
                 .matches(r -> r.matchIndex() == 2 && r.readRound() == 1, "round of term 2 only");
@@ -552,7 +523,7 @@ class RaftMemberTest {
     private static RaftMember leaderCompactedTo6() {
         RecordingLog log = log(1, entry(1, 1), entry(2, 1), entry(3, 1), entry(4, 1), entry(5, 1));
         RaftMember m = leader(log, 1);
-        log.delegate.flush();
+        log.disk.flush();
         m.onLogDurable(6, 2, 0);
         m.handle(new AppendEntriesResponse(G, N2, N1, 2, true, 6, 0, 0, 0, 0));
         assertThat(m.commitIndex()).isEqualTo(6);
@@ -687,7 +658,7 @@ class RaftMemberTest {
         // the leader goes on from the snapshot point
         effects = f.handle(new AppendEntriesRequest(G, N1, N2, 2, 10, 2, List.of(entry(11, 2)), 10, 0));
         assertThat(log.lastIndex()).isEqualTo(11);
-        log.delegate.flush();
+        log.disk.flush();
         effects = f.onLogDurable(11, 2, 1);
         assertThat(sent(effects, AppendEntriesResponse.class)).singleElement()
                 .matches(r -> r.success() && r.matchIndex() == 11);
@@ -751,7 +722,7 @@ class RaftMemberTest {
     @Test
     void aRestartedMemberCountsItsRestoredSnapshotAsCommittedAndVotesByItsTerm() {
         RecordingLog log = log(3);
-        log.delegate.resetTo(20, 3);
+        log.disk.resetTo(20, 3);
         RaftMember m = new RaftMember(G, N2, CFG, log, new Random(1), 20);
         assertThat(m.commitIndex()).isEqualTo(20);
         // a candidate whose last entry is 19 of term 3 is behind: no vote
@@ -793,7 +764,7 @@ class RaftMemberTest {
     void heartbeatsToAFollowerBehindTheSnapshotPointCarryAnIndexWhoseTermIsKnown() {
         RecordingLog log = log(1, entry(1, 1), entry(2, 1), entry(3, 1), entry(4, 1), entry(5, 1));
         RaftMember m = leader(log, 1);
-        log.delegate.flush();
+        log.disk.flush();
         m.onLogDurable(6, 2, 0);
         m.handle(new AppendEntriesResponse(G, N3, N1, 2, true, 5, 0, 0, 0, 0));
         m.handle(new AppendEntriesResponse(G, N2, N1, 2, true, 6, 0, 0, 0, 0));
