@@ -3,9 +3,9 @@ package io.raftex.core.protocol;
 import io.raftex.core.ClusterConfig;
 import io.raftex.core.Member;
 import io.raftex.core.MemberId;
+import io.raftex.core.Membership;
 import io.raftex.core.ReadConsistency;
 import io.raftex.core.Role;
-import io.raftex.core.Membership;
 import io.raftex.core.log.ConfigCodec;
 import io.raftex.core.log.ConfigEntry;
 import io.raftex.core.log.EntryType;
@@ -14,6 +14,7 @@ import io.raftex.core.log.LogEntry;
 import io.raftex.core.log.PersistentState;
 import io.raftex.core.message.AppendEntriesRequest;
 import io.raftex.core.message.AppendEntriesResponse;
+import io.raftex.core.message.ChangeRejection;
 import io.raftex.core.message.ForwardCommand;
 import io.raftex.core.message.ForwardCommandResponse;
 import io.raftex.core.message.InstallSnapshotRequest;
@@ -29,7 +30,6 @@ import io.raftex.core.message.SnapshotRequest;
 import io.raftex.core.message.TimeoutNow;
 import io.raftex.core.message.VoteRequest;
 import io.raftex.core.message.VoteResponse;
-import io.raftex.core.message.ChangeRejection;
 import io.raftex.core.protocol.Effect.Rejection;
 import io.raftex.core.snapshot.SnapshotMeta;
 
@@ -72,8 +72,7 @@ public final class RaftMember {
 
     private long term;
     private Optional<MemberId> votedFor;
-    /** The configuration in force: the newest in {@link #configs}. */
-    private ClusterConfig config;
+    /** The configurations the log holds; the newest is in force ({@link #config()}). */
     private final ConfigHistory configs;
 
     private Role role = Role.FOLLOWER;
@@ -162,7 +161,6 @@ public final class RaftMember {
         this.term = state.currentTerm();
         this.votedFor = state.votedFor();
         this.configs = ConfigHistory.recover(state.configs(), log, restoredConfig);
-        this.config = configs.latest();
         this.durableIndex = log.lastIndex();
         this.commitIndex = Math.min(Math.max(log.snapshotIndex(), restoredIndex), log.lastIndex());
         this.reads = new ReadIndexTracker(cfg.maxPendingReads());
@@ -178,7 +176,7 @@ public final class RaftMember {
             tickLeader();
         } else {
             electionElapsed++;
-            if (electionElapsed >= randomizedElectionTimeout && config.isVoter(self) && !stateMissing) {
+            if (electionElapsed >= randomizedElectionTimeout && config().isVoter(self) && !stateMissing) {
                 startElection(false);
             }
         }
@@ -337,7 +335,7 @@ public final class RaftMember {
      */
     public List<Effect> transferLeadership(MemberId target) {
         Progress pr = progress.get(target);
-        if (role == Role.LEADER && !target.equals(self) && config.isVoter(target) && pr != null) {
+        if (role == Role.LEADER && !target.equals(self) && config().isVoter(target) && pr != null) {
             if (!transferTarget.equals(Optional.of(target))) {
                 transferTarget = Optional.of(target);
                 transferElapsed = 0;
@@ -404,7 +402,6 @@ public final class RaftMember {
             out.add(new Effect.CommitAdvanced(commitIndex));
         }
         configs.rebase(new ConfigEntry(index, meta.term(), meta.config()));
-        config = configs.latest();
         persistState();
         if (role == Role.FOLLOWER && leader.equals(Optional.of(from))) {
             leaderMatched = Math.max(leaderMatched, index);
@@ -461,7 +458,7 @@ public final class RaftMember {
     /** The member's state now. */
     public MemberStatus status() {
         List<MemberStatus.PeerStatus> peers = new ArrayList<>();
-        for (Member m : config.members()) {
+        for (Member m : config().members()) {
             if (m.id().equals(self)) {
                 peers.add(new MemberStatus.PeerStatus(m.id(), m.address(), m.membership(), durableIndex,
                         log.lastIndex() + 1));
@@ -509,7 +506,7 @@ public final class RaftMember {
 
     /** The configuration in force: the newest in the log, committed or not. */
     public ClusterConfig config() {
-        return config;
+        return configs.latest();
     }
 
     /** The configuration in force at {@code index} (at or after the log's snapshot point), for a snapshot there. */
@@ -554,8 +551,12 @@ public final class RaftMember {
                 send(new PreVoteResponse(group, self, p.from(), term, false));
             } else if (m instanceof VoteRequest v) {
                 send(new VoteResponse(group, self, v.from(), term, false));
-            } else if (m instanceof ReadIndexRequest || m instanceof ForwardCommand
-                    || m instanceof MembershipChangeRequest) {
+            } else if (m instanceof MembershipChangeRequest c) {
+                // a request from an older term is stale: refused, it can never be appended later either (a copy
+                // appended now could contradict the refusal its sender may already have reported)
+                send(new MembershipChangeResponse(group, self, c.from(), term, c.requestId(),
+                        ChangeRejection.NOT_LEADER, 0, 0));
+            } else if (m instanceof ReadIndexRequest || m instanceof ForwardCommand) {
                 return true; // requests on behalf of clients do not depend on the sender's term
             }
             return false;
@@ -581,7 +582,7 @@ public final class RaftMember {
                 campaign(false);
                 return;
             }
-            for (MemberId voter : config.voters()) {
+            for (MemberId voter : config().voters()) {
                 if (!voter.equals(self)) {
                     send(new PreVoteRequest(group, self, voter, term + 1, log.lastIndex(), log.termAt(log.lastIndex())));
                 }
@@ -604,7 +605,7 @@ public final class RaftMember {
             becomeLeader();
             return;
         }
-        for (MemberId voter : config.voters()) {
+        for (MemberId voter : config().voters()) {
             if (!voter.equals(self)) {
                 send(new VoteRequest(group, self, voter, term, log.lastIndex(), log.termAt(log.lastIndex()),
                         transfer));
@@ -620,7 +621,7 @@ public final class RaftMember {
     }
 
     private void onPreVoteResponse(PreVoteResponse m) {
-        if (role != Role.PRE_CANDIDATE || m.term() != term + 1 || !config.isVoter(m.from())) {
+        if (role != Role.PRE_CANDIDATE || m.term() != term + 1 || !config().isVoter(m.from())) {
             return;
         }
         (m.granted() ? granted : rejected).add(m.from());
@@ -645,7 +646,7 @@ public final class RaftMember {
     }
 
     private void onVoteResponse(VoteResponse m) {
-        if (role != Role.CANDIDATE || !config.isVoter(m.from())) {
+        if (role != Role.CANDIDATE || !config().isVoter(m.from())) {
             return;
         }
         (m.granted() ? granted : rejected).add(m.from());
@@ -657,7 +658,7 @@ public final class RaftMember {
     }
 
     private void onTimeoutNow(TimeoutNow m) {
-        if (config.isVoter(self) && role != Role.LEADER && !stateMissing) {
+        if (config().isVoter(self) && role != Role.LEADER && !stateMissing) {
             startElection(true);
         }
     }
@@ -670,11 +671,11 @@ public final class RaftMember {
     private boolean hasQuorum(Set<MemberId> ids) {
         int n = 0;
         for (MemberId id : ids) {
-            if (config.isVoter(id)) {
+            if (config().isVoter(id)) {
                 n++;
             }
         }
-        return n >= config.quorum();
+        return n >= config().quorum();
     }
 
     // ------------------------------------------------------------------ role changes
@@ -706,7 +707,7 @@ public final class RaftMember {
     private void becomeLeader() {
         changeRole(Role.LEADER, Optional.of(self));
         progress.clear();
-        for (Member m : config.members()) {
+        for (Member m : config().members()) {
             if (!m.id().equals(self)) {
                 progress.put(m.id(), new Progress(log.lastIndex() + 1));
             }
@@ -717,7 +718,7 @@ public final class RaftMember {
         appendAsLeader(List.of(LogEntry.noop(log.lastIndex() + 1, term, clockMillis)));
         answeredChanges.clear();
         promoteAt.clear();
-        for (Member m : config.members()) {
+        for (Member m : config().members()) {
             if (m.membership() == Membership.PROMOTABLE) {
                 promoteAt.put(m.id(), log.lastIndex()); // when it joined is not known here: from now on
             }
@@ -869,7 +870,7 @@ public final class RaftMember {
         if (pr.state == Progress.State.SNAPSHOT) {
             // only a snapshot moves this follower on; an acknowledgement may show it no longer needs one
             if (m.success() && pr.acknowledge(m.matchIndex())) {
-                maybeCommit();
+                matchAdvanced(m.from(), pr);
             }
             if (pr.match >= log.snapshotIndex() && pr.match > 0) {
                 leaveSnapshotState(m.from(), pr);
@@ -883,10 +884,7 @@ public final class RaftMember {
                 pr.next = pr.match + 1;
             }
             if (advanced) {
-                maybeCommit();
-            }
-            if (advanced && transferTarget.equals(Optional.of(m.from())) && pr.match == log.lastIndex()) {
-                send(new TimeoutNow(group, self, m.from(), term));
+                matchAdvanced(m.from(), pr);
             }
             if (pr.commitSent < commitIndex && pr.state == Progress.State.REPLICATE && pr.next > log.lastIndex()) {
                 // this follower acknowledged after the commit index moved on without it: tell it now rather
@@ -908,6 +906,17 @@ public final class RaftMember {
             pr.next = Math.max(pr.match + 1, Math.min(next, m.rejectedIndex()));
         }
         sendAppend(m.from(), pr);
+    }
+
+    /**
+     * A follower's match moved on (by entries or by a snapshot): the commit index may follow, and a transfer target
+     * that now holds the whole log is told to campaign.
+     */
+    private void matchAdvanced(MemberId follower, Progress pr) {
+        maybeCommit();
+        if (role == Role.LEADER && transferTarget.equals(Optional.of(follower)) && pr.match == log.lastIndex()) {
+            send(new TimeoutNow(group, self, follower, term));
+        }
     }
 
     private static boolean rejectionIsCurrent(Progress pr, long rejectedIndex) {
@@ -937,7 +946,7 @@ public final class RaftMember {
             return;
         }
         List<Long> matches = new ArrayList<>();
-        for (MemberId voter : config.voters()) {
+        for (MemberId voter : config().voters()) {
             if (voter.equals(self)) {
                 matches.add(durableIndex);
             } else {
@@ -946,7 +955,7 @@ public final class RaftMember {
             }
         }
         long[] sorted = matches.stream().mapToLong(Long::longValue).sorted().toArray();
-        long quorumIndex = sorted[sorted.length - config.quorum()];
+        long quorumIndex = sorted[sorted.length - config().quorum()];
         if (quorumIndex > commitIndex && log.termAt(quorumIndex) == term) {
             commitIndex = quorumIndex;
             out.add(new Effect.CommitAdvanced(commitIndex));
@@ -960,7 +969,7 @@ public final class RaftMember {
                     sendHeartbeat(e.getKey(), pr); // tell followers of the new commit index promptly
                 }
             }
-            if (!config.isVoter(self) && configs.latestIndex() <= commitIndex) {
+            if (!config().isVoter(self) && configs.latestIndex() <= commitIndex) {
                 stepDownRemoved();
                 return;
             }
@@ -1015,7 +1024,7 @@ public final class RaftMember {
         }
         reads.startRound(commitIndex, batch);
         for (Map.Entry<MemberId, Progress> e : progress.entrySet()) {
-            if (config.isVoter(e.getKey())) {
+            if (config().isVoter(e.getKey())) {
                 sendHeartbeat(e.getKey(), e.getValue());
             }
         }
@@ -1023,7 +1032,7 @@ public final class RaftMember {
     }
 
     private void confirmReads() {
-        long confirmed = reads.highestRoundConfirmedBy(config.voters(), self, config.quorum(),
+        long confirmed = reads.highestRoundConfirmedBy(config().voters(), self, config().quorum(),
                 id -> {
                     Progress pr = progress.get(id);
                     return pr == null ? 0 : pr.readRoundAcked;
@@ -1127,7 +1136,6 @@ public final class RaftMember {
             }
             reconfigured |= recordConfigs(toAppend);
             if (reconfigured) {
-                config = configs.latest(); // a truncated configuration is out of force even if none came after it
                 persistState(); // before the entries can be durable: recovery drops a configuration the log lost
             }
             log.append(toAppend);
@@ -1221,10 +1229,7 @@ public final class RaftMember {
         }
         if (m.installed()) {
             if (pr.acknowledge(m.lastIndex())) {
-                maybeCommit();
-                if (transferTarget.equals(Optional.of(m.from())) && pr.match == log.lastIndex()) {
-                    send(new TimeoutNow(group, self, m.from(), term)); // the snapshot caught the target up
-                }
+                matchAdvanced(m.from(), pr);
             }
             if (pr.state == Progress.State.SNAPSHOT) {
                 leaveSnapshotState(m.from(), pr);
@@ -1248,8 +1253,8 @@ public final class RaftMember {
 
     /** Leader: appends a configuration entry for {@code change}, if the configuration and the log allow it now. */
     private ChangeOutcome appendChange(ConfigChange change) {
-        Optional<Member> existing = config.member(change.id());
-        List<Member> members = new ArrayList<>(config.members());
+        Optional<Member> existing = config().member(change.id());
+        List<Member> members = new ArrayList<>(config().members());
         if (change instanceof ConfigChange.Add add) {
             Member wanted = add.member();
             if (existing.isPresent() && !existing.get().address().equals(wanted.address())) {
@@ -1311,9 +1316,6 @@ public final class RaftMember {
                 found = true;
             }
         }
-        if (found) {
-            config = configs.latest();
-        }
         return found;
     }
 
@@ -1322,14 +1324,14 @@ public final class RaftMember {
      * that left lose theirs; a new promotable member is promoted once it holds the log up to the entry that added it.
      */
     private void leaderConfigChanged() {
-        Set<MemberId> ids = new HashSet<>(config.ids());
+        Set<MemberId> ids = new HashSet<>(config().ids());
         progress.keySet().removeIf(id -> !ids.contains(id));
-        promoteAt.keySet().removeIf(id -> config.member(id).map(m -> m.membership() != Membership.PROMOTABLE)
+        promoteAt.keySet().removeIf(id -> config().member(id).map(m -> m.membership() != Membership.PROMOTABLE)
                 .orElse(true));
-        if (transferTarget.isPresent() && !config.isVoter(transferTarget.get())) {
+        if (transferTarget.isPresent() && !config().isVoter(transferTarget.get())) {
             transferTarget = Optional.empty();
         }
-        for (Member m : config.members()) {
+        for (Member m : config().members()) {
             if (m.id().equals(self)) {
                 continue;
             }
@@ -1355,7 +1357,7 @@ public final class RaftMember {
         }
         for (Map.Entry<MemberId, Long> e : promoteAt.entrySet()) {
             Progress pr = progress.get(e.getKey());
-            Optional<Member> m = config.member(e.getKey());
+            Optional<Member> m = config().member(e.getKey());
             if (pr != null && m.isPresent() && pr.match >= e.getValue()) {
                 appendChange(new ConfigChange.Add(new Member(m.get().id(), m.get().address(), Membership.VOTER)));
                 return;
@@ -1370,7 +1372,7 @@ public final class RaftMember {
     private void stepDownRemoved() {
         MemberId best = null;
         long bestMatch = -1;
-        for (MemberId voter : config.voters()) {
+        for (MemberId voter : config().voters()) {
             Progress pr = progress.get(voter);
             if (pr != null && pr.match > bestMatch) {
                 best = voter;
@@ -1384,12 +1386,12 @@ public final class RaftMember {
     }
 
     private void onMembershipChangeRequest(MembershipChangeRequest m) {
+        // the term rules refused requests of older terms; this one is of the current term
         String key = m.from().value() + "/" + m.requestId();
-        ChangeOutcome o = role == Role.LEADER && m.term() == term ? answeredChanges.get(key) : null;
+        ChangeOutcome o = role == Role.LEADER ? answeredChanges.get(key) : null;
         if (o != null) {
             // a copy of a request answered already (the network duplicates): the same answer, never a second entry
-        } else if (role != Role.LEADER || m.term() != term) {
-            // a request from another term is stale: refused here, it can never be appended later either
+        } else if (role != Role.LEADER) {
             o = ChangeOutcome.rejected(ChangeRejection.NOT_LEADER);
         } else if (m.member() == null || (!m.remove() && (m.address() == null || m.membership() == null))) {
             o = ChangeOutcome.rejected(ChangeRejection.CONFLICT); // no correct member sends this
