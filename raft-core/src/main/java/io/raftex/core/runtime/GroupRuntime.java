@@ -172,15 +172,13 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         final MemberId target;
         final CompletableFuture<Void> future;
         final long deadlineMillis;
-        final long startedAtMillis;
         long nextAttemptAtMillis;
 
-        PendingTransfer(MemberId target, CompletableFuture<Void> future, long deadlineMillis, long nowMillis) {
+        PendingTransfer(MemberId target, CompletableFuture<Void> future, long deadlineMillis, long nextAttemptAtMillis) {
             this.target = target;
             this.future = future;
             this.deadlineMillis = deadlineMillis;
-            this.startedAtMillis = nowMillis;
-            this.nextAttemptAtMillis = nowMillis;
+            this.nextAttemptAtMillis = nextAttemptAtMillis;
         }
     }
 
@@ -194,7 +192,6 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         long index = -1;
         long term;
         long nextAttemptAtMillis;
-        boolean sawLeader;
         /** An attempt may have been appended (forwarded, or accepted once): a timeout cannot say "not carried out". */
         boolean maybeAppended;
         /** An attempt before the current one may have been appended: a refusal of the current one is not final. */
@@ -1225,9 +1222,8 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         c.requestId = nextRequestId++;
         c.index = -1;
         c.nextAttemptAtMillis = nowMillis() + settings.resendAfterMillis();
-        if (member.leader().isPresent()) {
-            c.sawLeader = true;
-            c.maybeAppended |= member.role() != Role.LEADER; // a forwarded change may be appended, its answer lost
+        if (member.leader().isPresent() && member.role() != Role.LEADER) {
+            c.maybeAppended = true; // a forwarded change may be appended, its answer lost
         }
         enqueue(member.changeMembership(c.requestId, c.change));
     }
@@ -1356,7 +1352,9 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
             long now = nowMillis();
             // the leader gives up after an election timeout (and takes commands again); so does the caller, a tick later
             transfer = new PendingTransfer(target, future,
-                    now + settings.electionTimeoutMillis() + settings.tickInterval().toMillis(), now);
+                    now + settings.electionTimeoutMillis() + settings.tickInterval().toMillis(),
+                    now + settings.protocol().heartbeatTicks() * settings.tickInterval().toMillis());
+            enqueue(member.transferLeadership(target));
             checkTransfer(now);
         });
         if (!queued) {
@@ -1375,9 +1373,8 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
             completeExceptionally(t.future, new CommandTimeoutException("group '" + name
                     + "': leadership did not pass to " + t.target + " within an election timeout; the transfer was"
                     + " abandoned"));
-        } else if (member.role() == Role.LEADER && now >= t.nextAttemptAtMillis
-                && (t.nextAttemptAtMillis == t.startedAtMillis || member.transferTarget().equals(Optional.of(t.target)))) {
-            // asking again for the same target keeps the leader's deadline; it resends TimeoutNow if one was lost
+        } else if (now >= t.nextAttemptAtMillis && member.transferTarget().equals(Optional.of(t.target))) {
+            // the leader is still at it: asking again keeps its deadline, and resends TimeoutNow if one was lost
             t.nextAttemptAtMillis = now + settings.protocol().heartbeatTicks() * settings.tickInterval().toMillis();
             enqueue(member.transferLeadership(t.target));
         }
