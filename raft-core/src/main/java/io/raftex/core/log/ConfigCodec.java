@@ -15,12 +15,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Binary encoding of a {@link ClusterConfig}, as the payload of a {@link EntryType#CONFIG} entry and inside the
- * persisted state: {@code memberCount:i32 (id:str address:str membership:u8)*}, strings as {@code length:i32 utf8}.
+ * Binary encoding of a {@link ClusterConfig}: {@code memberCount:i32 (id:str address:str membership:u8)*}, strings as
+ * {@code length:i32 utf8}, membership 0 voter, 1 promotable, 2 non-voter. The one form of a member list everywhere:
+ * the payload of a {@link EntryType#CONFIG} entry, the persisted state, and a snapshot's header.
  */
 public final class ConfigCodec {
 
-    private static final Membership[] MEMBERSHIPS = Membership.values();
     /** More members than any group has; a count above it is damage, not a configuration. */
     private static final int MAX_MEMBERS = 1_000;
 
@@ -53,13 +53,14 @@ public final class ConfigCodec {
         return config;
     }
 
-    static void write(DataOutputStream out, ClusterConfig config) throws IOException {
+    /** Writes {@code config} in this form. */
+    public static void write(DataOutputStream out, ClusterConfig config) throws IOException {
         List<Member> members = config.members();
         out.writeInt(members.size());
         for (Member m : members) {
             writeString(out, m.id().value());
             writeString(out, m.address());
-            out.writeByte(m.membership().ordinal());
+            out.writeByte(code(m.membership()));
         }
     }
 
@@ -74,11 +75,7 @@ public final class ConfigCodec {
             for (int i = 0; i < count; i++) {
                 MemberId id = MemberId.of(readString(in));
                 String address = readString(in);
-                int kind = in.get();
-                if (kind < 0 || kind >= MEMBERSHIPS.length) {
-                    throw new IllegalArgumentException("unknown membership " + kind);
-                }
-                members.add(new Member(id, address, MEMBERSHIPS[kind]));
+                members.add(new Member(id, address, membership(in.get())));
             }
             return new ClusterConfig(members);
         } catch (java.nio.BufferUnderflowException e) {
@@ -86,7 +83,31 @@ public final class ConfigCodec {
         }
     }
 
-    private static void writeString(DataOutputStream out, String s) throws IOException {
+    /** The code of a membership in this form. */
+    public static int code(Membership membership) {
+        return switch (membership) {
+            case VOTER -> 0;
+            case PROMOTABLE -> 1;
+            case NON_VOTER -> 2;
+        };
+    }
+
+    /**
+     * The membership of a code in this form.
+     *
+     * @throws IllegalArgumentException for an unknown code
+     */
+    public static Membership membership(int code) {
+        return switch (code) {
+            case 0 -> Membership.VOTER;
+            case 1 -> Membership.PROMOTABLE;
+            case 2 -> Membership.NON_VOTER;
+            default -> throw new IllegalArgumentException("unknown membership code " + code);
+        };
+    }
+
+    /** Writes a string as {@code length:i32 utf8}. */
+    public static void writeString(DataOutputStream out, String s) throws IOException {
         byte[] b = s.getBytes(StandardCharsets.UTF_8);
         out.writeInt(b.length);
         out.write(b);

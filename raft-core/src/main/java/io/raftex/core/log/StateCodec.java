@@ -1,16 +1,12 @@
 package io.raftex.core.log;
 
-import io.raftex.core.ClusterConfig;
-import io.raftex.core.Member;
 import io.raftex.core.MemberId;
-import io.raftex.core.Membership;
 
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -38,7 +34,7 @@ public final class StateCodec {
             out.writeLong(state.currentTerm());
             out.writeBoolean(state.votedFor().isPresent());
             if (state.votedFor().isPresent()) {
-                writeString(out, state.votedFor().get().value());
+                ConfigCodec.writeString(out, state.votedFor().get().value());
             }
             out.writeInt(state.configs().size());
             for (ConfigEntry c : state.configs()) {
@@ -96,11 +92,5 @@ public final class StateCodec {
         } catch (RuntimeException e) {
             throw new StorageException("corrupt " + what + ": " + e, e);
         }
-    }
-
-    private static void writeString(DataOutputStream out, String s) throws IOException {
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        out.writeInt(b.length);
-        out.write(b);
     }
 }

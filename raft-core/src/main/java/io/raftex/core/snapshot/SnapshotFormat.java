@@ -3,7 +3,7 @@ package io.raftex.core.snapshot;
 import io.raftex.core.ClusterConfig;
 import io.raftex.core.Member;
 import io.raftex.core.MemberId;
-import io.raftex.core.Membership;
+import io.raftex.core.log.ConfigCodec;
 
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -60,13 +60,7 @@ final class SnapshotFormat {
             out.writeByte(VERSION);
             out.writeLong(meta.index());
             out.writeLong(meta.term());
-            List<Member> members = meta.config().members();
-            out.writeInt(members.size());
-            for (Member m : members) {
-                writeString(out, m.id().value());
-                writeString(out, m.address());
-                out.writeByte(code(m.membership()));
-            }
+            ConfigCodec.write(out, meta.config());
             out.writeLong(stateLength);
             return bytes.toByteArray();
         } catch (IOException e) {
@@ -120,7 +114,7 @@ final class SnapshotFormat {
             String address = r.string();
             int code = r.u8();
             try {
-                members.add(new Member(MemberId.of(id), address, membership(code)));
+                members.add(new Member(MemberId.of(id), address, ConfigCodec.membership(code)));
             } catch (IllegalArgumentException e) {
                 throw corrupt(what, "bad member #" + i + ": " + e.getMessage());
             }
@@ -182,29 +176,6 @@ final class SnapshotFormat {
 
     static SnapshotCorruptException corrupt(String what, String why) {
         return new SnapshotCorruptException("snapshot " + what + " is corrupt (" + why + ")");
-    }
-
-    private static int code(Membership membership) {
-        return switch (membership) {
-            case VOTER -> 0;
-            case PROMOTABLE -> 1;
-            case NON_VOTER -> 2;
-        };
-    }
-
-    private static Membership membership(int code) {
-        return switch (code) {
-            case 0 -> Membership.VOTER;
-            case 1 -> Membership.PROMOTABLE;
-            case 2 -> Membership.NON_VOTER;
-            default -> throw new IllegalArgumentException("unknown membership code " + code);
-        };
-    }
-
-    private static void writeString(DataOutputStream out, String s) throws IOException {
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        out.writeInt(b.length);
-        out.write(b);
     }
 
     private static String printable(byte[] bytes) {
