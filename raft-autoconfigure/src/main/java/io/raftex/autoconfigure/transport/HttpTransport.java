@@ -28,10 +28,12 @@ import org.apache.hc.core5.http.io.entity.EntityUtils;
 import org.apache.hc.core5.io.CloseMode;
 import org.apache.hc.core5.util.Timeout;
 import java.net.SocketTimeoutException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -118,7 +120,7 @@ public final class HttpTransport implements Transport {
     private final CloseableHttpClient client;
     private final Map<MemberId, Peer> peers = new ConcurrentHashMap<>();
     /** Member addresses found not to be URLs, logged once each. */
-    private final java.util.Set<String> unreachable = ConcurrentHashMap.newKeySet();
+    private final Set<String> unreachable = ConcurrentHashMap.newKeySet();
     private final int batchOverhead;
     /** Waits for the end of each open stream (one blocked thread per open stream). */
     private final ExecutorService streamReaders;
@@ -126,7 +128,7 @@ public final class HttpTransport implements Transport {
     private volatile Consumer<RaftMessage> inboundTap;
     private volatile boolean closed;
     /** How long a peer may go without messages before {@link #pruneIdlePeers} closes its link. */
-    private volatile java.time.Duration idlePeerTimeout = java.time.Duration.ofMinutes(1);
+    private volatile Duration idlePeerTimeout = Duration.ofMinutes(1);
 
     public HttpTransport(HttpTransportSettings settings, RaftMessageJson json, CircuitBreakerRegistry breakers,
                          CircuitBreakerConfig breakerConfig, TimeLimiterRegistry limiters,
@@ -186,7 +188,7 @@ public final class HttpTransport implements Transport {
     }
 
     /** Sets how long a peer may go without messages before its link is closed (default one minute); for tests. */
-    void idlePeerTimeout(java.time.Duration timeout) {
+    void idlePeerTimeout(Duration timeout) {
         this.idlePeerTimeout = timeout;
     }
 

@@ -29,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The JSON wire format of peer messages. Every {@link RaftMessage} record is an object with a {@code type}
@@ -52,7 +53,7 @@ public final class RaftMessageJson {
      * Record components ({@code Type.component}) the core sets to null on purpose; every other reference component
      * of a decoded message must be non-null.
      */
-    static final java.util.Set<String> NULLABLE = java.util.Set.of(
+    static final Set<String> NULLABLE = Set.of(
             "MembershipChangeRequest.membership", "MembershipChangeResponse.rejection");
 
     private final JsonMapper mapper;
