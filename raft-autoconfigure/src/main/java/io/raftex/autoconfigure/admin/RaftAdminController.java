@@ -100,9 +100,11 @@ public final class RaftAdminController {
 
     private final RaftNodeLifecycle lifecycle;
     private final AdminAccess access;
-    private final Duration transferTimeout;
-    /** The node's command timeout, after which the core fails a membership change it could not finish. */
-    private final Duration changeTimeout;
+    /**
+     * The node's command timeout: the longest a leadership transfer is waited for (the leader gives up sooner, after
+     * an election timeout), and, one second less than the wait, when the core fails a membership change.
+     */
+    private final Duration commandTimeout;
 
     /**
      * @param commandTimeout the node's command timeout ({@code raft.command-timeout}): how long a leadership
@@ -111,8 +113,7 @@ public final class RaftAdminController {
     public RaftAdminController(RaftNodeLifecycle lifecycle, AdminAccess access, Duration commandTimeout) {
         this.lifecycle = lifecycle;
         this.access = access;
-        this.transferTimeout = commandTimeout;
-        this.changeTimeout = commandTimeout;
+        this.commandTimeout = commandTimeout;
     }
 
     @GetMapping(BASE)
@@ -314,7 +315,7 @@ public final class RaftAdminController {
     /** Waits for a membership change and answers with the group's status once it is committed. */
     private ResponseEntity<byte[]> change(RaftGroup<?, ?> g, String what, CompletableFuture<ClusterConfig> future,
                                           HttpServletRequest request) {
-        Duration wait = changeTimeout.plusSeconds(1); // the core gives up after the command timeout: let it say so
+        Duration wait = commandTimeout.plusSeconds(1); // the core gives up after the command timeout: let it say so
         try {
             future.get(wait.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
@@ -332,7 +333,7 @@ public final class RaftAdminController {
                         String.valueOf(cause.getMessage()) + "; the change was not made, retry later", request));
             }
             if (cause instanceof CommandOutcomeUnknownException) {
-                return changeTimedOut(g, what, changeTimeout, request);
+                return changeTimedOut(g, what, commandTimeout, request);
             }
             if (cause instanceof GroupStoppedException) {
                 return notRunning(g.name(), request);
@@ -396,7 +397,7 @@ public final class RaftAdminController {
                             + "the leader (" + status.leaderId().orElse("none known") + ")", request);
         }
         try {
-            g.transferLeadership(MemberId.of(target)).get(transferTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            g.transferLeadership(MemberId.of(target)).get(commandTimeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return problem(HttpStatus.SERVICE_UNAVAILABLE, "interrupted", "Interrupted", "interrupted", request);
