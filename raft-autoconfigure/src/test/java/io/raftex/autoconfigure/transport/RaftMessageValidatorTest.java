@@ -117,7 +117,7 @@ class RaftMessageValidatorTest {
         invalid(append(4, 3, config(5, 3, noVoter)), "entries[0].payload", "at least one voter");
         byte[] badKind = CONFIG.clone();
         badKind[badKind.length - 1] = 9;
-        invalid(append(4, 3, config(5, 3, badKind)), "entries[0].payload", "unknown membership 9");
+        invalid(append(4, 3, config(5, 3, badKind)), "entries[0].payload", "unknown membership code 9");
     }
 
     @Test
