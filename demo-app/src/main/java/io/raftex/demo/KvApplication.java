@@ -2,12 +2,15 @@ package io.raftex.demo;
 
 import io.raftex.autoconfigure.RaftProperties;
 import io.raftex.autoconfigure.RaftStateMachine;
+import io.raftex.autoconfigure.client.RaftClient;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.web.servlet.ServletRegistrationBean;
 import org.springframework.context.annotation.Bean;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The demo: a key-value store replicated by the Raft group {@value #GROUP}, served over HTTP by {@link KvController}.
+ * The demo: a key-value store replicated by the Raft group {@value #GROUP}, served over HTTP by {@link KvServlet}.
  * Every node runs the same application; {@code raft.node-id} and {@code raft.members} tell them apart.
  */
 @SpringBootApplication(proxyBeanMethods = false)
@@ -24,6 +27,17 @@ public class KvApplication {
     @RaftStateMachine(GROUP)
     KvStateMachine kvStateMachine(RaftProperties raft) {
         return KvStateMachine.inMemory(raft.getNodeId());
+    }
+
+    /** The store's HTTP API on {@code /kv/*} (see {@link KvServlet} for why it is a servlet). */
+    @Bean
+    ServletRegistrationBean<KvServlet> kvServlet(RaftClient raft, JsonMapper json, RaftProperties properties) {
+        ServletRegistrationBean<KvServlet> registration = new ServletRegistrationBean<>(
+                new KvServlet(raft, json, properties.getElectionTimeout()), "/kv/*");
+        registration.setName("kv");
+        registration.setAsyncSupported(true);
+        registration.setLoadOnStartup(1);
+        return registration;
     }
 
     public static void main(String[] args) {

@@ -1,0 +1,473 @@
+package io.raftex.demo;
+
+import io.raftex.autoconfigure.client.RaftClient;
+import io.raftex.core.CommandFailedException;
+import io.raftex.core.CommandOutcomeUnknownException;
+import io.raftex.core.GroupStoppedException;
+import io.raftex.core.NoLeaderException;
+import io.raftex.core.QueryTimeoutException;
+import io.raftex.core.RaftException;
+import io.raftex.core.ReadConsistency;
+import io.raftex.core.SessionExpiredException;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.web.filter.ServerHttpObservationFilter;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The HTTP API of the store, as one asynchronous servlet on {@code /kv/*}:
+ *
+ * <ul>
+ *   <li>{@code PUT /kv/{key}} with {@code {"value":"v"}}: 200 {@code {"key","value","index"}};</li>
+ *   <li>{@code GET /kv/{key}?consistency=linearizable|leader|local} (any case, default linearizable): 200
+ *   {@code {"key","value","index"}}, index being the log index the value was written at; 404 if absent;</li>
+ *   <li>{@code POST /kv/{key}/cas} with {@code {"expected":"a" or null,"value":"b"}}: 200
+ *   {@code {"succeeded","value","index"}}, value being the key's value after the command;</li>
+ *   <li>{@code DELETE /kv/{key}}: 200 {@code {"key","value","index"}} with the value removed; 404 if absent.</li>
+ * </ul>
+ *
+ * <p>Writes go through the Raft group {@value KvApplication#GROUP} and are answered only once the command is
+ * committed and applied on this node; reads are queries at the requested consistency. Every node accepts every
+ * request (a follower forwards commands to the leader). Failures are RFC 9457 problem details
+ * ({@code application/problem+json}):
+ * <ul>
+ *   <li>400: malformed JSON, a missing value, a bad consistency, a key or value over its limit;</li>
+ *   <li>404: the key is absent, or the path is not one of the above; 405 (with {@code Allow}) for another method;</li>
+ *   <li>413: a body longer than any valid request; 415: a body that is not JSON;</li>
+ *   <li>503 with {@code Retry-After}: no leader could be reached, or the node is stopping (nothing was applied);</li>
+ *   <li>504: a command's outcome is not known (its deadline passed, or the node stopped after the command may have
+ *   been appended): it may still be applied, at most once; or a read could not reach its consistency in time;</li>
+ *   <li>500: the state machine refused a committed command (it changed nothing, on any member).</li>
+ * </ul>
+ * No 200 is ever sent for a write that was not committed.
+ *
+ * <p>Why a servlet and not a Spring MVC controller: this is the path every client request of the store takes, and
+ * its cost is what the cluster's throughput is made of (docs/benchmarks.md). A controller returning a
+ * {@code CompletableFuture} is served twice by the servlet stack (the request, then an asynchronous re-dispatch
+ * through the filters, the handler mapping and the message converters to write the answer), which cost about
+ * 0.08 ms of CPU per request on the benchmark machine, a third of the leader's whole share. Here the request is
+ * read and parsed once, and the completion of the Raft future writes the answer and completes the request.
+ * Spring's filters (observations, encoding) still apply; the observation is tagged with this API's URI patterns.
+ */
+public final class KvServlet extends HttpServlet {
+
+    private static final long serialVersionUID = 1L;
+
+    private static final Logger log = LoggerFactory.getLogger(KvServlet.class);
+
+    private static final String JSON = "application/json";
+    private static final String PROBLEM_JSON = "application/problem+json";
+
+    /**
+     * The longest body any valid request can have: a compare-and-set with both values at the length limit, every
+     * character written as a six-byte JSON escape, plus room for the field names. Longer bodies are refused with
+     * 413 without being read to the end.
+     */
+    static final int MAX_BODY_BYTES = 2 * 6 * KvCommand.MAX_VALUE_LENGTH + 1024;
+
+    private final transient RaftClient raft;
+    private final transient ObjectMapper json;
+    private final String retryAfterSeconds;
+
+    /**
+     * @param raft            the client of this node's Raft groups
+     * @param json            the application's JSON mapper, for request and answer bodies
+     * @param electionTimeout the group's election timeout: 503 answers ask clients to retry after two of them,
+     *                        by when a leader is usually known again
+     */
+    public KvServlet(RaftClient raft, ObjectMapper json, Duration electionTimeout) {
+        this.raft = raft;
+        this.json = json;
+        this.retryAfterSeconds = Long.toString(Math.max(1, (electionTimeout.multipliedBy(2).toMillis() + 999) / 1000));
+    }
+
+    @Override
+    protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        String path = request.getPathInfo();   // decoded; null for "/kv"
+        String[] segments = path == null || path.length() < 2 ? new String[0] : path.substring(1).split("/", -1);
+        String method = request.getMethod();
+        if (segments.length == 1 && !segments[0].isEmpty()) {
+            pattern(request, "/kv/{key}");
+            switch (method) {
+                case "GET", "HEAD" -> get(segments[0], request, response);
+                case "PUT" -> put(segments[0], request, response);
+                case "DELETE" -> delete(segments[0], request, response);
+                default -> notAllowed(method, "DELETE, GET, HEAD, OPTIONS, PUT", request, response);
+            }
+        } else if (segments.length == 2 && !segments[0].isEmpty() && segments[1].equals("cas")) {
+            pattern(request, "/kv/{key}/cas");
+            if (method.equals("POST")) {
+                compareAndSet(segments[0], request, response);
+            } else {
+                notAllowed(method, "OPTIONS, POST", request, response);
+            }
+        } else {
+            Map<String, Object> problem = problem(404, "Not found", "no such resource: this API serves /kv/{key}"
+                    + " (GET, PUT, DELETE) and /kv/{key}/cas (POST)", request);
+            write(response, 404, PROBLEM_JSON, problem, null, request);
+        }
+    }
+
+    private void put(String key, HttpServletRequest request, HttpServletResponse response) throws IOException {
+        PutRequest body = body(request, response, PutRequest.class);
+        if (body == null) {
+            return;
+        }
+        Exchange exchange = new Exchange(request, response);
+        exchange.answer(() -> {
+            KvCommand.Put command = new KvCommand.Put(key, body.value());
+            return raft.<KvCommand, KvResult>command(KvApplication.GROUP, command)
+                    .thenApply(r -> new KvEntry(key, r.value(), r.index()));
+        });
+    }
+
+    private void get(String key, HttpServletRequest request, HttpServletResponse response) {
+        Exchange exchange = new Exchange(request, response);
+        exchange.answer(() -> {
+            KvCommand.checkKey(key);
+            String consistency = request.getParameter("consistency");
+            ReadConsistency level = consistency(consistency == null ? "linearizable" : consistency);
+            CompletableFuture<Optional<KvEntry>> read = raft.query(KvApplication.GROUP, KvStateMachine.class,
+                    sm -> sm.get(key), level);
+            return read.thenApply(entry -> entry.orElseThrow(() -> new KeyNotFoundException(key)));
+        });
+    }
+
+    private void compareAndSet(String key, HttpServletRequest request, HttpServletResponse response)
+            throws IOException {
+        CasRequest body = body(request, response, CasRequest.class);
+        if (body == null) {
+            return;
+        }
+        Exchange exchange = new Exchange(request, response);
+        exchange.answer(() -> {
+            KvCommand.CompareAndSet command = new KvCommand.CompareAndSet(key, body.expected(), body.value());
+            return raft.<KvCommand, KvResult>command(KvApplication.GROUP, command)
+                    .thenApply(r -> new CasResponse(r.succeeded(), r.value(), r.index()));
+        });
+    }
+
+    private void delete(String key, HttpServletRequest request, HttpServletResponse response) {
+        Exchange exchange = new Exchange(request, response);
+        exchange.answer(() -> raft.<KvCommand, KvResult>command(KvApplication.GROUP, new KvCommand.Delete(key))
+                .thenApply(r -> {
+                    if (!r.succeeded()) {
+                        throw new KeyNotFoundException(key);
+                    }
+                    return new KvEntry(key, r.value(), r.index());
+                }));
+    }
+
+    private void notAllowed(String method, String allow, HttpServletRequest request, HttpServletResponse response)
+            throws IOException {
+        if (method.equals("OPTIONS")) {
+            response.setHeader("Allow", allow);
+            response.setStatus(200);
+            return;
+        }
+        Map<String, Object> problem = problem(405, "Method not allowed", "method " + method + " is not supported"
+                + " here; allowed: " + allow, request);
+        write(response, 405, PROBLEM_JSON, problem, Map.of("Allow", allow), request);
+    }
+
+    /**
+     * Reads and parses the JSON body, or answers the request (413, 415 or 400) and returns null.
+     */
+    private <T> T body(HttpServletRequest request, HttpServletResponse response, Class<T> type) throws IOException {
+        String contentType = request.getContentType();
+        if (contentType != null && !isJson(contentType)) {
+            Map<String, Object> problem = problem(415, "Unsupported Media Type", "Content-Type '" + contentType
+                    + "' is not supported; send application/json.", request);
+            write(response, 415, PROBLEM_JSON, problem, Map.of("Accept", "application/json, application/*+json"),
+                    request);
+            return null;
+        }
+        byte[] bytes;
+        try (InputStream in = request.getInputStream()) {
+            bytes = in.readNBytes(MAX_BODY_BYTES + 1);
+        }
+        if (bytes.length > MAX_BODY_BYTES) {
+            Map<String, Object> problem = problem(413, "Request body too large", "the body is longer than "
+                    + MAX_BODY_BYTES + " bytes, more than any valid request", request);
+            write(response, 413, PROBLEM_JSON, problem, Map.of("Connection", "close"), request);
+            return null;
+        }
+        T body = null;
+        if (bytes.length > 0) {
+            try {
+                body = json.readValue(bytes, type);
+            } catch (JacksonException e) {
+                body = null;
+            }
+        }
+        if (body == null) {
+            Map<String, Object> problem = problem(400, "Malformed request body",
+                    "The request body is missing or is not the JSON this endpoint takes.", request);
+            write(response, 400, PROBLEM_JSON, problem, null, request);
+        }
+        return body;
+    }
+
+    private static boolean isJson(String contentType) {
+        String type = contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+        return type.equals(JSON) || (type.startsWith("application/") && type.endsWith("+json"));
+    }
+
+    /** Names the API's URI pattern in the request's observation, so {@code http.server.requests} is tagged by it. */
+    private static void pattern(HttpServletRequest request, String pattern) {
+        ServerHttpObservationFilter.findObservationContext(request).ifPresent(c -> c.setPathPattern(pattern));
+    }
+
+    /** Parses {@code linearizable}, {@code leader} or {@code local} (any case). */
+    static ReadConsistency consistency(String value) {
+        switch (value.toLowerCase(Locale.ROOT)) {
+            case "linearizable":
+                return ReadConsistency.LINEARIZABLE;
+            case "leader":
+                return ReadConsistency.LEADER;
+            case "local":
+                return ReadConsistency.LOCAL;
+            default:
+                throw new IllegalArgumentException("consistency must be linearizable, leader or local, not '"
+                        + value + "'");
+        }
+    }
+
+    /**
+     * One request answered asynchronously: the first of the Raft future's completion and the container's timeout
+     * writes the answer and completes the request; anything after that is dropped.
+     */
+    private final class Exchange implements AsyncListener {
+
+        private final HttpServletRequest request;
+        private final HttpServletResponse response;
+        private final AtomicBoolean answered = new AtomicBoolean();
+        /** Set before the future can complete the exchange; null while it is answered on the request thread. */
+        private volatile AsyncContext async;
+
+        Exchange(HttpServletRequest request, HttpServletResponse response) {
+            this.request = request;
+            this.response = response;
+        }
+
+        /** Runs {@code work} (which may throw at once) and answers with its outcome when it completes. */
+        void answer(Work work) {
+            CompletableFuture<?> future;
+            try {
+                future = work.start();
+            } catch (RuntimeException e) {
+                respond(null, e);
+                return;
+            }
+            if (future.isDone()) {   // answered on this thread, without going asynchronous
+                Object value = null;
+                Throwable failure = null;
+                try {
+                    value = future.join();
+                } catch (CompletionException | CancellationException e) {
+                    failure = e;
+                }
+                respond(value, failure);
+                return;
+            }
+            async = request.startAsync();
+            async.addListener(this);
+            future.whenComplete(this::respond);
+        }
+
+        private void respond(Object value, Throwable failure) {
+            if (!answered.compareAndSet(false, true)) {
+                return;
+            }
+            try {
+                if (failure == null) {
+                    write(response, 200, JSON, value, null, request);
+                } else {
+                    Failure f = failure(unwrap(failure), request);
+                    write(response, f.status(), PROBLEM_JSON, f.problem(), f.headers(), request);
+                }
+            } catch (IOException | RuntimeException e) {
+                log.debug("could not answer {} {}: {}", request.getMethod(), request.getRequestURI(), e.toString());
+            } finally {
+                if (async != null) {
+                    async.complete();
+                }
+            }
+        }
+
+        @Override
+        public void onTimeout(AsyncEvent event) {
+            String detail = request.getMethod().equals("GET") || request.getMethod().equals("HEAD")
+                    ? "the read did not complete in time. Nothing was changed; retry, or read with a weaker"
+                    + " consistency."
+                    : "the command was not known to be committed in time; it may still be applied (at most once)."
+                    + " Read the key to find out.";
+            respond(null, new TimedOut(detail));
+        }
+
+        @Override
+        public void onError(AsyncEvent event) {
+            answered.set(true);   // the client is gone: nothing to write; the container ends the request
+        }
+
+        @Override
+        public void onComplete(AsyncEvent event) {
+        }
+
+        @Override
+        public void onStartAsync(AsyncEvent event) {
+        }
+    }
+
+    /** The work of one request: starts it, and may throw at once for bad input. */
+    @FunctionalInterface
+    private interface Work {
+        CompletableFuture<?> start();
+    }
+
+    private static Throwable unwrap(Throwable failure) {
+        Throwable t = failure;
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    private record Failure(int status, Map<String, Object> problem, Map<String, String> headers) {
+    }
+
+    /** The container gave up waiting (its asynchronous timeout), before the Raft future completed. */
+    private static final class TimedOut extends RuntimeException {
+        TimedOut(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /** The problem details, status and headers of a failure. */
+    private Failure failure(Throwable e, HttpServletRequest request) {
+        if (e instanceof KeyNotFoundException missing) {
+            Map<String, Object> problem = problem(404, "Key not found", e.getMessage(), request);
+            problem.put("key", missing.key());
+            return new Failure(404, problem, null);
+        }
+        if (e instanceof IllegalArgumentException) {
+            return new Failure(400, problem(400, "Bad request", e.getMessage(), request), null);
+        }
+        if (e instanceof NoLeaderException || e instanceof GroupStoppedException) {
+            String title = e instanceof NoLeaderException ? "No leader" : "Node stopping";
+            return new Failure(503, problem(503, title, e.getMessage() + ". The request was not carried out;"
+                    + " retry later.", request), Map.of("Retry-After", retryAfterSeconds));
+        }
+        if (e instanceof CommandOutcomeUnknownException || e instanceof SessionExpiredException) {
+            return new Failure(504, problem(504, "Command outcome unknown", e.getMessage() + ". The command was not"
+                    + " known to be committed in time; it may still be applied (at most once). Read the key to find"
+                    + " out.", request), null);
+        }
+        if (e instanceof QueryTimeoutException) {
+            return new Failure(504, problem(504, "Read timed out", e.getMessage() + ". Nothing was changed; retry,"
+                    + " or read with a weaker consistency.", request), null);
+        }
+        if (e instanceof TimedOut) {
+            boolean read = request.getMethod().equals("GET") || request.getMethod().equals("HEAD");
+            return new Failure(504, problem(504, read ? "Read timed out" : "Command outcome unknown",
+                    e.getMessage(), request), null);
+        }
+        if (e instanceof CommandFailedException) {
+            log.warn("the store refused a committed command: {}", e.getMessage());
+            return new Failure(500, problem(500, "Command refused", e.getMessage() + ". The command was committed"
+                    + " but changed nothing, on any member.", request), null);
+        }
+        if (e instanceof RaftException) {
+            log.warn("Raft request failed", e);
+            return new Failure(500, problem(500, "Raft failure", e.getMessage(), request), null);
+        }
+        log.error("{} {} failed", request.getMethod(), request.getRequestURI(), e);
+        return new Failure(500, problem(500, "Internal error", "the request failed: " + e, request), null);
+    }
+
+    /** RFC 9457 problem details; {@code type} is left out, which means {@code about:blank}. */
+    private static Map<String, Object> problem(int status, String title, String detail, HttpServletRequest request) {
+        Map<String, Object> problem = new LinkedHashMap<>();
+        problem.put("title", title);
+        problem.put("status", status);
+        problem.put("detail", detail);
+        problem.put("instance", request.getRequestURI());
+        return problem;
+    }
+
+    private void write(HttpServletResponse response, int status, String contentType, Object body,
+                       Map<String, String> headers, HttpServletRequest request) throws IOException {
+        byte[] bytes = json.writeValueAsBytes(body);
+        response.setStatus(status);
+        response.setContentType(contentType);
+        if (headers != null) {
+            headers.forEach(response::setHeader);
+        }
+        response.setContentLength(bytes.length);
+        if (!request.getMethod().equals("HEAD")) {
+            response.getOutputStream().write(bytes);
+        }
+    }
+
+    /**
+     * Body of {@code PUT /kv/{key}}.
+     *
+     * @param value the new value (required)
+     */
+    public record PutRequest(String value) {
+    }
+
+    /**
+     * Body of {@code POST /kv/{key}/cas}.
+     *
+     * @param expected the value the key must have now; null or absent for "the key must be absent"
+     * @param value    the new value (required)
+     */
+    public record CasRequest(String expected, String value) {
+    }
+
+    /**
+     * Answer of {@code POST /kv/{key}/cas}.
+     *
+     * @param succeeded whether the value was set
+     * @param value     the key's value after the command (null if absent)
+     * @param index     the log index the command was applied at
+     */
+    public record CasResponse(boolean succeeded, String value, long index) {
+    }
+
+    /** The key is not in the store; answered with 404. */
+    static final class KeyNotFoundException extends RuntimeException {
+
+        private final String key;
+
+        KeyNotFoundException(String key) {
+            super("key '" + key + "' is not in the store", null, false, false);
+            this.key = key;
+        }
+
+        String key() {
+            return key;
+        }
+    }
+}
