@@ -220,6 +220,55 @@ class KvApiTest {
                 "application=\"raftex-demo\"");
         // the demo turns on histograms for raft.*: command latency percentiles are available to dashboards
         assertThat(scrape.raw().body()).contains("raft_command_latency_seconds_bucket{");
+        // the API's requests are tagged by their URI pattern, not by key and not as UNKNOWN
+        assertThat(scrape.raw().body()).containsPattern(
+                "http_server_requests_seconds_count\\{[^}]*method=\"PUT\"[^}]*uri=\"/kv/\\{key}\"");
+    }
+
+    // ------------------------------------------------------------------ methods and paths outside the API
+
+    @Test
+    void anotherMethodIs405ProblemDetailWithAllow() {
+        Http.Response patch = http.send("PATCH", "/kv/k", Http.value("v"), "application/json");
+        Http.Response getCas = http.send("GET", "/kv/k/cas", null, null);
+
+        assertThat(patch.status()).as(patch.toString()).isEqualTo(405);
+        assertThat(patch.isProblem()).as(patch.toString()).isTrue();
+        assertThat(patch.raw().headers().firstValue("Allow")).hasValueSatisfying(
+                allow -> assertThat(allow).contains("GET", "PUT", "DELETE").doesNotContain("PATCH"));
+        assertThat(getCas.status()).as(getCas.toString()).isEqualTo(405);
+        assertThat(getCas.raw().headers().firstValue("Allow")).hasValueSatisfying(
+                allow -> assertThat(allow).contains("POST").doesNotContain("GET"));
+        assertThat(http.get("k").status()).isEqualTo(404);
+    }
+
+    @Test
+    void aPathOutsideTheApiIs404ProblemDetail() {
+        for (String path : new String[]{"/kv/a/b", "/kv/a/cas/more", "/kv/", "/kv"}) {
+            Http.Response response = http.send("GET", path, null, null);
+
+            assertThat(response.status()).as(path + ": " + response).isEqualTo(404);
+            assertThat(response.isProblem()).as(path + ": " + response).isTrue();
+            assertThat(response.text("instance")).isEqualTo(path);
+        }
+    }
+
+    @Test
+    void headAnswersLikeGetWithoutABodyAndOptionsListsTheMethods() {
+        long index = http.put("headed", Http.value("v")).number("index");
+        Http.Response get = http.get("headed");
+
+        Http.Response head = http.send("HEAD", "/kv/headed", null, null);
+        Http.Response options = http.send("OPTIONS", "/kv/headed/cas", null, null);
+
+        assertThat(get.number("index")).isEqualTo(index);
+        assertThat(head.status()).isEqualTo(200);
+        assertThat(head.raw().body()).isEmpty();
+        assertThat(head.raw().headers().firstValue("Content-Length"))
+                .hasValue(get.raw().headers().firstValue("Content-Length").orElseThrow());
+        assertThat(options.status()).isEqualTo(200);
+        assertThat(options.raw().headers().firstValue("Allow")).hasValueSatisfying(
+                allow -> assertThat(allow).contains("POST"));
     }
 
     // ------------------------------------------------------------------ bad input: 400 problem details
@@ -267,6 +316,29 @@ class KvApiTest {
         assertBadRequest(http.put("big", Http.value(value)));
         assertBadRequest(http.cas("big", "{\"value\":\"" + value + "\"}"));
         assertThat(http.get("big").status()).isEqualTo(404);
+    }
+
+    @Test
+    void aBodyLongerThanAnyValidRequestIs413ProblemDetail() {
+        String value = "v".repeat(KvServlet.MAX_BODY_BYTES);
+
+        Http.Response put = http.put("huge", Http.value(value));
+
+        assertThat(put.status()).as(put.toString()).isEqualTo(413);
+        assertThat(put.isProblem()).as(put.toString()).isTrue();
+        assertThat(http.get("huge").status()).isEqualTo(404);
+    }
+
+    @Test
+    void aValueOfEscapedCharactersAtItsLimitIsNotTooLarge() {
+        // every character written as a six-byte JSON escape: the body is near its bound, the value at its limit
+        String value = "\u00e9".repeat(KvCommand.MAX_VALUE_LENGTH);
+        String body = "{\"value\":\"" + "\\u00e9".repeat(KvCommand.MAX_VALUE_LENGTH) + "\"}";
+
+        Http.Response put = http.put("escaped", body);
+
+        assertThat(put.status()).as(put.toString()).isEqualTo(200);
+        assertThat(http.get("escaped").text("value")).isEqualTo(value);
     }
 
     @Test
