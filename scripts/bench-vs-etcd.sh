@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Side by side on this machine, one after the other in one run: a three-member etcd cluster (v3 JSON gateway) and
 # the three-node RaftEx demo (./run-cluster.sh), both on loopback, loaded by the same wrk settings, all to the
-# leader. Each cluster runs alone while it is measured, and gets WARMUP seconds of unmeasured writes first. Rows:
+# leader. Each cluster runs alone while it is measured, and gets WARMUP seconds of unmeasured writes and WARMUP/3 seconds of
+# unmeasured linearizable reads first (64 connections). Rows:
 #   writes with 1, 16, 64 and 256 connections (256-byte values over 1,000 keys: etcd.lua -- put, put.lua),
 #   linearizable reads with 64 connections (etcd.lua -- get, get.lua),
 #   a 50/50 read/write mix with 64 connections, every write with its own value (mix.lua -- etcd|raftex).
 # Prints a markdown table: requests/s, p50 and p99 of each cluster, and RaftEx / etcd per row.
 #
-#   scripts/bench-vs-etcd.sh                      DURATION=15 WARMUP=30 THREADS=2 by default: ~5 min
+#   scripts/bench-vs-etcd.sh                      DURATION=15 WARMUP=60 THREADS=2 by default: ~7 min
 #   DURATION=30 scripts/bench-vs-etcd.sh          seconds per row
 #
 # Needs: etcd and etcdctl (Debian: apt-get install etcd-server etcd-client), wrk, Java 17. Uses ports 23791-23793,
@@ -16,7 +17,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-15}   # seconds per measured row
-WARMUP=${WARMUP:-30}       # seconds of unmeasured writes (64 connections) before the rows, for each cluster (the JVMs need ~30 s to compile their hot paths)
+WARMUP=${WARMUP:-60}       # seconds of unmeasured writes (64 connections) before the rows, for each cluster, then a third of it of reads (the JVMs' compilers are still busy after 30 s on 2 cores)
 THREADS=${THREADS:-2}      # wrk threads
 for tool in etcd etcdctl wrk java curl; do
   command -v "$tool" >/dev/null || { echo "$tool not found (see the header of $0)" >&2; exit 1; }
@@ -76,6 +77,7 @@ measure() {
     mix=(-s demo-app/bench/mix.lua "$url" -- raftex)
   fi
   wrk -t"$THREADS" -c64 -d"${WARMUP}s" "${put[@]}" > /dev/null   # warm-up (the JVMs compile their hot paths)
+  wrk -t"$THREADS" -c64 -d"$((WARMUP / 3))s" "${get[@]}" > /dev/null
   RES[$p,0]=$(run_wrk 1 "${put[@]}")
   RES[$p,1]=$(run_wrk 16 "${put[@]}")
   RES[$p,2]=$(run_wrk 64 "${put[@]}")
