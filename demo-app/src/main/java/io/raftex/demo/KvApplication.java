@@ -33,7 +33,8 @@ public class KvApplication {
     @Bean
     ServletRegistrationBean<KvServlet> kvServlet(RaftClient raft, JsonMapper json, RaftProperties properties) {
         ServletRegistrationBean<KvServlet> registration = new ServletRegistrationBean<>(
-                new KvServlet(raft, json, properties.getElectionTimeout()), "/kv/*");
+                new KvServlet(raft, json, properties.getElectionTimeout(),
+                        properties.getCommandTimeout()), "/kv/*");
         registration.setName("kv");
         registration.setAsyncSupported(true);
         registration.setLoadOnStartup(1);

@@ -88,17 +88,21 @@ public final class KvServlet extends HttpServlet {
     private final transient RaftClient raft;
     private final transient ObjectMapper json;
     private final String retryAfterSeconds;
+    private final long asyncTimeoutMillis;
 
     /**
      * @param raft            the client of this node's Raft groups
      * @param json            the application's JSON mapper, for request and answer bodies
      * @param electionTimeout the group's election timeout: 503 answers ask clients to retry after two of them,
      *                        by when a leader is usually known again
+     * @param commandTimeout  how long the group gives a command or a read before it fails it; the container waits
+     *                        5 s longer, so that the group's own answer (504 or otherwise) is the one sent
      */
-    public KvServlet(RaftClient raft, ObjectMapper json, Duration electionTimeout) {
+    public KvServlet(RaftClient raft, ObjectMapper json, Duration electionTimeout, Duration commandTimeout) {
         this.raft = raft;
         this.json = json;
         this.retryAfterSeconds = Long.toString(Math.max(1, (electionTimeout.multipliedBy(2).toMillis() + 999) / 1000));
+        this.asyncTimeoutMillis = commandTimeout.plusSeconds(5).toMillis();
     }
 
     @Override
@@ -291,6 +295,7 @@ public final class KvServlet extends HttpServlet {
                 return;
             }
             async = request.startAsync();
+            async.setTimeout(asyncTimeoutMillis);
             async.addListener(this);
             future.whenComplete(this::respond);
         }
@@ -327,7 +332,14 @@ public final class KvServlet extends HttpServlet {
 
         @Override
         public void onError(AsyncEvent event) {
-            answered.set(true);   // the client is gone: nothing to write; the container ends the request
+            // the connection failed: nothing can be written; end the request so the container lets go of it
+            if (answered.compareAndSet(false, true)) {
+                try {
+                    async.complete();
+                } catch (IllegalStateException e) {
+                    // already completed by the container
+                }
+            }
         }
 
         @Override
