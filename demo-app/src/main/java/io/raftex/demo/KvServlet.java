@@ -322,12 +322,10 @@ public final class KvServlet extends HttpServlet {
 
         @Override
         public void onTimeout(AsyncEvent event) {
-            String detail = request.getMethod().equals("GET") || request.getMethod().equals("HEAD")
-                    ? "the read did not complete in time. Nothing was changed; retry, or read with a weaker"
-                    + " consistency."
-                    : "the command was not known to be committed in time; it may still be applied (at most once)."
-                    + " Read the key to find out.";
-            respond(null, new TimedOut(detail));
+            // the container gave up before the group did: answered as the group's own deadline would be
+            boolean read = request.getMethod().equals("GET") || request.getMethod().equals("HEAD");
+            respond(null, read ? new QueryTimeoutException("the read did not complete in time")
+                    : new CommandOutcomeUnknownException("the command was not answered in time"));
         }
 
         @Override
@@ -368,13 +366,6 @@ public final class KvServlet extends HttpServlet {
     private record Failure(int status, Map<String, Object> problem, Map<String, String> headers) {
     }
 
-    /** The container gave up waiting (its asynchronous timeout), before the Raft future completed. */
-    private static final class TimedOut extends RuntimeException {
-        TimedOut(String message) {
-            super(message, null, false, false);
-        }
-    }
-
     /** The problem details, status and headers of a failure. */
     private Failure failure(Throwable e, HttpServletRequest request) {
         if (e instanceof KeyNotFoundException missing) {
@@ -398,11 +389,6 @@ public final class KvServlet extends HttpServlet {
         if (e instanceof QueryTimeoutException) {
             return new Failure(504, problem(504, "Read timed out", e.getMessage() + ". Nothing was changed; retry,"
                     + " or read with a weaker consistency.", request), null);
-        }
-        if (e instanceof TimedOut) {
-            boolean read = request.getMethod().equals("GET") || request.getMethod().equals("HEAD");
-            return new Failure(504, problem(504, read ? "Read timed out" : "Command outcome unknown",
-                    e.getMessage(), request), null);
         }
         if (e instanceof CommandFailedException) {
             log.warn("the store refused a committed command: {}", e.getMessage());

@@ -66,8 +66,7 @@ class KvServletTest {
     void theContainersTimeoutAnswers504AndALaterOutcomeWritesNothing() throws Exception {
         MockHttpServletRequest request = put("/slow", "{\"value\":\"v\"}");
         MockHttpServletResponse response = new MockHttpServletResponse();
-        servlet.service(request, response);
-        MockAsyncContext async = (MockAsyncContext) request.getAsyncContext();
+        MockAsyncContext async = startedAsync(request, response);
 
         for (AsyncListener listener : async.getListeners()) {
             listener.onTimeout(new AsyncEvent(async));
@@ -89,8 +88,7 @@ class KvServletTest {
     void aClientGoneBeforeTheOutcomeGetsNothingAndTheRequestEnds() throws Exception {
         MockHttpServletRequest request = put("/gone", "{\"value\":\"v\"}");
         MockHttpServletResponse response = new MockHttpServletResponse();
-        servlet.service(request, response);
-        MockAsyncContext async = (MockAsyncContext) request.getAsyncContext();
+        MockAsyncContext async = startedAsync(request, response);
 
         for (AsyncListener listener : async.getListeners()) {
             listener.onError(new AsyncEvent(async, new IOException("connection reset")));
@@ -126,6 +124,14 @@ class KvServletTest {
         assertThat(response.getStatus()).isEqualTo(400);
         assertThat(outcome).isNotDone();
         verifyNoInteractions(raft);
+    }
+
+    /** Serves the request, which must go asynchronous; its async context. */
+    private MockAsyncContext startedAsync(MockHttpServletRequest request, MockHttpServletResponse response)
+            throws Exception {
+        servlet.service(request, response);
+        assertThat(request.isAsyncStarted()).as("waiting for the outcome").isTrue();
+        return (MockAsyncContext) request.getAsyncContext();
     }
 
     private static MockHttpServletRequest put(String pathInfo, String body) {
