@@ -502,7 +502,7 @@ class HelmChartTest {
         Map<String, Object> container = this.<Map<String, Object>>list(pod, "spec.containers").get(0);
 
         assertThat(at(pod, "metadata.annotations")).isEqualTo(Map.of(RENAMED_HOOK, "test",
-                RENAMED_HOOK + "-delete-policy", "before-hook-creation,hook-succeeded"));
+                RENAMED_HOOK + "-delete-policy", "before-hook-creation"));
         // not selected by the members' Services, PDB or spread constraints
         assertThat(map(pod, "metadata.labels")).doesNotContainEntry("app.kubernetes.io/name",
                 SELECTOR.get("app.kubernetes.io/name"));
