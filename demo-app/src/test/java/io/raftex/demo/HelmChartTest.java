@@ -352,7 +352,8 @@ class HelmChartTest {
                 "spec.template.spec.topologySpreadConstraints").get(0);
         assertThat(hard).containsEntry("whenUnsatisfiable", "DoNotSchedule").containsEntry("maxSkew", 2);
 
-        List<Map<String, Object>> own = list(render("topologySpreadConstraints[0].topologyKey", "kubernetes.io/hostname",
+        List<Map<String, Object>> own = list(render(
+                "topologySpreadConstraints[0].topologyKey", "kubernetes.io/hostname",
                 "topologySpreadConstraints[0].maxSkew", 1,
                 "topologySpreadConstraints[0].whenUnsatisfiable", "DoNotSchedule").one("StatefulSet", FULLNAME),
                 "spec.template.spec.topologySpreadConstraints");
@@ -445,8 +446,8 @@ class HelmChartTest {
                 "RaftFrequentLeaderChanges", "RaftSlowStorageCommits", "RaftPeerRpcFailures", "RaftPeerCircuitOpen",
                 "RaftFollowerBehind", "RaftApplyLag");
         Map<String, Object> noLeader = rules.get(0);
-        assertThat(noLeader.get("expr")).isEqualTo("sum by (namespace, job, group) (raft_leader{namespace=\"" + NAMESPACE
-                + "\",job=\"" + FULLNAME + "-headless\"}) == 0");
+        assertThat(noLeader.get("expr")).isEqualTo("sum by (namespace, job, group) (raft_leader{namespace=\""
+                + NAMESPACE + "\",job=\"" + FULLNAME + "-headless\"}) == 0");
         assertThat(noLeader).containsEntry("for", "1m");
         assertThat(at(noLeader, "labels.severity")).isEqualTo("critical");
         // Prometheus's own templates are passed through, not expanded by Helm
@@ -534,7 +535,8 @@ class HelmChartTest {
             assertThat(run.output()).contains("leader: n2", "PASS");
             assertThat(member.requests()).hasSize(4);
             assertThat(member.requests().get(0)).isEqualTo("GET /raft/admin/groups/kv Bearer adm1n");
-            assertThat(member.requests().get(1)).matches("PUT /kv/helm-test-[0-9a-f-]{36} \\{\"value\":\"[0-9a-f-]{36}\"}");
+            assertThat(member.requests().get(1))
+                    .matches("PUT /kv/helm-test-[0-9a-f-]{36} \\{\"value\":\"[0-9a-f-]{36}\"}");
             assertThat(member.requests().get(2)).matches("GET /kv/helm-test-[0-9a-f-]{36} ");
             assertThat(member.requests().get(3)).matches("DELETE /kv/helm-test-[0-9a-f-]{36} ");
         }
