@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -130,13 +131,21 @@ class HelmChartTest {
         Files.writeString(kubeconfig, cluster.kubeconfig());
         ProcessBuilder child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), TemplateInChildJvm.class.getName(), CHART.toString())
+                .redirectOutput(tmp.resolve("child.out").toFile())
                 .redirectError(tmp.resolve("child.err").toFile());
         child.environment().put("KUBECONFIG", kubeconfig.toString());
-        Process process = child.start();
-        String manifest = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
-        assertThat(process.exitValue()).as(Files.readString(tmp.resolve("child.err"))).isZero();
-        return Rendered.parse(manifest);
+        int exitCode = finish(child.start(), 120);
+        assertThat(exitCode).as(Files.readString(tmp.resolve("child.err"))).isZero();
+        return Rendered.parse(Files.readString(tmp.resolve("child.out")));
+    }
+
+    /** The exit code of {@code process}, which gets at most {@code seconds} to end. */
+    private static int finish(Process process, int seconds) throws InterruptedException {
+        if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            fail("still running after " + seconds + " s: " + process.info().commandLine().orElse("?"));
+        }
+        return process.exitValue();
     }
 
     /**
@@ -841,7 +850,7 @@ class HelmChartTest {
 
         private final HttpServer server;
         private final List<String> requests = new CopyOnWriteArrayList<>();
-        private final Map<String, String> store = new java.util.concurrent.ConcurrentHashMap<>();
+        private final Map<String, String> store = new ConcurrentHashMap<>();
 
         FakeMember(String leaderIdJson, boolean readsAnotherValue) throws IOException {
             server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
@@ -876,16 +885,20 @@ class HelmChartTest {
 
         /** Runs the script as the test pod would, with this member behind BASE_URL and no wait for a leader. */
         ScriptRun run(String script) throws Exception {
-            ProcessBuilder sh = new ProcessBuilder("/bin/sh", "-c", script).redirectErrorStream(true);
+            Path output = Files.createTempFile("helm-test-script", ".out");
+            ProcessBuilder sh = new ProcessBuilder("/bin/sh", "-c", script).redirectErrorStream(true)
+                    .redirectOutput(output.toFile());
             sh.environment().put("BASE_URL", "http://" + server.getAddress().getHostString() + ":"
                     + server.getAddress().getPort());
             sh.environment().put("GROUP", "kv");
             sh.environment().put("LEADER_WAIT_SECONDS", "0");
             sh.environment().put("ADMIN_TOKEN", "adm1n");
-            Process process = sh.start();
-            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(process.waitFor(60, TimeUnit.SECONDS)).as(output).isTrue();
-            return new ScriptRun(process.exitValue(), output);
+            int exitCode = finish(sh.start(), 120);
+            try {
+                return new ScriptRun(exitCode, Files.readString(output));
+            } finally {
+                Files.delete(output);
+            }
         }
 
         List<String> requests() {
