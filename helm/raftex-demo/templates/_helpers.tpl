@@ -41,12 +41,38 @@ app.kubernetes.io/name: {{ include "raftex-demo.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
-{{/* Name of the Secret that holds the cluster token, and the key in it. */}}
+{{/* Name of the Secret that holds the cluster token (the key is clusterToken.existingSecretKey). */}}
 {{- define "raftex-demo.secretName" -}}
 {{- if .Values.clusterToken.existingSecret }}
 {{- .Values.clusterToken.existingSecret }}
 {{- else }}
 {{- include "raftex-demo.fullname" . }}
+{{- end }}
+{{- end }}
+
+{{/* Name of the Secret that holds the admin token (the key is adminToken.existingSecretKey). */}}
+{{- define "raftex-demo.adminSecretName" -}}
+{{- if .Values.adminToken.existingSecret }}
+{{- .Values.adminToken.existingSecret }}
+{{- else }}
+{{- include "raftex-demo.fullname" . }}
+{{- end }}
+{{- end }}
+
+{{/*
+One token of the chart's Secret, base64-encoded: the value given, else the one the Secret already holds (so an
+upgrade keeps a generated token), else a new random one. Takes (list value current), current being the Secret's
+base64 data for the key or "".
+*/}}
+{{- define "raftex-demo.tokenData" -}}
+{{- $value := index . 0 }}
+{{- $current := index . 1 }}
+{{- if $value }}
+{{- $value | b64enc }}
+{{- else if $current }}
+{{- $current }}
+{{- else }}
+{{- randAlphaNum 40 | b64enc }}
 {{- end }}
 {{- end }}
 
