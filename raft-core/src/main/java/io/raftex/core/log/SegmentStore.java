@@ -962,7 +962,8 @@ final class SegmentStore implements AutoCloseable {
             if (Files.exists(file)) {
                 DB db;
                 try {
-                    db = DBMaker.fileDB(file.toFile()).readOnly().fileMmapEnable().make();
+                    // Read once, through plain reads: a mapping would outlive the file, which the next write replaces.
+                    db = DBMaker.fileDB(file.toFile()).readOnly().make();
                 } catch (RuntimeException e) {
                     throw new StorageException("cannot open " + file + ": " + e, e);
                 }
@@ -1016,7 +1017,9 @@ final class SegmentStore implements AutoCloseable {
 
         private void write(Map<String, byte[]> all) throws IOException {
             Files.deleteIfExists(tmp);
-            DB db = DBMaker.fileDB(tmp.toFile()).fileMmapEnable().fileMmapPreclearDisable().make(); // see Segment.open
+            // Mapped, as segments are (see Segment.open), and unmapped by close: the file is replaced by the next
+            // write, and a deleted file still mapped would keep its disk space until a GC freed the mapping.
+            DB db = DBMaker.fileDB(tmp.toFile()).fileMmapEnable().fileMmapPreclearDisable().cleanerHackEnable().make();
             try {
                 db.hashMap("state", Serializer.STRING, Serializer.BYTE_ARRAY).createOrOpen().putAll(all);
             } finally {
