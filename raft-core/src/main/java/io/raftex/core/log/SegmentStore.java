@@ -943,16 +943,20 @@ final class SegmentStore implements AutoCloseable {
 
     /**
      * {@code state.db}: every group's {@link PersistentState}, in memory and in a MapDB file replaced whole and
-     * atomically on each change. Concurrent changes share one rewrite.
+     * atomically on each change. Concurrent changes share one rewrite. Only what a rewrite has made durable is ever
+     * shown ({@link #load}, {@link #groups}); a failed rewrite fails the file for good, so a change that may not be
+     * durable is never written by a later rewrite either (fail-stop).
      */
     private static final class StateFile {
         private final Path file;
         private final Path tmp;
         private final FileIo io;
-        private final Map<String, byte[]> encoded = new TreeMap<>(); // guarded by this
+        private final Map<String, byte[]> durable = new TreeMap<>(); // guarded by this: what state.db holds
+        private final Map<String, byte[]> pending = new TreeMap<>(); // guarded by this: changes not yet written
         private long version;                                         // guarded by this
         private final ReentrantLock writer = new ReentrantLock();
         private long written;                                         // guarded by writer
+        private StorageException failure;                             // guarded by writer
 
         StateFile(Path file, FileIo io) throws IOException {
             this.file = file;
@@ -971,7 +975,7 @@ final class SegmentStore implements AutoCloseable {
                     HTreeMap<String, byte[]> map = db.hashMap("state", Serializer.STRING, Serializer.BYTE_ARRAY).open();
                     for (Map.Entry<String, byte[]> e : map.entrySet()) {
                         StateCodec.decode(e.getValue(), "state of group " + e.getKey() + " in " + file);
-                        encoded.put(e.getKey(), e.getValue());
+                        durable.put(e.getKey(), e.getValue());
                     }
                 } finally {
                     db.close();
@@ -980,36 +984,50 @@ final class SegmentStore implements AutoCloseable {
         }
 
         synchronized PersistentState load(String group) {
-            byte[] b = encoded.get(group);
+            byte[] b = durable.get(group);
             return b == null ? null : StateCodec.decode(b, "state of group " + group);
         }
 
         synchronized Set<String> groups() {
-            return new TreeSet<>(encoded.keySet());
+            return new TreeSet<>(durable.keySet());
         }
 
         void persist(String group, PersistentState state) {
             byte[] b = StateCodec.encode(state);
             long mine;
             synchronized (this) {
-                encoded.put(group, b);
+                pending.put(group, b);
                 mine = ++version;
             }
             writer.lock();
             try {
+                if (failure != null) {
+                    throw new StorageException("cannot write " + file + ": an earlier write failed: "
+                            + failure.getMessage(), failure);
+                }
                 if (written >= mine) {
                     return; // a rewrite that started after our change has made it durable
                 }
-                Map<String, byte[]> copy;
+                Map<String, byte[]> batch;
+                Map<String, byte[]> all;
                 long at;
                 synchronized (this) {
-                    copy = new TreeMap<>(encoded);
+                    batch = new TreeMap<>(pending);
+                    all = new TreeMap<>(durable);
+                    all.putAll(batch);
                     at = version;
                 }
-                write(copy);
+                try {
+                    write(all);
+                } catch (IOException | RuntimeException e) {
+                    failure = new StorageException("cannot write " + file + ": " + e, e);
+                    throw failure;
+                }
+                synchronized (this) {
+                    durable.putAll(batch);
+                    batch.forEach(pending::remove); // by identity: a newer change of the same group stays pending
+                }
                 written = at;
-            } catch (IOException | RuntimeException e) {
-                throw new StorageException("cannot write " + file + ": " + e, e);
             } finally {
                 writer.unlock();
             }
