@@ -656,10 +656,12 @@ final class SegmentStore implements AutoCloseable {
         } finally {
             rw.writeLock().unlock();
         }
+        // Oldest first, each deletion synced before the next. Unsynced deletions may survive a crash in any mix, and a
+        // segment that voids entries of an older one must never be gone while that older one is back. In this order a
+        // crash leaves the files as after some prefix of the deletions, and removing a dead segment while every newer
+        // one stays changes nothing an open reads.
         for (Segment seg : doomed) {
-            Files.deleteIfExists(seg.path);
-        }
-        if (!doomed.isEmpty()) {
+            io.delete(seg.path);
             io.syncDirectory(segmentDir);
         }
         return doomed.size();
