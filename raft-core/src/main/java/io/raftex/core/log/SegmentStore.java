@@ -616,10 +616,11 @@ final class SegmentStore implements AutoCloseable {
 
     /**
      * Closes and deletes the sealed segments that serve nothing above their groups' sealed starts (after a
-     * {@link #seal}, or on open for files a crash left behind), then fsyncs the directory; returns how many. Never the
-     * newest (it carries every group's start and the WAL checkpoint). A segment whose cut, or whose own range, voids
-     * entries above the start in an older segment that stays is kept as well: without it those entries would come
-     * back on the next open. Readers never see a closed segment: it leaves the views under the write lock.
+     * {@link #seal}, or on open for files a crash left behind), oldest first, fsyncing the directory after each;
+     * returns how many. Never the newest (it carries every group's start and the WAL checkpoint). A segment whose
+     * cut, or whose own range, voids entries above the start in an older segment that stays is kept as well: without
+     * it those entries would come back on the next open. Readers never see a closed segment: it leaves the views
+     * under the write lock.
      */
     int deleteDeadSegments() throws IOException {
         List<Segment> doomed = new ArrayList<>();
