@@ -36,6 +36,8 @@ public final class DurableGroupLog implements GroupLog {
     /** WAL requests of this group not yet committed in MapDB (or given up, when the storage failed). */
     private final AtomicLong unmoved = new AtomicLong();
     private volatile boolean closed;
+    /** Test hook run in {@link #entries} right after a read from MapDB, before the memory table is consulted. */
+    volatile Runnable afterStoreReadHook;
 
     DurableGroupLog(String group, LogStorage storage, PersistentState state, long snapshotIndex, long snapshotTerm,
                     long lastIndex) {
@@ -192,7 +194,12 @@ public final class DurableGroupLog implements GroupLog {
         long i = fromIndex;
         while (i <= to) {
             LogEntry e = memTable.get(i);
+            long[] held = e != null ? null : memTable.heldRange(); // before the read from MapDB
             List<LogEntry> run = e != null ? List.of(e) : storage.store().readFrom(group, i);
+            Runnable hook = afterStoreReadHook;
+            if (e == null && hook != null) {
+                hook.run();
+            }
             if (run.isEmpty()) {
                 throw new StorageException("entry " + i + " of group " + group + " is missing from the store");
             }
@@ -201,6 +208,11 @@ public final class DurableGroupLog implements GroupLog {
                     return out;
                 }
                 LogEntry newer = e != null ? e : memTable.get(r.index()); // the table wins over MapDB
+                if (newer == null && held != null && r.index() >= held[0] && r.index() <= held[1]) {
+                    // Evicted since the chunk was read: the chunk may predate a truncation the segment writer has
+                    // moved meanwhile. MapDB held this entry before it left the table, so read again from here.
+                    break;
+                }
                 LogEntry chosen = newer != null ? newer : r;
                 bytes += chosen.sizeInBytes();
                 if (!out.isEmpty() && bytes > maxBytes) {

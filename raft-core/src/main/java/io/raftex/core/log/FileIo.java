@@ -3,6 +3,7 @@ package io.raftex.core.log;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
@@ -17,6 +18,14 @@ public interface FileIo {
 
     /** Makes a directory's entries (files created, deleted) durable. */
     void syncDirectory(Path dir) throws IOException;
+
+    /**
+     * Deletes a file if it exists (a sealed segment that is no longer needed). The deletion is durable only once its
+     * directory is synced ({@link #syncDirectory}).
+     */
+    default void delete(Path file) throws IOException {
+        Files.deleteIfExists(file);
+    }
 
     /** Makes a whole file written by someone else (MapDB) durable: {@code FileChannel.force(true)}. */
     default void forceFile(Path file) throws IOException {

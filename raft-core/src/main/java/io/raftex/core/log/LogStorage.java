@@ -118,7 +118,12 @@ public final class LogStorage implements AutoCloseable {
         }
         PersistentState state = store.loadState(group);
         if (state == null) {
-            store.persistState(group, initialIfNew);
+            try {
+                store.persistState(group, initialIfNew);
+            } catch (StorageException e) {
+                fail(e); // a state that may not be durable must not be acted on: fail-stop, like any state write
+                throw e;
+            }
             state = initialIfNew;
         }
         long[] start = store.start(group);

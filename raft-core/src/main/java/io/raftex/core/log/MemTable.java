@@ -56,6 +56,14 @@ final class MemTable {
         return slots[(int) ((head + offset) & (slots.length - 1))];
     }
 
+    /**
+     * {@code {first, last}} index held, or null when empty. Only the group's own thread adds entries; others can only
+     * move some out (see {@link #evict}), so an entry in this range that is missing later has left since.
+     */
+    synchronized long[] heldRange() {
+        return size == 0 ? null : new long[] {base, base + size - 1};
+    }
+
     /** Drops every entry at or after {@code fromIndex}. */
     synchronized void truncateFrom(long fromIndex) {
         long keep = Math.max(0, fromIndex - base);

@@ -24,7 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -56,7 +55,8 @@ import java.util.regex.Pattern;
  *
  * <p><b>State.</b> Term, vote and configuration of every group are in {@code state.db}, a MapDB file rewritten
  * whole on each change: written as {@code state.db.tmp}, fsynced, renamed over {@code state.db} and the directory
- * fsynced before {@link #persistState} returns. Concurrent writers share one rewrite (group commit).
+ * fsynced before {@link #persistState} returns. Concurrent writers share one rewrite (group commit); see
+ * {@link StateFile}.
  *
  * <p>Threads: writes ({@link #apply}, {@link #commit}, {@link #seal}, {@link #deleteDeadSegments}) come from one
  * thread at a time, holding {@link #lock}. Reads come from any thread; they take {@link #rw}'s read lock, and only ask for entries the
@@ -616,10 +616,11 @@ final class SegmentStore implements AutoCloseable {
 
     /**
      * Closes and deletes the sealed segments that serve nothing above their groups' sealed starts (after a
-     * {@link #seal}, or on open for files a crash left behind), then fsyncs the directory; returns how many. Never the
-     * newest (it carries every group's start and the WAL checkpoint). A segment whose cut, or whose own range, voids
-     * entries above the start in an older segment that stays is kept as well: without it those entries would come
-     * back on the next open. Readers never see a closed segment: it leaves the views under the write lock.
+     * {@link #seal}, or on open for files a crash left behind), oldest first, fsyncing the directory after each;
+     * returns how many. Never the newest (it carries every group's start and the WAL checkpoint). A segment whose
+     * cut, or whose own range, voids entries above the start in an older segment that stays is kept as well: without
+     * it those entries would come back on the next open. Readers never see a closed segment: it leaves the views
+     * under the write lock.
      */
     int deleteDeadSegments() throws IOException {
         List<Segment> doomed = new ArrayList<>();
@@ -656,10 +657,12 @@ final class SegmentStore implements AutoCloseable {
         } finally {
             rw.writeLock().unlock();
         }
+        // Oldest first, each deletion synced before the next. Unsynced deletions may survive a crash in any mix, and a
+        // segment that voids entries of an older one must never be gone while that older one is back. In this order a
+        // crash leaves the files as after some prefix of the deletions, and removing a dead segment while every newer
+        // one stays changes nothing an open reads.
         for (Segment seg : doomed) {
-            Files.deleteIfExists(seg.path);
-        }
-        if (!doomed.isEmpty()) {
+            io.delete(seg.path);
             io.syncDirectory(segmentDir);
         }
         return doomed.size();
@@ -938,93 +941,6 @@ final class SegmentStore implements AutoCloseable {
             views.clear();
         } finally {
             rw.writeLock().unlock();
-        }
-    }
-
-    /**
-     * {@code state.db}: every group's {@link PersistentState}, in memory and in a MapDB file replaced whole and
-     * atomically on each change. Concurrent changes share one rewrite.
-     */
-    private static final class StateFile {
-        private final Path file;
-        private final Path tmp;
-        private final FileIo io;
-        private final Map<String, byte[]> encoded = new TreeMap<>(); // guarded by this
-        private long version;                                         // guarded by this
-        private final ReentrantLock writer = new ReentrantLock();
-        private long written;                                         // guarded by writer
-
-        StateFile(Path file, FileIo io) throws IOException {
-            this.file = file;
-            this.tmp = file.resolveSibling(file.getFileName() + ".tmp");
-            this.io = io;
-            Files.deleteIfExists(tmp);
-            if (Files.exists(file)) {
-                DB db;
-                try {
-                    db = DBMaker.fileDB(file.toFile()).readOnly().fileMmapEnable().make();
-                } catch (RuntimeException e) {
-                    throw new StorageException("cannot open " + file + ": " + e, e);
-                }
-                try {
-                    HTreeMap<String, byte[]> map = db.hashMap("state", Serializer.STRING, Serializer.BYTE_ARRAY).open();
-                    for (Map.Entry<String, byte[]> e : map.entrySet()) {
-                        StateCodec.decode(e.getValue(), "state of group " + e.getKey() + " in " + file);
-                        encoded.put(e.getKey(), e.getValue());
-                    }
-                } finally {
-                    db.close();
-                }
-            }
-        }
-
-        synchronized PersistentState load(String group) {
-            byte[] b = encoded.get(group);
-            return b == null ? null : StateCodec.decode(b, "state of group " + group);
-        }
-
-        synchronized Set<String> groups() {
-            return new TreeSet<>(encoded.keySet());
-        }
-
-        void persist(String group, PersistentState state) {
-            byte[] b = StateCodec.encode(state);
-            long mine;
-            synchronized (this) {
-                encoded.put(group, b);
-                mine = ++version;
-            }
-            writer.lock();
-            try {
-                if (written >= mine) {
-                    return; // a rewrite that started after our change has made it durable
-                }
-                Map<String, byte[]> copy;
-                long at;
-                synchronized (this) {
-                    copy = new TreeMap<>(encoded);
-                    at = version;
-                }
-                write(copy);
-                written = at;
-            } catch (IOException | RuntimeException e) {
-                throw new StorageException("cannot write " + file + ": " + e, e);
-            } finally {
-                writer.unlock();
-            }
-        }
-
-        private void write(Map<String, byte[]> all) throws IOException {
-            Files.deleteIfExists(tmp);
-            DB db = DBMaker.fileDB(tmp.toFile()).fileMmapEnable().fileMmapPreclearDisable().make(); // see Segment.open
-            try {
-                db.hashMap("state", Serializer.STRING, Serializer.BYTE_ARRAY).createOrOpen().putAll(all);
-            } finally {
-                db.close();
-            }
-            io.forceFile(tmp);
-            move(tmp, file);
-            io.syncDirectory(file.getParent());
         }
     }
 }

@@ -65,6 +65,8 @@ public final class FileSnapshotStore implements SnapshotStore {
     /** Headers already read, by file name; published files are immutable, publication replaces the entry. */
     private final Map<String, SnapshotMeta> headers = new ConcurrentHashMap<>();
     private FileIncoming incoming; // guarded by lock
+    /** Names of files found damaged (by {@link #latestValid} or {@link #list}); {@link #retain} deletes them. */
+    private final Set<String> damaged = ConcurrentHashMap.newKeySet();
 
     private FileSnapshotStore(Path dir, FileIo io) {
         this.dir = dir;
@@ -143,6 +145,7 @@ public final class FileSnapshotStore implements SnapshotStore {
                 } catch (NoSuchFileException gone) {
                     continue; // deleted meanwhile
                 } catch (SnapshotCorruptException e) {
+                    damaged.add(name);
                     LOG.debug("not listing {}: {}", f.path(), e.getMessage());
                     continue;
                 } catch (IOException e) {
@@ -175,6 +178,7 @@ public final class FileSnapshotStore implements SnapshotStore {
                     headers.put(f.path().getFileName().toString(), meta);
                     return Optional.of(meta);
                 } catch (SnapshotCorruptException e) {
+                    damaged.add(f.path().getFileName().toString());
                     if (reported.add(f.path())) {
                         LOG.warn("{}; {}", e.getMessage(),
                                 i + 1 < candidates.size() ? "trying an older one" : "no older snapshot left");
@@ -285,11 +289,17 @@ public final class FileSnapshotStore implements SnapshotStore {
             throw new IllegalArgumentException("keep at least one snapshot: " + keep);
         }
         synchronized (lock) {
-            List<Named> all = files();
-            for (Named f : all.subList(Math.min(keep, all.size()), all.size())) {
-                deleteFile(f.path());
+            boolean deleted = false;
+            int kept = 0;
+            for (Named f : files()) {
+                // A file found damaged is no backup: it is deleted and does not count, so an intact older one stays.
+                if (!damaged.contains(f.path().getFileName().toString()) && kept < keep) {
+                    kept++;
+                } else {
+                    deleted |= deleteFile(f.path());
+                }
             }
-            if (all.size() > keep) {
+            if (deleted) {
                 io.syncDirectory(dir);
             }
         }
@@ -312,6 +322,7 @@ public final class FileSnapshotStore implements SnapshotStore {
     private boolean deleteFile(Path path) throws IOException {
         headers.remove(path.getFileName().toString());
         boolean deleted = Files.deleteIfExists(path);
+        damaged.remove(path.getFileName().toString());
         if (deleted) {
             LOG.debug("deleted snapshot {}", path);
         }
@@ -390,6 +401,7 @@ public final class FileSnapshotStore implements SnapshotStore {
                         + "failed; it was removed again: " + e, e);
             }
             headers.put(name, meta);
+            damaged.remove(name); // a new file under the name of a damaged one
             try {
                 boolean replaced = false;
                 for (Named f : files()) {

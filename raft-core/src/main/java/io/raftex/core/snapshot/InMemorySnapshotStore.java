@@ -11,11 +11,15 @@ import java.io.OutputStream;
 import java.nio.file.NoSuchFileException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -38,6 +42,8 @@ public final class InMemorySnapshotStore implements SnapshotStore {
     private final TreeMap<Key, Held> held = new TreeMap<>(NEWEST_FIRST); // guarded by this
     private long generation;                                              // guarded by this; bumped by crash()
     private MemoryIncoming incoming;                                      // guarded by this
+    /** Held forms {@link #latestValid} found damaged, by identity; {@link #retain} deletes them. */
+    private final Set<Held> damaged = Collections.newSetFromMap(new IdentityHashMap<>()); // guarded by this
 
     /** An empty store named {@code "memory"} in log lines. */
     public InMemorySnapshotStore() {
@@ -80,6 +86,11 @@ public final class InMemorySnapshotStore implements SnapshotStore {
                 }
                 return Optional.of(meta);
             } catch (SnapshotCorruptException e) {
+                synchronized (this) {
+                    if (held.get(new Key(h.meta().index(), h.meta().term())) == h) {
+                        damaged.add(h);
+                    }
+                }
                 LOG.warn("{}; {}", e.getMessage(),
                         i + 1 < candidates.size() ? "trying an older one" : "no older snapshot left");
             } catch (IOException e) {
@@ -143,14 +154,23 @@ public final class InMemorySnapshotStore implements SnapshotStore {
         if (keep < 1) {
             throw new IllegalArgumentException("keep at least one snapshot: " + keep);
         }
-        while (held.size() > keep) {
-            held.pollLastEntry();
+        int kept = 0;
+        for (Iterator<Held> it = held.values().iterator(); it.hasNext(); ) {
+            Held h = it.next();
+            if (!damaged.remove(h) && kept < keep) {
+                kept++;
+            } else {
+                it.remove();
+            }
         }
     }
 
     @Override
     public synchronized void delete(SnapshotMeta meta) {
-        held.remove(new Key(meta.index(), meta.term()));
+        Held gone = held.remove(new Key(meta.index(), meta.term()));
+        if (gone != null) {
+            damaged.remove(gone);
+        }
     }
 
     /**
@@ -224,7 +244,10 @@ public final class InMemorySnapshotStore implements SnapshotStore {
                     + " was still being written when the store crashed; it is lost");
         }
         held.keySet().removeIf(k -> k.index() == meta.index());
-        held.put(new Key(meta.index(), meta.term()), new Held(meta, form));
+        Held replaced = held.put(new Key(meta.index(), meta.term()), new Held(meta, form));
+        if (replaced != null) {
+            damaged.remove(replaced);
+        }
     }
 
     private synchronized void forget(MemoryIncoming done) {

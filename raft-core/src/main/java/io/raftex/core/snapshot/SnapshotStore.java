@@ -52,7 +52,11 @@ public interface SnapshotStore {
      */
     Incoming receive(long index, long term) throws IOException;
 
-    /** Deletes every held snapshot except the newest {@code keep} (at least 1). */
+    /**
+     * Deletes every held snapshot except the newest {@code keep} (at least 1) that are not known to be damaged. A
+     * snapshot {@link #latestValid()} has found damaged is deleted and not counted, so an intact older one is kept in
+     * its place.
+     */
     void retain(int keep) throws IOException;
 
     /** Deletes one held snapshot (for example one that did not verify). */

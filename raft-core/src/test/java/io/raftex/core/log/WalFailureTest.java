@@ -196,11 +196,33 @@ class WalFailureTest {
         assertThatThrownBy(() -> a.persistState(voted)).isInstanceOf(StorageException.class)
                 .hasMessageContaining("state.db");
         assertThat(a.state()).isEqualTo(INITIAL); // never acted on
+        assertThat(storage.store().loadState("a")).as("the state the store shows").isEqualTo(INITIAL);
         assertThat(storage.failure()).isNotNull();
         assertThatThrownBy(() -> b.append(List.of(entry(1, 1)))).isInstanceOf(StorageException.class);
         storage.close();
         try (LogStorage again = LogStorage.open(dir, StorageOptions.defaults())) {
             assertThat(again.openGroup("a", INITIAL).state()).isEqualTo(INITIAL);
+        }
+    }
+
+    @Test
+    void aFailedFirstStateWriteStopsTheStorageAndShowsNoStateThatWasNeverDurable() {
+        FaultyIo io = new FaultyIo();
+        LogStorage storage = LogStorage.open(dir,
+                StorageOptions.defaults().withSyncMode(SyncMode.DATASYNC).withFileIo(io));
+        io.failFileForce.set(true);
+        assertThatThrownBy(() -> storage.openGroup("a", INITIAL)).isInstanceOf(StorageException.class)
+                .hasMessageContaining("state.db");
+        assertThat(storage.failure()).as("the storage failed").isNotNull();
+        assertThat(storage.storedGroups()).isEmpty();
+        assertThat(storage.store().loadState("a")).isNull();
+
+        io.failFileForce.set(false); // a disk that works again changes nothing: the storage stays failed
+        assertThatThrownBy(() -> storage.openGroup("a", INITIAL)).isInstanceOf(StorageException.class)
+                .hasMessageContaining("failed");
+        storage.close();
+        try (LogStorage again = LogStorage.open(dir, StorageOptions.defaults())) {
+            assertThat(again.storedGroups()).isEmpty();
         }
     }
 }

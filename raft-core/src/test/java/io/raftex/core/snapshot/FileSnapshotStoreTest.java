@@ -306,6 +306,24 @@ class FileSnapshotStoreTest extends SnapshotStoreContractTest {
     }
 
     @Test
+    void afterARestartThatSkippedADamagedNewestSnapshotRetainKeepsTheIntactOlderOne() throws IOException {
+        Path dir = tmp.resolve("restarted");
+        FileSnapshotStore before = FileSnapshotStore.open(dir);
+        SnapshotMeta older = write(before, 10, 1, state(1000, 1));
+        SnapshotMeta damaged = write(before, 20, 2, state(1000, 2));
+        corrupt(before, damaged);
+
+        FileSnapshotStore store = FileSnapshotStore.open(dir); // the restart
+        assertThat(store.latestValid()).contains(older);
+        SnapshotMeta newer = write(store, 30, 3, state(1000, 3));
+        store.retain(2);
+
+        assertThat(names(dir)).containsExactly("snapshot-00000000000000000010-1.snap",
+                "snapshot-00000000000000000030-3.snap");
+        assertThat(FileSnapshotStore.open(dir).latestValid()).contains(newer);
+    }
+
+    @Test
     void snapshotsSurviveReopening() throws IOException {
         Path dir = tmp.resolve("g");
         FileSnapshotStore store = FileSnapshotStore.open(dir);

@@ -50,6 +50,22 @@ abstract class SnapshotStoreContractTest {
         executor.shutdownNow();
     }
 
+    @Test
+    void retainKeepsTheNewestIntactSnapshotsAndDeletesOnesFoundDamaged() throws IOException {
+        SnapshotStore store = newStore();
+        SnapshotMeta older = write(store, 10, 1, state(1000, 1));
+        SnapshotMeta damaged = write(store, 20, 2, state(1000, 2));
+        corrupt(store, damaged);
+        assertThat(store.latestValid()).contains(older); // as a restart finds them: the newest is skipped
+        SnapshotMeta newer = write(store, 30, 3, state(1000, 3));
+
+        store.retain(2);
+
+        assertThat(store.list()).containsExactly(newer, older);
+        assertThat(readState(store, older)).isEqualTo(state(1000, 1));
+        assertThat(store.latestValid()).contains(newer);
+    }
+
     static ClusterConfig config(long index) {
         return new ClusterConfig(List.of(
                 Member.voter("n1", "http://n1:8080/" + index),
