@@ -148,11 +148,11 @@ class HelmChartTest {
 
     @Test
     void theClusterTokenComesFromTheChartsSecret() {
-        Rendered rendered = render("clusterToken.value", "s3cret");
+        Rendered rendered = render("clusterToken.value", "s3cret-cluster-token");
         Map<String, Object> secret = rendered.one("Secret", FULLNAME);
         Map<String, Object> token = envVar(rendered.one("StatefulSet", FULLNAME), "RAFT_SECURITY_CLUSTER_TOKEN");
 
-        assertThat(at(secret, "data.cluster-token")).isEqualTo("czNjcmV0"); // base64 of s3cret
+        assertThat(at(secret, "data.cluster-token")).isEqualTo("czNjcmV0LWNsdXN0ZXItdG9rZW4="); // base64
         assertThat(at(token, "valueFrom.secretKeyRef.name")).isEqualTo(FULLNAME);
         assertThat(at(token, "valueFrom.secretKeyRef.key")).isEqualTo("cluster-token");
     }
@@ -224,6 +224,8 @@ class HelmChartTest {
                 .hasMessageContaining("storageSync");
         assertThatThrownBy(() -> render("raft.electionTimeout", "soon")).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("electionTimeout");
+        assertThatThrownBy(() -> render("clusterToken.value", "s3cret")).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("value"); // the node would refuse a token under 16 characters at startup
         assertThatThrownBy(() -> render("replicaCuont", 3)).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("replicaCuont");
     }

@@ -44,7 +44,7 @@ import static org.awaitility.Awaitility.await;
 class RaftMembershipClusterTest {
 
     private static final Duration WAIT = Duration.ofSeconds(60);
-    private static final String ADMIN_TOKEN = "admin-secret";
+    private static final String ADMIN_TOKEN = "admin-secret-token";
     private static final String GROUP = "/raft/admin/groups/counter";
 
     /** Every node started, by id. */
