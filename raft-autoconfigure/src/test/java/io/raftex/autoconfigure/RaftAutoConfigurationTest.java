@@ -202,7 +202,8 @@ class RaftAutoConfigurationTest {
                             .containsExactly("n1", "n2", "n3");
                 }));
         assertThat(log).anySatisfy(line -> assertThat(line).startsWith("INFO")
-                .contains("Raft node n4 is not in raft.members").contains("until a leader adds it"));
+                .contains("Raft node n4 is not in raft.members").contains("until a leader adds it")
+                .contains(" with {\"id\":\"n4\",\"url\":\"<this node's url>\"} on any member"));
         assertThat(RaftSettings.from(props("n1", THREE_MEMBERS)).awaitsMembership()).isFalse();
         assertThat(RaftSettings.from(props("n1", "raft.members=")).awaitsMembership()).isFalse();
     }
