@@ -136,6 +136,7 @@ start_node() {
     --raft.members="$node_members" \
     --raft.data-dir="$DATA/$id" \
     >>"$DATA/logs/$id.log" 2>&1 </dev/null &
+  disown $! 2>/dev/null || true   # its death is reported by the watch loop, not by bash
   local i
   for i in $(seq 1 50); do
     [[ -s "$RUN/$id.pid" ]] && break
@@ -143,59 +144,72 @@ start_node() {
   done
 }
 
-# Waits until node $1 listens; false (after printing its log's end) if it dies or takes too long.
+# whether node $1 serves: its port listens and (where curl is) its Raft node runs, so it answers the group's status
+node_serves() {
+  local port
+  port=$(port_of "$1")
+  port_in_use "$port" || return 1
+  if command -v curl >/dev/null 2>&1; then
+    curl -fs -o /dev/null "http://$HOST:$port/raft/admin/groups/kv" 2>/dev/null || return 1
+  fi
+}
+
+# Waits until node $1 serves; false (after printing its log's end) if it dies or takes too long.
 await_node() {
   local id=$1 port deadline
   port=$(port_of "$id")
   deadline=$((SECONDS + STARTUP_SECONDS))
-  until port_in_use "$port"; do
+  until node_serves "$id"; do
     if [[ -z "$(pid_of "$id")" ]]; then
       echo "$id exited while starting; the end of data/logs/$id.log:" >&2
       tail -n 20 "$DATA/logs/$id.log" >&2 || true
       return 1
     fi
     if ((SECONDS > deadline)); then
-      echo "$id did not open port $port within ${STARTUP_SECONDS}s; see data/logs/$id.log" >&2
+      echo "$id did not start serving on port $port within ${STARTUP_SECONDS}s; see data/logs/$id.log" >&2
       return 1
     fi
     sleep 0.5
   done
 }
 
-# Stops node $1 (SIGTERM: a clean shutdown), waits for it, and forgets its pid file.
-stop_node() {
-  local id=$1 pid deadline
-  pid=$(pid_of "$id")
-  rm -f "$RUN/$id.pid"
-  [[ -n "$pid" ]] || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  deadline=$((SECONDS + STOP_SECONDS))
-  while kill -0 "$pid" 2>/dev/null; do
-    if ((SECONDS > deadline)); then
-      echo "  $id (pid $pid) did not stop within ${STOP_SECONDS}s: killing it"
-      kill -KILL "$pid" 2>/dev/null || true
+# Stops nodes $@ (SIGTERM: a clean shutdown, a leader hands over first), waits for them, and forgets their pid files.
+stop_nodes() {
+  local id pid deadline
+  local -A pids=()
+  for id in "$@"; do
+    pid=$(pid_of "$id")
+    rm -f "$RUN/$id.pid"
+    if [[ -n "$pid" ]]; then
+      pids[$id]=$pid
+      kill -TERM "$pid" 2>/dev/null || true
     fi
-    sleep 0.2
   done
-  echo "  $id (pid $pid) stopped"
+  deadline=$((SECONDS + STOP_SECONDS))
+  for id in "$@"; do
+    pid=${pids[$id]:-}
+    [[ -n "$pid" ]] || continue
+    while kill -0 "$pid" 2>/dev/null; do
+      if ((SECONDS > deadline)); then
+        echo "  $id (pid $pid) did not stop within ${STOP_SECONDS}s: killing it"
+        kill -KILL "$pid" 2>/dev/null || true
+      fi
+      sleep 0.2
+    done
+    echo "  $id (pid $pid) stopped"
+  done
 }
 
 stop_all() {
-  local id
-  for id in $(known_nodes); do
-    pid=$(pid_of "$id")
-    [[ -n "$pid" ]] && kill -TERM "$pid" 2>/dev/null || true
-  done
-  for id in $(known_nodes); do
-    stop_node "$id"
-  done
+  # shellcheck disable=SC2046 # node ids have no spaces
+  stop_nodes $(known_nodes)
 }
 
 case "$action" in
   stop)
     if [[ -n "$target" ]]; then
       [[ -n "$(pid_of "$target")" ]] || { echo "$target is not running"; rm -f "$RUN/$target.pid"; exit 0; }
-      stop_node "$target"
+      stop_nodes "$target"
     else
       stop_all
     fi
@@ -208,7 +222,7 @@ case "$action" in
         exit 1
       fi
       echo "Stopping $target..."
-      stop_node "$target"
+      stop_nodes "$target"
     fi
     echo "Starting $target on http://$HOST:$(port_of "$target") (log appended to data/logs/$target.log)..."
     start_node "$target"
