@@ -88,6 +88,13 @@ class RaftMembershipClusterTest {
         nodes.values().forEach(TestNode::stop);
     }
 
+    /** A removed node that holds its removal says so in its health (docs/operations.md), not "no leader known". */
+    private static void assertSaysNotAMember(TestNode removed) {
+        await().atMost(WAIT).untilAsserted(() -> assertThat(Http.get(removed.url() + "/actuator/health").body())
+                .as(removed.id()).contains("not a member of the group's configuration")
+                .doesNotContain("no leader known"));
+    }
+
     private static TestNode node(String id) {
         TestNode n = new TestNode(id, TestNode.freePort(), dataRoot.resolve(id))
                 .with("raft.security.admin-token", ADMIN_TOKEN)
@@ -259,6 +266,7 @@ class RaftMembershipClusterTest {
         Http.Answer again = Http.delete(via.url() + GROUP + "/members/" + other.id(), ADMIN_TOKEN);
         assertThat(again.status()).as(again.body()).isEqualTo(404);
         assertThat(again.contentType()).startsWith("application/problem+json");
+        assertSaysNotAMember(leader); // it committed its own removal
         leader.stop();
         other.stop();
         awaitMoreAcknowledged();
