@@ -32,7 +32,7 @@ JAVA_OPTS=${JAVA_OPTS:--Xmx384m}
 STARTUP_SECONDS=180
 STOP_SECONDS=60
 
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 
 build=0
 clean=0
@@ -127,7 +127,7 @@ start_node() {
   echo "=== $(date '+%Y-%m-%d %H:%M:%S') run-cluster.sh starts $id on port $port" >>"$DATA/logs/$id.log"
   local launcher=()
   if command -v setsid >/dev/null 2>&1; then launcher=(setsid); fi
-  # shellcheck disable=SC2086 # JAVA_OPTS is a list of options
+  # shellcheck disable=SC2086,SC2016 # JAVA_OPTS is a list of options; $$ is the inner shell's
   RAFT_SECURITY_CLUSTER_TOKEN=$CLUSTER_TOKEN RAFT_ADMIN_TOKEN=$ADMIN_TOKEN nohup "${launcher[@]}" bash -c \
     'echo $$ >"$0"; exec "$@"' "$RUN/$id.pid" java $JAVA_OPTS -jar "$JAR" \
     --server.address="$HOST" \
@@ -137,8 +137,8 @@ start_node() {
     --raft.data-dir="$DATA/$id" \
     >>"$DATA/logs/$id.log" 2>&1 </dev/null &
   disown $! 2>/dev/null || true   # its death is reported by the watch loop, not by bash
-  local i
-  for i in $(seq 1 50); do
+  local _
+  for _ in $(seq 1 50); do
     [[ -s "$RUN/$id.pid" ]] && break
     sleep 0.1
   done
@@ -201,6 +201,10 @@ stop_nodes() {
 }
 
 stop_all() {
+  if [[ -z "$(known_nodes)" ]]; then
+    echo "no node started by run-cluster.sh runs"
+    return 0
+  fi
   # shellcheck disable=SC2046 # node ids have no spaces
   stop_nodes $(known_nodes)
 }
@@ -228,7 +232,7 @@ case "$action" in
     start_node "$target"
     await_node "$target" || exit 1
     echo "$target (pid $(pid_of "$target")) is up on http://$HOST:$(port_of "$target")"
-    if [[ ! " ${IDS[*]} " =~ " $target " ]] && ! group_status | grep -q "\"id\":\"$target\""; then
+    if [[ " ${IDS[*]} " != *" $target "* ]] && ! group_status | grep -q "\"id\":\"$target\""; then
       cat <<EOF
 It is not a member yet: it waits, taking no part, until it is added. Add it (any member takes the request; it joins
 as a promotable member, catches up, and the leader makes it a voter):
