@@ -313,6 +313,10 @@ EOF
 declare -A seen=()
 for id in $(known_nodes); do seen[$id]=$(pid_of "$id"); done
 while true; do
+  if [[ -z "$(known_nodes)" ]]; then
+    echo "Every node was stopped from another shell. Data is kept in $DATA."
+    exit 0
+  fi
   for id in $(known_nodes) "${!seen[@]}"; do
     pid=$(pid_of "$id")
     was=${seen[$id]:-}
