@@ -79,7 +79,7 @@ final class HelmChart {
             }
             if (!given) {
                 all.add(token + ".value");
-                all.add("test-" + token);
+                all.add("test-" + token + "-value"); // 16 characters at least, as the schema asks
             }
         }
         return all.toArray();

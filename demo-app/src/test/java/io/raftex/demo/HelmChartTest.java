@@ -119,8 +119,6 @@ class HelmChartTest {
                 "spec.selector.matchLabels"));
     }
 
-    // ------------------------------------------------------------------ tokens
-
     // ------------------------------------------------------------------ scheduling
 
     @Test
@@ -175,6 +173,10 @@ class HelmChartTest {
                 .hasMessageContaining("storageSync");
         assertThatThrownBy(() -> render("raft.electionTimeout", "soon")).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("electionTimeout");
+        assertThatThrownBy(() -> render("clusterToken.value", "s3cret")).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("value"); // the node would refuse a token under 16 characters at startup
+        assertThatThrownBy(() -> render("adminToken.value", "adm1n")).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("value");
         assertThatThrownBy(() -> render("replicaCuont", 3)).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("replicaCuont");
     }

@@ -32,7 +32,7 @@ class HelmTestHookTest {
 
     @Test
     void helmTestIsAHookPodThatChecksTheLeaderAndAWriteThroughTheClientService() throws Exception {
-        Map<String, Object> pod = renderHooks(tmp, "adminToken.value", "adm1n").one("Pod", FULLNAME + "-test");
+        Map<String, Object> pod = renderHooks(tmp, "adminToken.value", "adm1n-admin-token").one("Pod", FULLNAME + "-test");
         Map<String, Object> container = HelmChart.<Map<String, Object>>list(pod, "spec.containers").get(0);
 
         assertThat(at(pod, "metadata.annotations")).isEqualTo(Map.of(RENAMED_HOOK, "test",
@@ -59,7 +59,7 @@ class HelmTestHookTest {
     @Test
     void theHelmTestScriptPassesOnAGroupWithALeaderAndFailsOtherwise() throws Exception {
         assumeTrue(Files.isExecutable(Path.of("/bin/sh")) && onPath("curl"), "needs sh and curl");
-        Map<String, Object> pod = renderHooks(tmp, "adminToken.value", "adm1n").one("Pod", FULLNAME + "-test");
+        Map<String, Object> pod = renderHooks(tmp, "adminToken.value", "adm1n-admin-token").one("Pod", FULLNAME + "-test");
         String script = HelmChart.<String>list(HelmChart.<Map<String, Object>>list(pod, "spec.containers").get(0), "args").get(0);
 
         try (FakeMember member = new FakeMember("\"n2\"", false)) {

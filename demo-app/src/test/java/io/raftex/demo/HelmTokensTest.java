@@ -27,12 +27,12 @@ class HelmTokensTest {
     Path tmp;
     @Test
     void theTokensComeFromTheChartsSecretAnOrdinaryReleaseObject() {
-        Rendered rendered = render("clusterToken.value", "s3cret", "adminToken.value", "adm1n");
+        Rendered rendered = render("clusterToken.value", "s3cret-cluster-token", "adminToken.value", "adm1n-admin-token");
         Map<String, Object> secret = rendered.one("Secret", FULLNAME);
         Map<String, Object> sts = rendered.one("StatefulSet", FULLNAME);
 
-        assertThat(at(secret, "data.cluster-token")).isEqualTo("czNjcmV0"); // base64 of s3cret
-        assertThat(at(secret, "data.admin-token")).isEqualTo("YWRtMW4="); // base64 of adm1n
+        assertThat(at(secret, "data.cluster-token")).isEqualTo("czNjcmV0LWNsdXN0ZXItdG9rZW4="); // base64 of s3cret-cluster-token
+        assertThat(at(secret, "data.admin-token")).isEqualTo("YWRtMW4tYWRtaW4tdG9rZW4="); // base64 of adm1n-admin-token
         // not a hook: helm uninstall deletes it, and syncs do not make it again
         assertThat(at(secret, "metadata.annotations")).isNull();
         assertThat(at(envVar(sts, "RAFT_SECURITY_CLUSTER_TOKEN"), "valueFrom.secretKeyRef"))

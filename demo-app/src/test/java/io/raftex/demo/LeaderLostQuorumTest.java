@@ -57,7 +57,7 @@ class LeaderLostQuorumTest {
                     "--raft.command-timeout=1500ms",
                     "--raft.rpc.timeout=300ms",
                     "--raft.storage.sync=none",
-                    "--raft.security.cluster-token=test-token",
+                    "--raft.security.cluster-token=test-cluster-token",
                     "--spring.main.banner-mode=off",
                     "--spring.jmx.enabled=false"};
             // as arguments, so that they override application.properties as a user's would

@@ -22,7 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
         "raft.command-timeout=1500ms",
         "raft.rpc.timeout=200ms",
         "raft.storage.sync=none",
-        "raft.security.cluster-token=test-token",
+        "raft.security.cluster-token=test-cluster-token",
         "spring.main.banner-mode=off"})
 @DirtiesContext
 class NoLeaderTest {

@@ -89,7 +89,7 @@ public final class RaftNodeLifecycle implements SmartLifecycle {
         if (settings.awaitsMembership()) {
             log.info("Raft node {} is not in raft.members: in every group whose data dir holds no configuration naming"
                     + " it, it waits, taking no part, until a leader adds it (POST /raft/admin/groups/<group>/members"
-                    + " with {{\"id\":\"{}\",\"url\":\"<this node's url>\"}} on any member)",
+                    + " with {\"id\":\"{}\",\"url\":\"<this node's url>\"} on any member)",
                     settings.nodeId(), settings.nodeId());
         }
     }

@@ -289,6 +289,7 @@ public class RaftProperties {
          * Shared secret that every peer RPC carries (header "Authorization: Bearer <token>", or
          * "X-Raft-Cluster-Token"). Requests without it, or with another, are refused with 401. Set the same value on
          * every node. Required when raft.members names other nodes, unless allow-unauthenticated-peers is true.
+         * At least 16 characters; empty means not set, and an unresolved placeholder stops startup.
          */
         private String clusterToken;
 
@@ -301,6 +302,7 @@ public class RaftProperties {
         /**
          * Bearer token required by the write operations of the admin API (header "Authorization: Bearer <token>").
          * Requests without it get 401, with another token 403. When empty, write operations are refused with 403.
+         * At least 16 characters when set; an unresolved placeholder stops startup.
          */
         private String adminToken;
 

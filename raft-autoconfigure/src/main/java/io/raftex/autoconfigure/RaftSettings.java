@@ -25,6 +25,12 @@ import java.util.Optional;
  */
 public final class RaftSettings {
 
+    /**
+     * Fewest characters a {@code raft.security.cluster-token} or {@code raft.security.admin-token} may have: 16, so a
+     * token is at least a random-looking secret and not a word or a test value.
+     */
+    public static final int MIN_TOKEN_LENGTH = 16;
+
     private final MemberId nodeId;
     /** Empty when raft.members is empty: the node then forms a single-member cluster at its own local URL. */
     private final List<Member> members;
@@ -63,6 +69,8 @@ public final class RaftSettings {
         MemberId nodeId = nodeId(properties.getNodeId());
         List<Member> members = members(properties.getMembers());
         checkTiming(properties);
+        checkToken("raft.security.cluster-token", properties.getSecurity().getClusterToken());
+        checkToken("raft.security.admin-token", properties.getSecurity().getAdminToken());
         checkPeerAuthentication(properties, nodeId, members);
         Path dataDir = dataDir(properties.getDataDir(), nodeId);
         return new RaftSettings(properties, nodeId, members, dataDir);
@@ -145,6 +153,37 @@ public final class RaftSettings {
                     + "could act as a peer. Set raft.security.cluster-token to the same secret on every node, or set "
                     + "raft.security.allow-unauthenticated-peers=true to run without one on a trusted network");
         }
+    }
+
+    /**
+     * A token that is set must be a usable secret. Empty counts as not set (what {@code ${RAFT_CLUSTER_TOKEN:}} gives
+     * when the variable is unset); an unresolved placeholder (Spring keeps {@code ${VAR}} as text when VAR is unset),
+     * blank text, surrounding whitespace (never sent back by an HTTP client) or fewer than
+     * {@link #MIN_TOKEN_LENGTH} characters are refused. The message never repeats the value, except a placeholder.
+     */
+    private static void checkToken(String property, String token) {
+        if (token == null || token.isEmpty()) {
+            return;
+        }
+        String problem;
+        if (token.contains("${")) {
+            problem = property + " is '" + token + "', an unresolved placeholder: the variable it names is not set. "
+                    + "Set it, or write the placeholder with an empty default (${VAR:}) so that an unset variable "
+                    + "means no token";
+        } else if (token.isBlank()) {
+            problem = property + " is blank: set a secret of at least " + MIN_TOKEN_LENGTH
+                    + " characters, or leave the property empty for no token";
+        } else if (!token.strip().equals(token)) {
+            problem = property + " starts or ends with whitespace, which an HTTP header cannot carry: remove it";
+        } else if (token.chars().anyMatch(Character::isISOControl)) {
+            problem = property + " contains a control character, which an HTTP header cannot carry";
+        } else if (token.length() < MIN_TOKEN_LENGTH) {
+            problem = property + " is " + token.length() + " characters long; it must have at least "
+                    + MIN_TOKEN_LENGTH + " (for example the output of: openssl rand -hex 24)";
+        } else {
+            return;
+        }
+        throw new RaftConfigurationException(property, problem);
     }
 
     private static void checkTiming(RaftProperties p) {

@@ -135,7 +135,7 @@ class RaftAutoConfigurationTest {
                 "raft.storage.sync=none", "raft.storage.max-batch-size=77",
                 "raft.snapshot.interval-entries=500", "raft.snapshot.chunk-size=64KB",
                 "raft.rpc.timeout=250ms", "raft.rpc.max-batch-bytes=1MB",
-                "raft.security.cluster-token=s3cret", "raft.security.admin-token=adm1n")
+                "raft.security.cluster-token=s3cret-cluster-token", "raft.security.admin-token=adm1n-admin-token")
                 .run(context -> {
                     assertThat(context).hasNotFailed();
                     RaftProperties p = context.getBean(RaftProperties.class);
@@ -143,7 +143,7 @@ class RaftAutoConfigurationTest {
                     assertThat(p.getStorage().getMaxBatchSize()).isEqualTo(77);
                     assertThat(p.getSnapshot().getIntervalEntries()).isEqualTo(500);
                     assertThat(p.getSnapshot().getChunkSize().toKilobytes()).isEqualTo(64);
-                    assertThat(p.getSecurity().getAdminToken()).isEqualTo("adm1n");
+                    assertThat(p.getSecurity().getAdminToken()).isEqualTo("adm1n-admin-token");
                     RaftSettings s = context.getBean(RaftSettings.class);
                     assertThat(s.nodeId().value()).isEqualTo("n2");
                     assertThat(s.configuredMembers()).extracting(m -> m.id().value() + "=" + m.address())
@@ -157,7 +157,7 @@ class RaftAutoConfigurationTest {
                     assertThat(s.rpcTimeout()).isEqualTo(Duration.ofMillis(250));
                     assertThat(s.maxBatchBytes()).isEqualTo(1 << 20);
                     assertThat(s.protocolConfig().maxBytesPerMessage()).isEqualTo(((1 << 20) - 4096) / 4);
-                    assertThat(s.clusterToken()).contains("s3cret");
+                    assertThat(s.clusterToken()).contains("s3cret-cluster-token");
                     assertThat(s.dataDir()).isEqualTo(tmp.resolve("n1").toAbsolutePath());
                 });
     }
@@ -185,7 +185,7 @@ class RaftAutoConfigurationTest {
     @Test
     void aNodeAbsentFromMembersStartsAndWaitsToBeAdded() {
         List<String> log = logOf(RaftNodeLifecycle.class, () -> runner().withUserConfiguration(StateMachines.class)
-                .withPropertyValues("raft.node-id=n4", THREE_MEMBERS, "raft.security.cluster-token=s3cret")
+                .withPropertyValues("raft.node-id=n4", THREE_MEMBERS, "raft.security.cluster-token=s3cret-cluster-token")
                 .run(context -> {
                     assertThat(context).hasNotFailed();
                     assertThat(context.getBean(RaftSettings.class).awaitsMembership()).isTrue();
@@ -202,7 +202,8 @@ class RaftAutoConfigurationTest {
                             .containsExactly("n1", "n2", "n3");
                 }));
         assertThat(log).anySatisfy(line -> assertThat(line).startsWith("INFO")
-                .contains("Raft node n4 is not in raft.members").contains("until a leader adds it"));
+                .contains("Raft node n4 is not in raft.members").contains("until a leader adds it")
+                .contains(" with {\"id\":\"n4\",\"url\":\"<this node's url>\"} on any member"));
         assertThat(RaftSettings.from(props("n1", THREE_MEMBERS)).awaitsMembership()).isFalse();
         assertThat(RaftSettings.from(props("n1", "raft.members=")).awaitsMembership()).isFalse();
     }
@@ -213,7 +214,7 @@ class RaftAutoConfigurationTest {
         p.setDataDir(tmp.resolve("props-" + nodeId));
         String list = members.substring("raft.members=".length());
         p.setMembers(list.isEmpty() ? List.of() : List.of(list.split(",")));
-        p.getSecurity().setClusterToken("s3cret");
+        p.getSecurity().setClusterToken("s3cret-cluster-token");
         return p;
     }
 
@@ -314,10 +315,10 @@ class RaftAutoConfigurationTest {
 
     @Test
     void otherMembersWithAClusterTokenStartWithoutAWarning() {
-        List<String> log = logOf(() -> runner().withPropertyValues(THREE_MEMBERS, "raft.security.cluster-token=s3cret")
+        List<String> log = logOf(() -> runner().withPropertyValues(THREE_MEMBERS, "raft.security.cluster-token=s3cret-cluster-token")
                 .run(context -> {
                     assertThat(context).hasNotFailed();
-                    assertThat(context.getBean(RaftSettings.class).clusterToken()).contains("s3cret");
+                    assertThat(context.getBean(RaftSettings.class).clusterToken()).contains("s3cret-cluster-token");
                     assertThat(context.getBean(RaftSettings.class).allowUnauthenticatedPeers()).isFalse();
                 }));
         assertThat(log).noneSatisfy(line -> assertThat(line).contains("cluster-token is not set"));
@@ -368,7 +369,7 @@ class RaftAutoConfigurationTest {
                 .withPropertyValues("raft.node-id=" + id, "raft.members=" + members,
                         "raft.data-dir=" + tmp.resolve(id), "raft.heartbeat-interval=20ms",
                         "raft.election-timeout=200ms", "raft.command-timeout=1s",
-                        "raft.security.cluster-token=test-token");
+                        "raft.security.cluster-token=test-cluster-token");
         member.apply("n1").run(c1 -> member.apply("n2").run(c2 -> member.apply("n3").run(c3 -> {
             List<RaftClient> clients = List.of(c1.getBean(RaftClient.class), c2.getBean(RaftClient.class),
                     c3.getBean(RaftClient.class));

@@ -42,7 +42,7 @@ class RaftClusterTest {
 
     private static final Duration WAIT = Duration.ofSeconds(30);
     private static final long SNAPSHOT_INTERVAL = 2_000;
-    private static final String ADMIN_TOKEN = "admin-secret";
+    private static final String ADMIN_TOKEN = "admin-secret-token";
     private static final List<String> STATUS_FIELDS = List.of("group", "nodeId", "role", "term", "leaderId",
             "commitIndex", "lastApplied", "lastLogIndex", "snapshotIndex", "members");
     private static final List<String> MEMBER_FIELDS = List.of("id", "url", "membership", "matchIndex", "nextIndex");

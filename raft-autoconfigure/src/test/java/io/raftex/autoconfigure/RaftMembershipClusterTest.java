@@ -44,7 +44,7 @@ import static org.awaitility.Awaitility.await;
 class RaftMembershipClusterTest {
 
     private static final Duration WAIT = Duration.ofSeconds(60);
-    private static final String ADMIN_TOKEN = "admin-secret";
+    private static final String ADMIN_TOKEN = "admin-secret-token";
     private static final String GROUP = "/raft/admin/groups/counter";
 
     /** Every node started, by id. */
@@ -86,6 +86,13 @@ class RaftMembershipClusterTest {
             writer.get(30, TimeUnit.SECONDS);
         }
         nodes.values().forEach(TestNode::stop);
+    }
+
+    /** A removed node that holds its removal says so in its health (docs/operations.md), not "no leader known". */
+    private static void assertSaysNotAMember(TestNode removed) {
+        await().atMost(WAIT).untilAsserted(() -> assertThat(Http.get(removed.url() + "/actuator/health").body())
+                .as(removed.id()).contains("not a member of the group's configuration")
+                .doesNotContain("no leader known"));
     }
 
     private static TestNode node(String id) {
@@ -259,6 +266,7 @@ class RaftMembershipClusterTest {
         Http.Answer again = Http.delete(via.url() + GROUP + "/members/" + other.id(), ADMIN_TOKEN);
         assertThat(again.status()).as(again.body()).isEqualTo(404);
         assertThat(again.contentType()).startsWith("application/problem+json");
+        assertSaysNotAMember(leader); // it committed its own removal
         leader.stop();
         other.stop();
         awaitMoreAcknowledged();

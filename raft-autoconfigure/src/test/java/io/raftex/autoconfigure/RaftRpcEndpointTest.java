@@ -42,7 +42,7 @@ import static org.awaitility.Awaitility.await;
  */
 class RaftRpcEndpointTest {
 
-    private static final String TOKEN = "test-token";
+    private static final String TOKEN = "test-cluster-token";
     private static final int MAX_BATCH = 64 * 1024;
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)

@@ -443,8 +443,16 @@ public final class HttpTransport implements Transport {
             this.limiter = limiters.timeLimiter(RESILIENCE_PREFIX + id.value(), limiterConfig);
             this.streaming = settings.stream().enabled();
             this.nextAttemptAt = System.nanoTime();
-            breaker.getEventPublisher().onStateTransition(e -> log.info("circuit breaker of peer {} ({}): {}",
-                    id, url, e.getStateTransition()));
+            breaker.getEventPublisher().onStateTransition(e -> {
+                // a peer that stays down (stopped, or removed from the group) is probed open, half-open, open...
+                // every few seconds: only going down and coming back are worth INFO
+                CircuitBreaker.StateTransition t = e.getStateTransition();
+                if (t.getFromState() == CircuitBreaker.State.CLOSED || t.getToState() == CircuitBreaker.State.CLOSED) {
+                    log.info("circuit breaker of peer {} ({}): {}", id, url, t);
+                } else {
+                    log.debug("circuit breaker of peer {} ({}): {}", id, url, t);
+                }
+            });
         }
 
         void enqueue(RaftMessage message) {

@@ -158,12 +158,12 @@ class RaftObservabilityAutoConfigurationTest {
     void adminApiInAServletWebApplication() {
         new WebApplicationContextRunner().withConfiguration(RAFT).withUserConfiguration(CounterGroup.class)
                 .withPropertyValues("raft.node-id=n1", "raft.data-dir=" + tmp.resolve("web"),
-                        "raft.security.admin-token=secret", "raft.security.admin-reads-require-token=true")
+                        "raft.security.admin-token=secret-admin-token", "raft.security.admin-reads-require-token=true")
                 .run(context -> {
                     assertThat(context).hasNotFailed().hasSingleBean(RaftAdminController.class);
                     AdminAccess access = context.getBean(AdminAccess.class);
                     assertThat(access.read(null)).isEqualTo(AdminAccess.Verdict.MISSING);
-                    assertThat(access.read("Bearer secret")).isEqualTo(AdminAccess.Verdict.ALLOWED);
+                    assertThat(access.read("Bearer secret-admin-token")).isEqualTo(AdminAccess.Verdict.ALLOWED);
                     assertThat(access.write("Bearer other")).isEqualTo(AdminAccess.Verdict.WRONG);
                 });
     }

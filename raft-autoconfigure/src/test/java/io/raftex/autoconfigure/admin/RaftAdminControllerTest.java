@@ -42,7 +42,7 @@ import static org.mockito.Mockito.when;
  */
 class RaftAdminControllerTest {
 
-    private static final String TOKEN = "admin-secret";
+    private static final String TOKEN = "admin-secret-token";
     private static final String BEARER = "Bearer " + TOKEN;
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final GroupStatus STATUS = new GroupStatus("kv", "n1", Role.LEADER, 3, Optional.of("n1"), 10, 10,

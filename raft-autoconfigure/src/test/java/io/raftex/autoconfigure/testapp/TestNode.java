@@ -94,7 +94,7 @@ public final class TestNode {
                 "raft.election-timeout=500ms",
                 "raft.rpc.timeout=400ms",
                 "raft.command-timeout=8s",
-                "raft.security.cluster-token=test-token",
+                "raft.security.cluster-token=test-cluster-token",
                 "raft.storage.sync=none",
                 "spring.main.banner-mode=off",
                 "spring.mvc.servlet.load-on-startup=1",

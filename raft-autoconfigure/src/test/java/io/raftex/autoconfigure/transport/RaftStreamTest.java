@@ -62,7 +62,7 @@ class RaftStreamTest {
 
     private static final MemberId N1 = MemberId.of("n1");
     private static final MemberId N2 = MemberId.of("n2");
-    private static final String TOKEN = "test-token";
+    private static final String TOKEN = "test-cluster-token";
     private static final Duration WAIT = Duration.ofSeconds(30);
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
