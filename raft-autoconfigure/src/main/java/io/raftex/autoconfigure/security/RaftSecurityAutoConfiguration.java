@@ -14,13 +14,18 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
+import org.springframework.boot.autoconfigure.condition.SpringBootCondition;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.ConditionContext;
+import org.springframework.context.annotation.Conditional;
+import org.springframework.core.type.AnnotatedTypeMetadata;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpHeaders;
+import org.springframework.util.StringUtils;
 import org.springframework.security.access.hierarchicalroles.NullRoleHierarchy;
 import org.springframework.security.access.hierarchicalroles.RoleHierarchy;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
@@ -92,7 +97,7 @@ public final class RaftSecurityAutoConfiguration {
     @Order(ADMIN_TOKEN_FILTER_CHAIN_ORDER)
     @ConditionalOnMissingBean(name = "raftAdminTokenSecurityFilterChain")
     @ConditionalOnBean(RaftAdminController.class)
-    @ConditionalOnProperty(name = "raft.security.admin-token")
+    @Conditional(AdminTokenSet.class)
     SecurityFilterChain raftAdminTokenSecurityFilterChain(HttpSecurity http, RaftSettings settings,
                                                           ObjectProvider<PathPatternRequestMatcher.Builder> mvcPaths)
             throws Exception {
@@ -143,6 +148,16 @@ public final class RaftSecurityAutoConfiguration {
             String value = authorization.strip();
             return value.regionMatches(true, 0, "Bearer ", 0, 7)
                     && MessageDigest.isEqual(token, value.substring(7).strip().getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    /** {@code raft.security.admin-token} is set and not blank. */
+    static final class AdminTokenSet extends SpringBootCondition {
+        @Override
+        public ConditionOutcome getMatchOutcome(ConditionContext context, AnnotatedTypeMetadata metadata) {
+            return StringUtils.hasText(context.getEnvironment().getProperty("raft.security.admin-token"))
+                    ? ConditionOutcome.match("raft.security.admin-token is set")
+                    : ConditionOutcome.noMatch("raft.security.admin-token is not set");
         }
     }
 }
