@@ -2,13 +2,16 @@ package io.raftex.autoconfigure;
 
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.timelimiter.TimeLimiterConfig;
 import io.github.resilience4j.timelimiter.TimeLimiterRegistry;
 import io.raftex.autoconfigure.client.RaftClient;
 import io.raftex.autoconfigure.testapp.CounterCommand;
 import io.raftex.autoconfigure.testapp.CounterStateMachine;
 import io.raftex.autoconfigure.transport.HttpTransport;
 import io.raftex.autoconfigure.transport.RaftMessageJson;
+import io.raftex.autoconfigure.transport.RaftPeerResilience;
 import io.raftex.autoconfigure.transport.RaftRpcController;
 import io.raftex.autoconfigure.transport.RaftRpcEndpointAutoConfiguration;
 import io.raftex.autoconfigure.transport.RaftStreamEndpoint;
@@ -68,8 +71,9 @@ class RaftAutoConfigurationTest {
                     .hasSingleBean(RaftNode.class).hasSingleBean(RaftNodeLifecycle.class)
                     .hasSingleBean(RaftClient.class).hasSingleBean(RaftCodecFactory.class)
                     .hasSingleBean(StorageProvider.class).hasSingleBean(HttpTransport.class)
-                    .hasSingleBean(RaftMessageJson.class).hasSingleBean(CircuitBreakerRegistry.class)
-                    .hasSingleBean(TimeLimiterRegistry.class);
+                    .hasSingleBean(RaftMessageJson.class).hasSingleBean(RaftPeerResilience.class)
+                    // the peers' registries are RaftEx's own, not beans of resilience4j's shared types
+                    .doesNotHaveBean(CircuitBreakerRegistry.class).doesNotHaveBean(TimeLimiterRegistry.class);
             // not a web application: no endpoint
             assertThat(context).doesNotHaveBean(RaftRpcController.class);
             assertThat(context.getBean(RaftNodeLifecycle.class).isRunning()).isTrue();
@@ -121,7 +125,7 @@ class RaftAutoConfigurationTest {
             assertThat(context.getBean(Transport.class)).isSameAs(context.getBean("userTransport"));
             assertThat(context.getBean(StorageProvider.class)).isInstanceOf(InMemoryStorageProvider.class);
             assertThat(context.getBean(RaftCodecFactory.class)).isSameAs(context.getBean("userCodecs"));
-            assertThat(context.getBean(CircuitBreakerRegistry.class)).isSameAs(context.getBean("userBreakers"));
+            assertThat(context.getBean(RaftPeerResilience.class)).isSameAs(context.getBean("userResilience"));
             assertThat(context.getBean(RaftMessageJson.class)).isSameAs(context.getBean("userJson"));
         });
     }
@@ -441,8 +445,8 @@ class RaftAutoConfigurationTest {
         }
 
         @Bean
-        CircuitBreakerRegistry userBreakers() {
-            return CircuitBreakerRegistry.ofDefaults();
+        RaftPeerResilience userResilience() {
+            return new RaftPeerResilience(CircuitBreakerConfig.ofDefaults(), TimeLimiterConfig.ofDefaults());
         }
 
         @Bean

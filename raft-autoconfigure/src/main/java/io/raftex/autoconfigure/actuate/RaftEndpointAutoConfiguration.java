@@ -18,10 +18,12 @@ import org.springframework.context.annotation.Bean;
 @AutoConfiguration(after = RaftAutoConfiguration.class)
 @ConditionalOnClass({Endpoint.class, ConditionalOnAvailableEndpoint.class})
 @ConditionalOnBean(RaftNodeLifecycle.class)
-@ConditionalOnAvailableEndpoint(RaftEndpoint.class)
 public final class RaftEndpointAutoConfiguration {
 
+    // on the method, not the class: a class-level condition whose class is missing (no Actuator) fails the
+    // evaluation of the class's conditions before @ConditionalOnClass can skip it
     @Bean
+    @ConditionalOnAvailableEndpoint(RaftEndpoint.class)
     @ConditionalOnMissingBean
     RaftEndpoint raftEndpoint(RaftNodeLifecycle lifecycle) {
         return new RaftEndpoint(lifecycle);

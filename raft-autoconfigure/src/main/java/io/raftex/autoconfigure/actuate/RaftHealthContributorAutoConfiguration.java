@@ -20,10 +20,12 @@ import org.springframework.context.annotation.Bean;
         beforeName = "org.springframework.boot.health.autoconfigure.contributor.HealthContributorAutoConfiguration")
 @ConditionalOnClass({HealthContributor.class, ConditionalOnEnabledHealthIndicator.class})
 @ConditionalOnBean(RaftNodeLifecycle.class)
-@ConditionalOnEnabledHealthIndicator("raft")
 public final class RaftHealthContributorAutoConfiguration {
 
+    // on the method, not the class: a class-level condition whose class is missing (no Actuator) fails the
+    // evaluation of the class's conditions before @ConditionalOnClass can skip it
     @Bean
+    @ConditionalOnEnabledHealthIndicator("raft")
     @ConditionalOnMissingBean(name = {"raftHealthIndicator", "raftHealthContributor"})
     RaftHealthContributor raftHealthContributor(RaftNodeLifecycle lifecycle) {
         return new RaftHealthContributor(lifecycle);

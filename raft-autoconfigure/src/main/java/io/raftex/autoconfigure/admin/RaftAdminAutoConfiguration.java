@@ -4,6 +4,7 @@ import io.raftex.autoconfigure.RaftAutoConfiguration;
 import io.raftex.autoconfigure.RaftNodeLifecycle;
 import io.raftex.autoconfigure.RaftProperties;
 import io.raftex.autoconfigure.RaftSettings;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -16,7 +17,7 @@ import java.util.Optional;
 
 /**
  * The admin REST API ({@code /raft/admin/groups...}) in a servlet web application, guarded by
- * {@code raft.security.admin-token} ({@link AdminAccess}).
+ * {@code raft.security.admin-token} or, with Spring Security, the application's admin role ({@link AdminAccess}).
  */
 @AutoConfiguration(after = RaftAutoConfiguration.class)
 @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
@@ -24,12 +25,13 @@ import java.util.Optional;
 @ConditionalOnBean({RaftNodeLifecycle.class, RaftSettings.class})
 public final class RaftAdminAutoConfiguration {
 
-    /** Who may read and write through the admin API. */
+    /** Who may read and write through the admin API: the admin token, or the application's role check if any. */
     @Bean
     @ConditionalOnMissingBean
-    AdminAccess raftAdminAccess(RaftSettings settings) {
+    AdminAccess raftAdminAccess(RaftSettings settings, ObjectProvider<AdminRoleCheck> roleCheck) {
         RaftProperties.Security security = settings.properties().getSecurity();
-        return new AdminAccess(Optional.ofNullable(security.getAdminToken()), security.isAdminReadsRequireToken());
+        return new AdminAccess(Optional.ofNullable(security.getAdminToken()), security.isAdminReadsRequireToken(),
+                Optional.ofNullable(roleCheck.getIfUnique()));
     }
 
     @Bean

@@ -481,6 +481,10 @@ public final class RaftAdminController {
             case WRONG:
                 return problem(HttpStatus.FORBIDDEN, "forbidden", "Wrong admin token",
                         "the bearer token is not raft.security.admin-token", request);
+            case LACKS_ROLE:
+                return problem(HttpStatus.FORBIDDEN, "forbidden", "Missing admin role",
+                        "the authenticated principal does not have the admin role (raft.security.spring-security"
+                                + ".admin-role) and no admin token was presented", request);
             default:
                 return problem(HttpStatus.FORBIDDEN, "admin-disabled", "Admin operations disabled",
                         "raft.security.admin-token is not set on this node, so this operation is refused", request);

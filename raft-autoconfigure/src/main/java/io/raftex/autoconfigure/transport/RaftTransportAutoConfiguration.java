@@ -23,7 +23,8 @@ import java.time.Duration;
 
 /**
  * The HTTP/JSON transport between nodes: the wire codec, a circuit breaker and a time limiter per peer (resilience4j
- * core modules, configured here in code, with their meters bound to Micrometer when it is present) and the
+ * core modules, configured here in code, in registries private to RaftEx ({@link RaftPeerResilience}), with their
+ * meters bound to Micrometer when it is present) and the
  * {@link HttpTransport} (streams per {@code raft.rpc.stream}). The receiving endpoints come from
  * {@link RaftRpcEndpointAutoConfiguration}.
  */
@@ -41,18 +42,14 @@ public final class RaftTransportAutoConfiguration {
         return new RaftMessageJson();
     }
 
-    /** The registry that holds one breaker per peer ({@code raft-peer-<id>}). */
+    /**
+     * The peers' breakers and time limiters, in registries of RaftEx's own: an application's
+     * {@code CircuitBreakerRegistry} or {@code TimeLimiterRegistry} beans are neither used nor replaced.
+     */
     @Bean
     @ConditionalOnMissingBean
-    CircuitBreakerRegistry raftCircuitBreakerRegistry(RaftSettings settings) {
-        return CircuitBreakerRegistry.of(peerCircuitBreakerConfig(settings));
-    }
-
-    /** The registry that holds one time limiter per peer ({@code raft-peer-<id>}). */
-    @Bean
-    @ConditionalOnMissingBean
-    TimeLimiterRegistry raftTimeLimiterRegistry(RaftSettings settings) {
-        return TimeLimiterRegistry.of(peerTimeLimiterConfig(settings));
+    RaftPeerResilience raftPeerResilience(RaftSettings settings) {
+        return new RaftPeerResilience(peerCircuitBreakerConfig(settings), peerTimeLimiterConfig(settings));
     }
 
     /**
@@ -83,15 +80,15 @@ public final class RaftTransportAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean(Transport.class)
-    HttpTransport raftTransport(RaftSettings settings, RaftMessageJson json, CircuitBreakerRegistry breakers,
-                                TimeLimiterRegistry limiters, ObjectProvider<RpcObserver> observer) {
+    HttpTransport raftTransport(RaftSettings settings, RaftMessageJson json, RaftPeerResilience resilience,
+                                ObjectProvider<RpcObserver> observer) {
         HttpTransportSettings.Stream stream = HttpTransportSettings.Stream.enabled(
                 settings.properties().getHeartbeatInterval(), settings.properties().getElectionTimeout(),
                 settings.rpcTimeout()).withEnabled(settings.stream());
         HttpTransportSettings transportSettings = new HttpTransportSettings(settings.nodeId(),
                 settings.rpcTimeout(), settings.maxBatchBytes(), settings.clusterToken(), 10_000, stream);
-        return new HttpTransport(transportSettings, json, breakers, peerCircuitBreakerConfig(settings), limiters,
-                peerTimeLimiterConfig(settings), observer.getIfAvailable(() -> RpcObserver.NONE));
+        return new HttpTransport(transportSettings, json, resilience.circuitBreakers(), resilience.breakerConfig(),
+                resilience.timeLimiters(), resilience.limiterConfig(), observer.getIfAvailable(() -> RpcObserver.NONE));
     }
 
     /** Meters of the breakers and time limiters, and the {@code raft.rpc} timer, when Micrometer is present. */
@@ -101,14 +98,14 @@ public final class RaftTransportAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean(name = "raftCircuitBreakerMetrics")
-        MeterBinder raftCircuitBreakerMetrics(CircuitBreakerRegistry breakers) {
-            return TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers);
+        MeterBinder raftCircuitBreakerMetrics(RaftPeerResilience resilience) {
+            return TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(resilience.circuitBreakers());
         }
 
         @Bean
         @ConditionalOnMissingBean(name = "raftTimeLimiterMetrics")
-        MeterBinder raftTimeLimiterMetrics(TimeLimiterRegistry limiters) {
-            return TaggedTimeLimiterMetrics.ofTimeLimiterRegistry(limiters);
+        MeterBinder raftTimeLimiterMetrics(RaftPeerResilience resilience) {
+            return TaggedTimeLimiterMetrics.ofTimeLimiterRegistry(resilience.timeLimiters());
         }
 
         @Bean
