@@ -153,7 +153,7 @@ class RaftClassPathTest {
         // with other members: it starts, and warns that they cannot reach it
         List<String> withPeers = logOf(() -> configure(new ApplicationContextRunner(), "no-web-peers")
                 .withClassLoader(noWeb)
-                .withPropertyValues("raft.node-id=n1", "raft.security.cluster-token=t",
+                .withPropertyValues("raft.node-id=n1", "raft.security.cluster-token=test-cluster-token",
                         "raft.members=n1=http://127.0.0.1:1,n2=http://127.0.0.1:2")
                 .run(context -> {
                     assertThat(context).hasNotFailed();

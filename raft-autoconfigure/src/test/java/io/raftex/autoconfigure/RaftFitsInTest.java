@@ -42,7 +42,7 @@ class RaftFitsInTest {
                 .withUserConfiguration(ApplicationRegistries.class, CounterGroup.class)
                 .withPropertyValues("raft.node-id=n1", "raft.data-dir=" + tmp.resolve("n1"),
                         "raft.members=n1=http://127.0.0.1:1,n2=http://127.0.0.1:2",
-                        "raft.security.cluster-token=t", "raft.heartbeat-interval=20ms",
+                        "raft.security.cluster-token=test-cluster-token", "raft.heartbeat-interval=20ms",
                         "raft.election-timeout=200ms", "raft.rpc.stream=false")
                 .run(context -> {
                     assertThat(context).hasNotFailed().hasSingleBean(HttpTransport.class);

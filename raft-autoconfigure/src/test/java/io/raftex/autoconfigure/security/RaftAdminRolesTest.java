@@ -29,7 +29,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class RaftAdminRolesTest {
 
-    private static final String ADMIN_TOKEN = "admin-secret";
+    private static final String ADMIN_TOKEN = "admin-secret-token";
     private static final String OPERATOR = SecurityHttp.basic("operator", "op-password");
     private static final String VIEWER = SecurityHttp.basic("viewer", "view-password");
     private static TestNode node;

@@ -39,7 +39,7 @@ class RaftSecurityAutoConfigurationTest {
     private WebApplicationContextRunner runner() {
         return new WebApplicationContextRunner().withConfiguration(RAFT).withConfiguration(BOOT_SECURITY)
                 .withPropertyValues("raft.node-id=n1", "raft.data-dir=" + tmp.resolve("n1"),
-                        "raft.security.admin-token=adm1n");
+                        "raft.security.admin-token=adm1n-admin-token");
     }
 
     @Test

@@ -29,7 +29,7 @@ import static org.awaitility.Awaitility.await;
 class RaftSpringSecurityClusterTest {
 
     private static final Duration WAIT = Duration.ofSeconds(30);
-    private static final String ADMIN_TOKEN = "admin-secret";
+    private static final String ADMIN_TOKEN = "admin-secret-token";
     private static final List<TestNode> nodes = new ArrayList<>();
 
     @TempDir
