@@ -30,7 +30,12 @@ import java.util.Optional;
  *       a promotable member, a voter or now and then a non-voter) while the group has fewer than six voters, or the
  *       removal of a random member (the leader a third of the time) while it has more than three. A removed node
  *       is closed for good a little later; a node whose addition was refused or "not carried out" is closed for
- *       good as well, so an untrue refusal leaves a voter missing and the run fails to converge.</li>
+ *       good as well, so an untrue refusal leaves a voter missing and the run fails to converge;</li>
+ *   <li>the loss of a member's disk: it is killed, its disk and snapshots are replaced by an empty disk with a new
+ *       incarnation (a volume recreated) and it restarts under the same id; only while every member of the leader's
+ *       committed configuration is bound to its disk's current incarnation, so that one disk is lost at a time (the
+ *       loss of a majority's disks is beyond what any Raft group can survive). The invariants and the workload's
+ *       checks then prove that the emptied member never counted toward a quorum with what it had lost.</li>
  * </ul>
  */
 final class RuntimeNemesis extends Nemesis {
@@ -45,6 +50,7 @@ final class RuntimeNemesis extends Nemesis {
     int adds;
     int removes;
     int changesDone;
+    int disksLost;
     private boolean changePending;
 
     RuntimeNemesis(RuntimeCluster cluster) {
@@ -54,11 +60,15 @@ final class RuntimeNemesis extends Nemesis {
 
     @Override
     protected int extraFaultKinds() {
-        return rc.membershipChurn ? 7 : rc.snapshotInterval > 0 ? 6 : 4;
+        return (rc.membershipChurn ? 7 : rc.snapshotInterval > 0 ? 6 : 4) + 1;
     }
 
     @Override
     protected void extraFault(int kind) {
+        if (kind == extraFaultKinds() - 1) {
+            loseDisk();
+            return;
+        }
         switch (kind) {
             case 0 -> transferLeadership();
             case 1 -> closeAndRestart();
@@ -125,6 +135,34 @@ final class RuntimeNemesis extends Nemesis {
         rc.crash(victim);
         snapshotsDamaged++;
         node.snapshotDisk.corrupt(node.snapshotDisk.list().get(0).index());
+        restartLater(victim);
+    }
+
+    private void loseDisk() {
+        Optional<Integer> leader = rc.leader();
+        if (leader.isEmpty()) {
+            return;
+        }
+        RuntimeNode l = rc.node(leader.get());
+        List<io.raftex.core.log.ConfigEntry> history = Invariants.configHistory(l.disk);
+        if (history.get(history.size() - 1).index() > l.metrics().commitIndex()) {
+            return; // a change is under way: wait until it is committed
+        }
+        ClusterConfig config = history.get(history.size() - 1).config();
+        for (io.raftex.core.Member m : config.members()) {
+            if (m.incarnation() != rc.node(rc.indexOf(m.id())).diskIncarnation) {
+                return; // a member is not bound to its disk yet (one that lost its disk is still rejoining)
+            }
+        }
+        List<MemberId> members = config.ids();
+        int victim = rc.indexOf(members.get(s.random.nextInt(members.size())));
+        RuntimeNode node = rc.node(victim);
+        if (node.retired) {
+            return;
+        }
+        disksLost++;
+        node.crash();
+        node.wipe();
         restartLater(victim);
     }
 

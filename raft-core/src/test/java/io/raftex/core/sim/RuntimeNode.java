@@ -68,8 +68,17 @@ final class RuntimeNode implements SimMember {
     private final RuntimeCluster cluster;
     private final SimScheduler scheduler;
     InMemoryGroupLog disk;
+    /** What a new disk holds before the group opens it (its bootstrap state), for {@link #wipe}. */
+    private final PersistentState initial;
+    /** The incarnation of the member's disk: made when the disk is, new when it is wiped. */
+    long diskIncarnation;
+    /** The disks this member lost, by incarnation, as they were when lost. */
+    private final java.util.Map<Long, LostDisk> lostDisks = new java.util.HashMap<>();
+
+    private record LostDisk(InMemoryGroupLog disk, long snapshotIndex) {
+    }
     /** The member's snapshots: survive crashes (a snapshot is visible only once committed whole). */
-    final InMemorySnapshotStore snapshotDisk = new InMemorySnapshotStore();
+    InMemorySnapshotStore snapshotDisk = new InMemorySnapshotStore();
     GroupRuntime<byte[], byte[]> runtime;
     SimGroupExecutor executor;
     Machine machine;
@@ -86,6 +95,7 @@ final class RuntimeNode implements SimMember {
     int starts;
     int crashes;
     int closes;
+    int wipes;
     private Role role = Role.FOLLOWER;
     private long roleTerm;
     private long lastCheckedCommit;
@@ -98,6 +108,31 @@ final class RuntimeNode implements SimMember {
         this.cluster = cluster;
         this.scheduler = cluster.scheduler;
         this.disk = disk;
+        this.initial = disk.state();
+        this.diskIncarnation = newIncarnation();
+    }
+
+    private long newIncarnation() {
+        long n;
+        do {
+            n = scheduler.random.nextLong();
+        } while (n == 0);
+        return n;
+    }
+
+    /**
+     * The member lost its disk (a volume recreated): a member that is down gets an empty disk and empty snapshot
+     * store holding only its bootstrap state, with a new incarnation, as a node whose data directory is created anew.
+     */
+    void wipe() {
+        if (up) {
+            throw new IllegalStateException(id + " must be down to lose its disk");
+        }
+        wipes++;
+        lostDisks.put(diskIncarnation, new LostDisk(disk, durableSnapshotIndex()));
+        disk = new InMemoryGroupLog(initial);
+        snapshotDisk = new InMemorySnapshotStore();
+        diskIncarnation = newIncarnation();
     }
 
     @Override
@@ -118,6 +153,15 @@ final class RuntimeNode implements SimMember {
     @Override
     public long durableSnapshotIndex() {
         return snapshotDisk.list().stream().mapToLong(SnapshotMeta::index).max().orElse(0);
+    }
+
+    @Override
+    public boolean heldDurably(long incarnation, long index, long term) {
+        LostDisk lost = incarnation == diskIncarnation ? null : lostDisks.get(incarnation);
+        if (lost != null) {
+            return lost.disk().durableTermAt(index) == term || index <= lost.snapshotIndex();
+        }
+        return disk.durableTermAt(index) == term || index <= durableSnapshotIndex();
     }
 
     // ------------------------------------------------------------------ lifecycle
@@ -271,6 +315,11 @@ final class RuntimeNode implements SimMember {
         @Override
         public SnapshotStore snapshots(String group, MemberId self) {
             return snapshotDisk;
+        }
+
+        @Override
+        public long incarnation() {
+            return diskIncarnation;
         }
 
         @Override
