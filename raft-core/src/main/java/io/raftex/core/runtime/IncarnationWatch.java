@@ -22,6 +22,7 @@ final class IncarnationWatch {
     private final String group;
     private final MemberId self;
     private Boolean lastBound;
+    private long lastSelfBinding;
     private long lastConfigIndex = -1;
     private final Map<MemberId, Long> bindings = new HashMap<>();
 
@@ -33,22 +34,29 @@ final class IncarnationWatch {
     void check(RaftMember member) {
         boolean bound = member.incarnationBound();
         ClusterConfig config = member.config();
-        if (lastBound == null || bound != lastBound) {
-            long selfBinding = config.member(self).map(Member::incarnation).orElse(Member.UNBOUND);
-            if (!bound && config.member(self).isPresent()) {
-                LOG.warn("[{}@{}] this member's incarnation {} is not the one the configuration binds ({}): {}; it"
-                                + " does not vote, campaign or count toward any quorum until the leader binds it",
-                        group, self, Long.toHexString(member.incarnation()), Long.toHexString(selfBinding),
-                        selfBinding == Member.UNBOUND
-                                ? "a new group forms once every member named in the configuration answers, a group"
-                                + " that exists already binds it when its leader hears from it"
-                                : "its data directory was lost or replaced since; it rejoins as a promotable member,"
-                                + " is caught up and promoted");
-            } else if (bound && lastBound != null) {
-                LOG.info("[{}@{}] the configuration binds this member's incarnation {}: its votes and"
-                        + " acknowledgements count", group, self, Long.toHexString(member.incarnation()));
+        long selfBinding = config.member(self).map(Member::incarnation).orElse(Member.UNBOUND);
+        if (lastBound == null || bound != lastBound || (!bound && selfBinding != lastSelfBinding)) {
+            String own = Long.toHexString(member.incarnation());
+            if (bound) {
+                if (lastBound != null) {
+                    LOG.info("[{}@{}] the configuration binds this member's incarnation {}: its votes and"
+                            + " acknowledgements count", group, self, own);
+                }
+            } else if (config.member(self).isEmpty()) {
+                // not a member yet: the start-up line says so
+            } else if (selfBinding == Member.UNBOUND) {
+                LOG.info("[{}@{}] incarnation {} is not bound yet: if the group is new it forms once every member"
+                        + " named in its configuration has answered (an empty member cannot tell a new group from"
+                        + " one whose data it lost, so it never counts on a guess); a group that exists binds it"
+                        + " when its leader hears from it", group, self, own);
+            } else {
+                LOG.warn("[{}@{}] the configuration binds incarnation {} for this member, not its own {}: its data"
+                        + " directory was lost or replaced; it does not vote, campaign or count toward any quorum"
+                        + " until the leader binds the new incarnation (as promotable), catches it up and promotes"
+                        + " it", group, self, Long.toHexString(selfBinding), own);
             }
             lastBound = bound;
+            lastSelfBinding = selfBinding;
         }
         if (member.configIndex() != lastConfigIndex) {
             lastConfigIndex = member.configIndex();
