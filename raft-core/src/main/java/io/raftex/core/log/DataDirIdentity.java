@@ -130,22 +130,22 @@ public record DataDirIdentity(int format, long incarnation, String nodeId, Strin
     }
 
     static DataDirIdentity decode(byte[] record, Path file) {
-        if (record.length < 9 || record[0] != MAGIC[0] || record[1] != MAGIC[1] || record[2] != MAGIC[2]
+        if (record.length < 13 || record[0] != MAGIC[0] || record[1] != MAGIC[1] || record[2] != MAGIC[2]
                 || record[3] != MAGIC[3]) {
             throw new StorageException("corrupt identity record " + file + ": bad magic");
         }
         ByteBuffer in = ByteBuffer.wrap(record);
         in.position(4);
+        int stored = ByteBuffer.wrap(record, record.length - 4, 4).getInt();
+        if (stored != EntryCodec.crc(record, 0, record.length - 4)) {
+            throw new StorageException("corrupt identity record " + file + ": CRC32C mismatch");
+        }
         int version = in.get() & 0xff;
         int format = in.getInt();
         if (version > RECORD_VERSION || format > FORMAT) {
             throw new IdentityMismatchException("the data directory of " + file + " is in format " + format
                     + " (identity record version " + version + "), newer than this version reads (format " + FORMAT
                     + ", record version " + RECORD_VERSION + "): refusing to open it");
-        }
-        int stored = ByteBuffer.wrap(record, record.length - 4, 4).getInt();
-        if (stored != EntryCodec.crc(record, 0, record.length - 4)) {
-            throw new StorageException("corrupt identity record " + file + ": CRC32C mismatch");
         }
         try {
             long incarnation = in.getLong();
