@@ -16,6 +16,12 @@ public record Member(MemberId id, String address, Membership membership, long in
 
     /** The incarnation of a member whose data directory is not known yet (also: a node without an identity). */
     public static final long UNBOUND = 0;
+    /**
+     * The incarnation of a member added by a membership change and not heard from since: like {@link #UNBOUND} it
+     * counts for nothing, and since it never counted, the leader binds it keeping its membership (see
+     * {@code docs/membership.md}, "Incarnations"). No data directory has it.
+     */
+    public static final long ADDED = -1;
 
     public Member {
         Objects.requireNonNull(id, "id");
@@ -43,8 +49,8 @@ public record Member(MemberId id, String address, Membership membership, long in
         return new Member(id, address, membership, newIncarnation);
     }
 
-    /** Whether an incarnation is bound. */
+    /** Whether an incarnation is bound (neither {@link #UNBOUND} nor {@link #ADDED}). */
     public boolean bound() {
-        return incarnation != UNBOUND;
+        return incarnation != UNBOUND && incarnation != ADDED;
     }
 }

@@ -1,6 +1,7 @@
 package io.raftex.autoconfigure.admin;
 
 import io.raftex.core.GroupStatus;
+import io.raftex.core.Member;
 import io.raftex.core.Membership;
 import io.raftex.core.Role;
 
@@ -61,7 +62,7 @@ public final class RaftStatusJson {
 
     /** An incarnation as 16 hex digits (a JSON number would lose precision in many clients); null for none. */
     public static String incarnation(long incarnation) {
-        return incarnation == 0 ? null : String.format("%016x", incarnation);
+        return incarnation == Member.UNBOUND || incarnation == Member.ADDED ? null : String.format("%016x", incarnation);
     }
 
     /** {@code leader}, {@code follower}, {@code candidate} or {@code pre_candidate}. */

@@ -65,7 +65,7 @@ public final class ConfigCodec {
         for (Member m : members) {
             writeString(out, m.id().value());
             writeString(out, m.address());
-            if (m.bound()) {
+            if (m.incarnation() != Member.UNBOUND) {
                 out.writeByte(code(m.membership()) | BOUND_FLAG);
                 out.writeLong(m.incarnation());
             } else {

@@ -115,7 +115,7 @@ public record DataDirIdentity(int format, long incarnation, String nodeId, Strin
         long n;
         do {
             n = RANDOM.nextLong();
-        } while (n == 0);
+        } while (n == 0 || n == -1); // neither "unbound" nor "added"
         return n;
     }
 

@@ -121,24 +121,32 @@ final class Incarnations {
 
     /**
      * The next configuration that binds a member the leader has heard from, or empty if none is waiting. A voter
-     * becomes {@link Membership#PROMOTABLE}: what it holds is gone (another incarnation was bound) or was never
-     * counted (none was), so it is caught up and promoted like a new member.
+     * becomes {@link Membership#PROMOTABLE}, since what it held may have counted and is gone (another incarnation
+     * was bound, or none was known), so it is caught up and promoted like a new member; a member
+     * {@link Member#ADDED} by a change never counted and keeps its membership. With {@code onlyAdded}, only such
+     * a member is bound: binding it changes no voter and only lets a member count that counted for nothing, so every
+     * quorum of the new configuration meets every quorum of the one before, and it may follow an uncommitted change
+     * (the one that added it) at once.
      */
-    Optional<ClusterConfig> nextBinding(ClusterConfig config) {
+    Optional<ClusterConfig> nextBinding(ClusterConfig config, boolean onlyAdded) {
         var it = toBind.entrySet().iterator();
         while (it.hasNext()) {
             var e = it.next();
-            it.remove();
             Optional<Member> current = config.member(e.getKey());
             if (current.isEmpty() || current.get().incarnation() == e.getValue()) {
+                it.remove();
                 continue; // removed meanwhile, or bound already
             }
             Member old = current.get();
+            if (onlyAdded && old.incarnation() != Member.ADDED) {
+                continue; // a rebinding is a change of its own: it waits for the pending one to commit
+            }
+            it.remove();
             Member rebound = old.withIncarnation(e.getValue());
             if (old.bound()) {
                 retired.computeIfAbsent(old.id(), k -> new HashSet<>()).add(old.incarnation());
             }
-            if (old.membership() == Membership.VOTER) {
+            if (old.membership() == Membership.VOTER && old.incarnation() != Member.ADDED) {
                 // what it holds was never counted (unbound) or is gone (another incarnation): caught up and promoted
                 // like a new member, so that it never counts before it holds the log
                 rebound = rebound.withMembership(Membership.PROMOTABLE);
@@ -152,6 +160,29 @@ final class Incarnations {
             return Optional.of(new ClusterConfig(members));
         }
         return Optional.empty();
+    }
+
+    /**
+     * Whether {@code after} only binds incarnations in {@code before}: the same members at the same addresses, some
+     * bound to another incarnation (and a voter among those made promotable).
+     */
+    static boolean bindingOnly(ClusterConfig before, ClusterConfig after) {
+        if (before.members().size() != after.members().size() || before.equals(after)) {
+            return false;
+        }
+        for (Member a : after.members()) {
+            Optional<Member> b = before.member(a.id());
+            if (b.isEmpty() || !b.get().address().equals(a.address())) {
+                return false;
+            }
+            boolean rebound = b.get().incarnation() != a.incarnation();
+            boolean sameMembership = b.get().membership() == a.membership()
+                    || (rebound && b.get().membership() == Membership.VOTER && a.membership() == Membership.PROMOTABLE);
+            if (!sameMembership) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Whether a binding is waiting to be appended. */

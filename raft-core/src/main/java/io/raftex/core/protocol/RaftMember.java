@@ -1347,6 +1347,8 @@ public final class RaftMember {
             Member wanted = add.member();
             if (!wanted.bound() && existing.isPresent()) {
                 wanted = wanted.withIncarnation(existing.get().incarnation()); // a change of membership keeps it
+            } else if (!wanted.bound() && incarnations.self() != Member.UNBOUND) {
+                wanted = wanted.withIncarnation(Member.ADDED); // bound, keeping its membership, once it answers
             }
             if (existing.isPresent() && !existing.get().address().equals(wanted.address())) {
                 return ChangeOutcome.rejected(ChangeRejection.CONFLICT);
@@ -1382,7 +1384,9 @@ public final class RaftMember {
             return ChangeOutcome.rejected(ChangeRejection.NOT_READY);
         }
         if (configs.latestIndex() > commitIndex) {
-            return ChangeOutcome.rejected(ChangeRejection.IN_PROGRESS);
+            // a binding of an incarnation is the leader's own doing and commits within a round trip: retry shortly
+            return ChangeOutcome.rejected(Incarnations.bindingOnly(configs.at(configs.latestIndex() - 1), config())
+                    ? ChangeRejection.NOT_READY : ChangeRejection.IN_PROGRESS);
         }
         long index = log.lastIndex() + 1;
         appendAsLeader(List.of(new LogEntry(index, term, EntryType.CONFIG, 0, 0, 0, clockMillis,
@@ -1447,11 +1451,10 @@ public final class RaftMember {
      * its disk becomes promotable), when no other configuration entry is uncommitted (one change at a time).
      */
     private void maybeBind() {
-        if (role != Role.LEADER || !committedOwnTerm || transferTarget.isPresent()
-                || configs.latestIndex() > commitIndex || !incarnations.bindingPending()) {
+        if (role != Role.LEADER || !committedOwnTerm || transferTarget.isPresent() || !incarnations.bindingPending()) {
             return;
         }
-        Optional<ClusterConfig> next = incarnations.nextBinding(config());
+        Optional<ClusterConfig> next = incarnations.nextBinding(config(), configs.latestIndex() > commitIndex);
         if (next.isPresent()) {
             appendAsLeader(List.of(new LogEntry(log.lastIndex() + 1, term, EntryType.CONFIG, 0, 0, 0, clockMillis,
                     ConfigCodec.encode(next.get()))));

@@ -62,7 +62,8 @@ final class IncarnationWatch {
             lastConfigIndex = member.configIndex();
             for (Member m : config.members()) {
                 Long before = bindings.put(m.id(), m.incarnation());
-                if (before != null && before != Member.UNBOUND && before != m.incarnation() && m.bound()) {
+                if (before != null && before != Member.UNBOUND && before != Member.ADDED && before != m.incarnation()
+                        && m.bound()) {
                     LOG.warn("[{}@{}] member {} came back with a new incarnation {} (was {}): it lost its data"
                                     + " directory; the configuration at index {} binds it as {}", group, self, m.id(),
                             Long.toHexString(m.incarnation()), Long.toHexString(before), lastConfigIndex,

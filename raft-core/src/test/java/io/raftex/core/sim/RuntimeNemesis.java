@@ -32,9 +32,10 @@ import java.util.Optional;
  *       is closed for good a little later; a node whose addition was refused or "not carried out" is closed for
  *       good as well, so an untrue refusal leaves a voter missing and the run fails to converge;</li>
  *   <li>the loss of a member's disk: it is killed, its disk and snapshots are replaced by an empty disk with a new
- *       incarnation (a volume recreated) and it restarts under the same id; only while every member of the leader's
- *       committed configuration is bound to its disk's current incarnation, so that one disk is lost at a time (the
- *       loss of a majority's disks is beyond what any Raft group can survive). The invariants and the workload's
+ *       incarnation (a volume recreated) and it restarts under the same id; only while the leader's configuration is
+ *       committed and its voters bound to their disks' current incarnations, the victim left out, are a quorum, so
+ *       that one disk is lost at a time (the loss of a majority's disks is beyond what any Raft group can survive); half the time the leader crashes
+ *       at the same moment, as in the scenario of docs/operations.md ("A node lost its volume"). The invariants and the workload's
  *       checks then prove that the emptied member never counted toward a quorum with what it had lost.</li>
  * </ul>
  */
@@ -149,21 +150,45 @@ final class RuntimeNemesis extends Nemesis {
             return; // a change is under way: wait until it is committed
         }
         ClusterConfig config = history.get(history.size() - 1).config();
-        for (io.raftex.core.Member m : config.members()) {
-            if (m.incarnation() != rc.node(rc.indexOf(m.id())).diskIncarnation) {
-                return; // a member is not bound to its disk yet (one that lost its disk is still rejoining)
+        // one disk at a time: the voters bound to their disk's current incarnation, the victim left out, must still
+        // be a quorum (a member still rejoining after an earlier loss is not one of them)
+        List<Integer> victims = new ArrayList<>();
+        for (MemberId candidate : config.ids()) {
+            int bound = 0;
+            for (io.raftex.core.Member m : config.members()) {
+                if (m.membership().isVoter() && !m.id().equals(candidate)
+                        && m.incarnation() == rc.node(rc.indexOf(m.id())).diskIncarnation) {
+                    bound++;
+                }
+            }
+            if (bound >= config.quorum()) {
+                victims.add(rc.indexOf(candidate));
             }
         }
-        List<MemberId> members = config.ids();
-        int victim = rc.indexOf(members.get(s.random.nextInt(members.size())));
+        if (victims.isEmpty()) {
+            return;
+        }
+        int victim = victims.get(s.random.nextInt(victims.size()));
         RuntimeNode node = rc.node(victim);
         if (node.retired) {
             return;
         }
         disksLost++;
         node.crash();
-        node.wipe();
+        // it comes back with raft.members naming the current members (as a deployment keeps it), so that it can
+        // answer whichever of them leads
+        List<io.raftex.core.Member> current = new ArrayList<>();
+        for (io.raftex.core.Member m : config.members()) {
+            current.add(new io.raftex.core.Member(m.id(), m.address(), m.membership()));
+        }
+        node.wipe(new io.raftex.core.log.PersistentState(0, Optional.empty(), new ClusterConfig(current)));
         restartLater(victim);
+        if (victim != leader.get() && s.random.nextBoolean()) {
+            // and the leader dies too: the survivors may include a member that lacks what the leader and the
+            // emptied member acknowledged, which must not be elected with the emptied member's vote
+            rc.crash(leader.get());
+            restartLater(leader.get());
+        }
     }
 
     private void changeMembership() {

@@ -116,7 +116,7 @@ final class RuntimeNode implements SimMember {
         long n;
         do {
             n = scheduler.random.nextLong();
-        } while (n == 0);
+        } while (n == 0 || n == -1);
         return n;
     }
 
@@ -125,12 +125,17 @@ final class RuntimeNode implements SimMember {
      * store holding only its bootstrap state, with a new incarnation, as a node whose data directory is created anew.
      */
     void wipe() {
+        wipe(initial);
+    }
+
+    /** As {@link #wipe()}, the new disk starting from {@code bootstrap} (the node's {@code raft.members} now). */
+    void wipe(PersistentState bootstrap) {
         if (up) {
             throw new IllegalStateException(id + " must be down to lose its disk");
         }
         wipes++;
         lostDisks.put(diskIncarnation, new LostDisk(disk, durableSnapshotIndex()));
-        disk = new InMemoryGroupLog(initial);
+        disk = new InMemoryGroupLog(bootstrap);
         snapshotDisk = new InMemorySnapshotStore();
         diskIncarnation = newIncarnation();
     }
@@ -422,6 +427,16 @@ final class RuntimeNode implements SimMember {
         }
     }
 
+    /** Who the configuration in force on this disk binds, as the last four hex digits of each incarnation. */
+    private String bindings() {
+        StringBuilder b = new StringBuilder();
+        for (Member m : Invariants.configInForce(disk).members()) {
+            b.append(b.length() == 0 ? "" : ",").append(m.id()).append(':')
+                    .append(m.membership().name().charAt(0)).append(Long.toHexString(m.incarnation() & 0xffff));
+        }
+        return b.toString();
+    }
+
     @Override
     public String toString() {
         if (!up) {
@@ -430,6 +445,7 @@ final class RuntimeNode implements SimMember {
         GroupMetrics m = runtime.metrics();
         return id + "[" + m.role() + " t" + m.term() + " commit=" + m.commitIndex() + " applied=" + m.lastApplied()
                 + " last=" + m.lastLogIndex() + " leader=" + m.leaderId().orElse("-") + (started ? "" : " starting")
-                + (runtime.isRunning() ? "" : " STOPPED") + " voters=" + Invariants.configInForce(disk).voters() + "]";
+                + (runtime.isRunning() ? "" : " STOPPED") + " voters=" + Invariants.configInForce(disk).voters()
+                + " disk=" + Long.toHexString(diskIncarnation & 0xffff) + " binds=" + bindings() + "]";
     }
 }
