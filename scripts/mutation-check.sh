@@ -53,7 +53,7 @@ NEW[config-truncate]=''
 FILE[incarnation]=$core/protocol/Incarnations.java
 OLD[incarnation]='return config.member(id).map(m -> m.incarnation() == incarnation).orElse(false);'
 NEW[incarnation]='return config.member(id).isPresent();'
-EXTRA[incarnation]=',RuntimeSimulationSoakTest'
+EXTRA[incarnation]=',RuntimeSimulationSoakTest,LostDiskScenariosTest'
 for m in "${@:-rule1 rule2 rule3 lease term-reset request-id snapshot-missing snapshot-heartbeat change-in-progress change-not-ready config-truncate incarnation}"; do
   for name in $m; do
     work=$(mktemp -d)
