@@ -61,6 +61,10 @@ import java.util.Set;
  * term and while no other configuration entry is uncommitted. A {@link Membership#PROMOTABLE} member replicates
  * without a vote and the leader makes it a voter once it holds the leader's log as of its joining; a leader that
  * removed itself steps down once the removal is committed.
+ *
+ * <p>Incarnations ({@link Incarnations}): votes and acknowledgements count only from the incarnation of a member's
+ * data directory that the configuration binds; a leader binds a new one by a configuration entry (a voter that lost
+ * its disk comes back promotable), and a new group forms only with every voter's grant.
  */
 public final class RaftMember {
 
