@@ -5,9 +5,11 @@ import io.raftex.core.Member;
 import io.raftex.core.MemberId;
 import io.raftex.core.Membership;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -88,7 +90,7 @@ final class Incarnations {
      */
     Optional<ClusterConfig> bootstrapBinding(ClusterConfig config) {
         boolean changed = false;
-        java.util.List<Member> members = new java.util.ArrayList<>(config.members().size());
+        List<Member> members = new ArrayList<>(config.members().size());
         for (Member m : config.members()) {
             Long inc = grantedAnyBinding.get(m.id());
             if (inc != null && inc != m.incarnation()) {
@@ -151,7 +153,7 @@ final class Incarnations {
                 // like a new member, so that it never counts before it holds the log
                 rebound = rebound.withMembership(Membership.PROMOTABLE);
             }
-            java.util.List<Member> members = new java.util.ArrayList<>(config.members());
+            List<Member> members = new ArrayList<>(config.members());
             final Member r = rebound;
             members.replaceAll(m -> m.id().equals(r.id()) ? r : m);
             if (members.stream().noneMatch(m -> m.membership().isVoter())) {

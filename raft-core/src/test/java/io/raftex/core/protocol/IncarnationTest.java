@@ -231,4 +231,37 @@ class IncarnationTest {
         m.onLogDurable(1, 1, 0);
         assertThat(m.commitIndex()).isEqualTo(1);
     }
+
+    // ------------------------------------------------------------------ members added by a change
+
+    @Test
+    void aMemberAddedByAChangeIsBoundAtOnceKeepingItsMembershipAndChangesWaitMeanwhile() {
+        RecordingLog log = boundLog();
+        RaftMember m = boundLeader(log); // no-op at 3, term 2
+        m.onLogDurable(3, 2, 0);
+        m.handle(ack(N2, 2, 3, I2));
+        assertThat(m.commitIndex()).isEqualTo(3);
+        MemberId n4 = MemberId.of("n4");
+        long i4 = 0x44;
+        List<Effect> added = m.changeMembership(1, new ConfigChange.Add(Member.voter("n4", "a4")));
+        assertThat(added).anyMatch(e -> e instanceof Effect.ChangeAccepted);
+        assertThat(m.config().member(n4)).as("added, no incarnation known yet")
+                .contains(new Member(n4, "a4", Membership.VOTER, Member.ADDED));
+        // its answers count for nothing, but the leader binds it at once, on top of the uncommitted change
+        m.handle(new AppendEntriesResponse(G, n4, N1, 2, false, 0, 3, 0, 1, 0, i4));
+        assertThat(log.lastIndex()).isEqualTo(5);
+        assertThat(ConfigCodec.decode(log.entry(5).payload()).member(n4))
+                .as("it never counted, so it keeps its membership")
+                .contains(new Member(n4, "a4", Membership.VOTER, i4));
+        // a change asked meanwhile is to be retried shortly, not refused as another change in progress
+        List<Effect> meanwhile = m.changeMembership(2, new ConfigChange.Remove(N3));
+        assertThat(meanwhile).anyMatch(e -> e instanceof Effect.ChangeRejected r
+                && r.reason() == io.raftex.core.message.ChangeRejection.NOT_READY);
+        // both entries commit with a majority of the four voters, n4's own acknowledgement counting now
+        m.onLogDurable(5, 2, 0);
+        m.handle(ack(n4, 2, 5, i4));
+        assertThat(m.commitIndex()).isEqualTo(3);
+        m.handle(ack(N2, 2, 5, I2));
+        assertThat(m.commitIndex()).isEqualTo(5);
+    }
 }
