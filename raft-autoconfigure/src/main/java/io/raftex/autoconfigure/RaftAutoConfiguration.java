@@ -63,7 +63,10 @@ public final class RaftAutoConfiguration {
         StorageOptions options = defaults
                 .withSyncMode(SyncMode.valueOf(storage.getSync().name()))
                 .withMaxBatch(storage.getMaxBatchSize(), defaults.maxBatchBytes());
-        return DurableStorageProvider.open(settings.dataDir(), options, Optional.of(settings.nodeId().value()));
+        Optional<String> clusterId = Optional.ofNullable(settings.properties().getClusterId())
+                .map(String::strip).filter(s -> !s.isEmpty());
+        return DurableStorageProvider.open(settings.dataDir(), options, Optional.of(settings.nodeId().value()),
+                clusterId);
     }
 
     /** The node; started by {@link RaftNodeLifecycle}, closed with the context. */

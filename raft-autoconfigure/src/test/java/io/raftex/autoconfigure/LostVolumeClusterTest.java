@@ -33,7 +33,7 @@ import static org.awaitility.Awaitility.await;
  * storage: a write acknowledged by the leader and one follower while the third was away survives the loss of that
  * follower's data directory followed by the leader's death. The emptied member cannot help the member that lacks the
  * write to an election; once the leader is back, the emptied member is bound to its new incarnation, caught up and
- * promoted with no operator, and the write is there. A data directory of another node refuses to start.
+ * promoted with no operator, and the write is there. A data directory of another node or cluster refuses to start.
  */
 class LostVolumeClusterTest {
 
@@ -155,5 +155,17 @@ class LostVolumeClusterTest {
                 .with("raft.members", "n2=http://127.0.0.1:1");
         assertThatThrownBy(wrong::start).hasStackTraceContaining(IdentityMismatchException.class.getName())
                 .hasStackTraceContaining("belongs to node 'n1', not to this node 'n2'");
+    }
+
+    @Test
+    void aDataDirectoryOfAnotherClusterRefusesToStart() {
+        Path dir = dataRoot.resolve("east-n1");
+        TestNode east = new TestNode("n1", TestNode.freePort(), dir).with("raft.cluster-id", "east");
+        nodes.add(east);
+        east.start();
+        east.stop();
+        TestNode west = new TestNode("n1", TestNode.freePort(), dir).with("raft.cluster-id", "west");
+        assertThatThrownBy(west::start).hasStackTraceContaining(IdentityMismatchException.class.getName())
+                .hasStackTraceContaining("belongs to cluster 'east', not to this node's cluster 'west'");
     }
 }

@@ -69,9 +69,20 @@ public final class DurableStorageProvider implements StorageProvider {
      * @throws IdentityMismatchException if the directory belongs to another node or cluster, or is of a newer format
      */
     public static DurableStorageProvider open(Path dataDir, StorageOptions options, Optional<String> nodeId) {
+        return open(dataDir, options, nodeId, Optional.empty());
+    }
+
+    /**
+     * As {@link #open(Path, StorageOptions, Optional)}, for a node of cluster {@code clusterId} if given: a directory
+     * without a cluster id records it, one recorded for another cluster is refused.
+     *
+     * @throws IdentityMismatchException if the directory belongs to another node or cluster, or is of a newer format
+     */
+    public static DurableStorageProvider open(Path dataDir, StorageOptions options, Optional<String> nodeId,
+                                              Optional<String> clusterId) {
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(options, "options");
-        DataDirIdentity identity = DataDirIdentity.open(dataDir, nodeId, Optional.empty());
+        DataDirIdentity identity = DataDirIdentity.open(dataDir, nodeId, clusterId);
         LOG.info("data directory {}: node {}, incarnation {}{}", dataDir,
                 identity.nodeId().isEmpty() ? "(not recorded)" : identity.nodeId(),
                 Long.toHexString(identity.incarnation()),
