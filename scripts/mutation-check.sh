@@ -2,12 +2,12 @@
 # Shows that the simulator and the unit tests catch a broken safety rule: copies HEAD to a temporary directory,
 # breaks one rule in the core or the runtime, runs the protocol and runtime tests there, and prints how many failed.
 # Usage: scripts/mutation-check.sh [rule1|rule2|rule3|lease|term-reset|request-id|snapshot-missing|snapshot-heartbeat|
-#                                   change-in-progress|change-not-ready|config-truncate]
-# (default: all eleven)
+#                                   change-in-progress|change-not-ready|config-truncate|incarnation]
+# (default: all twelve)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 core=raft-core/src/main/java/io/raftex/core
-declare -A FILE OLD NEW
+declare -A FILE OLD NEW EXTRA
 FILE[rule1]=$core/protocol/RaftMember.java
 OLD[rule1]='                persistState(); // rule 1: durable before the vote leaves'
 NEW[rule1]=''
@@ -48,7 +48,13 @@ NEW[change-not-ready]=''
 FILE[config-truncate]=$core/protocol/RaftMember.java
 OLD[config-truncate]='config = configs.latest(); // a truncated configuration is out of force even if none came after it'
 NEW[config-truncate]=''
-for m in "${@:-rule1 rule2 rule3 lease term-reset request-id snapshot-missing snapshot-heartbeat change-in-progress change-not-ready config-truncate}"; do
+# votes and acknowledgements count whatever the incarnation they come from (a member that lost its disk counts as if
+# it still held what it had acknowledged); the runtime soak, whose nemesis wipes disks, runs too
+FILE[incarnation]=$core/protocol/Incarnations.java
+OLD[incarnation]='return config.member(id).map(m -> m.incarnation() == incarnation).orElse(false);'
+NEW[incarnation]='return config.member(id).isPresent();'
+EXTRA[incarnation]=',RuntimeSimulationSoakTest,LostDiskScenariosTest'
+for m in "${@:-rule1 rule2 rule3 lease term-reset request-id snapshot-missing snapshot-heartbeat change-in-progress change-not-ready config-truncate incarnation}"; do
   for name in $m; do
     work=$(mktemp -d)
     git -C "$repo" archive HEAD | tar -C "$work" -xf -
@@ -59,8 +65,9 @@ s = open(p).read()
 assert old in s, "mutation point not found: " + old
 open(p, "w").write(s.replace(old, new, 1))
 PY
-    (cd "$work" && ./mvnw -B -q -pl raft-core test -Draft.sim.seeds=150 -Dsurefire.failIfNoSpecifiedTests=false \
-        -Dtest='SimulationSoakTest,RaftScenariosTest,RaftMemberTest,GroupRuntimeTest,RuntimeScenariosTest,SnapshotScenariosTest,MembershipTest,LeaderTransferTest,MembershipScenariosTest' > "$work/out.log" 2>&1) || true
+    (cd "$work" && ./mvnw -B -q -pl raft-core test -Draft.sim.seeds=150 -Draft.sim.runtime.seeds=60 \
+        -Draft.sim.runtime.ops=1000 -Dsurefire.failIfNoSpecifiedTests=false \
+        -Dtest="SimulationSoakTest,RaftScenariosTest,RaftMemberTest,GroupRuntimeTest,RuntimeScenariosTest,SnapshotScenariosTest,MembershipTest,LeaderTransferTest,MembershipScenariosTest,IncarnationTest${EXTRA[$name]:-}" > "$work/out.log" 2>&1) || true
     echo "$name: $(grep -h 'Tests run:.*Fail' "$work/out.log" | tail -1 | sed 's/\[ERROR\] //; s/\[INFO\] //')"
     rm -rf "$work"
   done

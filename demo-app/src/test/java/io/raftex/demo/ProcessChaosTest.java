@@ -84,12 +84,13 @@ import static org.awaitility.Awaitility.await;
  *       key joins the history.</li>
  * </ul>
  *
- * <p>A wiped node restarts with an empty log and no vote. That is safe here only because one node at a time is
- * damaged and the test waits, before starting it, until the other two follow the same leader in the same term and
- * have both applied everything that leader holds: every entry that may have been committed then lives on both of
- * them, so any majority includes a member that has it, and the empty member's vote cannot elect a leader without it
- * (nor count twice in a term that mattered, since both others are in a later or equal term with a leader). The same
- * wait comes before restarting a node whose torn tail may have held entries it had acknowledged.
+ * <p>A wiped node restarts at once with an empty log under a new data-directory incarnation: its votes and
+ * acknowledgements count for nothing until the leader has bound the new incarnation (as promotable), caught it up
+ * and promoted it (docs/membership.md, "Incarnations"), which the test waits for and checks in the status. A node
+ * whose torn tail may have held entries it had acknowledged keeps its incarnation, so before restarting it the test
+ * waits until the other two follow the same leader in the same term and have both applied everything that leader
+ * holds: every entry that may have been committed then lives on both of them, so any majority includes a member that
+ * has it.
  *
  * <p>Runs for {@code raft.chaos.seconds} of faults (20 in CI, 180 with {@code -Pchaos}; 0 skips it). The seed is
  * in every assertion message; {@code -Draft.chaos.seed=N} repeats the same fault schedule (timing still varies);
@@ -525,8 +526,10 @@ class ProcessChaosTest {
                     (message < 0 ? line : line.substring(message + "message: ".length())).strip());
             LOG.info("nemesis: wipe {}'s data directory (a new disk) and start it empty", target.id);
             deleteTree(target.dataDir());
-            awaitOthersHoldEverything(target, context);
+            // no waiting for the others here: the emptied node has a new incarnation, which counts toward no quorum
+            // until the leader binds it (docs/operations.md, "A node lost its volume")
             target.start();
+            awaitRejoined(target, context);
             awaitCaughtUp(target, "a wipe (" + role + ")", context);
             return d.kind() + "+wipe";
         }
@@ -541,6 +544,32 @@ class ProcessChaosTest {
         }
         awaitCaughtUp(target, damage.map(Object::toString).orElse("a kill") + " (" + role + ")", context);
         return done;
+    }
+
+    /**
+     * Waits until a node that restarted on an empty data directory has rejoined through the leader: its status says its
+     * new incarnation is bound, and the leader's configuration has it as a voter bound to that incarnation.
+     */
+    private void awaitRejoined(Node target, String context) {
+        awaitNodes(target.id + " rejoins with a new incarnation, " + context, Duration.ofMillis(200), () -> {
+            Reply r = send(target, "GET", "/raft/admin/groups/kv", null);
+            if (!r.is(200)) {
+                return false;
+            }
+            JsonNode j = JSON.readTree(r.body());
+            JsonNode own = j.get("incarnation");
+            if (!j.path("incarnationBound").asBoolean(false) || own == null || own.isNull()) {
+                return false;
+            }
+            for (JsonNode m : j.get("members")) {
+                if (m.get("id").asString().equals(target.id)) {
+                    return own.asString().equals(m.path("incarnation").asString(""))
+                            && m.get("membership").asString().equals("voter");
+                }
+            }
+            return false;
+        });
+        LOG.info("nemesis: {} rejoined with its new incarnation, bound and a voter again", target.id);
     }
 
     /**

@@ -20,6 +20,8 @@ import org.springframework.context.ApplicationContext;
 import org.springframework.context.annotation.Bean;
 import tools.jackson.databind.json.JsonMapper;
 
+import java.util.Optional;
+
 /**
  * The Raft node: validated settings, durable storage in {@code raft.data-dir}, the {@link RaftNode}, the lifecycle
  * that starts one group per {@link RaftStateMachine} bean, and the {@link RaftClient}. The HTTP transport comes
@@ -61,7 +63,10 @@ public final class RaftAutoConfiguration {
         StorageOptions options = defaults
                 .withSyncMode(SyncMode.valueOf(storage.getSync().name()))
                 .withMaxBatch(storage.getMaxBatchSize(), defaults.maxBatchBytes());
-        return DurableStorageProvider.open(settings.dataDir(), options);
+        Optional<String> clusterId = Optional.ofNullable(settings.properties().getClusterId())
+                .map(String::strip).filter(s -> !s.isEmpty());
+        return DurableStorageProvider.open(settings.dataDir(), options, Optional.of(settings.nodeId().value()),
+                clusterId);
     }
 
     /** The node; started by {@link RaftNodeLifecycle}, closed with the context. */

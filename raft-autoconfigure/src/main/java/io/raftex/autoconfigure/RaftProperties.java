@@ -47,6 +47,13 @@ public class RaftProperties {
     private Path dataDir;
 
     /**
+     * The id of the cluster this node belongs to (like etcd's initial-cluster-token), the same on every node of it.
+     * Optional. When set, the data directory records it the first time, and a data directory recorded for another
+     * cluster refuses to start, naming both ids. Unset: not checked.
+     */
+    private String clusterId;
+
+    /**
      * Base election timeout: a follower that hears from no leader for a random time between this and twice this
      * starts an election. Must be at least twice the heartbeat interval.
      */
@@ -94,6 +101,14 @@ public class RaftProperties {
 
     public String getNodeId() {
         return nodeId;
+    }
+
+    public String getClusterId() {
+        return clusterId;
+    }
+
+    public void setClusterId(String clusterId) {
+        this.clusterId = clusterId;
     }
 
     public void setNodeId(String nodeId) {

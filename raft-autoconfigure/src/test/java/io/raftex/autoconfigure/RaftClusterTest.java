@@ -44,8 +44,9 @@ class RaftClusterTest {
     private static final long SNAPSHOT_INTERVAL = 2_000;
     private static final String ADMIN_TOKEN = "admin-secret-token";
     private static final List<String> STATUS_FIELDS = List.of("group", "nodeId", "role", "term", "leaderId",
-            "commitIndex", "lastApplied", "lastLogIndex", "snapshotIndex", "members");
-    private static final List<String> MEMBER_FIELDS = List.of("id", "url", "membership", "matchIndex", "nextIndex");
+            "commitIndex", "lastApplied", "lastLogIndex", "snapshotIndex", "members", "incarnation", "incarnationBound");
+    private static final List<String> MEMBER_FIELDS = List.of("id", "url", "membership", "matchIndex", "nextIndex",
+            "incarnation");
     private static final List<TestNode> nodes = new ArrayList<>();
     /** Value of counter "c" every node must converge to. */
     private static final AtomicLong expected = new AtomicLong();

@@ -19,10 +19,22 @@ import java.util.Optional;
  * @param snapshotIndex index covered by its latest snapshot (0: none)
  * @param running       false once the group stopped (node closed, or fail-stop after a storage error)
  * @param members       every member of the configuration; replication figures are filled in on the leader only
+ * @param incarnation   the incarnation of this node's data directory (0: none, as with in-memory storage of a test)
+ * @param incarnationBound whether the configuration binds that incarnation, so this member's votes and
+ *                      acknowledgements count; false while a member that lost its disk waits for the leader to
+ *                      bind its new incarnation, or a new group waits for every member to form it
  */
 public record GroupStatus(String group, String nodeId, Role role, long term, Optional<String> leaderId,
                           long commitIndex, long lastApplied, long lastLogIndex, long snapshotIndex,
-                          boolean running, List<MemberInfo> members) {
+                          boolean running, List<MemberInfo> members, long incarnation, boolean incarnationBound) {
+
+    /** A status without incarnations. */
+    public GroupStatus(String group, String nodeId, Role role, long term, Optional<String> leaderId,
+                       long commitIndex, long lastApplied, long lastLogIndex, long snapshotIndex,
+                       boolean running, List<MemberInfo> members) {
+        this(group, nodeId, role, term, leaderId, commitIndex, lastApplied, lastLogIndex, snapshotIndex, running,
+                members, 0, true);
+    }
 
     public GroupStatus {
         Objects.requireNonNull(group, "group");
@@ -45,7 +57,14 @@ public record GroupStatus(String group, String nodeId, Role role, long term, Opt
      * @param membership whether it votes
      * @param matchIndex on the leader: highest index known replicated and durable there (for itself: durable index)
      * @param nextIndex  on the leader: next index it will send there; 0 elsewhere
+     * @param incarnation the incarnation of its data directory the configuration binds (0: none known yet)
      */
-    public record MemberInfo(String id, String address, Membership membership, long matchIndex, long nextIndex) {
+    public record MemberInfo(String id, String address, Membership membership, long matchIndex, long nextIndex,
+                             long incarnation) {
+
+        /** A member without a bound incarnation. */
+        public MemberInfo(String id, String address, Membership membership, long matchIndex, long nextIndex) {
+            this(id, address, membership, matchIndex, nextIndex, 0);
+        }
     }
 }

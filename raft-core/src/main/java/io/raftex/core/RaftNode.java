@@ -361,7 +361,7 @@ public final class RaftNode implements AutoCloseable {
                     snapshotInterval, snapshotChunkBytes);
             StorageProvider chosen = storage;
             if (chosen == null) {
-                chosen = dataDir != null ? DurableStorageProvider.open(dataDir, storageOptions)
+                chosen = dataDir != null ? DurableStorageProvider.open(dataDir, storageOptions, Optional.of(nodeId))
                         : new InMemoryStorageProvider();
             }
             ExecutorService own = null;

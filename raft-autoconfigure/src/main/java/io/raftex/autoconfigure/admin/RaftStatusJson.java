@@ -1,6 +1,7 @@
 package io.raftex.autoconfigure.admin;
 
 import io.raftex.core.GroupStatus;
+import io.raftex.core.Member;
 import io.raftex.core.Membership;
 import io.raftex.core.Role;
 
@@ -13,8 +14,13 @@ import java.util.Map;
 /**
  * The JSON shape of a group's status, shared by the admin API and {@code /actuator/raft}: exactly
  * {@code group, nodeId, role, term, leaderId, commitIndex, lastApplied, lastLogIndex, snapshotIndex,
- * members[{id, url, membership, matchIndex, nextIndex}]} (DESIGN.md §4). Built as ordered maps, so that the
- * application's Jackson settings (naming strategy, inclusion) cannot change the contract.
+ * members[{id, url, membership, matchIndex, nextIndex, incarnation}], incarnation, incarnationBound}. Built as
+ * ordered maps, so that the application's Jackson settings (naming strategy, inclusion) cannot change the contract.
+ *
+ * <p>An {@code incarnation} is that of a data directory, as 16 hex digits, or {@code null} if none is known: on a
+ * member, the one the configuration binds; at the top level, this node's own. {@code incarnationBound} is false while
+ * this member's votes and acknowledgements do not count: it lost its data directory and waits for the leader to bind
+ * the new one (docs/membership.md, "Incarnations").
  *
  * <p>{@code role} is {@code leader}, {@code follower}, {@code candidate} or {@code pre_candidate};
  * {@code membership} is {@code voter}, {@code promotable} or {@code non-voter} (the spellings the membership API
@@ -45,10 +51,18 @@ public final class RaftStatusJson {
             member.put("membership", membership(m.membership()));
             member.put("matchIndex", m.matchIndex());
             member.put("nextIndex", m.nextIndex());
+            member.put("incarnation", incarnation(m.incarnation()));
             members.add(member);
         }
         json.put("members", members);
+        json.put("incarnation", incarnation(s.incarnation()));
+        json.put("incarnationBound", s.incarnationBound());
         return json;
+    }
+
+    /** An incarnation as 16 hex digits (a JSON number would lose precision in many clients); null for none. */
+    public static String incarnation(long incarnation) {
+        return incarnation == Member.UNBOUND || incarnation == Member.ADDED ? null : String.format("%016x", incarnation);
     }
 
     /** {@code leader}, {@code follower}, {@code candidate} or {@code pre_candidate}. */

@@ -123,7 +123,8 @@ class RaftObservabilityAutoConfigurationTest {
             List<Map<String, Object>> all = endpoint.groups();
             assertThat(all).hasSize(1);
             assertThat(all.get(0)).containsOnlyKeys("group", "nodeId", "role", "term", "leaderId", "commitIndex",
-                    "lastApplied", "lastLogIndex", "snapshotIndex", "members");
+                    "lastApplied", "lastLogIndex", "snapshotIndex", "members", "incarnation", "incarnationBound");
+            assertThat(all.get(0)).containsEntry("incarnationBound", true);
             assertThat(endpoint.group("counter")).containsEntry("role", "leader").containsEntry("leaderId", "n1");
             assertThat(endpoint.group("nope")).isNull();
         });

@@ -176,4 +176,15 @@ class RaftMessageJsonTest {
         }
         throw new IllegalArgumentException("no sample for " + c);
     }
+
+    @Test
+    void anAnswerWithoutAnIncarnationFromAPeerOfAnEarlierVersionDecodesAsIncarnationZero() {
+        String old = "{\"type\":\"VoteResponse\",\"group\":\"g\",\"from\":\"n2\",\"to\":\"n1\",\"term\":3,"
+                + "\"granted\":true}";
+        assertThat(json.decodeBatch(old.getBytes(StandardCharsets.UTF_8)))
+                .containsExactly(new io.raftex.core.message.VoteResponse("g", MemberId.of("n2"), N1, 3, true, 0));
+        io.raftex.core.message.AppendEntriesResponse withOne = new io.raftex.core.message.AppendEntriesResponse("g",
+                MemberId.of("n2"), N1, 3, true, 7, 0, 0, 0, 1, 0x1234_5678_9abc_def0L);
+        assertThat(json.decodeBatch(json.batch("n2", List.of(json.encode(withOne))))).containsExactly(withOne);
+    }
 }

@@ -15,14 +15,19 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Binary encoding of a {@link ClusterConfig}: {@code memberCount:i32 (id:str address:str membership:u8)*}, strings as
- * {@code length:i32 utf8}, membership 0 voter, 1 promotable, 2 non-voter. The one form of a member list everywhere:
- * the payload of a {@link EntryType#CONFIG} entry, the persisted state, and a snapshot's header.
+ * Binary encoding of a {@link ClusterConfig}: {@code memberCount:i32 (id:str address:str membership:u8
+ * [incarnation:i64])*}, strings as {@code length:i32 utf8}, membership 0 voter, 1 promotable, 2 non-voter. A member
+ * whose incarnation is bound has {@link #BOUND_FLAG} set in its membership byte and its incarnation after it; an
+ * unbound member is written without, exactly as before incarnations existed, so member lists written earlier decode
+ * (as unbound) and a configuration with no binding has the same bytes as then. The one form of a member list
+ * everywhere: the payload of a {@link EntryType#CONFIG} entry, the persisted state, and a snapshot's header.
  */
 public final class ConfigCodec {
 
     /** More members than any group has; a count above it is damage, not a configuration. */
     private static final int MAX_MEMBERS = 1_000;
+    /** Set in the membership byte of a member whose incarnation follows it. */
+    static final int BOUND_FLAG = 0x80;
 
     private ConfigCodec() {
     }
@@ -60,7 +65,12 @@ public final class ConfigCodec {
         for (Member m : members) {
             writeString(out, m.id().value());
             writeString(out, m.address());
-            out.writeByte(code(m.membership()));
+            if (m.incarnation() != Member.UNBOUND) {
+                out.writeByte(code(m.membership()) | BOUND_FLAG);
+                out.writeLong(m.incarnation());
+            } else {
+                out.writeByte(code(m.membership()));
+            }
         }
     }
 
@@ -75,7 +85,15 @@ public final class ConfigCodec {
             for (int i = 0; i < count; i++) {
                 MemberId id = MemberId.of(readString(in));
                 String address = readString(in);
-                members.add(new Member(id, address, membership(in.get())));
+                int code = in.get() & 0xff;
+                long incarnation = Member.UNBOUND;
+                if ((code & BOUND_FLAG) != 0) {
+                    incarnation = in.getLong();
+                    if (incarnation == Member.UNBOUND) {
+                        throw new IllegalArgumentException("member " + id + " bound to incarnation 0");
+                    }
+                }
+                members.add(new Member(id, address, membership(code & ~BOUND_FLAG), incarnation));
             }
             return new ClusterConfig(members);
         } catch (java.nio.BufferUnderflowException e) {
@@ -104,6 +122,16 @@ public final class ConfigCodec {
             case 2 -> Membership.NON_VOTER;
             default -> throw new IllegalArgumentException("unknown membership code " + code);
         };
+    }
+
+    /** Whether a membership byte says that an incarnation follows it. */
+    public static boolean isBound(int code) {
+        return (code & BOUND_FLAG) != 0;
+    }
+
+    /** The membership code of a membership byte, without the incarnation flag. */
+    public static int unflagged(int code) {
+        return code & ~BOUND_FLAG;
     }
 
     /** Writes a string as {@code length:i32 utf8}. */

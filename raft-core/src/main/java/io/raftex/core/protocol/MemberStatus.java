@@ -19,9 +19,19 @@ import java.util.Optional;
  * @param lastIndex    index of its last log entry
  * @param durableIndex highest index durable in its store
  * @param peers        on a leader, the replication state of every other member; otherwise their ids only
+ * @param incarnation  the incarnation of this member's data directory (0: none)
+ * @param incarnationBound whether the configuration in force binds that incarnation, so its votes and
+ *                     acknowledgements count (false for a member that lost its disk until the leader binds it again)
  */
 public record MemberStatus(String group, MemberId self, Role role, long term, Optional<MemberId> leader,
-                           long commitIndex, long lastIndex, long durableIndex, List<PeerStatus> peers) {
+                           long commitIndex, long lastIndex, long durableIndex, List<PeerStatus> peers,
+                           long incarnation, boolean incarnationBound) {
+
+    /** A status of a member without an incarnation. */
+    public MemberStatus(String group, MemberId self, Role role, long term, Optional<MemberId> leader,
+                        long commitIndex, long lastIndex, long durableIndex, List<PeerStatus> peers) {
+        this(group, self, role, term, leader, commitIndex, lastIndex, durableIndex, peers, 0, true);
+    }
 
     /**
      * Replication state of one peer as the leader sees it (zeros on other members).
@@ -31,7 +41,14 @@ public record MemberStatus(String group, MemberId self, Role role, long term, Op
      * @param membership whether it votes
      * @param matchIndex highest index known to match and be durable there
      * @param nextIndex  next index to send
+     * @param incarnation the incarnation the configuration binds for the peer (0: none yet)
      */
-    public record PeerStatus(MemberId id, String address, Membership membership, long matchIndex, long nextIndex) {
+    public record PeerStatus(MemberId id, String address, Membership membership, long matchIndex, long nextIndex,
+                             long incarnation) {
+
+        /** A peer without a bound incarnation. */
+        public PeerStatus(MemberId id, String address, Membership membership, long matchIndex, long nextIndex) {
+            this(id, address, membership, matchIndex, nextIndex, 0);
+        }
     }
 }

@@ -20,6 +20,8 @@ final class Progress {
 
     long match;
     long next;
+    /** The follower's incarnation this progress is about: the one the configuration bound when it was made. */
+    final long incarnation;
     State state = State.PROBE;
     /** In PROBE state: a probe is out and no answer or heartbeat interval has passed since. */
     boolean probeSent;
@@ -37,8 +39,9 @@ final class Progress {
     private long matchAtLastHeartbeat;
     private int heartbeatsWithoutProgress;
 
-    Progress(long next) {
+    Progress(long next, long incarnation) {
         this.next = next;
+        this.incarnation = incarnation;
     }
 
     void becomeProbe() {

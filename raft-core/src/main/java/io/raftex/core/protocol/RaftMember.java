@@ -61,6 +61,10 @@ import java.util.Set;
  * term and while no other configuration entry is uncommitted. A {@link Membership#PROMOTABLE} member replicates
  * without a vote and the leader makes it a voter once it holds the leader's log as of its joining; a leader that
  * removed itself steps down once the removal is committed.
+ *
+ * <p>Incarnations ({@link Incarnations}): votes and acknowledgements count only from the incarnation of a member's
+ * data directory that the configuration binds; a leader binds a new one by a configuration entry (a voter that lost
+ * its disk comes back promotable), and a new group forms only with every voter's grant.
  */
 public final class RaftMember {
 
@@ -115,6 +119,8 @@ public final class RaftMember {
     private long leaderReadRound;
 
     private final ReadIndexTracker reads;
+    /** Whose votes and acknowledgements count, and the bindings a leader still has to append. */
+    private final Incarnations incarnations = new Incarnations();
     /**
      * True while this member's state machine cannot be rebuilt from its log and waits for a leader's snapshot: it
      * does not campaign, and takes every snapshot offered even if it has that much committed.
@@ -176,7 +182,8 @@ public final class RaftMember {
             tickLeader();
         } else {
             electionElapsed++;
-            if (electionElapsed >= randomizedElectionTimeout && config().isVoter(self) && !stateMissing) {
+            if (electionElapsed >= randomizedElectionTimeout && config().isVoter(self) && !stateMissing
+                    && mayCampaign()) {
                 startElection(false);
             }
         }
@@ -373,7 +380,8 @@ public final class RaftMember {
      */
     public List<Effect> snapshotChunkStored(InstallSnapshotRequest chunk, long received) {
         if (chunk.term() == term && role == Role.FOLLOWER && leader.equals(Optional.of(chunk.from()))) {
-            send(new InstallSnapshotResponse(group, self, chunk.from(), term, chunk.lastIndex(), received, false));
+            send(new InstallSnapshotResponse(group, self, chunk.from(), term, chunk.lastIndex(), received, false,
+                    incarnations.self()));
         }
         return drain();
     }
@@ -406,7 +414,7 @@ public final class RaftMember {
         if (role == Role.FOLLOWER && leader.equals(Optional.of(from))) {
             leaderMatched = Math.max(leaderMatched, index);
             lastAckedMatch = Math.max(lastAckedMatch, index);
-            send(new InstallSnapshotResponse(group, self, from, term, index, 0, true));
+            send(new InstallSnapshotResponse(group, self, from, term, index, 0, true, incarnations.self()));
         }
         return drain();
     }
@@ -429,6 +437,28 @@ public final class RaftMember {
      */
     public void setStateMissing(boolean missing) {
         this.stateMissing = missing;
+    }
+
+    /**
+     * Sets the incarnation of this member's data directory (0, the default: none), which it sends with every vote
+     * and acknowledgement. Called once, before the first input.
+     */
+    public void setIncarnation(long incarnation) {
+        incarnations.setSelf(incarnation);
+    }
+
+    /** The incarnation of this member's data directory (0: none). */
+    public long incarnation() {
+        return incarnations.self();
+    }
+
+    /**
+     * Whether this member's votes and acknowledgements count in the configuration in force: it binds this member's
+     * incarnation. False for a member that lost its disk until the leader binds its new incarnation, and for a
+     * member of a group being formed until its first leader binds it.
+     */
+    public boolean incarnationBound() {
+        return incarnations.selfCounts(config(), self);
     }
 
     /** The shell could not send a snapshot to {@code to} (none held, or it failed): try again from probing. */
@@ -461,14 +491,15 @@ public final class RaftMember {
         for (Member m : config().members()) {
             if (m.id().equals(self)) {
                 peers.add(new MemberStatus.PeerStatus(m.id(), m.address(), m.membership(), durableIndex,
-                        log.lastIndex() + 1));
+                        log.lastIndex() + 1, m.incarnation()));
                 continue;
             }
             Progress pr = progress.get(m.id());
             peers.add(new MemberStatus.PeerStatus(m.id(), m.address(), m.membership(),
-                    pr == null ? 0 : pr.match, pr == null ? 0 : pr.next));
+                    pr == null ? 0 : pr.match, pr == null ? 0 : pr.next, m.incarnation()));
         }
-        return new MemberStatus(group, self, role, term, leader, commitIndex, log.lastIndex(), durableIndex, peers);
+        return new MemberStatus(group, self, role, term, leader, commitIndex, log.lastIndex(), durableIndex, peers,
+                incarnations.self(), incarnationBound());
     }
 
     public Role role() {
@@ -544,13 +575,14 @@ public final class RaftMember {
             if (m instanceof AppendEntriesRequest a) {
                 // a stale leader learns of the newer term from the answer and steps down
                 send(new AppendEntriesResponse(group, self, a.from(), term, false, 0, a.prevLogIndex(), 0, 0,
-                        a.readRound()));
+                        a.readRound(), incarnations.self()));
             } else if (m instanceof InstallSnapshotRequest i) {
-                send(new InstallSnapshotResponse(group, self, i.from(), term, i.lastIndex(), 0, false));
+                send(new InstallSnapshotResponse(group, self, i.from(), term, i.lastIndex(), 0, false,
+                        incarnations.self()));
             } else if (m instanceof PreVoteRequest p) {
-                send(new PreVoteResponse(group, self, p.from(), term, false));
+                send(new PreVoteResponse(group, self, p.from(), term, false, incarnations.self()));
             } else if (m instanceof VoteRequest v) {
-                send(new VoteResponse(group, self, v.from(), term, false));
+                send(new VoteResponse(group, self, v.from(), term, false, incarnations.self()));
             } else if (m instanceof MembershipChangeRequest c) {
                 // a request from an older term is stale: refused, it can never be appended later either (a copy
                 // appended now could contradict the refusal its sender may already have reported)
@@ -576,9 +608,10 @@ public final class RaftMember {
             changeRole(Role.PRE_CANDIDATE, Optional.empty());
             granted.clear();
             rejected.clear();
-            granted.add(self);
+            incarnations.startElection();
+            tally(self, incarnations.self(), true);
             resetElectionTimer();
-            if (hasQuorum(granted)) {
+            if (electionWon()) {
                 campaign(false);
                 return;
             }
@@ -599,9 +632,10 @@ public final class RaftMember {
         changeRole(Role.CANDIDATE, Optional.empty());
         granted.clear();
         rejected.clear();
-        granted.add(self);
+        incarnations.startElection();
+        tally(self, incarnations.self(), true);
         resetElectionTimer();
-        if (hasQuorum(granted)) {
+        if (electionWon()) {
             becomeLeader();
             return;
         }
@@ -617,15 +651,15 @@ public final class RaftMember {
         // a member votes whatever its own configuration says: the candidate counts only the votes of its voters, and
         // a member whose log lacks the entry that made it a voter may be the vote that an election needs
         boolean grant = m.term() > term && !inLeaderLease() && logIsUpToDate(m.lastLogTerm(), m.lastLogIndex());
-        send(new PreVoteResponse(group, self, m.from(), grant ? m.term() : term, grant));
+        send(new PreVoteResponse(group, self, m.from(), grant ? m.term() : term, grant, incarnations.self()));
     }
 
     private void onPreVoteResponse(PreVoteResponse m) {
         if (role != Role.PRE_CANDIDATE || m.term() != term + 1 || !config().isVoter(m.from())) {
             return;
         }
-        (m.granted() ? granted : rejected).add(m.from());
-        if (hasQuorum(granted)) {
+        tally(m.from(), m.incarnation(), m.granted());
+        if (electionWon()) {
             campaign(false);
         } else if (hasQuorum(rejected)) {
             becomeFollower(term, Optional.empty());
@@ -642,15 +676,15 @@ public final class RaftMember {
             }
             electionElapsed = 0;
         }
-        send(new VoteResponse(group, self, m.from(), term, grant));
+        send(new VoteResponse(group, self, m.from(), term, grant, incarnations.self()));
     }
 
     private void onVoteResponse(VoteResponse m) {
         if (role != Role.CANDIDATE || !config().isVoter(m.from())) {
             return;
         }
-        (m.granted() ? granted : rejected).add(m.from());
-        if (hasQuorum(granted)) {
+        tally(m.from(), m.incarnation(), m.granted());
+        if (electionWon()) {
             becomeLeader();
         } else if (hasQuorum(rejected)) {
             becomeFollower(term, Optional.empty());
@@ -658,9 +692,36 @@ public final class RaftMember {
     }
 
     private void onTimeoutNow(TimeoutNow m) {
-        if (config().isVoter(self) && role != Role.LEADER && !stateMissing) {
+        if (config().isVoter(self) && role != Role.LEADER && !stateMissing && mayCampaign()) {
             startElection(true);
         }
+    }
+
+    /**
+     * Counts an answer to a (pre-)vote request: only from the incarnation the configuration binds; a grant of any
+     * incarnation is noted for the bootstrap rule ({@link Incarnations}).
+     */
+    private void tally(MemberId voter, long incarnation, boolean grant) {
+        if (grant) {
+            incarnations.grantedByAny(voter, incarnation);
+        }
+        if (Incarnations.counts(config(), voter, incarnation)) {
+            (grant ? granted : rejected).add(voter);
+        }
+    }
+
+    /** A quorum of counted grants, or, while the group is being formed, the grant of every voter. */
+    private boolean electionWon() {
+        return hasQuorum(granted) || (forming() && incarnations.unanimous(config()));
+    }
+
+    private boolean forming() {
+        return Incarnations.forming(config(), configs.latestIndex(), log.lastIndex(), log.snapshotIndex());
+    }
+
+    /** A member campaigns only if its own vote counts, or to form a new group (which needs every voter's grant). */
+    private boolean mayCampaign() {
+        return incarnations.selfCounts(config(), self) || forming();
     }
 
     private boolean logIsUpToDate(long lastTerm, long lastIndex) {
@@ -709,13 +770,22 @@ public final class RaftMember {
         progress.clear();
         for (Member m : config().members()) {
             if (!m.id().equals(self)) {
-                progress.put(m.id(), new Progress(log.lastIndex() + 1));
+                progress.put(m.id(), new Progress(log.lastIndex() + 1, m.incarnation()));
             }
         }
         committedOwnTerm = false;
         heartbeatElapsed = 0;
         electionElapsed = 0;
-        appendAsLeader(List.of(LogEntry.noop(log.lastIndex() + 1, term, clockMillis)));
+        incarnations.becomeLeader();
+        Optional<ClusterConfig> binding = forming() ? incarnations.bootstrapBinding(config()) : Optional.empty();
+        if (binding.isPresent()) {
+            // a new group: its first entry binds every member to the incarnation it voted with (and serves as the
+            // leader's no-op); from then on only those count
+            appendAsLeader(List.of(new LogEntry(log.lastIndex() + 1, term, EntryType.CONFIG, 0, 0, 0, clockMillis,
+                    ConfigCodec.encode(binding.get()))));
+        } else {
+            appendAsLeader(List.of(LogEntry.noop(log.lastIndex() + 1, term, clockMillis)));
+        }
         answeredChanges.clear();
         promoteAt.clear();
         for (Member m : config().members()) {
@@ -858,7 +928,24 @@ public final class RaftMember {
         return pr;
     }
 
+    /**
+     * Leader: whether an answer of {@code incarnation} from {@code from} may be counted, that is, comes from the
+     * incarnation the configuration in force binds. Any other is ignored (it holds nothing the group can count on),
+     * and the leader binds the new incarnation as soon as it may append a configuration entry.
+     */
+    private boolean fromBoundIncarnation(MemberId from, long incarnation) {
+        if (role != Role.LEADER || Incarnations.counts(config(), from, incarnation)) {
+            return true;
+        }
+        incarnations.heardUnbound(from, incarnation);
+        maybeBind();
+        return false;
+    }
+
     private void onAppendEntriesResponse(AppendEntriesResponse m) {
+        if (!fromBoundIncarnation(m.from(), m.incarnation())) {
+            return;
+        }
         Progress pr = heardFrom(m.from());
         if (pr == null) {
             return;
@@ -974,6 +1061,7 @@ public final class RaftMember {
                 return;
             }
         }
+        maybeBind();
         maybePromote();
     }
 
@@ -1162,7 +1250,7 @@ public final class RaftMember {
     private void acknowledgeLeader(MemberId to, long readRound) {
         long match = Math.min(leaderMatched, durableIndex);
         lastAckedMatch = Math.max(lastAckedMatch, match);
-        send(new AppendEntriesResponse(group, self, to, term, true, match, 0, 0, 0, readRound));
+        send(new AppendEntriesResponse(group, self, to, term, true, match, 0, 0, 0, readRound, incarnations.self()));
     }
 
     private void rejectAppend(AppendEntriesRequest m) {
@@ -1181,7 +1269,7 @@ public final class RaftMember {
             conflictIndex = i;
         }
         send(new AppendEntriesResponse(group, self, m.from(), term, false, 0, prev, conflictTerm, conflictIndex,
-                m.readRound()));
+                m.readRound(), incarnations.self()));
     }
 
     // ------------------------------------------------------------------ snapshots
@@ -1197,7 +1285,8 @@ public final class RaftMember {
         if (m.lastIndex() <= commitIndex && !stateMissing) {
             // this member has that much committed already, and committed entries match every later leader's log
             leaderMatched = Math.max(leaderMatched, m.lastIndex());
-            send(new InstallSnapshotResponse(group, self, m.from(), term, m.lastIndex(), m.totalSize(), true));
+            send(new InstallSnapshotResponse(group, self, m.from(), term, m.lastIndex(), m.totalSize(), true,
+                    incarnations.self()));
             return;
         }
         out.add(new Effect.SnapshotChunk(m));
@@ -1223,6 +1312,9 @@ public final class RaftMember {
     }
 
     private void onInstallSnapshotResponse(InstallSnapshotResponse m) {
+        if (!fromBoundIncarnation(m.from(), m.incarnation())) {
+            return;
+        }
         Progress pr = heardFrom(m.from());
         if (pr == null) {
             return;
@@ -1257,6 +1349,11 @@ public final class RaftMember {
         List<Member> members = new ArrayList<>(config().members());
         if (change instanceof ConfigChange.Add add) {
             Member wanted = add.member();
+            if (!wanted.bound() && existing.isPresent()) {
+                wanted = wanted.withIncarnation(existing.get().incarnation()); // a change of membership keeps it
+            } else if (!wanted.bound() && incarnations.self() != Member.UNBOUND) {
+                wanted = wanted.withIncarnation(Member.ADDED); // bound, keeping its membership, once it answers
+            }
             if (existing.isPresent() && !existing.get().address().equals(wanted.address())) {
                 return ChangeOutcome.rejected(ChangeRejection.CONFLICT);
             }
@@ -1265,7 +1362,8 @@ public final class RaftMember {
                 return inPlace(); // asked again, or promoted already
             }
             if (existing.isPresent()) {
-                members.replaceAll(m -> m.id().equals(wanted.id()) ? wanted : m);
+                Member replacement = wanted;
+                members.replaceAll(m -> m.id().equals(replacement.id()) ? replacement : m);
             } else {
                 members.add(wanted);
             }
@@ -1290,7 +1388,9 @@ public final class RaftMember {
             return ChangeOutcome.rejected(ChangeRejection.NOT_READY);
         }
         if (configs.latestIndex() > commitIndex) {
-            return ChangeOutcome.rejected(ChangeRejection.IN_PROGRESS);
+            // a binding of an incarnation is the leader's own doing and commits within a round trip: retry shortly
+            return ChangeOutcome.rejected(Incarnations.bindingOnly(configs.at(configs.latestIndex() - 1), config())
+                    ? ChangeRejection.NOT_READY : ChangeRejection.IN_PROGRESS);
         }
         long index = log.lastIndex() + 1;
         appendAsLeader(List.of(new LogEntry(index, term, EntryType.CONFIG, 0, 0, 0, clockMillis,
@@ -1335,14 +1435,33 @@ public final class RaftMember {
             if (m.id().equals(self)) {
                 continue;
             }
+            Progress known = progress.get(m.id());
+            if (known != null && known.incarnation != m.incarnation()) {
+                progress.remove(m.id()); // another incarnation is bound: what the old one held counts for nothing
+            }
             if (!progress.containsKey(m.id())) {
-                Progress pr = new Progress(log.lastIndex() + 1);
+                Progress pr = new Progress(log.lastIndex() + 1, m.incarnation());
                 pr.recentActive = true; // a newcomer counts as heard from until the next check-quorum round
                 progress.put(m.id(), pr);
             }
             if (m.membership() == Membership.PROMOTABLE) {
                 promoteAt.putIfAbsent(m.id(), configs.latestIndex());
             }
+        }
+    }
+
+    /**
+     * Leader: appends a configuration entry binding the incarnation of a member it heard from (a member that lost
+     * its disk becomes promotable), when no other configuration entry is uncommitted (one change at a time).
+     */
+    private void maybeBind() {
+        if (role != Role.LEADER || !committedOwnTerm || transferTarget.isPresent() || !incarnations.bindingPending()) {
+            return;
+        }
+        Optional<ClusterConfig> next = incarnations.nextBinding(config(), configs.latestIndex() > commitIndex);
+        if (next.isPresent()) {
+            appendAsLeader(List.of(new LogEntry(log.lastIndex() + 1, term, EntryType.CONFIG, 0, 0, 0, clockMillis,
+                    ConfigCodec.encode(next.get()))));
         }
     }
 
@@ -1359,7 +1478,7 @@ public final class RaftMember {
             Progress pr = progress.get(e.getKey());
             Optional<Member> m = config().member(e.getKey());
             if (pr != null && m.isPresent() && pr.match >= e.getValue()) {
-                appendChange(new ConfigChange.Add(new Member(m.get().id(), m.get().address(), Membership.VOTER)));
+                appendChange(new ConfigChange.Add(m.get().withMembership(Membership.VOTER)));
                 return;
             }
         }

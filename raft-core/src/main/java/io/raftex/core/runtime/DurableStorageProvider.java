@@ -1,7 +1,9 @@
 package io.raftex.core.runtime;
 
 import io.raftex.core.MemberId;
+import io.raftex.core.log.DataDirIdentity;
 import io.raftex.core.log.GroupLog;
+import io.raftex.core.log.IdentityMismatchException;
 import io.raftex.core.log.LogStorage;
 import io.raftex.core.log.PersistentState;
 import io.raftex.core.log.StorageException;
@@ -16,6 +18,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -40,8 +43,12 @@ public final class DurableStorageProvider implements StorageProvider {
     private final StorageOptions options;
     private final Map<String, FileSnapshotStore> snapshotStores = new ConcurrentHashMap<>();
 
-    private DurableStorageProvider(LogStorage storage, Path dataDir, StorageOptions options) {
+    private final DataDirIdentity identity;
+
+    private DurableStorageProvider(LogStorage storage, Path dataDir, StorageOptions options,
+                                   DataDirIdentity identity) {
         this.storage = storage;
+        this.identity = identity;
         this.snapshotDir = dataDir.resolve("snapshots");
         this.options = options;
     }
@@ -52,9 +59,45 @@ public final class DurableStorageProvider implements StorageProvider {
      * @throws StorageException if the directory cannot be used or holds corrupt data
      */
     public static DurableStorageProvider open(Path dataDir, StorageOptions options) {
+        return open(dataDir, options, Optional.empty());
+    }
+
+    /**
+     * As {@link #open(Path, StorageOptions)} for node {@code nodeId}: its identity record ({@link DataDirIdentity},
+     * created with a new incarnation in an empty directory) must name this node.
+     *
+     * @throws IdentityMismatchException if the directory belongs to another node or cluster, or is of a newer format
+     */
+    public static DurableStorageProvider open(Path dataDir, StorageOptions options, Optional<String> nodeId) {
+        return open(dataDir, options, nodeId, Optional.empty());
+    }
+
+    /**
+     * As {@link #open(Path, StorageOptions, Optional)}, for a node of cluster {@code clusterId} if given: a directory
+     * without a cluster id records it, one recorded for another cluster is refused.
+     *
+     * @throws IdentityMismatchException if the directory belongs to another node or cluster, or is of a newer format
+     */
+    public static DurableStorageProvider open(Path dataDir, StorageOptions options, Optional<String> nodeId,
+                                              Optional<String> clusterId) {
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(options, "options");
-        return new DurableStorageProvider(LogStorage.open(dataDir, options), dataDir, options);
+        DataDirIdentity identity = DataDirIdentity.open(dataDir, nodeId, clusterId);
+        LOG.info("data directory {}: node {}, incarnation {}{}", dataDir,
+                identity.nodeId().isEmpty() ? "(not recorded)" : identity.nodeId(),
+                Long.toHexString(identity.incarnation()),
+                identity.incarnation() == 0 ? " (none: written before identities existed)" : "");
+        return new DurableStorageProvider(LogStorage.open(dataDir, options), dataDir, options, identity);
+    }
+
+    /** The identity of the data directory. */
+    public DataDirIdentity identity() {
+        return identity;
+    }
+
+    @Override
+    public long incarnation() {
+        return identity.incarnation();
     }
 
     /** {@link #open(Path, StorageOptions)} with {@link StorageOptions#defaults()} (fsync every batch). */

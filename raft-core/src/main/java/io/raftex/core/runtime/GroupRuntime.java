@@ -139,6 +139,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private final List<CompletableFuture<SnapshotMeta>> snapshotWaiters = new ArrayList<>();
     /** Snapshots on their way to followers (as leader) or from the leader (as follower). */
     private SnapshotTransfers transfers;
+    private IncarnationWatch incarnationWatch;
 
     // ---- published for other threads
     private volatile State state = State.STARTING;
@@ -288,6 +289,8 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                 member = new RaftMember(name, self, settings.protocol(), log, new Random(env.seeds().getAsLong()),
                         lastSnapshot);
                 member.setStateMissing(stateMissing());
+                member.setIncarnation(storage.incarnation());
+                incarnationWatch = new IncarnationWatch(name, self);
                 initialConfig.members().forEach(m -> knownMembers.put(m.id(), m));
                 log.state().configs().forEach(c -> c.config().members().forEach(m -> knownMembers.put(m.id(), m)));
                 lastRole = member.role();
@@ -1442,10 +1445,11 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         List<GroupStatus.MemberInfo> members = new ArrayList<>(s.peers().size());
         for (MemberStatus.PeerStatus p : s.peers()) {
             members.add(new GroupStatus.MemberInfo(p.id().value(), p.address(), p.membership(), p.matchIndex(),
-                    p.nextIndex()));
+                    p.nextIndex(), p.incarnation()));
         }
         return new GroupStatus(name, settings.nodeId(), s.role(), s.term(), s.leader().map(MemberId::value),
-                s.commitIndex(), applier.lastApplied(), s.lastIndex(), snapshotIndex, running, members);
+                s.commitIndex(), applier.lastApplied(), s.lastIndex(), snapshotIndex, running, members,
+                s.incarnation(), s.incarnationBound());
     }
 
     @Override
@@ -1458,6 +1462,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
 
     /** Copies the member's state into the fields other threads read. */
     private void publish() {
+        incarnationWatch.check(member);
         role = member.role();
         term = member.term();
         leader = member.leader();

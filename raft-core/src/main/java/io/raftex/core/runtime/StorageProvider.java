@@ -31,6 +31,17 @@ public interface StorageProvider extends AutoCloseable {
      */
     SnapshotStore snapshots(String group, MemberId self);
 
+    /**
+     * The incarnation of the node's data directory: a random non-zero number made when the directory was created,
+     * the same for as long as it exists (see {@code docs/membership.md}, "Incarnations"). A member sends it with every
+     * vote and acknowledgement; a configuration counts only the incarnation it binds, so a member whose disk was
+     * lost is worth nothing to a quorum until the leader binds its new one. 0: the provider has no identity (the
+     * protocol then works without incarnations, as a test may want).
+     */
+    default long incarnation() {
+        return 0;
+    }
+
     /** Closes a log opened by {@link #open}; writes not yet durable may be lost. Must not throw for a failed log. */
     void close(String group, GroupLog log);
 

@@ -113,8 +113,11 @@ final class SnapshotFormat {
             String id = r.string();
             String address = r.string();
             int code = r.u8();
+            // a bound member's incarnation follows its membership code (ConfigCodec)
+            long incarnation = ConfigCodec.isBound(code) ? r.i64() : Member.UNBOUND;
             try {
-                members.add(new Member(MemberId.of(id), address, ConfigCodec.membership(code)));
+                members.add(new Member(MemberId.of(id), address, ConfigCodec.membership(ConfigCodec.unflagged(code)),
+                        incarnation));
             } catch (IllegalArgumentException e) {
                 throw corrupt(what, "bad member #" + i + ": " + e.getMessage());
             }

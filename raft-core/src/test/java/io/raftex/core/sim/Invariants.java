@@ -209,8 +209,8 @@ final class Invariants {
                 ClusterConfig config = k == first ? atTo : history.get(k).config();
                 int durableCopies = 0;
                 for (SimMember other : cluster.members()) {
-                    if (config.isVoter(other.id()) && (other.disk().durableTermAt(to) == term
-                            || to <= other.durableSnapshotIndex())) {
+                    if (config.isVoter(other.id()) && other.heldDurably(
+                            config.member(other.id()).orElseThrow().incarnation(), to, term)) {
                         durableCopies++;
                     }
                 }

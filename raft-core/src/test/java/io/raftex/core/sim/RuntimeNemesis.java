@@ -30,7 +30,13 @@ import java.util.Optional;
  *       a promotable member, a voter or now and then a non-voter) while the group has fewer than six voters, or the
  *       removal of a random member (the leader a third of the time) while it has more than three. A removed node
  *       is closed for good a little later; a node whose addition was refused or "not carried out" is closed for
- *       good as well, so an untrue refusal leaves a voter missing and the run fails to converge.</li>
+ *       good as well, so an untrue refusal leaves a voter missing and the run fails to converge;</li>
+ *   <li>the loss of a member's disk: it is killed, its disk and snapshots are replaced by an empty disk with a new
+ *       incarnation (a volume recreated) and it restarts under the same id; only while the leader's configuration is
+ *       committed and its voters bound to their disks' current incarnations, the victim left out, are a quorum, so
+ *       that one disk is lost at a time (the loss of a majority's disks is beyond what any Raft group can survive); half the time the leader crashes
+ *       at the same moment, as in the scenario of docs/operations.md ("A node lost its volume"). The invariants and the workload's
+ *       checks then prove that the emptied member never counted toward a quorum with what it had lost.</li>
  * </ul>
  */
 final class RuntimeNemesis extends Nemesis {
@@ -45,6 +51,7 @@ final class RuntimeNemesis extends Nemesis {
     int adds;
     int removes;
     int changesDone;
+    int disksLost;
     private boolean changePending;
 
     RuntimeNemesis(RuntimeCluster cluster) {
@@ -54,11 +61,15 @@ final class RuntimeNemesis extends Nemesis {
 
     @Override
     protected int extraFaultKinds() {
-        return rc.membershipChurn ? 7 : rc.snapshotInterval > 0 ? 6 : 4;
+        return (rc.membershipChurn ? 7 : rc.snapshotInterval > 0 ? 6 : 4) + 1;
     }
 
     @Override
     protected void extraFault(int kind) {
+        if (kind == extraFaultKinds() - 1) {
+            loseDisk();
+            return;
+        }
         switch (kind) {
             case 0 -> transferLeadership();
             case 1 -> closeAndRestart();
@@ -126,6 +137,58 @@ final class RuntimeNemesis extends Nemesis {
         snapshotsDamaged++;
         node.snapshotDisk.corrupt(node.snapshotDisk.list().get(0).index());
         restartLater(victim);
+    }
+
+    private void loseDisk() {
+        Optional<Integer> leader = rc.leader();
+        if (leader.isEmpty()) {
+            return;
+        }
+        RuntimeNode l = rc.node(leader.get());
+        List<io.raftex.core.log.ConfigEntry> history = Invariants.configHistory(l.disk);
+        if (history.get(history.size() - 1).index() > l.metrics().commitIndex()) {
+            return; // a change is under way: wait until it is committed
+        }
+        ClusterConfig config = history.get(history.size() - 1).config();
+        // one disk at a time: the voters bound to their disk's current incarnation, the victim left out, must still
+        // be a quorum (a member still rejoining after an earlier loss is not one of them)
+        List<Integer> victims = new ArrayList<>();
+        for (MemberId candidate : config.ids()) {
+            int bound = 0;
+            for (io.raftex.core.Member m : config.members()) {
+                if (m.membership().isVoter() && !m.id().equals(candidate)
+                        && m.incarnation() == rc.node(rc.indexOf(m.id())).diskIncarnation) {
+                    bound++;
+                }
+            }
+            if (bound >= config.quorum()) {
+                victims.add(rc.indexOf(candidate));
+            }
+        }
+        if (victims.isEmpty()) {
+            return;
+        }
+        int victim = victims.get(s.random.nextInt(victims.size()));
+        RuntimeNode node = rc.node(victim);
+        if (node.retired) {
+            return;
+        }
+        disksLost++;
+        node.crash();
+        // it comes back with raft.members naming the current members (as a deployment keeps it), so that it can
+        // answer whichever of them leads
+        List<io.raftex.core.Member> current = new ArrayList<>();
+        for (io.raftex.core.Member m : config.members()) {
+            current.add(new io.raftex.core.Member(m.id(), m.address(), m.membership()));
+        }
+        node.wipe(new io.raftex.core.log.PersistentState(0, Optional.empty(), new ClusterConfig(current)));
+        restartLater(victim);
+        if (victim != leader.get() && s.random.nextBoolean()) {
+            // and the leader dies too: the survivors may include a member that lacks what the leader and the
+            // emptied member acknowledged, which must not be elected with the emptied member's vote
+            rc.crash(leader.get());
+            restartLater(leader.get());
+        }
     }
 
     private void changeMembership() {

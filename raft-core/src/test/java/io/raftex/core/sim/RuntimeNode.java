@@ -68,8 +68,17 @@ final class RuntimeNode implements SimMember {
     private final RuntimeCluster cluster;
     private final SimScheduler scheduler;
     InMemoryGroupLog disk;
+    /** What a new disk holds before the group opens it (its bootstrap state), for {@link #wipe}. */
+    private final PersistentState initial;
+    /** The incarnation of the member's disk: made when the disk is, new when it is wiped. */
+    long diskIncarnation;
+    /** The disks this member lost, by incarnation, as they were when lost. */
+    private final java.util.Map<Long, LostDisk> lostDisks = new java.util.HashMap<>();
+
+    private record LostDisk(InMemoryGroupLog disk, long snapshotIndex) {
+    }
     /** The member's snapshots: survive crashes (a snapshot is visible only once committed whole). */
-    final InMemorySnapshotStore snapshotDisk = new InMemorySnapshotStore();
+    InMemorySnapshotStore snapshotDisk = new InMemorySnapshotStore();
     GroupRuntime<byte[], byte[]> runtime;
     SimGroupExecutor executor;
     Machine machine;
@@ -86,6 +95,7 @@ final class RuntimeNode implements SimMember {
     int starts;
     int crashes;
     int closes;
+    int wipes;
     private Role role = Role.FOLLOWER;
     private long roleTerm;
     private long lastCheckedCommit;
@@ -98,6 +108,36 @@ final class RuntimeNode implements SimMember {
         this.cluster = cluster;
         this.scheduler = cluster.scheduler;
         this.disk = disk;
+        this.initial = disk.state();
+        this.diskIncarnation = newIncarnation();
+    }
+
+    private long newIncarnation() {
+        long n;
+        do {
+            n = scheduler.random.nextLong();
+        } while (n == 0 || n == -1);
+        return n;
+    }
+
+    /**
+     * The member lost its disk (a volume recreated): a member that is down gets an empty disk and empty snapshot
+     * store holding only its bootstrap state, with a new incarnation, as a node whose data directory is created anew.
+     */
+    void wipe() {
+        wipe(initial);
+    }
+
+    /** As {@link #wipe()}, the new disk starting from {@code bootstrap} (the node's {@code raft.members} now). */
+    void wipe(PersistentState bootstrap) {
+        if (up) {
+            throw new IllegalStateException(id + " must be down to lose its disk");
+        }
+        wipes++;
+        lostDisks.put(diskIncarnation, new LostDisk(disk, durableSnapshotIndex()));
+        disk = new InMemoryGroupLog(bootstrap);
+        snapshotDisk = new InMemorySnapshotStore();
+        diskIncarnation = newIncarnation();
     }
 
     @Override
@@ -118,6 +158,15 @@ final class RuntimeNode implements SimMember {
     @Override
     public long durableSnapshotIndex() {
         return snapshotDisk.list().stream().mapToLong(SnapshotMeta::index).max().orElse(0);
+    }
+
+    @Override
+    public boolean heldDurably(long incarnation, long index, long term) {
+        LostDisk lost = incarnation == diskIncarnation ? null : lostDisks.get(incarnation);
+        if (lost != null) {
+            return lost.disk().durableTermAt(index) == term || index <= lost.snapshotIndex();
+        }
+        return disk.durableTermAt(index) == term || index <= durableSnapshotIndex();
     }
 
     // ------------------------------------------------------------------ lifecycle
@@ -274,6 +323,11 @@ final class RuntimeNode implements SimMember {
         }
 
         @Override
+        public long incarnation() {
+            return diskIncarnation;
+        }
+
+        @Override
         public void close(String group, GroupLog log) {
             // a graceful close may or may not get its last writes onto the disk
             if (inc == incarnation && scheduler.chance(0.5)) {
@@ -373,6 +427,16 @@ final class RuntimeNode implements SimMember {
         }
     }
 
+    /** Who the configuration in force on this disk binds, as the last four hex digits of each incarnation. */
+    private String bindings() {
+        StringBuilder b = new StringBuilder();
+        for (Member m : Invariants.configInForce(disk).members()) {
+            b.append(b.length() == 0 ? "" : ",").append(m.id()).append(':')
+                    .append(m.membership().name().charAt(0)).append(Long.toHexString(m.incarnation() & 0xffff));
+        }
+        return b.toString();
+    }
+
     @Override
     public String toString() {
         if (!up) {
@@ -381,6 +445,7 @@ final class RuntimeNode implements SimMember {
         GroupMetrics m = runtime.metrics();
         return id + "[" + m.role() + " t" + m.term() + " commit=" + m.commitIndex() + " applied=" + m.lastApplied()
                 + " last=" + m.lastLogIndex() + " leader=" + m.leaderId().orElse("-") + (started ? "" : " starting")
-                + (runtime.isRunning() ? "" : " STOPPED") + " voters=" + Invariants.configInForce(disk).voters() + "]";
+                + (runtime.isRunning() ? "" : " STOPPED") + " voters=" + Invariants.configInForce(disk).voters()
+                + " disk=" + Long.toHexString(diskIncarnation & 0xffff) + " binds=" + bindings() + "]";
     }
 }

@@ -19,7 +19,7 @@ final class RuntimeSimulationRun {
 
     record Summary(long seed, int ops, int unknown, int refused, long elections, int faults, int transfers,
                    int closes, int crashes, long forwardCopies, long virtualMillis, long snapshotChunks,
-                   int snapshotsDamaged, int membershipChanges, int finalMembers) {
+                   int snapshotsDamaged, int membershipChanges, int finalMembers, int disksLost) {
     }
 
     /**
@@ -105,7 +105,7 @@ final class RuntimeSimulationRun {
                 cluster.invariants.elections, nemesis.faults, nemesis.transfers, nemesis.closes, crashes,
                 cluster.network.forwardCopies, cluster.scheduler.now(),
                 cluster.network.sentByType.getOrDefault(InstallSnapshotRequest.class, 0L), nemesis.snapshotsDamaged,
-                nemesis.changesDone, cluster.convergedMembers().size());
+                nemesis.changesDone, cluster.convergedMembers().size(), nemesis.disksLost);
     }
 
     private RuntimeSimulationRun() {

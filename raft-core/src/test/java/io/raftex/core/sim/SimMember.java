@@ -19,6 +19,16 @@ interface SimMember {
         return 0;
     }
 
+    /**
+     * Whether the disk of the member's incarnation {@code incarnation} holds entry {@code index} of {@code term}
+     * durably (or a durable snapshot covers it). For a disk the member has lost since, what it held when it was lost:
+     * the configuration still binding that incarnation counts it as a voter that will never vote again, and a
+     * commit that relied on it stays as safe as one relying on a voter that crashed for good.
+     */
+    default boolean heldDurably(long incarnation, long index, long term) {
+        return disk().durableTermAt(index) == term || index <= durableSnapshotIndex();
+    }
+
     /** Whether the member's process runs. */
     boolean isUp();
 
