@@ -1278,9 +1278,9 @@ public final class RaftMember {
                 return ChangeOutcome.rejected(ChangeRejection.UNKNOWN_MEMBER);
             }
             members.remove(existing.get());
-            if (members.stream().noneMatch(m -> m.membership().isVoter())) {
-                return ChangeOutcome.rejected(ChangeRejection.CONFLICT);
-            }
+        }
+        if (members.stream().noneMatch(m -> m.membership().isVoter())) {
+            return ChangeOutcome.rejected(ChangeRejection.CONFLICT); // removing or demoting the last voter
         }
         if (transferTarget.isPresent()) {
             return ChangeOutcome.rejected(ChangeRejection.LEADERSHIP_TRANSFER);

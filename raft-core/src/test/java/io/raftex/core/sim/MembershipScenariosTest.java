@@ -291,6 +291,29 @@ class MembershipScenariosTest {
         converge(c);
     }
 
+    @Test
+    void makingTheOnlyVoterANonVoterIsRefusedAsAConflictAndItsGroupGoesOn() {
+        RuntimeCluster c = new RuntimeCluster(1, SEED, COMMAND_TIMEOUT, 0, 64);
+        assertThat(c.runUntil(c::converged, 3_000)).as("n1 leads alone\n  %s", c.describe()).isTrue();
+        int n = c.addNode();
+        CompletableFuture<ClusterConfig> added = change(c, g -> g.addMember(c.memberOf(n, Membership.NON_VOTER)));
+        assertThat(c.runUntil(added::isDone, 3_000)).isTrue();
+        assertThat(failureOf(added)).isNull();
+        converge(c);
+        Member demoted = new Member(c.ids.get(0), "sim://" + c.ids.get(0), Membership.NON_VOTER);
+        // asked of the non-voter, which forwards it, and of the leader itself
+        CompletableFuture<ClusterConfig> forwarded = c.node(n).runtime.addMember(demoted);
+        assertThat(c.runUntil(forwarded::isDone, 1_000)).isTrue();
+        assertThat(reason(forwarded)).isEqualTo(MembershipChangeException.Reason.CONFLICT);
+        CompletableFuture<ClusterConfig> direct = c.node(0).runtime.addMember(demoted);
+        assertThat(c.runUntil(direct::isDone, 1_000)).isTrue();
+        assertThat(reason(direct)).isEqualTo(MembershipChangeException.Reason.CONFLICT);
+        // (a group that stopped by itself fails the run in RuntimeCluster.check)
+        assertThat(writes(c, 3, "after")).hasSize(3);
+        assertThat(leaderConfig(c).voters()).containsExactly(c.ids.get(0));
+        converge(c);
+    }
+
     // ------------------------------------------------------------------ leadership transfer through the runtime
 
     @Test
