@@ -58,6 +58,11 @@ public final class DurableGroupLog implements GroupLog {
     }
 
     @Override
+    public long truncations() {
+        return truncations;
+    }
+
+    @Override
     public void persistState(PersistentState newState) {
         Objects.requireNonNull(newState, "state");
         checkWritable();

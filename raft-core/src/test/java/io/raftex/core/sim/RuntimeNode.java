@@ -92,6 +92,12 @@ final class RuntimeNode implements SimMember {
     private long leaderCommitTerm = -1;
     private long leaderCommitSeen;
     private boolean flushScheduled;
+    /**
+     * A slow disk: until virtual time {@code slowDiskUntil}, a write waits up to {@code slowDiskMaxDelay} ms to become
+     * durable instead of the cluster's few, so the member applies and snapshots entries its log has not synced.
+     */
+    long slowDiskUntil;
+    int slowDiskMaxDelay;
 
     RuntimeNode(MemberId id, RuntimeCluster cluster, InMemoryGroupLog disk) {
         this.id = id;
@@ -245,7 +251,8 @@ final class RuntimeNode implements SimMember {
             return;
         }
         flushScheduled = true;
-        scheduler.after(scheduler.between(1, cluster.diskMaxDelay), () -> {
+        int maxDelay = scheduler.now() < slowDiskUntil ? slowDiskMaxDelay : cluster.diskMaxDelay;
+        scheduler.after(scheduler.between(1, maxDelay), () -> {
             if (inc != incarnation) {
                 return;
             }

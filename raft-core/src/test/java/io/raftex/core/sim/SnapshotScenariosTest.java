@@ -231,6 +231,39 @@ class SnapshotScenariosTest {
         assertSameState(c);
     }
 
+    @Test
+    void aFollowerThatSnapshotsEntriesItsLogHasNotSyncedThenCrashesCountsForTheQuorumAfterItsRestart() {
+        RuntimeCluster c = cluster();
+        writes(c, 5, "warm");
+        converge(c);
+        int l = c.leader().orElseThrow();
+        RuntimeNode slow = follower(c);
+        RuntimeNode other = c.node(3 - l - c.nodes.indexOf(slow));
+        // the follower's disk syncs nothing for now: it appends, applies (the leader and the other follower commit)
+        // and snapshots entries that are not durable in its log
+        slow.slowDiskUntil = Long.MAX_VALUE;
+        slow.slowDiskMaxDelay = 1_000_000;
+        writes(c, 25, "unsynced");
+        assertThat(c.runUntil(() -> !slow.snapshotDisk.list().isEmpty()
+                && slow.disk.durableTermAt(slow.durableSnapshotIndex()) < 0, 2_000))
+                .as("a snapshot beyond the durable log\n  %s", c.describe()).isTrue();
+        long snapshot = slow.durableSnapshotIndex();
+        slow.crash(); // the unsynced tail is lost; the snapshot is not
+        slow.slowDiskUntil = 0;
+        c.start(c.nodes.indexOf(slow));
+        assertThat(c.runUntil(slow::serving, 1_000)).isTrue();
+        assertThat(slow.disk.snapshotIndex()).as("the restart reset the log to the snapshot").isEqualTo(snapshot);
+        // without the other follower, every commit needs the restarted one's durable acknowledgements
+        c.network.isolate(other.id, c.ids);
+        byte[] payload = KvMachine.put("k0", "needs-the-restarted-follower");
+        CompletableFuture<byte[]> f = c.node(l).runtime.command(payload);
+        assertThat(c.runUntil(f::isDone, 3_000)).as("answered\n  %s", c.describe()).isTrue();
+        assertThat(failureOf(f)).as("committed with the restarted follower's copy").isNull();
+        c.network.heal();
+        converge(c);
+        assertSameState(c);
+    }
+
     // ------------------------------------------------------------------ helpers
 
     private static RuntimeCluster cluster() {
