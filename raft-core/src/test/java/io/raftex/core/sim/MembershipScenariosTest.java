@@ -218,7 +218,7 @@ class MembershipScenariosTest {
         CompletableFuture<ClusterConfig> added = leader.runtime.addMember(c.memberOf(n4, Membership.VOTER));
         assertThat(c.runUntil(() -> {
             long last = follower.disk.lastIndex();
-            return Invariants.configInForce(follower.disk).member(id4).isPresent()
+            return Invariants.configInForce(follower).member(id4).isPresent()
                     && follower.disk.durableTermAt(last) == follower.disk.termAt(last);
         }, 1_000)).as("the follower holds the configuration entry durably").isTrue();
         assertThat(added).isNotDone();

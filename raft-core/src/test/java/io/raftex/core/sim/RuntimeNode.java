@@ -1,6 +1,7 @@
 package io.raftex.core.sim;
 
 import io.raftex.core.ApplyContext;
+import io.raftex.core.ClusterConfig;
 import io.raftex.core.Codec;
 import io.raftex.core.GroupListener;
 import io.raftex.core.GroupMetrics;
@@ -65,6 +66,8 @@ final class RuntimeNode implements SimMember {
     };
 
     final MemberId id;
+    /** The configuration this member's disk started with. */
+    private final ClusterConfig bootstrap;
     private final RuntimeCluster cluster;
     private final SimScheduler scheduler;
     InMemoryGroupLog disk;
@@ -99,8 +102,9 @@ final class RuntimeNode implements SimMember {
     long slowDiskUntil;
     int slowDiskMaxDelay;
 
-    RuntimeNode(MemberId id, RuntimeCluster cluster, InMemoryGroupLog disk) {
+    RuntimeNode(MemberId id, RuntimeCluster cluster, InMemoryGroupLog disk, ClusterConfig bootstrap) {
         this.id = id;
+        this.bootstrap = bootstrap;
         this.cluster = cluster;
         this.scheduler = cluster.scheduler;
         this.disk = disk;
@@ -124,6 +128,18 @@ final class RuntimeNode implements SimMember {
     @Override
     public long durableSnapshotIndex() {
         return snapshotDisk.list().stream().mapToLong(SnapshotMeta::index).max().orElse(0);
+    }
+
+    @Override
+    public ClusterConfig configAtLogStart() {
+        long start = disk.snapshotIndex();
+        if (start == 0) {
+            return bootstrap;
+        }
+        return snapshotDisk.list().stream().filter(m -> m.index() == start && m.term() == disk.termAt(start))
+                .findFirst().map(SnapshotMeta::config)
+                // no snapshot of its own there any more: the persisted base, which is what covers the log's start
+                .orElseGet(() -> disk.state().configs().get(0).config());
     }
 
     // ------------------------------------------------------------------ lifecycle
@@ -156,6 +172,7 @@ final class RuntimeNode implements SimMember {
                 task -> scheduler.after(scheduler.between(1, 30), () -> {
                     if (inc == incarnation) {
                         task.run();
+                        crashIfSnapshotUnsynced(inc);
                     }
                 }));
         GroupRuntime<byte[], byte[]> r = new GroupRuntime<>(RuntimeCluster.GROUP, cluster.config, machine, BYTES,
@@ -219,6 +236,53 @@ final class RuntimeNode implements SimMember {
         return runtime.metrics();
     }
 
+    // ------------------------------------------------------------------ crashes at the worst moment
+
+    /**
+     * A snapshot just written covers entries the log has not synced (the member applied what it appended but had not
+     * made durable): with the cluster's chance, the process dies now, so its restart finds a snapshot beyond its log.
+     */
+    private void crashIfSnapshotUnsynced(int inc) {
+        long newest = durableSnapshotIndex();
+        if (inc == incarnation && up && newest > 0 && disk.durableTermAt(newest) < 0
+                && cluster.unsyncedCrashChance > 0 && scheduler.chance(cluster.unsyncedCrashChance)) {
+            cluster.unsyncedCrashes++;
+            crashAndRestartLater();
+        }
+    }
+
+    /**
+     * A truncation dropped a configuration entry (so the member persisted a shorter configuration list at once) and
+     * is not synced yet: with the cluster's chance, the process dies before the disk syncs it.
+     */
+    private void onTruncate(int inc, long fromIndex) {
+        if (cluster.unsyncedCrashChance == 0) {
+            return;
+        }
+        boolean dropsConfig = false;
+        for (long i = fromIndex; i <= disk.lastIndex() && !dropsConfig; i++) {
+            dropsConfig = disk.entry(i).type() == io.raftex.core.log.EntryType.CONFIG;
+        }
+        if (dropsConfig && scheduler.chance(cluster.unsyncedCrashChance)) {
+            // after the runtime's current task, before any flush (flushes wait at least 1 ms)
+            scheduler.after(0, () -> {
+                if (inc == incarnation && up && disk.hasPendingWrites()) {
+                    cluster.unsyncedCrashes++;
+                    crashAndRestartLater();
+                }
+            });
+        }
+    }
+
+    private void crashAndRestartLater() {
+        crash();
+        scheduler.after(scheduler.between(50, 1_500), () -> {
+            if (!up && !retired) {
+                start();
+            }
+        });
+    }
+
     // ------------------------------------------------------------------ checks
 
     /** The state machine applies the command at {@code index}: everything up to it is committed here. */
@@ -272,7 +336,13 @@ final class RuntimeNode implements SimMember {
 
         @Override
         public GroupLog open(String group, MemberId self, PersistentState initial) {
-            return new CheckedLog(disk, cluster.invariants, RuntimeNode.this, () -> scheduleFlush(inc));
+            return new CheckedLog(disk, cluster.invariants, RuntimeNode.this, () -> scheduleFlush(inc)) {
+                @Override
+                public void truncateFrom(long fromIndex) {
+                    onTruncate(inc, fromIndex); // looks at the entries before they go
+                    super.truncateFrom(fromIndex);
+                }
+            };
         }
 
         @Override
@@ -388,6 +458,6 @@ final class RuntimeNode implements SimMember {
         GroupMetrics m = runtime.metrics();
         return id + "[" + m.role() + " t" + m.term() + " commit=" + m.commitIndex() + " applied=" + m.lastApplied()
                 + " last=" + m.lastLogIndex() + " leader=" + m.leaderId().orElse("-") + (started ? "" : " starting")
-                + (runtime.isRunning() ? "" : " STOPPED") + " voters=" + Invariants.configInForce(disk).voters() + "]";
+                + (runtime.isRunning() ? "" : " STOPPED") + " voters=" + Invariants.configInForce(this).voters() + "]";
     }
 }

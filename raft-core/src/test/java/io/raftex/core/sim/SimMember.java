@@ -1,5 +1,6 @@
 package io.raftex.core.sim;
 
+import io.raftex.core.ClusterConfig;
 import io.raftex.core.MemberId;
 import io.raftex.core.log.InMemoryGroupLog;
 
@@ -17,6 +18,14 @@ interface SimMember {
     /** The last index covered by a snapshot the member holds durably (entries up to it count as durable); 0 if none. */
     default long durableSnapshotIndex() {
         return 0;
+    }
+
+    /**
+     * The configuration in force at the snapshot point its log starts after (index 0: its bootstrap configuration),
+     * as its snapshot there or its bootstrap says, not its persisted configuration list.
+     */
+    default ClusterConfig configAtLogStart() {
+        return disk().state().configs().get(0).config(); // a member that never changes its configuration
     }
 
     /** Whether the member's process runs. */
