@@ -2,8 +2,10 @@
 # Shows that the simulator and the unit tests catch a broken safety rule: copies HEAD to a temporary directory,
 # breaks one rule in the core or the runtime, runs the protocol and runtime tests there, and prints how many failed.
 # Usage: scripts/mutation-check.sh [rule1|rule2|rule3|lease|term-reset|request-id|snapshot-missing|snapshot-heartbeat|
-#                                   change-in-progress|change-not-ready|config-truncate]
-# (default: all eleven)
+#                                   change-in-progress|change-not-ready|config-truncate|truncation-mirror|
+#                                   config-recovery-list|demote-last-voter]
+# (default: all fourteen). A rule may make several replacements in its file: OLD and NEW then hold as many parts,
+# each separated by a line "@@".
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 core=raft-core/src/main/java/io/raftex/core
@@ -48,20 +50,52 @@ NEW[change-not-ready]=''
 FILE[config-truncate]=$core/protocol/RaftMember.java
 OLD[config-truncate]='config = configs.latest(); // a truncated configuration is out of force even if none came after it'
 NEW[config-truncate]=''
-for m in "${@:-rule1 rule2 rule3 lease term-reset request-id snapshot-missing snapshot-heartbeat change-in-progress change-not-ready config-truncate}"; do
+# the core keeps its own truncation count from 0, so a restart that reset the log to a snapshot (counted by the
+# store before the core existed) makes it ignore every durability report
+FILE[truncation-mirror]=$core/protocol/RaftMember.java
+OLD[truncation-mirror]='    private long durableIndex;
+@@
+storeTruncations == log.truncations()
+@@
+                log.resetTo(index, meta.term());
+@@
+                log.truncateFrom(e.index());'
+NEW[truncation-mirror]='    private long durableIndex;
+    private long truncations;
+@@
+storeTruncations == truncations
+@@
+                log.resetTo(index, meta.term());
+                truncations++;
+@@
+                log.truncateFrom(e.index());
+                truncations++;'
+# recovery trusts the persisted configuration list, which a truncation shrinks before the log's truncation is synced
+FILE[config-recovery-list]=$core/protocol/ConfigHistory.java
+OLD[config-recovery-list]='        kept.addAll(configEntriesAfter(Math.max(kept.get(kept.size() - 1).index(), log.snapshotIndex()), log));'
+NEW[config-recovery-list]=''
+# only a removal is refused for leaving no voter: making the last voter a non-voter stops the leader's group
+FILE[demote-last-voter]=$core/protocol/RaftMember.java
+OLD[demote-last-voter]='        if (members.stream().noneMatch(m -> m.membership().isVoter())) {'
+NEW[demote-last-voter]='        if (change instanceof ConfigChange.Remove && members.stream().noneMatch(m -> m.membership().isVoter())) {'
+for m in "${@:-rule1 rule2 rule3 lease term-reset request-id snapshot-missing snapshot-heartbeat change-in-progress change-not-ready config-truncate truncation-mirror config-recovery-list demote-last-voter}"; do
   for name in $m; do
     work=$(mktemp -d)
     git -C "$repo" archive HEAD | tar -C "$work" -xf -
     python3 - "$work/${FILE[$name]}" "${OLD[$name]}" "${NEW[$name]}" <<'PY'
 import sys
-p, old, new = sys.argv[1:4]
+p, olds, news = sys.argv[1:4]
 s = open(p).read()
-assert old in s, "mutation point not found: " + old
-open(p, "w").write(s.replace(old, new, 1))
+for old, new in zip(olds.split("\n@@\n"), news.split("\n@@\n"), strict=True):
+    assert s.count(old) == 1, "mutation point not found once: " + old
+    s = s.replace(old, new, 1)
+open(p, "w").write(s)
 PY
-    (cd "$work" && ./mvnw -B -q -pl raft-core test -Draft.sim.seeds=150 -Dsurefire.failIfNoSpecifiedTests=false \
-        -Dtest='SimulationSoakTest,RaftScenariosTest,RaftMemberTest,GroupRuntimeTest,RuntimeScenariosTest,SnapshotScenariosTest,MembershipTest,LeaderTransferTest,MembershipScenariosTest' > "$work/out.log" 2>&1) || true
+    (cd "$work" && ./mvnw -B -q -pl raft-core test -Draft.sim.seeds=150 -Draft.sim.runtime.seeds=40 \
+        -Dsurefire.failIfNoSpecifiedTests=false \
+        -Dtest='SimulationSoakTest,RaftScenariosTest,RaftMemberTest,GroupRuntimeTest,RuntimeScenariosTest,SnapshotScenariosTest,MembershipTest,LeaderTransferTest,MembershipScenariosTest,ConfigRecoveryTest,RuntimeSimulationSoakTest' > "$work/out.log" 2>&1) || true
     echo "$name: $(grep -h 'Tests run:.*Fail' "$work/out.log" | tail -1 | sed 's/\[ERROR\] //; s/\[INFO\] //')"
+    grep -h 'runtime simulation soak:' "$work/out.log" | sed 's/.*, \([0-9]* failures\)/  runtime soak: \1/' || true
     rm -rf "$work"
   done
 done
