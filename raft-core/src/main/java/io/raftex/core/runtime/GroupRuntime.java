@@ -775,8 +775,11 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
             // keep the log from the snapshot before this one: if this file turns out damaged, the older one and
             // the log after it still rebuild the state
             long compactTo = lastSnapshot == null ? 0 : Math.min(lastSnapshot.index(), meta.index());
-            lastSnapshot = meta;
-            snapshotIndex = meta.index();
+            if (lastSnapshot == null || meta.index() > lastSnapshot.index()) {
+                // never backwards: a leader's newer snapshot may have been installed while this one was written
+                lastSnapshot = meta;
+                snapshotIndex = meta.index();
+            }
             snapshotsTaken++;
             LOG.info("[{}@{}] snapshot at {} (term {}) written in {} ms; log kept from {}", name, self, meta.index(),
                     meta.term(), (env.nanoTime().getAsLong() - startedNanos) / 1_000_000, compactTo + 1);

@@ -101,6 +101,9 @@ final class RuntimeNode implements SimMember {
      */
     long slowDiskUntil;
     int slowDiskMaxDelay;
+    /** While set, background work (snapshot writes) waits in {@link #heldBackground} until a test releases it. */
+    boolean holdBackground;
+    final java.util.List<Runnable> heldBackground = new java.util.ArrayList<>();
 
     RuntimeNode(MemberId id, RuntimeCluster cluster, InMemoryGroupLog disk, ClusterConfig bootstrap) {
         this.id = id;
@@ -169,12 +172,19 @@ final class RuntimeNode implements SimMember {
                 () -> EPOCH_MILLIS + scheduler.now(),
                 scheduler.random::nextLong,
                 // snapshots are written "in the background": later, between other events, unless the node dies first
-                task -> scheduler.after(scheduler.between(1, 30), () -> {
-                    if (inc == incarnation) {
-                        task.run();
-                        crashIfSnapshotUnsynced(inc);
+                task -> {
+                    Runnable write = () -> {
+                        if (inc == incarnation) {
+                            task.run();
+                            crashIfSnapshotUnsynced(inc);
+                        }
+                    };
+                    if (holdBackground) {
+                        heldBackground.add(write);
+                    } else {
+                        scheduler.after(scheduler.between(1, 30), write::run);
                     }
-                }));
+                });
         GroupRuntime<byte[], byte[]> r = new GroupRuntime<>(RuntimeCluster.GROUP, cluster.config, machine, BYTES,
                 BYTES, cluster.settings(id), new Net(inc), new Storage(inc), env);
         runtime = r;

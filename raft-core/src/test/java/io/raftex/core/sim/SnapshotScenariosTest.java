@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -259,6 +260,42 @@ class SnapshotScenariosTest {
         CompletableFuture<byte[]> f = c.node(l).runtime.command(payload);
         assertThat(c.runUntil(f::isDone, 3_000)).as("answered\n  %s", c.describe()).isTrue();
         assertThat(failureOf(f)).as("committed with the restarted follower's copy").isNull();
+        c.network.heal();
+        converge(c);
+        assertSameState(c);
+    }
+
+    @Test
+    void anOwnSnapshotThatFinishesAfterANewerOneWasInstalledDoesNotTakeItsPlace() {
+        // (its newest snapshot is what it offers as leader: an older one than its log start could not catch anyone up)
+        RuntimeCluster c = cluster();
+        RuntimeNode behind = follower(c);
+        behind.holdBackground = true; // its own snapshot writes wait
+        writes(c, 12, "own");
+        assertThat(c.runUntil(() -> !behind.heldBackground.isEmpty(), 1_000)).as("its own snapshot is being written")
+                .isTrue();
+        c.network.isolate(behind.id, c.ids);
+        writes(c, 120, "leader");
+        c.network.heal();
+        assertThat(c.runUntil(() -> behind.metrics().snapshotsInstalled() > 0, 5_000))
+                .as("the leader's snapshot installed\n  %s", c.describe()).isTrue();
+        long installed = behind.metrics().snapshotIndex();
+        List<Runnable> held = List.copyOf(behind.heldBackground);
+        behind.heldBackground.clear();
+        held.forEach(Runnable::run); // the older snapshot finishes now (a newer one it may start stays held)
+        c.runFor(100);
+        assertThat(behind.metrics().snapshotIndex()).as("its newest snapshot stays the installed one")
+                .isGreaterThanOrEqualTo(installed);
+        // as leader it offers its newest snapshot to a member behind its log start, which then catches up
+        behind.holdBackground = false;
+        List.copyOf(behind.heldBackground).forEach(Runnable::run);
+        behind.heldBackground.clear();
+        c.node(c.leader().orElseThrow()).runtime.transferLeadership(behind.id);
+        assertThat(c.runUntil(() -> c.leader().equals(java.util.Optional.of(c.nodes.indexOf(behind))), 3_000))
+                .as("leadership passed\n  %s", c.describe()).isTrue();
+        RuntimeNode other = follower(c);
+        c.network.isolate(other.id, c.ids);
+        writes(c, 60, "later");
         c.network.heal();
         converge(c);
         assertSameState(c);
