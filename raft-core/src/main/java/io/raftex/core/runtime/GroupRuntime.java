@@ -1296,9 +1296,19 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                 LOG.info("[{}@{}] membership change {} committed at {}: members {}", name, self, describe(c.change),
                         c.index, member.config().members());
                 complete(c.future, member.config());
+            } else if (held < 0 && c.index <= log.snapshotIndex()) {
+                // a snapshot covers its entry: whether that entry was this change cannot be checked. Asking again
+                // would apply it a second time if another change reversed it since
+                changes.remove(c);
+                if (c.change.heldBy(member.config())) {
+                    complete(c.future, member.config());
+                } else {
+                    completeExceptionally(c.future, new CommandTimeoutException("group '" + name + "': membership"
+                            + " change " + describe(c.change) + " may have taken effect at " + c.index + ", which a"
+                            + " snapshot now covers, and been reversed since: the configuration does not hold it"));
+                }
             } else {
-                // another entry was committed there, or a snapshot covers it and it cannot be checked: ask again (a
-                // change in place already is answered as such)
+                // another entry was committed there: ask again (a change in place already is answered as such)
                 attemptChange(c);
             }
         }

@@ -314,6 +314,42 @@ class MembershipScenariosTest {
         converge(c);
     }
 
+    @Test
+    void aChangeWhoseEntryASnapshotCoversIsNotAppliedAgainAfterAnotherOperatorReversedIt() {
+        RuntimeCluster c = new RuntimeCluster(3, SEED, Duration.ofSeconds(60), 10, 64);
+        converge(c);
+        int n = c.addNode();
+        MemberId n4 = c.ids.get(n);
+        CompletableFuture<ClusterConfig> added = change(c, g -> g.addMember(c.memberOf(n, Membership.VOTER)));
+        assertThat(c.runUntil(added::isDone, 3_000)).isTrue();
+        assertThat(failureOf(added)).isNull();
+        converge(c);
+        int l = c.leader().orElseThrow();
+        RuntimeNode f = c.node((l + 1) % 3);
+        // f hears nothing from the leader but the answers to its requests: it never learns its change committed
+        c.network.hold(m -> m instanceof AppendEntriesRequest && m.to().equals(f.id)
+                || m instanceof InstallSnapshotRequest && m.to().equals(f.id));
+        CompletableFuture<ClusterConfig> removed = f.runtime.removeMember(n4);
+        assertThat(c.runUntil(() -> !leaderConfig(c).ids().contains(n4), 2_000)).as("n4 removed").isTrue();
+        assertThat(c.runUntil(() -> c.node(l).metrics().commitIndex() == c.node(l).metrics().lastLogIndex(), 2_000))
+                .isTrue();
+        // another operator adds n4 back, and the leader's snapshots cover both entries
+        CompletableFuture<ClusterConfig> back = c.node(l).runtime.addMember(c.memberOf(n, Membership.VOTER));
+        assertThat(c.runUntil(back::isDone, 3_000)).isTrue();
+        assertThat(failureOf(back)).isNull();
+        writes(c, 40, "after");
+        assertThat(c.node(l).disk.firstIndex()).as("the leader compacted past both changes").isGreaterThan(20);
+        assertThat(removed).as("f's change is still waiting").isNotDone();
+        c.network.holdNothing();
+        c.network.held.clear();
+        assertThat(c.runUntil(removed::isDone, 10_000)).as("answered\n  %s", c.describe()).isTrue();
+        converge(c);
+        assertThat(leaderConfig(c).ids()).as("n4, added back after the removal, is not removed a second time")
+                .contains(n4);
+        assertThat(failureOf(removed)).as("the removal cannot be told apart from one reversed since: outcome unknown")
+                .isInstanceOf(CommandTimeoutException.class);
+    }
+
     // ------------------------------------------------------------------ leadership transfer through the runtime
 
     @Test
