@@ -243,6 +243,20 @@ final class Invariants {
         return history;
     }
 
+    /**
+     * The configuration in force at {@code index} of the committed log as members learned it: the newest
+     * configuration entry up to there, else {@code bootstrap}.
+     */
+    ClusterConfig committedConfigAt(long index, ClusterConfig bootstrap) {
+        for (long i = Math.min(index, committed.size()); i >= 1; i--) {
+            LogEntry e = committed.get((int) i - 1);
+            if (e.type() == EntryType.CONFIG) {
+                return ConfigCodec.decode(e.payload());
+            }
+        }
+        return bootstrap;
+    }
+
     /** The configuration in force on a member: the newest its log holds (see {@link #configHistory}). */
     static ClusterConfig configInForce(SimMember node) {
         InMemoryGroupLog disk = node.disk();
@@ -270,8 +284,11 @@ final class Invariants {
         }
         ClusterConfig inForce = configInForce(node);
         if (believed != null && !believed.config().equals(inForce)) {
-            throw violation(node.id() + " persists " + believed.config().voters() + " (entry " + believed.index()
-                    + ") as its configuration in force while its log holds " + inForce.voters() + " as the newest");
+            throw violation(node.id() + " persists " + believed.config().members() + " (entry " + believed.index()
+                    + ") as its configuration in force while its log holds " + inForce.members() + " as the newest"
+                    + " (log " + disk.firstIndex() + ".." + disk.lastIndex() + ", its configurations "
+                    + configHistory(node).stream().map(ConfigEntry::index).toList() + ", persisted "
+                    + state.configs().stream().map(ConfigEntry::index).toList() + ")");
         }
     }
 

@@ -141,8 +141,9 @@ final class RuntimeNode implements SimMember {
         }
         return snapshotDisk.list().stream().filter(m -> m.index() == start && m.term() == disk.termAt(start))
                 .findFirst().map(SnapshotMeta::config)
-                // no snapshot of its own there any more: the persisted base, which is what covers the log's start
-                .orElseGet(() -> disk.state().configs().get(0).config());
+                // its snapshot there was deleted (the log may start before the older of the two it keeps): what
+                // covers the log's start is committed, so the committed log says it
+                .orElseGet(() -> cluster.invariants.committedConfigAt(start, cluster.config));
     }
 
     // ------------------------------------------------------------------ lifecycle
