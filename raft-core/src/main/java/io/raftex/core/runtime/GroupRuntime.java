@@ -1276,8 +1276,10 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         String why = switch (reason) {
             case IN_PROGRESS -> "another membership change is not committed yet; retry once it is";
             case UNKNOWN_MEMBER -> c.change.id() + " is not a member";
-            case CONFLICT -> c.change instanceof ConfigChange.Remove
-                    ? c.change.id() + " is the last voter" : c.change.id() + " is a member at another address";
+            case CONFLICT -> c.change instanceof ConfigChange.Add a && member.config().member(a.id())
+                    .filter(m -> !m.address().equals(a.member().address())).isPresent()
+                    ? c.change.id() + " is a member at another address"
+                    : c.change.id() + " is the last voter (a group needs one)";
         };
         completeExceptionally(c.future, new MembershipChangeException(name, reason, "group '" + name
                 + "': membership change " + describe(c.change) + " refused: " + why));

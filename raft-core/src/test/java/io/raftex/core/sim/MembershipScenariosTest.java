@@ -308,6 +308,7 @@ class MembershipScenariosTest {
         CompletableFuture<ClusterConfig> direct = c.node(0).runtime.addMember(demoted);
         assertThat(c.runUntil(direct::isDone, 1_000)).isTrue();
         assertThat(reason(direct)).isEqualTo(MembershipChangeException.Reason.CONFLICT);
+        assertThat(failureOf(direct)).hasMessageContaining("last voter");
         // (a group that stopped by itself fails the run in RuntimeCluster.check)
         assertThat(writes(c, 3, "after")).hasSize(3);
         assertThat(leaderConfig(c).voters()).containsExactly(c.ids.get(0));
