@@ -8,6 +8,7 @@ import io.raftex.core.NoLeaderException;
 import io.raftex.core.GroupStoppedException;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 
@@ -199,7 +200,7 @@ final class RuntimeNemesis extends Nemesis {
             // demote a voter instead of removing it: it stays, without a vote
             demotions++;
             List<MemberId> voterIds = new ArrayList<>(config.voters());
-            java.util.Collections.sort(voterIds, java.util.Comparator.comparing(MemberId::value));
+            voterIds.sort(Comparator.comparing(MemberId::value));
             MemberId victim = voterIds.get(s.random.nextInt(voterIds.size()));
             asked.runtime.addMember(rc.memberOf(rc.indexOf(victim), Membership.NON_VOTER)).whenComplete((c, t) ->
                     s.after(s.between(1, 1_000), () -> {

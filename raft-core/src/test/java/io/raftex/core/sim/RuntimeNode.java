@@ -11,6 +11,7 @@ import io.raftex.core.Role;
 import io.raftex.core.RoleChangeEvent;
 import io.raftex.core.StateMachine;
 import io.raftex.core.StateSnapshot;
+import io.raftex.core.log.EntryType;
 import io.raftex.core.log.GroupLog;
 import io.raftex.core.log.InMemoryGroupLog;
 import io.raftex.core.log.LogEntry;
@@ -27,6 +28,8 @@ import io.raftex.core.transport.Transport;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.OptionalLong;
 
 /**
@@ -103,7 +106,7 @@ final class RuntimeNode implements SimMember {
     int slowDiskMaxDelay;
     /** While set, background work (snapshot writes) waits in {@link #heldBackground} until a test releases it. */
     boolean holdBackground;
-    final java.util.List<Runnable> heldBackground = new java.util.ArrayList<>();
+    final List<Runnable> heldBackground = new ArrayList<>();
 
     RuntimeNode(MemberId id, RuntimeCluster cluster, InMemoryGroupLog disk, ClusterConfig bootstrap) {
         this.id = id;
@@ -272,7 +275,7 @@ final class RuntimeNode implements SimMember {
         }
         boolean dropsConfig = false;
         for (long i = fromIndex; i <= disk.lastIndex() && !dropsConfig; i++) {
-            dropsConfig = disk.entry(i).type() == io.raftex.core.log.EntryType.CONFIG;
+            dropsConfig = disk.entry(i).type() == EntryType.CONFIG;
         }
         if (dropsConfig && scheduler.chance(cluster.unsyncedCrashChance)) {
             // after the runtime's current task, before any flush (flushes wait at least 1 ms)

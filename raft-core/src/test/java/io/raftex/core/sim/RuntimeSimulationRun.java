@@ -1,5 +1,6 @@
 package io.raftex.core.sim;
 
+import io.raftex.core.GroupStatus;
 import io.raftex.core.message.InstallSnapshotRequest;
 import io.raftex.core.sim.check.CheckResult;
 import io.raftex.core.sim.check.KvModel;
@@ -7,6 +8,7 @@ import io.raftex.core.sim.check.LinearizabilityChecker;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * One randomized run of the runtime mode: real {@link io.raftex.core.runtime.GroupRuntime}s under the
@@ -120,12 +122,12 @@ final class RuntimeSimulationRun {
      */
     private static void checkEveryCopyDurable(RuntimeCluster cluster) {
         RuntimeNode leader = cluster.node(cluster.leader().orElseThrow());
-        java.util.concurrent.CompletableFuture<io.raftex.core.GroupStatus> status = leader.runtime.statusAsync();
+        CompletableFuture<GroupStatus> status = leader.runtime.statusAsync();
         if (!cluster.runUntil(status::isDone, 1_000)) {
             throw new AssertionError("the leader did not report its status\n  " + cluster.describe());
         }
-        io.raftex.core.GroupStatus s = status.join();
-        for (io.raftex.core.GroupStatus.MemberInfo m : s.members()) {
+        GroupStatus s = status.join();
+        for (GroupStatus.MemberInfo m : s.members()) {
             if (m.matchIndex() != s.lastLogIndex()) {
                 throw new AssertionError(m.id() + " holds " + s.lastLogIndex() + " entries of leader " + s.nodeId()
                         + " durably by now, yet the leader counts " + m.matchIndex() + "\n  " + cluster.describe());
