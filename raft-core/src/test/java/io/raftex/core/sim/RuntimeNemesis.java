@@ -33,7 +33,8 @@ import java.util.Optional;
  *       is closed for good a little later; a node whose addition was refused or "not carried out" is closed for
  *       good as well, so an untrue refusal leaves a voter missing and the run fails to converge. A quarter of
  *       the shrinking steps demote a voter to a non-voter instead; a quarter of the seeds shrink down to one voter,
- *       and then ask, now and then, to make that last voter a non-voter, which must be refused;</li>
+ *       and then ask, now and then, to make that last voter a non-voter, which must be refused. Of two voters, the
+ *       leader is never the one removed or demoted (it could leave no electable voter);</li>
  *   <li>a slow disk: a member's writes wait up to 400 ms to be synced for a while, so it applies and snapshots
  *       entries its log has not synced;</li>
  *   <li>crashes at the worst moment (a quarter of the chances, while the faults run): a member dies right after it
@@ -201,6 +202,9 @@ final class RuntimeNemesis extends Nemesis {
             demotions++;
             List<MemberId> voterIds = new ArrayList<>(config.voters());
             voterIds.sort(Comparator.comparing(MemberId::value));
+            if (voters == 2) {
+                voterIds.remove(rc.ids.get(leader.get())); // see the removal below
+            }
             MemberId victim = voterIds.get(s.random.nextInt(voterIds.size()));
             asked.runtime.addMember(rc.memberOf(rc.indexOf(victim), Membership.NON_VOTER)).whenComplete((c, t) ->
                     s.after(s.between(1, 1_000), () -> {
@@ -228,8 +232,13 @@ final class RuntimeNemesis extends Nemesis {
             }));
         } else {
             removes++;
-            List<MemberId> members = config.ids();
-            MemberId victim = s.random.nextInt(3) == 0 ? rc.ids.get(leader.get())
+            List<MemberId> members = new ArrayList<>(config.ids());
+            if (voters == 2) {
+                // the leader of two voters that removes or demotes itself can leave the group with no electable
+                // voter: the other lacks the entry, and needs the vote of the leader, whose log is longer
+                members.remove(rc.ids.get(leader.get()));
+            }
+            MemberId victim = voters > 2 && s.random.nextInt(3) == 0 ? rc.ids.get(leader.get())
                     : members.get(s.random.nextInt(members.size()));
             asked.runtime.removeMember(victim).whenComplete((c, t) -> s.after(s.between(1, 1_000), () -> {
                 changePending = false;
