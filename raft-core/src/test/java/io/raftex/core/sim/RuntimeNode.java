@@ -20,6 +20,7 @@ import io.raftex.core.snapshot.InMemorySnapshotStore;
 import io.raftex.core.snapshot.SnapshotMeta;
 import io.raftex.core.snapshot.SnapshotStore;
 import io.raftex.core.message.AppendEntriesRequest;
+import io.raftex.core.message.InstallSnapshotRequest;
 import io.raftex.core.message.RaftMessage;
 import io.raftex.core.runtime.GroupEnvironment;
 import io.raftex.core.runtime.GroupRuntime;
@@ -179,6 +180,10 @@ final class RuntimeNode implements SimMember {
                 task -> {
                     Runnable write = () -> {
                         if (inc == incarnation) {
+                            // the snapshot holds applied entries only: what this member applied is committed, no-ops
+                            // and configuration entries included (only commands reach the state machine)
+                            cluster.invariants.onCommit(this, Long.MAX_VALUE, runtime.metrics().lastApplied(),
+                                    OptionalLong.empty());
                             task.run();
                             crashIfSnapshotUnsynced(inc);
                         }
@@ -399,6 +404,10 @@ final class RuntimeNode implements SimMember {
             cluster.invariants.beforeSend(RuntimeNode.this, message);
             if (message instanceof AppendEntriesRequest a) {
                 onLeaderSends(a);
+            } else if (message instanceof InstallSnapshotRequest r && r.offset() == 0) {
+                // a snapshot holds applied entries only: what it covers is committed, even where no AppendEntries
+                // announced it (a leader of one voter whose only peer gets the snapshot instead)
+                cluster.invariants.onCommit(RuntimeNode.this, Long.MAX_VALUE, r.lastIndex(), OptionalLong.empty());
             }
             cluster.network.send(message);
         }
