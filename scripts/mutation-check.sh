@@ -2,12 +2,14 @@
 # Shows that the simulator and the unit tests catch a broken safety rule: copies HEAD to a temporary directory,
 # breaks one rule in the core or the runtime, runs the protocol and runtime tests there, and prints how many failed.
 # Usage: scripts/mutation-check.sh [rule1|rule2|rule3|lease|term-reset|request-id|snapshot-missing|snapshot-heartbeat|
-#                                   change-in-progress|change-not-ready|config-truncate|incarnation]
-# (default: all twelve)
+#                                   change-in-progress|change-not-ready|config-truncate|truncation-mirror|
+#                                   config-recovery-list|demote-last-voter|incarnation]
+# (default: all fifteen). A rule may make several replacements in its file: OLD and NEW then hold as many parts,
+# each separated by a line "@@".
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 core=raft-core/src/main/java/io/raftex/core
-declare -A FILE OLD NEW EXTRA
+declare -A FILE OLD NEW
 FILE[rule1]=$core/protocol/RaftMember.java
 OLD[rule1]='                persistState(); // rule 1: durable before the vote leaves'
 NEW[rule1]=''
@@ -46,29 +48,59 @@ OLD[change-not-ready]='return ChangeOutcome.rejected(ChangeRejection.NOT_READY);
 NEW[change-not-ready]=''
 # a follower keeps a configuration in force after the entry that carried it was truncated away
 FILE[config-truncate]=$core/protocol/RaftMember.java
-OLD[config-truncate]='config = configs.latest(); // a truncated configuration is out of force even if none came after it'
-NEW[config-truncate]=''
+OLD[config-truncate]='reconfigured = configs.truncateFrom(e.index()); // an uncommitted configuration went with them'
+NEW[config-truncate]='reconfigured = false;'
+# the core keeps its own truncation count from 0, so a restart that reset the log to a snapshot (counted by the
+# store before the core existed) makes it ignore every durability report
+FILE[truncation-mirror]=$core/protocol/RaftMember.java
+OLD[truncation-mirror]='    private long durableIndex;
+@@
+storeTruncations == log.truncations()
+@@
+                log.resetTo(index, meta.term());
+@@
+                log.truncateFrom(e.index());'
+NEW[truncation-mirror]='    private long durableIndex;
+    private long truncations;
+@@
+storeTruncations == truncations
+@@
+                log.resetTo(index, meta.term());
+                truncations++;
+@@
+                log.truncateFrom(e.index());
+                truncations++;'
+# recovery trusts the persisted configuration list, which a truncation shrinks before the log's truncation is synced
+FILE[config-recovery-list]=$core/protocol/ConfigHistory.java
+OLD[config-recovery-list]='        kept.addAll(configEntriesAfter(Math.max(kept.get(kept.size() - 1).index(), log.snapshotIndex()), log));'
+NEW[config-recovery-list]=''
+# only a removal is refused for leaving no voter: making the last voter a non-voter stops the leader's group
+FILE[demote-last-voter]=$core/protocol/RaftMember.java
+OLD[demote-last-voter]='        if (members.stream().noneMatch(m -> m.membership().isVoter())) {'
+NEW[demote-last-voter]='        if (change instanceof ConfigChange.Remove && members.stream().noneMatch(m -> m.membership().isVoter())) {'
 # votes and acknowledgements count whatever the incarnation they come from (a member that lost its disk counts as if
-# it still held what it had acknowledged); the runtime soak, whose nemesis wipes disks, runs too
+# it still held what it had acknowledged)
 FILE[incarnation]=$core/protocol/Incarnations.java
 OLD[incarnation]='return config.member(id).map(m -> m.incarnation() == incarnation).orElse(false);'
 NEW[incarnation]='return config.member(id).isPresent();'
-EXTRA[incarnation]=',RuntimeSimulationSoakTest,LostDiskScenariosTest'
-for m in "${@:-rule1 rule2 rule3 lease term-reset request-id snapshot-missing snapshot-heartbeat change-in-progress change-not-ready config-truncate incarnation}"; do
+for m in "${@:-rule1 rule2 rule3 lease term-reset request-id snapshot-missing snapshot-heartbeat change-in-progress change-not-ready config-truncate truncation-mirror config-recovery-list demote-last-voter incarnation}"; do
   for name in $m; do
     work=$(mktemp -d)
     git -C "$repo" archive HEAD | tar -C "$work" -xf -
     python3 - "$work/${FILE[$name]}" "${OLD[$name]}" "${NEW[$name]}" <<'PY'
 import sys
-p, old, new = sys.argv[1:4]
+p, olds, news = sys.argv[1:4]
 s = open(p).read()
-assert old in s, "mutation point not found: " + old
-open(p, "w").write(s.replace(old, new, 1))
+for old, new in zip(olds.split("\n@@\n"), news.split("\n@@\n"), strict=True):
+    assert s.count(old) == 1, "mutation point not found once: " + old
+    s = s.replace(old, new, 1)
+open(p, "w").write(s)
 PY
     (cd "$work" && ./mvnw -B -q -pl raft-core test -Draft.sim.seeds=150 -Draft.sim.runtime.seeds=60 \
-        -Draft.sim.runtime.ops=1000 -Dsurefire.failIfNoSpecifiedTests=false \
-        -Dtest="SimulationSoakTest,RaftScenariosTest,RaftMemberTest,GroupRuntimeTest,RuntimeScenariosTest,SnapshotScenariosTest,MembershipTest,LeaderTransferTest,MembershipScenariosTest,IncarnationTest${EXTRA[$name]:-}" > "$work/out.log" 2>&1) || true
+        -Dsurefire.failIfNoSpecifiedTests=false \
+        -Dtest='SimulationSoakTest,RaftScenariosTest,RaftMemberTest,GroupRuntimeTest,RuntimeScenariosTest,SnapshotScenariosTest,MembershipTest,LeaderTransferTest,MembershipScenariosTest,ConfigRecoveryTest,IncarnationTest,LostDiskScenariosTest,RuntimeSimulationSoakTest' > "$work/out.log" 2>&1) || true
     echo "$name: $(grep -h 'Tests run:.*Fail' "$work/out.log" | tail -1 | sed 's/\[ERROR\] //; s/\[INFO\] //')"
+    grep -h 'runtime simulation soak:' "$work/out.log" | sed 's/.*, \([0-9]* failures\)/  runtime soak: \1/' || true
     rm -rf "$work"
   done
 done

@@ -8,6 +8,9 @@ import io.github.resilience4j.timelimiter.TimeLimiterConfig;
 import io.github.resilience4j.timelimiter.TimeLimiterRegistry;
 import io.raftex.core.Member;
 import io.raftex.core.MemberId;
+import io.raftex.core.log.LogEntry;
+import io.raftex.core.message.AppendEntriesRequest;
+import io.raftex.core.message.InstallSnapshotRequest;
 import io.raftex.core.message.RaftMessage;
 import io.raftex.core.transport.Transport;
 import org.slf4j.Logger;
@@ -56,7 +59,9 @@ import java.util.function.Consumer;
  * Peer messages as HTTP/JSON, over a long-lived stream per peer ({@code POST <member url>/raft/stream}), or one
  * {@code POST <member url>/raft/rpc} per batch.
  *
- * <p>Each peer has a queue. {@link #send} only enqueues (it runs on a protocol thread and never blocks).
+ * <p>Each peer has a queue. {@link #send} only enqueues (it runs on a protocol thread and never blocks). A queue holds
+ * at most {@code maxQueuedMessages} messages and about {@value #QUEUED_BATCHES} batches' worth of payload bytes
+ * ({@code raft.rpc.max-batch-bytes} each); past either bound the oldest messages are dropped.
  *
  * <p><b>Streams</b> (the default, {@code raft.rpc.stream=true}; after etcd's rafthttp). Each peer has a writer
  * thread that keeps one HTTP/1.1 POST open to the peer's {@code /raft/stream}, with a chunked body that does not
@@ -105,6 +110,8 @@ public final class HttpTransport implements Transport {
     private static final Logger log = LoggerFactory.getLogger(HttpTransport.class);
     private static final byte[] EMPTY = new byte[0];
     private static final long TOKEN_WARNING_INTERVAL = TimeUnit.SECONDS.toNanos(30);
+    /** A peer's queue holds about this many batches' worth of payload bytes at most. */
+    static final int QUEUED_BATCHES = 16;
 
     private final HttpTransportSettings settings;
     private final RaftMessageJson json;
@@ -122,6 +129,7 @@ public final class HttpTransport implements Transport {
     /** Member addresses found not to be URLs, logged once each. */
     private final Set<String> unreachable = ConcurrentHashMap.newKeySet();
     private final int batchOverhead;
+    private final long maxQueuedBytes;
     /** Waits for the end of each open stream (one blocked thread per open stream). */
     private final ExecutorService streamReaders;
     private volatile InboundHandler inbound;
@@ -134,6 +142,7 @@ public final class HttpTransport implements Transport {
                          CircuitBreakerConfig breakerConfig, TimeLimiterRegistry limiters,
                          TimeLimiterConfig limiterConfig, RpcObserver observer) {
         this.settings = settings;
+        this.maxQueuedBytes = (long) QUEUED_BATCHES * settings.maxBatchBytes();
         this.json = json;
         this.breakers = breakers;
         this.breakerConfig = breakerConfig;
@@ -345,6 +354,24 @@ public final class HttpTransport implements Transport {
         peers.clear();
     }
 
+    /** About how many payload bytes wait for {@code peer} now; for tests. */
+    public long queuedBytes(MemberId peer) {
+        Peer p = peers.get(peer);
+        return p == null ? 0 : p.queuedBytes.get();
+    }
+
+    /** The payload bytes of a message, as the queue bound counts them: entries and snapshot chunks. */
+    static long payloadBytes(RaftMessage m) {
+        if (m instanceof AppendEntriesRequest a) {
+            long n = 0;
+            for (LogEntry e : a.entries()) {
+                n += e.sizeInBytes();
+            }
+            return n;
+        }
+        return m instanceof InstallSnapshotRequest i ? i.data().length : 0;
+    }
+
     /** Messages dropped for {@code peer} because its queue was full or its breaker open; for tests. */
     public long droppedMessages(MemberId peer) {
         Peer p = peers.get(peer);
@@ -396,6 +423,8 @@ public final class HttpTransport implements Transport {
         final TimeLimiter limiter;
         final ConcurrentLinkedQueue<RaftMessage> queue = new ConcurrentLinkedQueue<>();
         final AtomicInteger queued = new AtomicInteger();
+        /** About how many bytes the queued messages hold (their payloads: entries, snapshot chunks). */
+        final AtomicLong queuedBytes = new AtomicLong();
         final AtomicBoolean busy = new AtomicBoolean();
         final AtomicLong dropped = new AtomicLong();
         final AtomicLong streamBatches = new AtomicLong();
@@ -458,11 +487,25 @@ public final class HttpTransport implements Transport {
         void enqueue(RaftMessage message) {
             lastEnqueued = System.nanoTime();
             queue.add(message);
-            if (queued.incrementAndGet() > settings.maxQueuedMessages() && queue.poll() != null) {
-                queued.decrementAndGet();
+            queued.incrementAndGet();
+            queuedBytes.addAndGet(payloadBytes(message));
+            // bounded in messages and in bytes (AppendEntries probes and snapshot chunks can be ~1 MiB each): the
+            // oldest go first, and Raft resends what it still needs
+            while ((queued.get() > settings.maxQueuedMessages() || queuedBytes.get() > maxQueuedBytes)
+                    && queued.get() > 1 && take() != null) {
                 dropped.incrementAndGet();
             }
             schedule();
+        }
+
+        /** Takes the oldest queued message, if any, out of the counts. */
+        private RaftMessage take() {
+            RaftMessage m = queue.poll();
+            if (m != null) {
+                queued.decrementAndGet();
+                queuedBytes.addAndGet(-payloadBytes(m));
+            }
+            return m;
         }
 
         void schedule() {
@@ -552,8 +595,7 @@ public final class HttpTransport implements Transport {
         private int dropAll() {
             int n = carry != null ? 1 : 0;
             carry = null;
-            while (queue.poll() != null) {
-                queued.decrementAndGet();
+            while (take() != null) {
                 n++;
             }
             return n;
@@ -833,8 +875,7 @@ public final class HttpTransport implements Transport {
                 size += first.length + 1;
             }
             RaftMessage m;
-            while ((m = queue.poll()) != null) {
-                queued.decrementAndGet();
+            while ((m = take()) != null) {
                 byte[] encoded;
                 try {
                     encoded = json.encode(m);

@@ -11,6 +11,9 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.raftex.autoconfigure.testapp.TestNode;
 import io.raftex.core.Member;
 import io.raftex.core.MemberId;
+import io.raftex.core.log.EntryType;
+import io.raftex.core.log.LogEntry;
+import io.raftex.core.message.AppendEntriesRequest;
 import io.raftex.core.message.RaftMessage;
 import io.raftex.core.message.VoteResponse;
 import org.junit.jupiter.api.AfterEach;
@@ -143,6 +146,31 @@ class HttpTransportTest {
         // the peer records a batch before it answers: the outcome follows the answer
         await().atMost(Duration.ofSeconds(10)).until(() -> outcomes.containsKey(RpcObserver.Outcome.SUCCESS)
                 && outcomes.get(RpcObserver.Outcome.SUCCESS).get() == 501);
+    }
+
+    @Test
+    void aPeersQueueIsBoundedInBytesNotOnlyInMessages() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        List<List<RaftMessage>> batches = stubPeer(new CopyOnWriteArrayList<>(), release);
+        HttpTransport t = transport(Duration.ofSeconds(5), 64 * 1024);
+        Member peer = peer();
+        t.send(peer, message(1)); // the first call is held by the peer
+        await().atMost(Duration.ofSeconds(5)).until(() -> t.queuedBytes(N2) == 0);
+        // 200 AppendEntries of 40 KiB each (8 MB) queue up behind it: far fewer messages than the count bound
+        byte[] payload = new byte[40 * 1024];
+        for (int i = 0; i < 200; i++) {
+            t.send(peer, new AppendEntriesRequest("g", N1, N2, 1, i, 1, List.of(new LogEntry(i + 1, 1,
+                    EntryType.COMMAND, 0, 0, 0, 0, payload)), 0, 0));
+        }
+        assertThat(t.queuedBytes(N2)).as("queued for the held peer").isLessThanOrEqualTo(16L * 64 * 1024);
+        assertThat(t.droppedMessages(N2)).as("the oldest went").isPositive();
+        release.countDown();
+        await().atMost(Duration.ofSeconds(10)).until(() -> batches.stream().flatMap(List::stream)
+                .anyMatch(m -> m instanceof AppendEntriesRequest a && a.prevLogIndex() == 199));
+        assertThat(t.queuedBytes(N2)).isZero();
+        List<Long> prevs = batches.stream().flatMap(List::stream).filter(m -> m instanceof AppendEntriesRequest)
+                .map(m -> ((AppendEntriesRequest) m).prevLogIndex()).toList();
+        assertThat(prevs).as("the newest are sent, in order").isSorted().contains(199L);
     }
 
     @Test

@@ -60,6 +60,11 @@ public final class DurableGroupLog implements GroupLog {
     }
 
     @Override
+    public long truncations() {
+        return truncations;
+    }
+
+    @Override
     public void persistState(PersistentState newState) {
         Objects.requireNonNull(newState, "state");
         checkWritable();

@@ -53,6 +53,13 @@ public interface GroupLog {
     void truncateFrom(long fromIndex);
 
     /**
+     * How many truncations ({@link #truncateFrom} and {@link #resetTo} calls) this store has seen since it was opened:
+     * the count that stamps the durability report of a write issued now. A report stamped with a lower count is for
+     * entries a later truncation replaced.
+     */
+    long truncations();
+
+    /**
      * Index of the last entry a snapshot covers, below {@link #firstIndex()}: {@code firstIndex() - 1}, 0 while nothing
      * is compacted. {@link #termAt} answers its term even though the entry itself is gone.
      */

@@ -102,6 +102,11 @@ public final class InMemoryGroupLog implements GroupLog {
     }
 
     @Override
+    public long truncations() {
+        return truncations;
+    }
+
+    @Override
     public void persistState(PersistentState newState) {
         this.state = Objects.requireNonNull(newState);
     }

@@ -2,7 +2,10 @@ package io.raftex.core.protocol;
 
 import io.raftex.core.ClusterConfig;
 import io.raftex.core.log.ConfigEntry;
+import io.raftex.core.log.ConfigCodec;
+import io.raftex.core.log.EntryType;
 import io.raftex.core.log.GroupLog;
+import io.raftex.core.log.LogEntry;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -15,6 +18,9 @@ import java.util.List;
  */
 final class ConfigHistory {
 
+    /** Bytes read per call while recovery reads the log's tail for configuration entries. */
+    private static final long SCAN_BYTES = 1 << 20;
+
     private final List<ConfigEntry> entries = new ArrayList<>();
 
     ConfigHistory(List<ConfigEntry> entries) {
@@ -22,10 +28,12 @@ final class ConfigHistory {
     }
 
     /**
-     * Recovers the history from a persisted list and the log it was written for: the persisted list runs ahead of
-     * the log (it is written before an entry is appended), so an entry after the log's snapshot point that the log
-     * does not hold with the same term is dropped, and with it everything after. A snapshot's configuration, if the
-     * member restored one, replaces what it covers.
+     * Recovers the history from a persisted list and the log it was written for. The log is the authority: the list
+     * runs ahead of it (it is written before an entry is appended), so an entry after the log's snapshot point that
+     * the log does not hold with the same term is dropped, and with it everything after; and the list can lag it (a
+     * truncation shortens the list at once but reaches the disk later, so a crash in between leaves the entry in the
+     * log), so every configuration entry the log holds after the last one kept is read back from the log. A
+     * snapshot's configuration, if the member restored one, replaces what it covers.
      */
     static ConfigHistory recover(List<ConfigEntry> persisted, GroupLog log, ConfigEntry restored) {
         List<ConfigEntry> kept = new ArrayList<>();
@@ -39,11 +47,27 @@ final class ConfigHistory {
         if (kept.isEmpty()) {
             kept.add(persisted.get(0)); // the base is committed or the bootstrap configuration: never lost
         }
+        kept.addAll(configEntriesAfter(Math.max(kept.get(kept.size() - 1).index(), log.snapshotIndex()), log));
         ConfigHistory history = new ConfigHistory(kept);
         if (restored != null) {
             history.rebase(restored);
         }
         return history;
+    }
+
+    /** The configuration entries the log holds after {@code index}, oldest first. */
+    private static List<ConfigEntry> configEntriesAfter(long index, GroupLog log) {
+        List<ConfigEntry> found = new ArrayList<>();
+        long next = index + 1;
+        while (next <= log.lastIndex()) {
+            for (LogEntry e : log.entries(next, log.lastIndex(), SCAN_BYTES)) {
+                if (e.type() == EntryType.CONFIG) {
+                    found.add(new ConfigEntry(e.index(), e.term(), ConfigCodec.decode(e.payload())));
+                }
+                next = e.index() + 1;
+            }
+        }
+        return found;
     }
 
     /** The configuration in force: the newest. */

@@ -83,7 +83,6 @@ public final class RaftMember {
     private Optional<MemberId> leader = Optional.empty();
     private long commitIndex;
     private long durableIndex;
-    private long truncations;
     private long clockMillis;
 
     private int electionElapsed;
@@ -318,10 +317,12 @@ public final class RaftMember {
 
     /**
      * The store reports entries durable up to {@code index} with term {@code entryTerm}, written after
-     * {@code storeTruncations} truncations (see {@link GroupLog.DurabilityListener#onDurable}).
+     * {@code storeTruncations} truncations (see {@link GroupLog.DurabilityListener#onDurable}). A report is current
+     * only if the store has truncated nothing since: the count is the store's own, never a copy kept here, so
+     * truncations made before this member was built (a recovery that reset the log to a snapshot) count as well.
      */
     public List<Effect> onLogDurable(long index, long entryTerm, long storeTruncations) {
-        if (storeTruncations == truncations && index > durableIndex && index <= log.lastIndex()
+        if (storeTruncations == log.truncations() && index > durableIndex && index <= log.lastIndex()
                 && log.termAt(index) == entryTerm) {
             durableIndex = index;
             if (role == Role.LEADER) {
@@ -399,7 +400,6 @@ public final class RaftMember {
             } else {
                 configs.truncateFrom(index + 1); // the entries after it go with the log
                 log.resetTo(index, meta.term());
-                truncations++;
                 durableIndex = index;
                 lastAckedMatch = Math.min(lastAckedMatch, index);
             }
@@ -1217,7 +1217,6 @@ public final class RaftMember {
                             + " conflicts with committed entry " + e.index());
                 }
                 log.truncateFrom(e.index());
-                truncations++;
                 durableIndex = Math.min(durableIndex, e.index() - 1);
                 lastAckedMatch = Math.min(lastAckedMatch, e.index() - 1);
                 reconfigured = configs.truncateFrom(e.index()); // an uncommitted configuration went with them
@@ -1376,9 +1375,9 @@ public final class RaftMember {
                 return ChangeOutcome.rejected(ChangeRejection.UNKNOWN_MEMBER);
             }
             members.remove(existing.get());
-            if (members.stream().noneMatch(m -> m.membership().isVoter())) {
-                return ChangeOutcome.rejected(ChangeRejection.CONFLICT);
-            }
+        }
+        if (members.stream().noneMatch(m -> m.membership().isVoter())) {
+            return ChangeOutcome.rejected(ChangeRejection.CONFLICT); // removing or demoting the last voter
         }
         if (transferTarget.isPresent()) {
             return ChangeOutcome.rejected(ChangeRejection.LEADERSHIP_TRANSFER);

@@ -778,8 +778,11 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
             // keep the log from the snapshot before this one: if this file turns out damaged, the older one and
             // the log after it still rebuild the state
             long compactTo = lastSnapshot == null ? 0 : Math.min(lastSnapshot.index(), meta.index());
-            lastSnapshot = meta;
-            snapshotIndex = meta.index();
+            if (lastSnapshot == null || meta.index() > lastSnapshot.index()) {
+                // never backwards: a leader's newer snapshot may have been installed while this one was written
+                lastSnapshot = meta;
+                snapshotIndex = meta.index();
+            }
             snapshotsTaken++;
             LOG.info("[{}@{}] snapshot at {} (term {}) written in {} ms; log kept from {}", name, self, meta.index(),
                     meta.term(), (env.nanoTime().getAsLong() - startedNanos) / 1_000_000, compactTo + 1);
@@ -1276,8 +1279,10 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         String why = switch (reason) {
             case IN_PROGRESS -> "another membership change is not committed yet; retry once it is";
             case UNKNOWN_MEMBER -> c.change.id() + " is not a member";
-            case CONFLICT -> c.change instanceof ConfigChange.Remove
-                    ? c.change.id() + " is the last voter" : c.change.id() + " is a member at another address";
+            case CONFLICT -> c.change instanceof ConfigChange.Add a && member.config().member(a.id())
+                    .filter(m -> !m.address().equals(a.member().address())).isPresent()
+                    ? c.change.id() + " is a member at another address"
+                    : c.change.id() + " is the last voter (a group needs one)";
         };
         completeExceptionally(c.future, new MembershipChangeException(name, reason, "group '" + name
                 + "': membership change " + describe(c.change) + " refused: " + why));
@@ -1296,9 +1301,19 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                 LOG.info("[{}@{}] membership change {} committed at {}: members {}", name, self, describe(c.change),
                         c.index, member.config().members());
                 complete(c.future, member.config());
+            } else if (held < 0 && c.index <= log.snapshotIndex()) {
+                // a snapshot covers its entry: whether that entry was this change cannot be checked. Asking again
+                // would apply it a second time if another change reversed it since
+                changes.remove(c);
+                if (c.change.heldBy(member.config())) {
+                    complete(c.future, member.config());
+                } else {
+                    completeExceptionally(c.future, new CommandTimeoutException("group '" + name + "': membership"
+                            + " change " + describe(c.change) + " may have taken effect at " + c.index + ", which a"
+                            + " snapshot now covers, and been reversed since: the configuration does not hold it"));
+                }
             } else {
-                // another entry was committed there, or a snapshot covers it and it cannot be checked: ask again (a
-                // change in place already is answered as such)
+                // another entry was committed there: ask again (a change in place already is answered as such)
                 attemptChange(c);
             }
         }

@@ -72,6 +72,11 @@ public class ForwardingGroupLog implements GroupLog {
     }
 
     @Override
+    public long truncations() {
+        return delegate.truncations();
+    }
+
+    @Override
     public boolean backPressured() {
         return delegate.backPressured();
     }

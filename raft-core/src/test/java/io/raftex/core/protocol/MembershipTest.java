@@ -508,6 +508,28 @@ class MembershipTest {
                 .as("removing the non-voter is fine").isEqualTo(2);
     }
 
+    @Test
+    void makingTheLastVoterANonVoterIsAConflictAndTheLeaderCarriesOn() {
+        ClusterConfig solo = new ClusterConfig(List.of(Member.voter("n1", "a1"),
+                new Member(N2, "a2", Membership.NON_VOTER)));
+        RecordingLog log = log(0, solo);
+        RaftMember m = new RaftMember(G, N1, CFG, log, new Random(1));
+        tickUntil(m, e -> m.role() == Role.LEADER);
+        m.onLogDurable(1, 1, 0);
+        assertThat(rejected(m.changeMembership(1, new ConfigChange.Add(new Member(N1, "a1", Membership.NON_VOTER))))
+                .reason()).as("asked of the leader").isEqualTo(ChangeRejection.CONFLICT);
+        // the same change forwarded by the non-voter
+        List<Effect> answer = m.handle(new MembershipChangeRequest(G, N2, N1, 1, 7, false, N1, "a1",
+                Membership.NON_VOTER));
+        assertThat(sent(answer, MembershipChangeResponse.class)).singleElement()
+                .satisfies(r -> assertThat(r.rejection()).isEqualTo(ChangeRejection.CONFLICT));
+        assertThat(log.lastIndex()).as("nothing appended").isEqualTo(1);
+        assertThat(m.config()).isEqualTo(solo);
+        assertThat(m.role()).isEqualTo(Role.LEADER);
+        assertThat(accepted(m.changeMembership(2, new ConfigChange.Add(Member.voter("n2", "a2")))).index())
+                .as("the group still takes changes: making the non-voter a voter").isEqualTo(2);
+    }
+
     // ------------------------------------------------------------------ recovery
 
     @Test

@@ -174,6 +174,32 @@ class RaftMemberTest {
     }
 
     @Test
+    void rule2_aMemberBuiltOnALogResetBeforeItStartedHearsItsDurabilityReports() {
+        // a restart whose snapshot lies beyond the log: the shell resets the log before it builds the member
+        RecordingLog log = log(1, entry(1, 1));
+        log.resetTo(5, 1);
+        List<long[]> events = new ArrayList<>();
+        log.disk.setDurabilityListener(new GroupLog.DurabilityListener() {
+            @Override
+            public void onDurable(long index, long term, long truncations) {
+                events.add(new long[]{index, term, truncations});
+            }
+
+            @Override
+            public void onFailure(StorageException failure) {
+            }
+        });
+        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1), 5);
+        f.handle(new AppendEntriesRequest(G, N1, N2, 1, 5, 1, List.of(entry(6, 1)), 5, 0));
+        log.disk.flush();
+        assertThat(events).singleElement().satisfies(ev -> assertThat(ev[2]).as("stamped after the reset").isOne());
+        List<Effect> acked = f.onLogDurable(events.get(0)[0], events.get(0)[1], events.get(0)[2]);
+        assertThat(f.durableIndex()).isEqualTo(6);
+        assertThat(sent(acked, AppendEntriesResponse.class)).singleElement()
+                .matches(r -> r.success() && r.matchIndex() == 6);
+    }
+
+    @Test
     void rule2_singleMemberLeaderCommitsOnlyOnceItsOwnWriteIsDurable() {
         ClusterConfig one = new ClusterConfig(List.of(Member.voter("n1", "a1")));
         RecordingLog solo = log(0, one);

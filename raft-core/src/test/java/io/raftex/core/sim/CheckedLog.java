@@ -12,7 +12,7 @@ import java.util.List;
  * the shell that a write waits to be made durable (the runtime mode schedules a flush; {@link SimNode} flushes after
  * each batch of effects and passes nothing).
  */
-final class CheckedLog extends ForwardingGroupLog {
+class CheckedLog extends ForwardingGroupLog {
 
     private final InMemoryGroupLog disk;
     private final Invariants invariants;
@@ -38,6 +38,7 @@ final class CheckedLog extends ForwardingGroupLog {
             throw invariants.violation(node.id() + " lowered its durable term from " + disk.state().currentTerm()
                     + " to " + state.currentTerm());
         }
+        invariants.onPersistState(node, state);
         disk.persistState(state);
     }
 

@@ -3,6 +3,7 @@ package io.raftex.core.sim;
 import io.raftex.core.ClusterConfig;
 import io.raftex.core.MemberId;
 import io.raftex.core.Role;
+import io.raftex.core.log.ConfigCodec;
 import io.raftex.core.log.ConfigEntry;
 import io.raftex.core.log.EntryType;
 import io.raftex.core.log.InMemoryGroupLog;
@@ -194,7 +195,7 @@ final class Invariants {
             // the leader counted the voters of the configuration in force when it committed: the newest in its
             // log then, which is the one at `to` or a later one it holds now (one change at a time: any two
             // adjacent configurations' majorities overlap)
-            List<ConfigEntry> history = configHistory(disk);
+            List<ConfigEntry> history = configHistory(node);
             ClusterConfig atTo = history.get(0).config();
             int first = 0;
             for (int k = 0; k < history.size(); k++) {
@@ -225,28 +226,70 @@ final class Invariants {
     }
 
     /**
-     * The configurations a member's disk holds, oldest first, as recovery would keep them: those its persisted
-     * state names whose entries the log holds (or its snapshot covers).
+     * The configurations a member's log holds, oldest first, from the log alone: the one at its snapshot point
+     * ({@link SimMember#configAtLogStart()}), then every configuration entry after it. The newest is in force.
+     * Independent of the persisted configuration list and of the core's recovery rule, which it checks.
      */
-    static List<ConfigEntry> configHistory(InMemoryGroupLog disk) {
-        List<ConfigEntry> kept = new ArrayList<>();
-        for (ConfigEntry e : disk.state().configs()) {
-            boolean covered = e.index() <= disk.snapshotIndex();
-            if (!covered && (e.index() > disk.lastIndex() || disk.termAt(e.index()) != e.term())) {
-                break;
+    static List<ConfigEntry> configHistory(SimMember node) {
+        InMemoryGroupLog disk = node.disk();
+        List<ConfigEntry> history = new ArrayList<>();
+        history.add(new ConfigEntry(disk.snapshotIndex(), disk.termAt(disk.snapshotIndex()), node.configAtLogStart()));
+        for (long i = disk.firstIndex(); i <= disk.lastIndex(); i++) {
+            LogEntry e = disk.entry(i);
+            if (e.type() == EntryType.CONFIG) {
+                history.add(new ConfigEntry(e.index(), e.term(), ConfigCodec.decode(e.payload())));
             }
-            kept.add(e);
         }
-        if (kept.isEmpty()) {
-            kept.add(disk.state().configs().get(0));
-        }
-        return kept;
+        return history;
     }
 
-    /** The configuration in force on a member, from its disk (see {@link #configHistory}). */
-    static ClusterConfig configInForce(InMemoryGroupLog disk) {
-        List<ConfigEntry> h = configHistory(disk);
-        return h.get(h.size() - 1).config();
+    /**
+     * The configuration in force at {@code index} of the committed log as members learned it: the newest
+     * configuration entry up to there, else {@code bootstrap}.
+     */
+    ClusterConfig committedConfigAt(long index, ClusterConfig bootstrap) {
+        for (long i = Math.min(index, committed.size()); i >= 1; i--) {
+            LogEntry e = committed.get((int) i - 1);
+            if (e.type() == EntryType.CONFIG) {
+                return ConfigCodec.decode(e.payload());
+            }
+        }
+        return bootstrap;
+    }
+
+    /** The configuration in force on a member: the newest its log holds (see {@link #configHistory}). */
+    static ClusterConfig configInForce(SimMember node) {
+        InMemoryGroupLog disk = node.disk();
+        for (long i = disk.lastIndex(); i >= disk.firstIndex(); i--) {
+            LogEntry e = disk.entry(i);
+            if (e.type() == EntryType.CONFIG) {
+                return ConfigCodec.decode(e.payload());
+            }
+        }
+        return node.configAtLogStart();
+    }
+
+    /**
+     * The member persists its configuration list: the newest configuration of it that its log holds must be the
+     * newest its log holds (the list may name one more, about to be appended). A member whose configuration in force
+     * lags its log (a crash brought back an entry its list had dropped) counts and campaigns among the wrong voters.
+     */
+    void onPersistState(SimMember node, PersistentState state) {
+        InMemoryGroupLog disk = node.disk();
+        ConfigEntry believed = null;
+        for (ConfigEntry e : state.configs()) {
+            if (e.index() <= disk.lastIndex()) {
+                believed = e;
+            }
+        }
+        ClusterConfig inForce = configInForce(node);
+        if (believed != null && !believed.config().equals(inForce)) {
+            throw violation(node.id() + " persists " + believed.config().members() + " (entry " + believed.index()
+                    + ") as its configuration in force while its log holds " + inForce.members() + " as the newest"
+                    + " (log " + disk.firstIndex() + ".." + disk.lastIndex() + ", its configurations "
+                    + configHistory(node).stream().map(ConfigEntry::index).toList() + ", persisted "
+                    + state.configs().stream().map(ConfigEntry::index).toList() + ")");
+        }
     }
 
     void onApply(SimMember node, LogEntry entry) {

@@ -218,7 +218,7 @@ class MembershipScenariosTest {
         CompletableFuture<ClusterConfig> added = leader.runtime.addMember(c.memberOf(n4, Membership.VOTER));
         assertThat(c.runUntil(() -> {
             long last = follower.disk.lastIndex();
-            return Invariants.configInForce(follower.disk).member(id4).isPresent()
+            return Invariants.configInForce(follower).member(id4).isPresent()
                     && follower.disk.durableTermAt(last) == follower.disk.termAt(last);
         }, 1_000)).as("the follower holds the configuration entry durably").isTrue();
         assertThat(added).isNotDone();
@@ -289,6 +289,66 @@ class MembershipScenariosTest {
         assertThat(failureOf(again)).as("asking again for a change in place succeeds").isNull();
         c.retire(m);
         converge(c);
+    }
+
+    @Test
+    void makingTheOnlyVoterANonVoterIsRefusedAsAConflictAndItsGroupGoesOn() {
+        RuntimeCluster c = new RuntimeCluster(1, SEED, COMMAND_TIMEOUT, 0, 64);
+        assertThat(c.runUntil(c::converged, 3_000)).as("n1 leads alone\n  %s", c.describe()).isTrue();
+        int n = c.addNode();
+        CompletableFuture<ClusterConfig> added = change(c, g -> g.addMember(c.memberOf(n, Membership.NON_VOTER)));
+        assertThat(c.runUntil(added::isDone, 3_000)).isTrue();
+        assertThat(failureOf(added)).isNull();
+        converge(c);
+        Member demoted = new Member(c.ids.get(0), "sim://" + c.ids.get(0), Membership.NON_VOTER);
+        // asked of the non-voter, which forwards it, and of the leader itself
+        CompletableFuture<ClusterConfig> forwarded = c.node(n).runtime.addMember(demoted);
+        assertThat(c.runUntil(forwarded::isDone, 1_000)).isTrue();
+        assertThat(reason(forwarded)).isEqualTo(MembershipChangeException.Reason.CONFLICT);
+        CompletableFuture<ClusterConfig> direct = c.node(0).runtime.addMember(demoted);
+        assertThat(c.runUntil(direct::isDone, 1_000)).isTrue();
+        assertThat(reason(direct)).isEqualTo(MembershipChangeException.Reason.CONFLICT);
+        assertThat(failureOf(direct)).hasMessageContaining("last voter");
+        // (a group that stopped by itself fails the run in RuntimeCluster.check)
+        assertThat(writes(c, 3, "after")).hasSize(3);
+        assertThat(leaderConfig(c).voters()).containsExactly(c.ids.get(0));
+        converge(c);
+    }
+
+    @Test
+    void aChangeWhoseEntryASnapshotCoversIsNotAppliedAgainAfterAnotherOperatorReversedIt() {
+        RuntimeCluster c = new RuntimeCluster(3, SEED, Duration.ofSeconds(60), 10, 64);
+        converge(c);
+        int n = c.addNode();
+        MemberId n4 = c.ids.get(n);
+        CompletableFuture<ClusterConfig> added = change(c, g -> g.addMember(c.memberOf(n, Membership.VOTER)));
+        assertThat(c.runUntil(added::isDone, 3_000)).isTrue();
+        assertThat(failureOf(added)).isNull();
+        converge(c);
+        int l = c.leader().orElseThrow();
+        RuntimeNode f = c.node((l + 1) % 3);
+        // f hears nothing from the leader but the answers to its requests: it never learns its change committed
+        c.network.hold(m -> m instanceof AppendEntriesRequest && m.to().equals(f.id)
+                || m instanceof InstallSnapshotRequest && m.to().equals(f.id));
+        CompletableFuture<ClusterConfig> removed = f.runtime.removeMember(n4);
+        assertThat(c.runUntil(() -> !leaderConfig(c).ids().contains(n4), 2_000)).as("n4 removed").isTrue();
+        assertThat(c.runUntil(() -> c.node(l).metrics().commitIndex() == c.node(l).metrics().lastLogIndex(), 2_000))
+                .isTrue();
+        // another operator adds n4 back, and the leader's snapshots cover both entries
+        CompletableFuture<ClusterConfig> back = c.node(l).runtime.addMember(c.memberOf(n, Membership.VOTER));
+        assertThat(c.runUntil(back::isDone, 3_000)).isTrue();
+        assertThat(failureOf(back)).isNull();
+        writes(c, 40, "after");
+        assertThat(c.node(l).disk.firstIndex()).as("the leader compacted past both changes").isGreaterThan(20);
+        assertThat(removed).as("f's change is still waiting").isNotDone();
+        c.network.holdNothing();
+        c.network.held.clear();
+        assertThat(c.runUntil(removed::isDone, 10_000)).as("answered\n  %s", c.describe()).isTrue();
+        converge(c);
+        assertThat(leaderConfig(c).ids()).as("n4, added back after the removal, is not removed a second time")
+                .contains(n4);
+        assertThat(failureOf(removed)).as("the removal cannot be told apart from one reversed since: outcome unknown")
+                .isInstanceOf(CommandTimeoutException.class);
     }
 
     // ------------------------------------------------------------------ leadership transfer through the runtime

@@ -35,6 +35,14 @@ final class RuntimeCluster extends BaseSimCluster<RuntimeNode> {
     final int snapshotChunkBytes;
     /** Whether the {@link RuntimeNemesis} adds and removes members. */
     boolean membershipChurn;
+    /** The fewest voters membership churn leaves (1: it also tries to demote the last voter). */
+    int minVoters = 3;
+    /**
+     * The chance that a member dies right after writing a snapshot beyond its synced log, or right after a
+     * truncation that dropped a configuration entry and is not synced yet (0: never; the nemesis sets it).
+     */
+    double unsyncedCrashChance;
+    int unsyncedCrashes;
 
     RuntimeCluster(int size, long seed) {
         this(size, seed, Duration.ofMillis(2_500));
@@ -54,7 +62,7 @@ final class RuntimeCluster extends BaseSimCluster<RuntimeNode> {
         this.queryTimeout = commandTimeout;
         PersistentState initial = new PersistentState(0, Optional.empty(), config);
         for (MemberId id : ids) {
-            nodes.add(new RuntimeNode(id, this, new InMemoryGroupLog(initial)));
+            nodes.add(new RuntimeNode(id, this, new InMemoryGroupLog(initial), config));
         }
         for (RuntimeNode node : nodes) {
             node.start();
@@ -147,7 +155,7 @@ final class RuntimeCluster extends BaseSimCluster<RuntimeNode> {
         MemberId id = MemberId.of("n" + (nodes.size() + 1));
         ids.add(id);
         RuntimeNode node = new RuntimeNode(id, this, new InMemoryGroupLog(new PersistentState(0, Optional.empty(),
-                initial)));
+                initial)), initial);
         nodes.add(node);
         node.start();
         return nodes.size() - 1;
@@ -167,9 +175,9 @@ final class RuntimeCluster extends BaseSimCluster<RuntimeNode> {
         }
     }
 
-    /** The configuration in force on member {@code i}: the newest its disk's history names that its log holds. */
+    /** The configuration in force on member {@code i}: the newest its log holds. */
     ClusterConfig configOf(int i) {
-        return Invariants.configInForce(nodes.get(i).disk);
+        return Invariants.configInForce(nodes.get(i));
     }
 
     /** The members of the leader's configuration in force (every member if there is no leader). */

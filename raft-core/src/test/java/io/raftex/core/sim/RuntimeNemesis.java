@@ -8,6 +8,7 @@ import io.raftex.core.NoLeaderException;
 import io.raftex.core.GroupStoppedException;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 
@@ -30,7 +31,15 @@ import java.util.Optional;
  *       a promotable member, a voter or now and then a non-voter) while the group has fewer than six voters, or the
  *       removal of a random member (the leader a third of the time) while it has more than three. A removed node
  *       is closed for good a little later; a node whose addition was refused or "not carried out" is closed for
- *       good as well, so an untrue refusal leaves a voter missing and the run fails to converge;</li>
+ *       good as well, so an untrue refusal leaves a voter missing and the run fails to converge. A quarter of
+ *       the shrinking steps demote a voter to a non-voter instead; a quarter of the seeds shrink down to one voter,
+ *       and then ask, now and then, to make that last voter a non-voter, which must be refused. Of two voters, the
+ *       leader is never the one removed or demoted (it could leave no electable voter);</li>
+ *   <li>a slow disk: a member's writes wait up to 400 ms to be synced for a while, so it applies and snapshots
+ *       entries its log has not synced;</li>
+ *   <li>crashes at the worst moment (a quarter of the chances, while the faults run): a member dies right after it
+ *       wrote a snapshot beyond its synced log, or right after a truncation that dropped a configuration entry and
+ *       is not synced yet (its configuration list shrank at once);</li>
  *   <li>the loss of a member's disk: it is killed, its disk and snapshots are replaced by an empty disk with a new
  *       incarnation (a volume recreated) and it restarts under the same id; only while the leader's configuration is
  *       committed and its voters bound to their disks' current incarnations, the victim left out, are a quorum, so
@@ -52,6 +61,9 @@ final class RuntimeNemesis extends Nemesis {
     int removes;
     int changesDone;
     int disksLost;
+    int slowDisks;
+    int demotions;
+    int lastVoterDemotions;
     private boolean changePending;
 
     RuntimeNemesis(RuntimeCluster cluster) {
@@ -60,8 +72,23 @@ final class RuntimeNemesis extends Nemesis {
     }
 
     @Override
+    void start() {
+        rc.unsyncedCrashChance = 0.25;
+        super.start();
+    }
+
+    @Override
+    void calm() {
+        rc.unsyncedCrashChance = 0;
+        for (RuntimeNode n : rc.nodes) {
+            n.slowDiskUntil = 0;
+        }
+        super.calm();
+    }
+
+    @Override
     protected int extraFaultKinds() {
-        return (rc.membershipChurn ? 7 : rc.snapshotInterval > 0 ? 6 : 4) + 1;
+        return (rc.membershipChurn ? 8 : rc.snapshotInterval > 0 ? 6 : 4) + 1; // the last: a lost disk
     }
 
     @Override
@@ -77,6 +104,7 @@ final class RuntimeNemesis extends Nemesis {
             case 4 -> askForSnapshot();
             case 5 -> crashWithDamagedSnapshot();
             case 6 -> changeMembership();
+            case 7 -> slowDisk();
             default -> {
                 forwardChaos++;
                 rc.network.forwardDuplicateRate = s.random.nextBoolean() ? 0.3 : 0;
@@ -145,7 +173,7 @@ final class RuntimeNemesis extends Nemesis {
             return;
         }
         RuntimeNode l = rc.node(leader.get());
-        List<io.raftex.core.log.ConfigEntry> history = Invariants.configHistory(l.disk);
+        List<io.raftex.core.log.ConfigEntry> history = Invariants.configHistory(l);
         if (history.get(history.size() - 1).index() > l.metrics().commitIndex()) {
             return; // a change is under way: wait until it is committed
         }
@@ -191,6 +219,17 @@ final class RuntimeNemesis extends Nemesis {
         }
     }
 
+    /**
+     * A member's disk turns slow for a while: writes wait up to hundreds of milliseconds to be synced, so it applies
+     * and snapshots entries its log has not synced, and truncations stay unsynced long enough to crash between.
+     */
+    private void slowDisk() {
+        RuntimeNode node = rc.node(s.random.nextInt(rc.ids.size()));
+        slowDisks++;
+        node.slowDiskMaxDelay = s.between(50, 400);
+        node.slowDiskUntil = s.now() + s.between(200, 2_000);
+    }
+
     private void changeMembership() {
         Optional<Integer> leader = rc.leader();
         if (leader.isEmpty() || changePending) {
@@ -204,8 +243,41 @@ final class RuntimeNemesis extends Nemesis {
             return;
         }
         RuntimeNode asked = serving.get(s.random.nextInt(serving.size()));
-        boolean add = voters <= 3 || (voters < 6 && config.ids().size() < 7 && s.random.nextBoolean());
+        if (voters == 1 && s.random.nextBoolean()) {
+            // making the last voter a non-voter must be refused, and its group go on
+            lastVoterDemotions++;
+            MemberId only = config.voters().iterator().next();
+            changePending = true;
+            asked.runtime.addMember(rc.memberOf(rc.indexOf(only), Membership.NON_VOTER)).whenComplete((c, t) ->
+                    s.after(1, () -> {
+                        changePending = false;
+                        if (t == null) {
+                            throw rc.invariants.violation("making " + only + ", the only voter, a non-voter was"
+                                    + " accepted: " + c);
+                        }
+                    }));
+            return;
+        }
+        boolean add = voters <= rc.minVoters || (voters < 6 && config.ids().size() < 7 && s.random.nextBoolean());
         changePending = true;
+        if (!add && s.random.nextInt(4) == 0) {
+            // demote a voter instead of removing it: it stays, without a vote
+            demotions++;
+            List<MemberId> voterIds = new ArrayList<>(config.voters());
+            voterIds.sort(Comparator.comparing(MemberId::value));
+            if (voters == 2) {
+                voterIds.remove(rc.ids.get(leader.get())); // see the removal below
+            }
+            MemberId victim = voterIds.get(s.random.nextInt(voterIds.size()));
+            asked.runtime.addMember(rc.memberOf(rc.indexOf(victim), Membership.NON_VOTER)).whenComplete((c, t) ->
+                    s.after(s.between(1, 1_000), () -> {
+                        changePending = false;
+                        if (cause(t) == null) {
+                            changesDone++;
+                        }
+                    }));
+            return;
+        }
         if (add) {
             adds++;
             int n = rc.addNode(config);
@@ -223,8 +295,13 @@ final class RuntimeNemesis extends Nemesis {
             }));
         } else {
             removes++;
-            List<MemberId> members = config.ids();
-            MemberId victim = s.random.nextInt(3) == 0 ? rc.ids.get(leader.get())
+            List<MemberId> members = new ArrayList<>(config.ids());
+            if (voters == 2) {
+                // the leader of two voters that removes or demotes itself can leave the group with no electable
+                // voter: the other lacks the entry, and needs the vote of the leader, whose log is longer
+                members.remove(rc.ids.get(leader.get()));
+            }
+            MemberId victim = voters > 2 && s.random.nextInt(3) == 0 ? rc.ids.get(leader.get())
                     : members.get(s.random.nextInt(members.size()));
             asked.runtime.removeMember(victim).whenComplete((c, t) -> s.after(s.between(1, 1_000), () -> {
                 changePending = false;

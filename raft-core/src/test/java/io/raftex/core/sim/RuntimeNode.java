@@ -1,6 +1,7 @@
 package io.raftex.core.sim;
 
 import io.raftex.core.ApplyContext;
+import io.raftex.core.ClusterConfig;
 import io.raftex.core.Codec;
 import io.raftex.core.GroupListener;
 import io.raftex.core.GroupMetrics;
@@ -10,6 +11,7 @@ import io.raftex.core.Role;
 import io.raftex.core.RoleChangeEvent;
 import io.raftex.core.StateMachine;
 import io.raftex.core.StateSnapshot;
+import io.raftex.core.log.EntryType;
 import io.raftex.core.log.GroupLog;
 import io.raftex.core.log.InMemoryGroupLog;
 import io.raftex.core.log.LogEntry;
@@ -18,6 +20,7 @@ import io.raftex.core.snapshot.InMemorySnapshotStore;
 import io.raftex.core.snapshot.SnapshotMeta;
 import io.raftex.core.snapshot.SnapshotStore;
 import io.raftex.core.message.AppendEntriesRequest;
+import io.raftex.core.message.InstallSnapshotRequest;
 import io.raftex.core.message.RaftMessage;
 import io.raftex.core.runtime.GroupEnvironment;
 import io.raftex.core.runtime.GroupRuntime;
@@ -26,6 +29,8 @@ import io.raftex.core.transport.Transport;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.OptionalLong;
 
 /**
@@ -65,6 +70,8 @@ final class RuntimeNode implements SimMember {
     };
 
     final MemberId id;
+    /** The configuration this member's disk started with (a lost disk's replacement starts anew). */
+    private ClusterConfig bootstrap;
     private final RuntimeCluster cluster;
     private final SimScheduler scheduler;
     InMemoryGroupLog disk;
@@ -102,9 +109,19 @@ final class RuntimeNode implements SimMember {
     private long leaderCommitTerm = -1;
     private long leaderCommitSeen;
     private boolean flushScheduled;
+    /**
+     * A slow disk: until virtual time {@code slowDiskUntil}, a write waits up to {@code slowDiskMaxDelay} ms to become
+     * durable instead of the cluster's few, so the member applies and snapshots entries its log has not synced.
+     */
+    long slowDiskUntil;
+    int slowDiskMaxDelay;
+    /** While set, background work (snapshot writes) waits in {@link #heldBackground} until a test releases it. */
+    boolean holdBackground;
+    final List<Runnable> heldBackground = new ArrayList<>();
 
-    RuntimeNode(MemberId id, RuntimeCluster cluster, InMemoryGroupLog disk) {
+    RuntimeNode(MemberId id, RuntimeCluster cluster, InMemoryGroupLog disk, ClusterConfig bootstrap) {
         this.id = id;
+        this.bootstrap = bootstrap;
         this.cluster = cluster;
         this.scheduler = cluster.scheduler;
         this.disk = disk;
@@ -136,6 +153,7 @@ final class RuntimeNode implements SimMember {
         wipes++;
         lostDisks.put(diskIncarnation, new LostDisk(disk, durableSnapshotIndex()));
         disk = new InMemoryGroupLog(bootstrap);
+        this.bootstrap = bootstrap.configs().get(0).config();
         snapshotDisk = new InMemorySnapshotStore();
         diskIncarnation = newIncarnation();
     }
@@ -169,6 +187,19 @@ final class RuntimeNode implements SimMember {
         return disk.durableTermAt(index) == term || index <= durableSnapshotIndex();
     }
 
+    @Override
+    public ClusterConfig configAtLogStart() {
+        long start = disk.snapshotIndex();
+        if (start == 0) {
+            return bootstrap;
+        }
+        return snapshotDisk.list().stream().filter(m -> m.index() == start && m.term() == disk.termAt(start))
+                .findFirst().map(SnapshotMeta::config)
+                // its snapshot there was deleted (the log may start before the older of the two it keeps): what
+                // covers the log's start is committed, so the committed log says it
+                .orElseGet(() -> cluster.invariants.committedConfigAt(start, cluster.config));
+    }
+
     // ------------------------------------------------------------------ lifecycle
 
     /** Starts a new incarnation on what the disk holds now. */
@@ -196,11 +227,23 @@ final class RuntimeNode implements SimMember {
                 () -> EPOCH_MILLIS + scheduler.now(),
                 scheduler.random::nextLong,
                 // snapshots are written "in the background": later, between other events, unless the node dies first
-                task -> scheduler.after(scheduler.between(1, 30), () -> {
-                    if (inc == incarnation) {
-                        task.run();
+                task -> {
+                    Runnable write = () -> {
+                        if (inc == incarnation) {
+                            // the snapshot holds applied entries only: what this member applied is committed, no-ops
+                            // and configuration entries included (only commands reach the state machine)
+                            cluster.invariants.onCommit(this, Long.MAX_VALUE, runtime.metrics().lastApplied(),
+                                    OptionalLong.empty());
+                            task.run();
+                            crashIfSnapshotUnsynced(inc);
+                        }
+                    };
+                    if (holdBackground) {
+                        heldBackground.add(write);
+                    } else {
+                        scheduler.after(scheduler.between(1, 30), write::run);
                     }
-                }));
+                });
         GroupRuntime<byte[], byte[]> r = new GroupRuntime<>(RuntimeCluster.GROUP, cluster.config, machine, BYTES,
                 BYTES, cluster.settings(id), new Net(inc), new Storage(inc), env);
         runtime = r;
@@ -262,6 +305,53 @@ final class RuntimeNode implements SimMember {
         return runtime.metrics();
     }
 
+    // ------------------------------------------------------------------ crashes at the worst moment
+
+    /**
+     * A snapshot just written covers entries the log has not synced (the member applied what it appended but had not
+     * made durable): with the cluster's chance, the process dies now, so its restart finds a snapshot beyond its log.
+     */
+    private void crashIfSnapshotUnsynced(int inc) {
+        long newest = durableSnapshotIndex();
+        if (inc == incarnation && up && newest > 0 && disk.durableTermAt(newest) < 0
+                && cluster.unsyncedCrashChance > 0 && scheduler.chance(cluster.unsyncedCrashChance)) {
+            cluster.unsyncedCrashes++;
+            crashAndRestartLater();
+        }
+    }
+
+    /**
+     * A truncation dropped a configuration entry (so the member persisted a shorter configuration list at once) and
+     * is not synced yet: with the cluster's chance, the process dies before the disk syncs it.
+     */
+    private void onTruncate(int inc, long fromIndex) {
+        if (cluster.unsyncedCrashChance == 0) {
+            return;
+        }
+        boolean dropsConfig = false;
+        for (long i = fromIndex; i <= disk.lastIndex() && !dropsConfig; i++) {
+            dropsConfig = disk.entry(i).type() == EntryType.CONFIG;
+        }
+        if (dropsConfig && scheduler.chance(cluster.unsyncedCrashChance)) {
+            // after the runtime's current task, before any flush (flushes wait at least 1 ms)
+            scheduler.after(0, () -> {
+                if (inc == incarnation && up && disk.hasPendingWrites()) {
+                    cluster.unsyncedCrashes++;
+                    crashAndRestartLater();
+                }
+            });
+        }
+    }
+
+    private void crashAndRestartLater() {
+        crash();
+        scheduler.after(scheduler.between(50, 1_500), () -> {
+            if (!up && !retired) {
+                start();
+            }
+        });
+    }
+
     // ------------------------------------------------------------------ checks
 
     /** The state machine applies the command at {@code index}: everything up to it is committed here. */
@@ -294,7 +384,8 @@ final class RuntimeNode implements SimMember {
             return;
         }
         flushScheduled = true;
-        scheduler.after(scheduler.between(1, cluster.diskMaxDelay), () -> {
+        int maxDelay = scheduler.now() < slowDiskUntil ? slowDiskMaxDelay : cluster.diskMaxDelay;
+        scheduler.after(scheduler.between(1, maxDelay), () -> {
             if (inc != incarnation) {
                 return;
             }
@@ -314,7 +405,13 @@ final class RuntimeNode implements SimMember {
 
         @Override
         public GroupLog open(String group, MemberId self, PersistentState initial) {
-            return new CheckedLog(disk, cluster.invariants, RuntimeNode.this, () -> scheduleFlush(inc));
+            return new CheckedLog(disk, cluster.invariants, RuntimeNode.this, () -> scheduleFlush(inc)) {
+                @Override
+                public void truncateFrom(long fromIndex) {
+                    onTruncate(inc, fromIndex); // looks at the entries before they go
+                    super.truncateFrom(fromIndex);
+                }
+            };
         }
 
         @Override
@@ -362,6 +459,10 @@ final class RuntimeNode implements SimMember {
             cluster.invariants.beforeSend(RuntimeNode.this, message);
             if (message instanceof AppendEntriesRequest a) {
                 onLeaderSends(a);
+            } else if (message instanceof InstallSnapshotRequest r && r.offset() == 0) {
+                // a snapshot holds applied entries only: what it covers is committed, even where no AppendEntries
+                // announced it (a leader of one voter whose only peer gets the snapshot instead)
+                cluster.invariants.onCommit(RuntimeNode.this, Long.MAX_VALUE, r.lastIndex(), OptionalLong.empty());
             }
             cluster.network.send(message);
         }
@@ -430,7 +531,7 @@ final class RuntimeNode implements SimMember {
     /** Who the configuration in force on this disk binds, as the last four hex digits of each incarnation. */
     private String bindings() {
         StringBuilder b = new StringBuilder();
-        for (Member m : Invariants.configInForce(disk).members()) {
+        for (Member m : Invariants.configInForce(this).members()) {
             b.append(b.length() == 0 ? "" : ",").append(m.id()).append(':')
                     .append(m.membership().name().charAt(0)).append(Long.toHexString(m.incarnation() & 0xffff));
         }
@@ -445,7 +546,7 @@ final class RuntimeNode implements SimMember {
         GroupMetrics m = runtime.metrics();
         return id + "[" + m.role() + " t" + m.term() + " commit=" + m.commitIndex() + " applied=" + m.lastApplied()
                 + " last=" + m.lastLogIndex() + " leader=" + m.leaderId().orElse("-") + (started ? "" : " starting")
-                + (runtime.isRunning() ? "" : " STOPPED") + " voters=" + Invariants.configInForce(disk).voters()
+                + (runtime.isRunning() ? "" : " STOPPED") + " voters=" + Invariants.configInForce(this).voters()
                 + " disk=" + Long.toHexString(diskIncarnation & 0xffff) + " binds=" + bindings() + "]";
     }
 }

@@ -45,7 +45,9 @@ class RuntimeSimulationSoakTest {
         System.out.printf("runtime simulation soak: %d seeds x %d ops: %d ops checked (%d unknown, %d refused), "
                         + "%d elections, %d faults (%d transfers, %d graceful stops, %d crashes), "
                         + "%d extra forwarded copies, %d snapshot chunks sent, %d snapshots damaged, "
-                        + "%d membership changes (final sizes %s), %d disks lost, %d failures%n",
+                        + "%d membership changes (final sizes %s), %d disks lost, %d slow disks, %d crashes at an"
+                        + " unsynced snapshot or configuration truncation, %d demotions asked, %d of the last voter,"
+                        + " %d failures%n",
                 seeds.length, ops, totalOps, sum(summaries, RuntimeSimulationRun.Summary::unknown),
                 sum(summaries, RuntimeSimulationRun.Summary::refused),
                 summaries.stream().mapToLong(RuntimeSimulationRun.Summary::elections).sum(),
@@ -59,7 +61,11 @@ class RuntimeSimulationSoakTest {
                 sum(summaries, RuntimeSimulationRun.Summary::membershipChanges),
                 summaries.stream().collect(Collectors.groupingBy(RuntimeSimulationRun.Summary::finalMembers,
                         java.util.TreeMap::new, Collectors.counting())),
-                sum(summaries, RuntimeSimulationRun.Summary::disksLost), failures.size());
+                sum(summaries, RuntimeSimulationRun.Summary::disksLost),
+                sum(summaries, RuntimeSimulationRun.Summary::slowDisks),
+                sum(summaries, RuntimeSimulationRun.Summary::unsyncedCrashes),
+                sum(summaries, RuntimeSimulationRun.Summary::demotions),
+                sum(summaries, RuntimeSimulationRun.Summary::lastVoterDemotions), failures.size());
         failures.sort(Comparator.comparingLong(Failure::seed));
         failures.stream().limit(10).forEach(f -> System.out.println("FAILED seed " + f.seed() + ": "
                 + firstLines(f.message(), 6)));

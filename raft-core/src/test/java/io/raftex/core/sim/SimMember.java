@@ -1,5 +1,6 @@
 package io.raftex.core.sim;
 
+import io.raftex.core.ClusterConfig;
 import io.raftex.core.MemberId;
 import io.raftex.core.log.InMemoryGroupLog;
 
@@ -27,6 +28,14 @@ interface SimMember {
      */
     default boolean heldDurably(long incarnation, long index, long term) {
         return disk().durableTermAt(index) == term || index <= durableSnapshotIndex();
+    }
+
+    /**
+     * The configuration in force at the snapshot point its log starts after (index 0: its bootstrap configuration),
+     * as its snapshot there or its bootstrap says, not its persisted configuration list.
+     */
+    default ClusterConfig configAtLogStart() {
+        return disk().state().configs().get(0).config(); // a member that never changes its configuration
     }
 
     /** Whether the member's process runs. */

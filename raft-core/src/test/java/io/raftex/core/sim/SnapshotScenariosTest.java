@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -228,6 +229,75 @@ class SnapshotScenariosTest {
         c.start(c.nodes.indexOf(behind));
         converge(c);
         assertThat(installs(c)).as("the leader's snapshot was sent again").isGreaterThan(sent);
+        assertSameState(c);
+    }
+
+    @Test
+    void aFollowerThatSnapshotsEntriesItsLogHasNotSyncedThenCrashesCountsForTheQuorumAfterItsRestart() {
+        RuntimeCluster c = cluster();
+        writes(c, 5, "warm");
+        converge(c);
+        int l = c.leader().orElseThrow();
+        RuntimeNode slow = follower(c);
+        RuntimeNode other = c.node(3 - l - c.nodes.indexOf(slow));
+        // the follower's disk syncs nothing for now: it appends, applies (the leader and the other follower commit)
+        // and snapshots entries that are not durable in its log
+        slow.slowDiskUntil = Long.MAX_VALUE;
+        slow.slowDiskMaxDelay = 1_000_000;
+        writes(c, 25, "unsynced");
+        assertThat(c.runUntil(() -> !slow.snapshotDisk.list().isEmpty()
+                && slow.disk.durableTermAt(slow.durableSnapshotIndex()) < 0, 2_000))
+                .as("a snapshot beyond the durable log\n  %s", c.describe()).isTrue();
+        long snapshot = slow.durableSnapshotIndex();
+        slow.crash(); // the unsynced tail is lost; the snapshot is not
+        slow.slowDiskUntil = 0;
+        c.start(c.nodes.indexOf(slow));
+        assertThat(c.runUntil(slow::serving, 1_000)).isTrue();
+        assertThat(slow.disk.snapshotIndex()).as("the restart reset the log to the snapshot").isEqualTo(snapshot);
+        // without the other follower, every commit needs the restarted one's durable acknowledgements
+        c.network.isolate(other.id, c.ids);
+        byte[] payload = KvMachine.put("k0", "needs-the-restarted-follower");
+        CompletableFuture<byte[]> f = c.node(l).runtime.command(payload);
+        assertThat(c.runUntil(f::isDone, 3_000)).as("answered\n  %s", c.describe()).isTrue();
+        assertThat(failureOf(f)).as("committed with the restarted follower's copy").isNull();
+        c.network.heal();
+        converge(c);
+        assertSameState(c);
+    }
+
+    @Test
+    void anOwnSnapshotThatFinishesAfterANewerOneWasInstalledDoesNotTakeItsPlace() {
+        // (its newest snapshot is what it offers as leader: an older one than its log start could not catch anyone up)
+        RuntimeCluster c = cluster();
+        RuntimeNode behind = follower(c);
+        behind.holdBackground = true; // its own snapshot writes wait
+        writes(c, 12, "own");
+        assertThat(c.runUntil(() -> !behind.heldBackground.isEmpty(), 1_000)).as("its own snapshot is being written")
+                .isTrue();
+        c.network.isolate(behind.id, c.ids);
+        writes(c, 120, "leader");
+        c.network.heal();
+        assertThat(c.runUntil(() -> behind.metrics().snapshotsInstalled() > 0, 5_000))
+                .as("the leader's snapshot installed\n  %s", c.describe()).isTrue();
+        long installed = behind.metrics().snapshotIndex();
+        List<Runnable> held = List.copyOf(behind.heldBackground);
+        behind.heldBackground.clear();
+        held.forEach(Runnable::run); // the older snapshot finishes now (a newer one it may start stays held)
+        c.runFor(100);
+        assertThat(behind.metrics().snapshotIndex()).as("its newest snapshot stays the installed one")
+                .isGreaterThanOrEqualTo(installed);
+        // as leader it offers its newest snapshot to a member behind its log start, which then catches up
+        behind.holdBackground = false;
+        List.copyOf(behind.heldBackground).forEach(Runnable::run);
+        behind.heldBackground.clear();
+        c.node(c.leader().orElseThrow()).runtime.transferLeadership(behind.id);
+        assertThat(c.runUntil(() -> c.leader().equals(java.util.Optional.of(c.nodes.indexOf(behind))), 3_000))
+                .as("leadership passed\n  %s", c.describe()).isTrue();
+        RuntimeNode other = follower(c);
+        c.network.isolate(other.id, c.ids);
+        writes(c, 60, "later");
+        c.network.heal();
+        converge(c);
         assertSameState(c);
     }
 
