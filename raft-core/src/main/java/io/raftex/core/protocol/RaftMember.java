@@ -32,6 +32,8 @@ import io.raftex.core.message.VoteRequest;
 import io.raftex.core.message.VoteResponse;
 import io.raftex.core.protocol.Effect.Rejection;
 import io.raftex.core.snapshot.SnapshotMeta;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -64,6 +66,15 @@ import java.util.Set;
  */
 public final class RaftMember {
 
+    /**
+     * The highest term a member takes or campaigns for: {@code Long.MAX_VALUE / 2}, far beyond any term elections
+     * reach, with room left so that a term never wraps. A message of a higher term is dropped (the transport refuses
+     * it before); a member whose term is at the limit does not campaign and says so.
+     */
+    public static final long MAX_TERM = Long.MAX_VALUE / 2;
+
+    private static final Logger LOG = LoggerFactory.getLogger(RaftMember.class);
+
     private final String group;
     private final MemberId self;
     private final ProtocolConfig cfg;
@@ -81,6 +92,8 @@ public final class RaftMember {
     private long durableIndex;
     private long truncations;
     private long clockMillis;
+    /** The last sender and term a refusal was logged for, so that a repeated bad message is logged once. */
+    private String lastRefusalLogged = "";
 
     private int electionElapsed;
     private int heartbeatElapsed;
@@ -525,6 +538,11 @@ public final class RaftMember {
      * Applies Raft's term rules before a message is handled. Returns false when the message must be dropped.
      */
     private boolean applyTermRules(RaftMessage m) {
+        if (m.term() > MAX_TERM) {
+            logRefusalOnce(m.from(), m.term(), "a message of term " + m.term() + " from " + m.from()
+                    + " is dropped: past the highest term " + MAX_TERM);
+            return false;
+        }
         if (m.term() > term) {
             if (m instanceof PreVoteRequest) {
                 return true; // a pre-vote never changes the receiver's term
@@ -572,6 +590,12 @@ public final class RaftMember {
     }
 
     private void startElection(boolean transfer) {
+        if (term >= MAX_TERM) {
+            // a next term would pass the limit (and in the end wrap negative): stay a follower, say so once
+            resetElectionTimer();
+            logRefusalOnce(self, term, "does not campaign: its term " + term + " is the highest term " + MAX_TERM);
+            return;
+        }
         if (cfg.preVote() && !transfer) {
             changeRole(Role.PRE_CANDIDATE, Optional.empty());
             granted.clear();
@@ -1125,8 +1149,11 @@ public final class RaftMember {
             LogEntry e = toAppend.get(0);
             if (log.termAt(e.index()) != -1) {
                 if (e.index() <= commitIndex) {
-                    throw new IllegalStateException("group " + group + ": leader " + m.from()
-                            + " conflicts with committed entry " + e.index());
+                    // no correct leader sends this (Leader Completeness): refuse it whole, answer nothing
+                    logRefusalOnce(m.from(), m.term(), "refuses an append from " + m.from() + " in term " + m.term()
+                            + ": its entry " + e.index() + " of term " + e.term()
+                            + " contradicts the committed entry of term " + log.termAt(e.index()));
+                    return;
                 }
                 log.truncateFrom(e.index());
                 truncations++;
@@ -1147,6 +1174,14 @@ public final class RaftMember {
         }
         // otherwise the answer waits for the new entries to be durable (onLogDurable): an answer now would
         // acknowledge nothing new and only add a message to every round trip
+    }
+
+    private void logRefusalOnce(MemberId from, long atTerm, String what) {
+        String key = from + "@" + atTerm;
+        if (!key.equals(lastRefusalLogged)) {
+            lastRefusalLogged = key;
+            LOG.error("{}/{} {}", group, self, what);
+        }
     }
 
     /** Commits up to the leader's commit index, but no further than what is known to match the leader's log. */
