@@ -19,10 +19,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.web.filter.ServerHttpObservationFilter;
 import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.reflect.RecordComponent;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -51,7 +57,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * request (a follower forwards commands to the leader). Failures are RFC 9457 problem details
  * ({@code application/problem+json}):
  * <ul>
- *   <li>400: malformed JSON, a missing value, a bad consistency, a key or value over its limit;</li>
+ *   <li>400: a body that is not strict UTF-8 or not a JSON object, a value (or expected value) that is not a JSON
+ *   string, a missing value, a bad consistency, a key or value over its limit or holding an unpaired surrogate (no
+ *   snapshot could encode it);</li>
  *   <li>404: the key is absent, or the path is not one of the above; 405 (with {@code Allow}) for another method;</li>
  *   <li>413: a body longer than any valid request; 415: a body that is not JSON;</li>
  *   <li>503 with {@code Retry-After}: no leader could be reached, or the node is stopping (nothing was applied);</li>
@@ -216,20 +224,42 @@ public final class KvServlet extends HttpServlet {
             write(response, 413, PROBLEM_JSON, problem, Map.of("Connection", "close"), request);
             return null;
         }
-        T body = null;
-        if (bytes.length > 0) {
-            try {
-                body = json.readValue(bytes, type);
-            } catch (JacksonException e) {
-                body = null;
+        String detail;
+        try {
+            return parse(bytes, type);
+        } catch (CharacterCodingException e) {
+            detail = "The request body is not valid UTF-8 (" + e + ").";
+        } catch (JacksonException | IllegalArgumentException e) {
+            detail = "The request body is missing or is not the JSON this endpoint takes"
+                    + (e instanceof IllegalArgumentException ? ": " + e.getMessage() : "") + ".";
+        }
+        Map<String, Object> problem = problem(400, "Malformed request body", detail, request);
+        write(response, 400, PROBLEM_JSON, problem, null, request);
+        return null;
+    }
+
+    /**
+     * Decodes the body as strict UTF-8 (no overlong forms, no encoded surrogates, nothing truncated) and reads it as
+     * a JSON object whose fields of {@code type} are strings or null: a number, boolean, array or object in their
+     * place is refused rather than turned into text.
+     */
+    private <T> T parse(byte[] bytes, Class<T> type) throws CharacterCodingException {
+        String text = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT)
+                .decode(ByteBuffer.wrap(bytes)).toString();
+        JsonNode tree = text.isEmpty() ? null : json.readTree(text);
+        if (tree == null || !tree.isObject()) {
+            throw new IllegalArgumentException("the body is not a JSON object");
+        }
+        for (RecordComponent field : type.getRecordComponents()) {
+            JsonNode value = tree.get(field.getName());
+            if (value != null && !value.isNull() && !value.isString()) {
+                throw new IllegalArgumentException("'" + field.getName() + "' is a JSON " + value.getNodeType()
+                        .name().toLowerCase(Locale.ROOT) + ", not a string");
             }
         }
-        if (body == null) {
-            Map<String, Object> problem = problem(400, "Malformed request body",
-                    "The request body is missing or is not the JSON this endpoint takes.", request);
-            write(response, 400, PROBLEM_JSON, problem, null, request);
-        }
-        return body;
+        return json.treeToValue(tree, type);
     }
 
     private static boolean isJson(String contentType) {
