@@ -179,6 +179,50 @@ class HostileClientsTest {
         assertThat(status(leader).term()).isEqualTo(before.term());
     }
 
+    /**
+     * A seeded fuzz of every surface, one class of input after the other; after each: every node is UP, no group
+     * stopped, one leader settles, and the known keys read back. The size per class is the system property
+     * {@code raft.fuzz.requests} (CI: a short run; {@code -Pfuzz}: a long one), the seed {@code raft.fuzz.seed}.
+     */
+    @Test
+    void aSeededFuzzOfThePeerAdminAndKvSurfacesLeavesTheClusterWhole() {
+        awaitSettled();
+        int perClass = Integer.getInteger("raft.fuzz.requests", 60);
+        long seed = Long.getLong("raft.fuzz.seed", 20_261_207L);
+        SurfaceFuzz fuzz = new SurfaceFuzz(new java.util.Random(seed), ports, CLUSTER_TOKEN, ADMIN_TOKEN);
+        java.util.Map<String, String> known = new java.util.TreeMap<>();
+        Http http = new Http(ports[0]);
+        for (int i = 0; i < 40; i++) {
+            String key = "known-" + i;
+            known.put(key, "value " + i + " \u00e9\u2603");
+            assertThat(http.put(key, Http.value(known.get(key))).status()).isEqualTo(200);
+        }
+        for (SurfaceFuzz.Surface surface : SurfaceFuzz.Surface.values()) {
+            for (int i = 0; i < perClass; i++) {
+                fuzz.send(surface, i);
+            }
+            assertWhole(surface + " (seed " + seed + ")", known);
+        }
+    }
+
+    /** Every node UP, every group running, one leader, the known keys as written, read from each node. */
+    private static void assertWhole(String after, java.util.Map<String, String> known) {
+        awaitSettled();
+        for (int n = 0; n < 3; n++) {
+            Http http = new Http(ports[n]);
+            int node = n;
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+                Http.Response health = http.send("GET", "/actuator/health", null, null);
+                assertThat(health.status()).as("after %s: n%d health %s", after, node + 1, health).isEqualTo(200);
+            });
+            for (java.util.Map.Entry<String, String> e : known.entrySet()) {
+                Http.Response get = http.get(e.getKey(), "linearizable");
+                assertThat(get.status()).as("after %s: n%d %s", after, node + 1, get).isEqualTo(200);
+                assertThat(get.text("value")).isEqualTo(e.getValue());
+            }
+        }
+    }
+
     @Test
     void aStreamRefusedForItsTokenIsClosedWithoutReadingItsBody() throws Exception {
         awaitSettled();

@@ -68,10 +68,17 @@ public final class RaftMember {
 
     /**
      * The highest term a member takes or campaigns for: {@code Long.MAX_VALUE / 2}, far beyond any term elections
-     * reach, with room left so that a term never wraps. A message of a higher term is dropped (the transport refuses
-     * it before); a member whose term is at the limit does not campaign and says so.
+     * reach, so that a term never wraps. A message of a higher term is dropped (the transport refuses it before); a
+     * member whose term is at the limit does not campaign and says so.
      */
     public static final long MAX_TERM = Long.MAX_VALUE / 2;
+
+    /**
+     * The most a message may raise this member's term by: 2^32 terms, more than elections make in any real history.
+     * A message further ahead is dropped, so that no single message (a flipped bit, a forged term) takes a group to
+     * {@link #MAX_TERM}, where its members could campaign no more; what it can take is one step.
+     */
+    public static final long MAX_TERM_STEP = 1L << 32;
 
     private static final Logger LOG = LoggerFactory.getLogger(RaftMember.class);
 
@@ -538,9 +545,10 @@ public final class RaftMember {
      * Applies Raft's term rules before a message is handled. Returns false when the message must be dropped.
      */
     private boolean applyTermRules(RaftMessage m) {
-        if (m.term() > MAX_TERM) {
-            logRefusalOnce(m.from(), m.term(), "a message of term " + m.term() + " from " + m.from()
-                    + " is dropped: past the highest term " + MAX_TERM);
+        if (m.term() > MAX_TERM || m.term() - term > MAX_TERM_STEP) {
+            logRefusalOnce(m.from(), m.term(), "drops a message of term " + m.term() + " from " + m.from()
+                    + ": more than " + MAX_TERM_STEP + " terms ahead of its term " + term + ", or past the highest"
+                    + " term " + MAX_TERM);
             return false;
         }
         if (m.term() > term) {

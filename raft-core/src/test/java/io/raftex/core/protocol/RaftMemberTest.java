@@ -335,6 +335,13 @@ class RaftMemberTest {
         RaftMember m = new RaftMember(G, N1, CFG, log(0), new Random(1));
         m.handle(new AppendEntriesRequest(G, N2, N1, Long.MAX_VALUE, 0, 0, List.of(), 0, 0));
         assertThat(m.term()).as("a term past the limit is dropped").isZero();
+        m.handle(new AppendEntriesRequest(G, N2, N1, RaftMember.MAX_TERM, 0, 0, List.of(), 0, 0));
+        assertThat(m.term()).as("so is one more than a step ahead").isZero();
+        m.handle(new AppendEntriesRequest(G, N2, N1, RaftMember.MAX_TERM_STEP + 1, 0, 0, List.of(), 0, 0));
+        assertThat(m.term()).isZero();
+        m.handle(new AppendEntriesRequest(G, N2, N1, RaftMember.MAX_TERM_STEP, 0, 0, List.of(), 0, 0));
+        assertThat(m.term()).as("one step is taken").isEqualTo(RaftMember.MAX_TERM_STEP);
+        assertThat(m.leader()).contains(N2);
 
         RecordingLog log = log(RaftMember.MAX_TERM);
         RaftMember full = new RaftMember(G, N1, CFG, log, new Random(1));
