@@ -558,11 +558,13 @@ public final class RaftMember {
             if (m instanceof PreVoteResponse r && r.granted()) {
                 return true; // a granted pre-vote carries the term the sender would stand in
             }
-            if (m instanceof VoteRequest v && !v.transfer() && inLeaderLease()) {
-                return false; // leader stickiness: a live leader is not deposed by a disruptive candidate
+            if (m instanceof VoteRequest v && (!v.transfer() || !config().isVoter(v.from())) && inLeaderLease()) {
+                // leader stickiness: a live leader is not deposed by a disruptive candidate; only a voter's vote
+                // for a leadership transfer passes (who is not a voter here cannot have been told to campaign)
+                return false;
             }
-            boolean fromLeader = m instanceof AppendEntriesRequest || m instanceof TimeoutNow
-                    || m instanceof InstallSnapshotRequest;
+            // a TimeoutNow names no leader: only the one this member already follows may tell it to campaign
+            boolean fromLeader = m instanceof AppendEntriesRequest || m instanceof InstallSnapshotRequest;
             becomeFollower(m.term(), fromLeader ? Optional.of(m.from()) : Optional.empty());
             return true;
         }
@@ -690,7 +692,8 @@ public final class RaftMember {
     }
 
     private void onTimeoutNow(TimeoutNow m) {
-        if (config().isVoter(self) && role != Role.LEADER && !stateMissing) {
+        boolean fromMyLeader = leader.isPresent() && leader.get().equals(m.from());
+        if (fromMyLeader && config().isVoter(self) && role != Role.LEADER && !stateMissing) {
             startElection(true);
         }
     }

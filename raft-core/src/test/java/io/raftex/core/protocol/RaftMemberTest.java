@@ -20,6 +20,7 @@ import io.raftex.core.message.RaftMessage;
 import io.raftex.core.message.ReadIndexRequest;
 import io.raftex.core.message.ReadIndexResponse;
 import io.raftex.core.message.SnapshotRequest;
+import io.raftex.core.message.TimeoutNow;
 import io.raftex.core.message.VoteRequest;
 import io.raftex.core.message.VoteResponse;
 import io.raftex.core.snapshot.SnapshotMeta;
@@ -353,6 +354,36 @@ class RaftMemberTest {
         assertThat(full.term()).isEqualTo(RaftMember.MAX_TERM);
         assertThat(log.persisted).as("no term past the limit, and never a negative one, is persisted").isEmpty();
         assertThat(full.role()).isEqualTo(Role.FOLLOWER);
+    }
+
+    @Test
+    void onlyTheLeaderThisMemberFollowsCanTellItToCampaignAtOnce() {
+        MemberId stranger = MemberId.of("n9");
+        RaftMember f = new RaftMember(G, N1, CFG, log(1), new Random(1));
+        f.handle(new AppendEntriesRequest(G, N2, N1, 1, 0, 0, List.of(), 0, 0));
+        assertThat(sent(f.handle(new TimeoutNow(G, stranger, N1, 1)), VoteRequest.class)).isEmpty();
+        assertThat(sent(f.handle(new TimeoutNow(G, N3, N1, 1)), VoteRequest.class)).as("a member, not the leader")
+                .isEmpty();
+        List<Effect> ahead = f.handle(new TimeoutNow(G, stranger, N1, 2));
+        assertThat(sent(ahead, VoteRequest.class)).isEmpty();
+        assertThat(f.leader()).as("a TimeoutNow names no leader").isEmpty();
+        assertThat(f.role()).isEqualTo(Role.FOLLOWER);
+
+        RaftMember g = new RaftMember(G, N1, CFG, log(1), new Random(1));
+        g.handle(new AppendEntriesRequest(G, N2, N1, 1, 0, 0, List.of(), 0, 0));
+        assertThat(sent(g.handle(new TimeoutNow(G, N2, N1, 1)), VoteRequest.class)).hasSize(2)
+                .allMatch(VoteRequest::transfer);
+    }
+
+    @Test
+    void aTransferVoteFromANonVoterDoesNotSkipTheLeaderLease() {
+        RaftMember f = new RaftMember(G, N1, CFG, log(1), new Random(1));
+        f.handle(new AppendEntriesRequest(G, N2, N1, 1, 0, 0, List.of(), 0, 0));
+        f.handle(new VoteRequest(G, MemberId.of("n9"), N1, 5, 0, 0, true));
+        assertThat(f.term()).as("dropped in the lease").isEqualTo(1);
+        assertThat(f.leader()).contains(N2);
+        f.handle(new VoteRequest(G, N3, N1, 5, 0, 0, true));
+        assertThat(f.term()).as("a voter's transfer vote passes").isEqualTo(5);
     }
 
     @Test
