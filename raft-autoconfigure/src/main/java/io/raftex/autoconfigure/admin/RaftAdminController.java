@@ -64,9 +64,9 @@ import java.util.concurrent.TimeoutException;
  *       {@code voter}, {@code promotable} (the default: it replicates without a vote and the leader makes it a
  *       voter once it has caught up) or {@code non-voter}. May be sent to any member: a follower forwards it to the
  *       leader. 200 with the group's status, read on this node once the change is committed here; 400 for a body
- *       that is not such an object, a blank or invalid id, a url that is not an absolute http(s) URL, or another
- *       membership; 409 if another change is not committed yet ({@code change-in-progress}) or the id is a member
- *       at another url ({@code membership-conflict}).</li>
+ *       that is not such an object, an id or url outside {@link MemberRules}, or another membership; 409 if another
+ *       change is not committed yet ({@code change-in-progress}), the id is a member at another url
+ *       ({@code membership-conflict}) or another member is at this url ({@code address-in-use}).</li>
  *   <li>{@code DELETE .../{group}/members/{id}}: removes a member, the leader included (it steps down once the
  *       change commits, and the remaining voters elect a leader). 200 with the group's status once committed; 404 if
  *       {@code id} is not a member; 409 if another change is not committed yet, or {@code id} is the last voter.</li>
@@ -81,6 +81,9 @@ import java.util.concurrent.TimeoutException;
  * A membership change is waited for up to the command timeout ({@code raft.command-timeout}) and one second more:
  * 503 with {@code Retry-After} if no leader could be reached (the change was not made), 504 if it was not known to be
  * committed in time (it may still take effect: read the status before asking again).
+ *
+ * <p>A write's token is checked before its body is read, and a refusal closes the connection
+ * ({@code Connection: close}) rather than read the body; a body is at most {@value #MAX_BODY_BYTES} bytes (413).
  *
  * <p>Bodies are written with a private JSON mapper, so the application's Jackson settings cannot change field names.
  */
