@@ -275,6 +275,26 @@ class RaftRpcEndpointTest {
     }
 
     @Test
+    void theBodyOfARefusedStreamIsNotReadButItsConnectionClosed() throws Exception {
+        for (String path : List.of("/raft/stream", "/raft/rpc")) {
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", node.port())) {
+                s.setSoTimeout(5_000);
+                s.getOutputStream().write(("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        + "Content-Type: application/json\r\nContent-Length: 10000000\r\n\r\n{")
+                        .getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream().flush();
+                byte[] answer;
+                try {
+                    answer = s.getInputStream().readAllBytes(); // to the end: the node closes after its answer
+                } catch (java.net.SocketTimeoutException e) {
+                    throw new AssertionError(path + ": the node kept the connection to read the refused body", e);
+                }
+                assertThat(new String(answer, StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 401");
+            }
+        }
+    }
+
+    @Test
     void aRefusedRequestEndsItsConnection() throws Exception {
         for (String path : List.of("/raft/rpc", "/raft/stream")) {
             HttpResponse<String> refused = HTTP.send(HttpRequest.newBuilder(URI.create(node.url() + path))
