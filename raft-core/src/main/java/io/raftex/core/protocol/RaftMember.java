@@ -563,7 +563,7 @@ public final class RaftMember {
                 // for a leadership transfer passes (who is not a voter here cannot have been told to campaign)
                 return false;
             }
-            // a TimeoutNow names no leader: only the one this member already follows may tell it to campaign
+            // a TimeoutNow names no leader (onTimeoutNow checks who sent it)
             boolean fromLeader = m instanceof AppendEntriesRequest || m instanceof InstallSnapshotRequest;
             becomeFollower(m.term(), fromLeader ? Optional.of(m.from()) : Optional.empty());
             return true;
@@ -692,8 +692,10 @@ public final class RaftMember {
     }
 
     private void onTimeoutNow(TimeoutNow m) {
-        boolean fromMyLeader = leader.isPresent() && leader.get().equals(m.from());
-        if (fromMyLeader && config().isVoter(self) && role != Role.LEADER && !stateMissing) {
+        // only the leader this member follows, or (while it knows none, say as a pre-candidate) a voter of its
+        // configuration, may tell it to campaign at once
+        boolean fromLeader = leader.map(l -> l.equals(m.from())).orElseGet(() -> config().isVoter(m.from()));
+        if (fromLeader && config().isVoter(self) && role != Role.LEADER && !stateMissing) {
             startElection(true);
         }
     }

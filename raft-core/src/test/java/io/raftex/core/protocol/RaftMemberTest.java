@@ -369,6 +369,9 @@ class RaftMemberTest {
         assertThat(f.leader()).as("a TimeoutNow names no leader").isEmpty();
         assertThat(f.role()).isEqualTo(Role.FOLLOWER);
 
+        // knowing no leader (a pre-candidate, say), it takes the word of a voter of its configuration
+        assertThat(sent(f.handle(new TimeoutNow(G, N3, N1, 2)), VoteRequest.class)).hasSize(2);
+
         RaftMember g = new RaftMember(G, N1, CFG, log(1), new Random(1));
         g.handle(new AppendEntriesRequest(G, N2, N1, 1, 0, 0, List.of(), 0, 0));
         assertThat(sent(g.handle(new TimeoutNow(G, N2, N1, 1)), VoteRequest.class)).hasSize(2)
