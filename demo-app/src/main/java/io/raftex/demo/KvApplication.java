@@ -3,6 +3,7 @@ package io.raftex.demo;
 import io.raftex.autoconfigure.RaftProperties;
 import io.raftex.autoconfigure.RaftStateMachine;
 import io.raftex.autoconfigure.client.RaftClient;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
@@ -31,10 +32,12 @@ public class KvApplication {
 
     /** The store's HTTP API on {@code /kv/*} (see {@link KvServlet} for why it is a servlet). */
     @Bean
-    ServletRegistrationBean<KvServlet> kvServlet(RaftClient raft, JsonMapper json, RaftProperties properties) {
+    ServletRegistrationBean<KvServlet> kvServlet(RaftClient raft, JsonMapper json, RaftProperties properties,
+            @Value("${kv.max-concurrent-body-reads:" + KvServlet.DEFAULT_MAX_CONCURRENT_BODY_READS + "}")
+            int maxConcurrentBodyReads) {
         ServletRegistrationBean<KvServlet> registration = new ServletRegistrationBean<>(
                 new KvServlet(raft, json, properties.getElectionTimeout(),
-                        properties.getCommandTimeout()), "/kv/*");
+                        properties.getCommandTimeout(), maxConcurrentBodyReads), "/kv/*");
         registration.setName("kv");
         registration.setAsyncSupported(true);
         registration.setLoadOnStartup(1);

@@ -78,6 +78,7 @@ public sealed interface KvCommand permits KvCommand.Put, KvCommand.Delete, KvCom
             throw new IllegalArgumentException("key is " + key.length() + " characters long; the limit is "
                     + MAX_KEY_LENGTH);
         }
+        checkWellFormed("key", key);
     }
 
     /** Throws {@link IllegalArgumentException} unless {@code value} is present and within the longest length. */
@@ -88,6 +89,24 @@ public sealed interface KvCommand permits KvCommand.Put, KvCommand.Delete, KvCom
         if (value.length() > MAX_VALUE_LENGTH) {
             throw new IllegalArgumentException("'" + field + "' is " + value.length()
                     + " characters long; the limit is " + MAX_VALUE_LENGTH);
+        }
+        checkWellFormed("'" + field + "'", value);
+    }
+
+    /**
+     * Throws {@link IllegalArgumentException} if {@code text} holds an unpaired surrogate: such a string is not
+     * Unicode text, has no UTF-8 form, and a snapshot of the store could not be written with it in.
+     */
+    private static void checkWellFormed(String what, String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw new IllegalArgumentException(what + " holds an unpaired surrogate (U+"
+                        + Integer.toHexString(c).toUpperCase(java.util.Locale.ROOT) + ") at character " + i
+                        + ": it is not Unicode text");
+            }
         }
     }
 }

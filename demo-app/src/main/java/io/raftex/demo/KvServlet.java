@@ -19,10 +19,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.web.filter.ServerHttpObservationFilter;
 import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.reflect.RecordComponent;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -32,6 +39,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -51,10 +59,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * request (a follower forwards commands to the leader). Failures are RFC 9457 problem details
  * ({@code application/problem+json}):
  * <ul>
- *   <li>400: malformed JSON, a missing value, a bad consistency, a key or value over its limit;</li>
+ *   <li>400: a body that is not strict UTF-8 or not a JSON object, a value (or expected value) that is not a JSON
+ *   string, a missing value, a bad consistency, a key or value over its limit or holding an unpaired surrogate (no
+ *   snapshot could encode it);</li>
  *   <li>404: the key is absent, or the path is not one of the above; 405 (with {@code Allow}) for another method;</li>
- *   <li>413: a body longer than any valid request; 415: a body that is not JSON;</li>
- *   <li>503 with {@code Retry-After}: no leader could be reached, or the node is stopping (nothing was applied);</li>
+ *   <li>408: a body that took longer than {@value #BODY_READ_MILLIS} ms to arrive; 413: a body longer than any
+ *   valid request; 415: a body that is not JSON;</li>
+ *   <li>503 with {@code Retry-After}: no leader could be reached, or the node is stopping (nothing was applied);
+ *   or more requests than {@code kv.max-concurrent-body-reads} are sending their bodies at once (the body is not
+ *   read, the connection closed);</li>
  *   <li>504: a command's outcome is not known (its deadline passed, or the node stopped after the command may have
  *   been appended): it may still be applied, at most once; or a read could not reach its consistency in time;</li>
  *   <li>500: the state machine refused a committed command (it changed nothing, on any member).</li>
@@ -85,7 +98,22 @@ public final class KvServlet extends HttpServlet {
      */
     static final int MAX_BODY_BYTES = 2 * 6 * KvCommand.MAX_VALUE_LENGTH + 1024;
 
+    /** Default of {@code kv.max-concurrent-body-reads}. */
+    static final int DEFAULT_MAX_CONCURRENT_BODY_READS = 32;
+
+    /**
+     * The longest a request body may take to arrive once its reading started; a slower one is refused with 408 and
+     * its connection closed.
+     */
+    static final long BODY_READ_MILLIS = 10_000;
+
     private final transient RaftClient raft;
+    /**
+     * Bodies are read on container threads, which the peer traffic of Raft needs too: at most this many requests
+     * are read at once, so that clients that send their bodies slowly cannot take every thread.
+     */
+    private final transient Semaphore bodyReads;
+    private final int maxBodyReads;
     private final transient ObjectMapper json;
     private final String retryAfterSeconds;
     private final long asyncTimeoutMillis;
@@ -99,6 +127,20 @@ public final class KvServlet extends HttpServlet {
      *                        5 s longer, so that the group's own answer (504 or otherwise) is the one sent
      */
     public KvServlet(RaftClient raft, ObjectMapper json, Duration electionTimeout, Duration commandTimeout) {
+        this(raft, json, electionTimeout, commandTimeout, DEFAULT_MAX_CONCURRENT_BODY_READS);
+    }
+
+    /**
+     * As {@link #KvServlet(RaftClient, ObjectMapper, Duration, Duration)}, reading at most
+     * {@code maxConcurrentBodyReads} request bodies at once (more are answered 503 without being read).
+     */
+    public KvServlet(RaftClient raft, ObjectMapper json, Duration electionTimeout, Duration commandTimeout,
+                     int maxConcurrentBodyReads) {
+        if (maxConcurrentBodyReads < 1) {
+            throw new IllegalArgumentException("maxConcurrentBodyReads must be at least 1");
+        }
+        this.bodyReads = new Semaphore(maxConcurrentBodyReads);
+        this.maxBodyReads = maxConcurrentBodyReads;
         this.raft = raft;
         this.json = json;
         this.retryAfterSeconds = Long.toString(Math.max(1, (electionTimeout.multipliedBy(2).toMillis() + 999) / 1000));
@@ -207,29 +249,86 @@ public final class KvServlet extends HttpServlet {
             return null;
         }
         byte[] bytes;
-        try (InputStream in = request.getInputStream()) {
-            bytes = in.readNBytes(MAX_BODY_BYTES + 1);
+        if (request.getContentLengthLong() > MAX_BODY_BYTES) {
+            bytes = null; // refused before reading
+        } else if (!bodyReads.tryAcquire()) {
+            Map<String, Object> problem = problem(503, "Too many requests sending their bodies", maxBodyReads
+                    + " requests are sending their bodies to this node now, the most it reads at once; retry later."
+                    + " The request was not carried out.", request);
+            write(response, 503, PROBLEM_JSON, problem, Map.of("Retry-After", "1", "Connection", "close"), request);
+            return null;
+        } else {
+            try (InputStream in = request.getInputStream()) {
+                bytes = readWithin(in, System.nanoTime() + BODY_READ_MILLIS * 1_000_000);
+            } finally {
+                bodyReads.release();
+            }
+            if (bytes == TOO_SLOW) {
+                Map<String, Object> problem = problem(408, "Request body too slow", "the body did not arrive within "
+                        + BODY_READ_MILLIS + " ms", request);
+                write(response, 408, PROBLEM_JSON, problem, Map.of("Connection", "close"), request);
+                return null;
+            }
         }
-        if (bytes.length > MAX_BODY_BYTES) {
+        if (bytes == null || bytes.length > MAX_BODY_BYTES) {
             Map<String, Object> problem = problem(413, "Request body too large", "the body is longer than "
                     + MAX_BODY_BYTES + " bytes, more than any valid request", request);
             write(response, 413, PROBLEM_JSON, problem, Map.of("Connection", "close"), request);
             return null;
         }
-        T body = null;
-        if (bytes.length > 0) {
-            try {
-                body = json.readValue(bytes, type);
-            } catch (JacksonException e) {
-                body = null;
+        String detail;
+        try {
+            return parse(bytes, type);
+        } catch (CharacterCodingException e) {
+            detail = "The request body is not valid UTF-8 (" + e + ").";
+        } catch (JacksonException | IllegalArgumentException e) {
+            detail = "The request body is missing or is not the JSON this endpoint takes"
+                    + (e instanceof IllegalArgumentException ? ": " + e.getMessage() : "") + ".";
+        }
+        Map<String, Object> problem = problem(400, "Malformed request body", detail, request);
+        write(response, 400, PROBLEM_JSON, problem, null, request);
+        return null;
+    }
+
+    /**
+     * Decodes the body as strict UTF-8 (no overlong forms, no encoded surrogates, nothing truncated) and reads it as
+     * a JSON object whose fields of {@code type} are strings or null: a number, boolean, array or object in their
+     * place is refused rather than turned into text.
+     */
+    private <T> T parse(byte[] bytes, Class<T> type) throws CharacterCodingException {
+        String text = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT)
+                .decode(ByteBuffer.wrap(bytes)).toString();
+        JsonNode tree = text.isEmpty() ? null : json.readTree(text);
+        if (tree == null || !tree.isObject()) {
+            throw new IllegalArgumentException("the body is not a JSON object");
+        }
+        for (RecordComponent field : type.getRecordComponents()) {
+            JsonNode value = tree.get(field.getName());
+            if (value != null && !value.isNull() && !value.isString()) {
+                throw new IllegalArgumentException("'" + field.getName() + "' is a JSON " + value.getNodeType()
+                        .name().toLowerCase(Locale.ROOT) + ", not a string");
             }
         }
-        if (body == null) {
-            Map<String, Object> problem = problem(400, "Malformed request body",
-                    "The request body is missing or is not the JSON this endpoint takes.", request);
-            write(response, 400, PROBLEM_JSON, problem, null, request);
+        return json.treeToValue(tree, type);
+    }
+
+    private static final byte[] TOO_SLOW = new byte[0];
+
+    /** Up to {@code MAX_BODY_BYTES + 1} bytes of the body, or {@link #TOO_SLOW} once {@code deadline} has passed. */
+    private static byte[] readWithin(InputStream in, long deadlineNanos) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] buffer = new byte[8192];
+        int n;
+        while (out.size() <= MAX_BODY_BYTES
+                && (n = in.read(buffer, 0, Math.min(buffer.length, MAX_BODY_BYTES + 1 - out.size()))) != -1) {
+            out.write(buffer, 0, n);
+            if (System.nanoTime() - deadlineNanos > 0 && out.size() <= MAX_BODY_BYTES) {
+                return TOO_SLOW;
+            }
         }
-        return body;
+        return out.toByteArray();
     }
 
     private static boolean isJson(String contentType) {

@@ -99,6 +99,15 @@ final class Http {
                 .thenApply(Http::parse);
     }
 
+    /** Sends {@code body} as it is, byte for byte (for bodies that are not valid UTF-8). */
+    Response sendBytes(String method, String path, byte[] body, String contentType) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30))
+                .method(method, HttpRequest.BodyPublishers.ofByteArray(body))
+                .header("Content-Type", contentType).build();
+        return CLIENT.sendAsync(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8))
+                .thenApply(Http::parse).join();
+    }
+
     private static Response parse(HttpResponse<String> response) {
         String type = response.headers().firstValue("Content-Type").orElse("");
         JsonNode json = null;

@@ -349,6 +349,42 @@ class KvApiTest {
         assertThat(put.isProblem()).as(put.toString()).isTrue();
     }
 
+    @Test
+    void aLoneSurrogateInAValueOrExpectedValueIs400() {
+        // a value no snapshot could encode: refused before it reaches the log
+        assertBadRequest(http.put("lone", "{\"value\":\"\\ud800\"}"));
+        assertBadRequest(http.put("lone", "{\"value\":\"a\\udc00b\"}"));
+        assertBadRequest(http.cas("lone", "{\"expected\":\"\\ud800\",\"value\":\"v\"}"));
+        assertBadRequest(http.cas("lone", "{\"value\":\"x\\udbff\"}"));
+        assertThat(http.get("lone").status()).isEqualTo(404);
+        // a surrogate pair is a character like any other
+        assertThat(http.put("pair", "{\"value\":\"\\ud83d\\ude00\"}").status()).isEqualTo(200);
+        assertThat(http.get("pair").text("value")).isEqualTo("\ud83d\ude00");
+    }
+
+    @Test
+    void aBodyThatIsNotValidUtf8Is400() {
+        byte[] overlong = {'{', '"', 'v', 'a', 'l', 'u', 'e', '"', ':', '"', (byte) 0xC0, (byte) 0xAE, '"', '}'};
+        assertBadRequest(http.sendBytes("PUT", "/kv/utf", overlong, "application/json"));
+        byte[] encodedSurrogate = {'{', '"', 'v', 'a', 'l', 'u', 'e', '"', ':', '"', (byte) 0xED, (byte) 0xA0,
+                (byte) 0x80, '"', '}'};
+        assertBadRequest(http.sendBytes("PUT", "/kv/utf", encodedSurrogate, "application/json"));
+        byte[] truncated = {'{', '"', 'v', 'a', 'l', 'u', 'e', '"', ':', '"', (byte) 0xE2, (byte) 0x98, '"', '}'};
+        assertBadRequest(http.sendBytes("PUT", "/kv/utf", truncated, "application/json"));
+        assertThat(http.get("utf").status()).isEqualTo(404);
+    }
+
+    @Test
+    void aValueThatIsNotAJsonStringIs400() {
+        assertBadRequest(http.put("num", "{\"value\":1e999}"));
+        assertBadRequest(http.put("num", "{\"value\":42}"));
+        assertBadRequest(http.put("num", "{\"value\":true}"));
+        assertBadRequest(http.put("num", "{\"value\":[\"a\"]}"));
+        assertBadRequest(http.cas("num", "{\"expected\":1,\"value\":\"v\"}"));
+        assertBadRequest(http.put("num", "[\"value\"]"));
+        assertThat(http.get("num").status()).isEqualTo(404);
+    }
+
     private static void assertBadRequest(Http.Response response) {
         assertThat(response.status()).as(response.toString()).isEqualTo(400);
         assertThat(response.isProblem()).as(response.toString()).isTrue();

@@ -369,12 +369,15 @@ class KvStateMachineTest {
     }
 
     @Test
-    void aValueJavaHoldsButUtf8CannotFailsTheWriteInsteadOfChangingIt() {
-        KvStateMachine kv = machine("n1");
-        apply(kv, new KvCommand.Put("k", "lone \uD800 surrogate"));
-
-        StateSnapshot capture = kv.snapshot();
-        assertThatThrownBy(() -> write(capture)).isInstanceOf(IOException.class).hasMessageContaining("lone surrogate");
+    void aValueJavaHoldsButUtf8CannotIsNotACommand() {
+        // no snapshot could encode it: it never reaches the store
+        assertThatThrownBy(() -> new KvCommand.Put("k", "lone \uD800 surrogate"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unpaired surrogate");
+        assertThatThrownBy(() -> new KvCommand.Put("lone \uDC00", "v"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unpaired surrogate");
+        assertThatThrownBy(() -> new KvCommand.CompareAndSet("k", "x\uD800", "v"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'expected'");
+        assertThat(new KvCommand.Put("k", "\uD83D\uDE00").value()).isEqualTo("\uD83D\uDE00");
     }
 
     // ---- helpers ----

@@ -23,7 +23,8 @@ public class RaftProperties {
     private boolean enabled = true;
 
     /**
-     * This node's id, stable across restarts (for example "n1"). Required. When raft.members is given but does not
+     * This node's id, stable across restarts (for example "n1"): 1 to 64 ASCII letters, digits, '.', '-' or '_',
+     * not '.' or '..'. Required. When raft.members is given but does not
      * name this node, the node starts as a new member in waiting: it takes no part in its groups (no elections)
      * until a leader adds it through the admin API (POST /raft/admin/groups/{group}/members), then catches up.
      */
@@ -32,7 +33,8 @@ public class RaftProperties {
     /**
      * Initial members of every group, all voters, as "id=url" entries separated by commas, for example
      * "n1=http://10.0.0.1:8080,n2=http://10.0.0.2:8080,n3=http://10.0.0.3:8080". Each url is the base URL of a
-     * member's web server (http or https). Used when a group starts with an empty data directory; afterwards the
+     * member's web server (http or https, with a host, a port from 1 to 65535 if any, no credentials, no query or
+     * fragment; one member per url). Used when a group starts with an empty data directory; afterwards the
      * group's configuration, changed through the admin API and kept in its log, is what counts. The list includes
      * this node on the nodes that form the cluster; a node added later lists the current members without itself
      * and waits until a leader adds it. When empty, the node runs a single-member cluster of itself at

@@ -7,8 +7,6 @@ import io.raftex.core.log.LogEntry;
 import io.raftex.core.protocol.ProtocolConfig;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -81,12 +79,10 @@ public final class RaftSettings {
             throw new RaftConfigurationException("raft.node-id",
                     "raft.node-id is required: set it to this node's id, for example raft.node-id=n1");
         }
-        try {
-            return MemberId.of(value);
-        } catch (IllegalArgumentException e) {
-            throw new RaftConfigurationException("raft.node-id", "raft.node-id '" + value + "' is invalid: "
-                    + e.getMessage(), e);
-        }
+        MemberRules.idProblem(value).ifPresent(problem -> {
+            throw new RaftConfigurationException("raft.node-id", "raft.node-id " + problem);
+        });
+        return MemberId.of(value);
     }
 
     private static List<Member> members(List<String> entries) {
@@ -103,14 +99,19 @@ public final class RaftSettings {
             }
             String id = entry.substring(0, eq).strip();
             String url = entry.substring(eq + 1).strip();
-            MemberId memberId;
-            try {
-                memberId = MemberId.of(id);
-            } catch (IllegalArgumentException e) {
-                throw new RaftConfigurationException("raft.members", "raft.members entry '" + entry
-                        + "' has an invalid id: " + e.getMessage(), e);
-            }
+            MemberRules.idProblem(id).ifPresent(problem -> {
+                throw new RaftConfigurationException("raft.members", "raft.members entry '"
+                        + MemberRules.redact(entry) + "' has an invalid id: " + problem);
+            });
+            MemberId memberId = MemberId.of(id);
             Member member = Member.voter(memberId.value(), baseUrl(memberId, url));
+            for (Member other : byId.values()) {
+                if (other.address().equalsIgnoreCase(member.address()) && !other.id().equals(memberId)) {
+                    throw new RaftConfigurationException("raft.members", "raft.members names '" + other.id()
+                            + "' and '" + id + "' at one url (" + MemberRules.redact(member.address())
+                            + "): each member has its own");
+                }
+            }
             if (byId.put(memberId, member) != null) {
                 throw new RaftConfigurationException("raft.members", "raft.members names '" + id + "' twice");
             }
@@ -118,27 +119,14 @@ public final class RaftSettings {
         return new ArrayList<>(byId.values());
     }
 
-    /** Parses a member's URL; returns it without a trailing slash. */
+    /** Parses a member's URL ({@link MemberRules#baseUrl}); returns it without a trailing slash. */
     static String baseUrl(MemberId id, String url) {
-        String problem;
         try {
-            URI uri = new URI(url);
-            String scheme = uri.getScheme();
-            if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
-                problem = "the scheme must be http or https";
-            } else if (uri.getHost() == null) {
-                problem = "it has no host";
-            } else if (uri.getQuery() != null || uri.getFragment() != null) {
-                problem = "it must not have a query or fragment";
-            } else {
-                String s = uri.toString();
-                return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
-            }
-        } catch (URISyntaxException e) {
-            problem = e.getMessage();
+            return MemberRules.baseUrl(url);
+        } catch (IllegalArgumentException e) {
+            throw new RaftConfigurationException("raft.members", "raft.members: the url of '" + id + "' "
+                    + e.getMessage());
         }
-        throw new RaftConfigurationException("raft.members", "raft.members: the url of '" + id + "' ('" + url
-                + "') is malformed (" + problem + "); expected an absolute URL such as http://10.0.0.1:8080");
     }
 
     /** Other members mean peer RPCs from the network: they must be authenticated unless explicitly allowed. */

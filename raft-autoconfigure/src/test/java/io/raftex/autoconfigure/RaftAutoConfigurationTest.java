@@ -224,15 +224,24 @@ class RaftAutoConfigurationTest {
 
     @Test
     void malformedMembersFail() {
-        Map<String, String> cases = Map.of(
-                "n1=http://a:1,n2", "raft.members entry 'n2' is malformed: expected id=url",
-                "n1=http://a:1,n2=ftp://b:2", "the url of 'n2' ('ftp://b:2') is malformed",
-                "n1=http://a:1,n2=http//b:2", "the url of 'n2' ('http//b:2') is malformed",
-                "n1=http://a b:1", "the url of 'n1' ('http://a b:1') is malformed",
-                "n1=http://a:1,n1=http://b:2", "raft.members names 'n1' twice");
+        Map<String, String> cases = Map.ofEntries(
+                Map.entry("n1=http://a:1,n2", "raft.members entry 'n2' is malformed: expected id=url"),
+                Map.entry("n1=http://a:1,n2=ftp://b:2", "the url of 'n2' 'ftp://b:2' is not a valid member url"),
+                Map.entry("n1=http://a:1,n2=http//b:2", "the url of 'n2' 'http//b:2' is not a valid member url"),
+                Map.entry("n1=http://a b:1", "the url of 'n1' 'http://a b:1' is not a valid member url"),
+                Map.entry("n1=http://a:1,n1=http://b:2", "raft.members names 'n1' twice"),
+                Map.entry("n1=http://a:99999", "port 99999 is not from 1 to 65535"),
+                Map.entry("n1=http://a:0", "port 0 is not from 1 to 65535"),
+                Map.entry("n1=http://user:secret@a:1", "'http://***@a:1' is not a valid member url"),
+                Map.entry("n1=http://a:1,a/b=http://b:1", "has an invalid id: 'a/b' is invalid"),
+                Map.entry("n1=http://a:1,..=http://b:1", "has an invalid id: '..' is invalid"),
+                Map.entry("n1=http://a:1,n2=http://a:1/", "raft.members names 'n1' and 'n2' at one url"));
         cases.forEach((members, message) -> runner().withPropertyValues("raft.members=" + members)
                 .run(context -> assertThat(context).getFailure().rootCause()
-                        .isInstanceOf(RaftConfigurationException.class).hasMessageContaining(message)));
+                        .isInstanceOf(RaftConfigurationException.class).hasMessageContaining(message)
+                        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("secret"))));
+        runner().withPropertyValues("raft.node-id=../n1").run(context -> assertThat(context).getFailure()
+                .rootCause().hasMessageContaining("raft.node-id '../n1' is invalid"));
     }
 
     @Test

@@ -245,10 +245,10 @@ class RaftRpcEndpointTest {
     void tooLargeIs413() throws Exception {
         byte[] big = new byte[MAX_BATCH + 1];
         java.util.Arrays.fill(big, (byte) ' ');
-        assertProblem(post(big, "Authorization", "Bearer " + TOKEN), 413);
+        assertProblem(post(big, "Authorization", "Bearer " + TOKEN, "Content-Type", "application/json"), 413);
         // without a Content-Length (chunked), the limit holds while reading
         HttpRequest chunked = HttpRequest.newBuilder(URI.create(node.url() + "/raft/rpc"))
-                .header("Authorization", "Bearer " + TOKEN)
+                .header("Authorization", "Bearer " + TOKEN).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(big))).build();
         assertProblem(HTTP.send(chunked, HttpResponse.BodyHandlers.ofString()), 413);
     }
@@ -258,7 +258,50 @@ class RaftRpcEndpointTest {
         String body = "{\"from\":\"n2\",\"messages\":[{\"type\":\"VoteResponse\",\"group\":\"counter\","
                 + "\"from\":\"n2\",\"to\":\"n1\",\"term\":0,\"granted\":false}]}";
         assertThat(postWithToken(body).statusCode()).isEqualTo(202);
-        assertThat(post(body, "X-Raft-Cluster-Token", TOKEN).statusCode()).isEqualTo(202);
+        assertThat(post(body, "X-Raft-Cluster-Token", TOKEN, "Content-Type", "application/json; charset=UTF-8")
+                .statusCode()).isEqualTo(202);
+    }
+
+    @Test
+    void aBodyThatIsNotDeclaredJsonIs415() throws Exception {
+        String body = "{\"from\":\"n2\",\"messages\":[{\"type\":\"VoteResponse\",\"group\":\"counter\","
+                + "\"from\":\"n2\",\"to\":\"n1\",\"term\":0,\"granted\":false}]}";
+        assertProblem(post(body, "X-Raft-Cluster-Token", TOKEN), 415);
+        assertProblem(post(body, "X-Raft-Cluster-Token", TOKEN, "Content-Type", "text/plain"), 415);
+        assertProblem(post(body, "X-Raft-Cluster-Token", TOKEN, "Content-Type", "application/x-www-form-urlencoded"),
+                415);
+        // the token comes first: a stranger learns nothing about the body's rules
+        assertProblem(post(body, "Content-Type", "text/plain"), 401);
+    }
+
+    @Test
+    void theBodyOfARefusedStreamIsNotReadButItsConnectionClosed() throws Exception {
+        for (String path : List.of("/raft/stream", "/raft/rpc")) {
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", node.port())) {
+                s.setSoTimeout(5_000);
+                s.getOutputStream().write(("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        + "Content-Type: application/json\r\nContent-Length: 10000000\r\n\r\n{")
+                        .getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream().flush();
+                byte[] answer;
+                try {
+                    answer = s.getInputStream().readAllBytes(); // to the end: the node closes after its answer
+                } catch (java.net.SocketTimeoutException e) {
+                    throw new AssertionError(path + ": the node kept the connection to read the refused body", e);
+                }
+                assertThat(new String(answer, StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 401");
+            }
+        }
+    }
+
+    @Test
+    void aRefusedRequestEndsItsConnection() throws Exception {
+        for (String path : List.of("/raft/rpc", "/raft/stream")) {
+            HttpResponse<String> refused = HTTP.send(HttpRequest.newBuilder(URI.create(node.url() + path))
+                    .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(refused.statusCode()).isEqualTo(401);
+            assertThat(refused.headers().firstValue("Connection")).as(path).hasValue("close");
+        }
     }
 
     @Test

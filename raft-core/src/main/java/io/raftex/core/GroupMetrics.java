@@ -29,11 +29,15 @@ import java.util.Optional;
  * @param snapshotIndex      last index covered by the newest snapshot this member holds, 0 if none
  * @param snapshotsTaken     snapshots this member wrote of its own state
  * @param snapshotsInstalled snapshots this member received from a leader and installed
+ * @param snapshotFailures   snapshots of its own state this member failed to take (each is tried again after a
+ *                           back-off)
+ * @param snapshotFailuresInARow back-off steps since this member last took a snapshot, 0 while snapshots succeed
  */
 public record GroupMetrics(String group, String nodeId, boolean running, Role role, long term,
                            Optional<String> leaderId, long commitIndex, long lastApplied, long lastLogIndex,
                            long electionsStarted, long leaderChanges, long commandsSubmitted, long commandsCompleted,
                            long commandsFailed, long commandRetries, long duplicatesApplied,
                            long commandLatencyNanosTotal, long commandLatencyNanosMax, long queriesCompleted,
-                           long queriesFailed, long snapshotIndex, long snapshotsTaken, long snapshotsInstalled) {
+                           long queriesFailed, long snapshotIndex, long snapshotsTaken, long snapshotsInstalled,
+                           long snapshotFailures, int snapshotFailuresInARow) {
 }

@@ -23,6 +23,7 @@ final class GroupMeterState {
     private long carriedElections;
     private long carriedLeaderChanges;
     private long carriedCommands;
+    private long carriedSnapshotFailures;
     /** The {@code raft.command.latency} timers (one per registry), fed by {@link #latencies}. */
     private final Set<Timer> latencyTimers = new CopyOnWriteArraySet<>(); // a registry returns one timer per id
     private final GroupListener latencies = new GroupListener() {
@@ -53,6 +54,7 @@ final class GroupMeterState {
             carriedElections += Math.max(0, m.term() - baseTerm);
             carriedLeaderChanges += m.leaderChanges();
             carriedCommands += m.commandsSubmitted();
+            carriedSnapshotFailures += m.snapshotFailures();
             previous.removeListener(latencies);
         }
         baseTerm = next.metrics().term();
@@ -140,5 +142,10 @@ final class GroupMeterState {
     synchronized double commands() {
         GroupMetrics m = metrics();
         return carriedCommands + (m == null ? 0 : m.commandsSubmitted());
+    }
+
+    synchronized double snapshotFailures() {
+        GroupMetrics m = metrics();
+        return carriedSnapshotFailures + (m == null ? 0 : m.snapshotFailures());
     }
 }

@@ -22,7 +22,9 @@ import java.util.Map;
  *
  * <p>Details: {@code role}, {@code term}, {@code leader}, {@code commitIndex}, {@code lastApplied}, {@code lag}
  * (entries known committed that this member has not applied yet), and on the leader {@code replicationLag}
- * (per member, entries of the leader's log not yet durable there).
+ * (per member, entries of the leader's log not yet durable there), and {@code snapshotFailuresInARow} while this
+ * member's snapshots fail (the log is kept whole and snapshots are retried after a back-off; the health stays what
+ * the leader makes it).
  */
 public final class RaftGroupHealthIndicator implements HealthIndicator {
 
@@ -37,8 +39,10 @@ public final class RaftGroupHealthIndicator implements HealthIndicator {
     @Override
     public Health health() {
         GroupStatus s;
+        int snapshotFailuresInARow;
         try {
             s = lifecycle.group(group).status();
+            snapshotFailuresInARow = lifecycle.group(group).metrics().snapshotFailuresInARow();
         } catch (UnknownGroupException | GroupStoppedException e) {
             return Health.down().withDetail("reason", "group '" + group + "' is not running on this node").build();
         }
@@ -59,6 +63,10 @@ public final class RaftGroupHealthIndicator implements HealthIndicator {
                 }
             }
             health.withDetail("replicationLag", replicationLag);
+        }
+        if (snapshotFailuresInARow > 0) {
+            // the group still serves; its log just is not compacted until a snapshot succeeds
+            health.withDetail("snapshotFailuresInARow", snapshotFailuresInARow);
         }
         boolean member = s.members().stream().anyMatch(m -> m.id().equals(s.nodeId()));
         if (!s.running()) {

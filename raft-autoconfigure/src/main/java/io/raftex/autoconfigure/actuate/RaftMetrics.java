@@ -25,7 +25,8 @@ import java.util.function.ToDoubleFunction;
  *       (follower 0, pre_candidate 1, candidate 2, leader 3);</li>
  *   <li>counters {@code raft.elections} (elections this member has seen start, as candidate or voter: each rise of
  *       its term), {@code raft.leader.changes} (times the leader it knows changed to another member) and
- *       {@code raft.commands} (commands submitted through this node);</li>
+ *       {@code raft.commands} (commands submitted through this node) and {@code raft.snapshot.failures} (snapshots
+ *       of its own state this member failed to take; each failure is retried after a back-off);</li>
  *   <li>timer {@code raft.command.latency} (commands submitted through this node and answered, submit to result;
  *       every command is recorded, so percentiles and histogram buckets follow the registry's configuration, e.g.
  *       {@code management.metrics.distribution.percentiles-histogram.raft.command.latency=true}).</li>
@@ -102,6 +103,9 @@ public final class RaftMetrics implements MeterBinder, SmartLifecycle {
                 .tags(tags).register(registry);
         FunctionCounter.builder("raft.commands", state, GroupMeterState::commands)
                 .description("Commands submitted through this node")
+                .tags(tags).register(registry);
+        FunctionCounter.builder("raft.snapshot.failures", state, GroupMeterState::snapshotFailures)
+                .description("Snapshots of its own state this member failed to take (retried after a back-off)")
                 .tags(tags).register(registry);
         state.recordLatenciesInto(Timer.builder("raft.command.latency")
                 .description("Commands submitted through this node and answered, from submit to result")

@@ -1,5 +1,6 @@
 package io.raftex.autoconfigure.admin;
 
+import io.raftex.autoconfigure.MemberRules;
 import io.raftex.autoconfigure.RaftNodeLifecycle;
 import io.raftex.core.ClusterConfig;
 import io.raftex.core.CommandOutcomeUnknownException;
@@ -26,20 +27,20 @@ import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
-import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-import java.net.URI;
-import java.net.URISyntaxException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -63,9 +64,9 @@ import java.util.concurrent.TimeoutException;
  *       {@code voter}, {@code promotable} (the default: it replicates without a vote and the leader makes it a
  *       voter once it has caught up) or {@code non-voter}. May be sent to any member: a follower forwards it to the
  *       leader. 200 with the group's status, read on this node once the change is committed here; 400 for a body
- *       that is not such an object, a blank or invalid id, a url that is not an absolute http(s) URL, or another
- *       membership; 409 if another change is not committed yet ({@code change-in-progress}) or the id is a member
- *       at another url ({@code membership-conflict}).</li>
+ *       that is not such an object, an id or url outside {@link MemberRules}, or another membership; 409 if another
+ *       change is not committed yet ({@code change-in-progress}), the id is a member at another url
+ *       ({@code membership-conflict}) or another member is at this url ({@code address-in-use}).</li>
  *   <li>{@code DELETE .../{group}/members/{id}}: removes a member, the leader included (it steps down once the
  *       change commits, and the remaining voters elect a leader). 200 with the group's status once committed; 404 if
  *       {@code id} is not a member; 409 if another change is not committed yet, or {@code id} is the last voter.</li>
@@ -81,6 +82,9 @@ import java.util.concurrent.TimeoutException;
  * 503 with {@code Retry-After} if no leader could be reached (the change was not made), 504 if it was not known to be
  * committed in time (it may still take effect: read the status before asking again).
  *
+ * <p>A write's token is checked before its body is read, and a refusal closes the connection
+ * ({@code Connection: close}) rather than read the body; a body is at most {@value #MAX_BODY_BYTES} bytes (413).
+ *
  * <p>Bodies are written with a private JSON mapper, so the application's Jackson settings cannot change field names.
  */
 @RestController
@@ -92,6 +96,8 @@ public final class RaftAdminController {
     private static final Logger log = LoggerFactory.getLogger(RaftAdminController.class);
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final String PROBLEM_BASE = "urn:raftex:problem:";
+    /** The longest admin request body: far more than any valid one (a member is an id, a URL and a word). */
+    static final int MAX_BODY_BYTES = 16 * 1024;
     /** How long POST .../snapshot waits for the snapshot to be written before it answers 504. */
     private static final Duration SNAPSHOT_TIMEOUT = Duration.ofSeconds(60);
     /** The spellings {@code membership} takes, as {@link RaftStatusJson} prints them. */
@@ -149,11 +155,14 @@ public final class RaftAdminController {
     public ResponseEntity<byte[]> transferLeadership(@PathVariable("group") String group,
                                                      @RequestHeader(value = HttpHeaders.AUTHORIZATION,
                                                              required = false) String authorization,
-                                                     @RequestBody(required = false) byte[] body,
                                                      HttpServletRequest request) {
         ResponseEntity<byte[]> refused = check(access.write(authorization), request);
         if (refused != null) {
             return refused;
+        }
+        byte[] body = readBody(request);
+        if (body == null) {
+            return tooLarge(request);
         }
         return withGroup(group, request, g -> transfer(g, body, request));
     }
@@ -210,11 +219,14 @@ public final class RaftAdminController {
     public ResponseEntity<byte[]> addMember(@PathVariable("group") String group,
                                             @RequestHeader(value = HttpHeaders.AUTHORIZATION, required = false)
                                             String authorization,
-                                            @RequestBody(required = false) byte[] body,
                                             HttpServletRequest request) {
         ResponseEntity<byte[]> refused = check(access.write(authorization), request);
         if (refused != null) {
             return refused;
+        }
+        byte[] body = readBody(request);
+        if (body == null) {
+            return tooLarge(request);
         }
         return withGroup(group, request, g -> {
             Object parsed = parseMember(body);
@@ -222,6 +234,13 @@ public final class RaftAdminController {
                 return problem(HttpStatus.BAD_REQUEST, "malformed", "Malformed request", problem, request);
             }
             Member member = (Member) parsed;
+            String sharing = sharesAddress(g.status(), member);
+            if (sharing != null) {
+                return problem(HttpStatus.CONFLICT, "address-in-use", "Address in use", "member '" + sharing
+                        + "' of group '" + g.name() + "' is reached at " + MemberRules.redact(member.address())
+                        + " already: two members at one address would take each other's place; remove it first",
+                        request);
+            }
             return change(g, "add " + member.id() + " at " + member.address() + " as "
                     + RaftStatusJson.membership(member.membership()), g.addMember(member), request);
         });
@@ -236,13 +255,12 @@ public final class RaftAdminController {
             return refused;
         }
         return withGroup(group, request, g -> {
-            MemberId member;
-            try {
-                member = MemberId.of(id);
-            } catch (IllegalArgumentException e) {
+            Optional<String> invalid = MemberRules.idProblem(id);
+            if (invalid.isPresent()) {
                 return problem(HttpStatus.BAD_REQUEST, "malformed", "Malformed request",
-                        "'" + id + "' is not a member id: " + e.getMessage(), request);
+                        "not a member id: " + invalid.get(), request);
             }
+            MemberId member = MemberId.of(id);
             return change(g, "remove " + member, g.removeMember(member), request);
         });
     }
@@ -264,20 +282,20 @@ public final class RaftAdminController {
         if (id == null || !id.isString() || id.asString().isBlank()) {
             return "'id' is missing or blank; " + shape;
         }
-        MemberId memberId;
-        try {
-            memberId = MemberId.of(id.asString());
-        } catch (IllegalArgumentException e) {
-            return "'id' is not a member id: " + e.getMessage();
+        Optional<String> invalidId = MemberRules.idProblem(id.asString());
+        if (invalidId.isPresent()) {
+            return "'id' is not a member id: " + invalidId.get();
         }
+        MemberId memberId = MemberId.of(id.asString());
         JsonNode url = node.get("url");
         if (url == null || !url.isString() || url.asString().isBlank()) {
             return "'url' is missing or blank; " + shape;
         }
-        String address = baseUrl(url.asString());
-        if (address == null) {
-            return "'url' ('" + url.asString() + "') is not an absolute http or https URL without query or fragment,"
-                    + " such as http://10.0.0.4:8080";
+        String address;
+        try {
+            address = MemberRules.baseUrl(url.asString());
+        } catch (IllegalArgumentException e) {
+            return "'url' " + e.getMessage();
         }
         JsonNode kind = node.get("membership");
         Membership membership = Membership.PROMOTABLE;
@@ -293,23 +311,39 @@ public final class RaftAdminController {
     }
 
     /**
-     * An absolute http(s) URL with a host and without query or fragment, without a trailing slash (the form
-     * {@code raft.members} takes, so that the same node has the same address however it was added); null if it is not
-     * one.
+     * The id of another member already reached at {@code member}'s address, or null. Checked against the status this
+     * node knows, so a change racing another one may slip past it; the transport then keeps one link per address.
      */
-    static String baseUrl(String url) {
-        try {
-            URI uri = new URI(url.strip());
-            String scheme = uri.getScheme();
-            if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))
-                    || uri.getHost() == null || uri.getQuery() != null || uri.getFragment() != null) {
-                return null;
+    private static String sharesAddress(GroupStatus status, Member member) {
+        for (GroupStatus.MemberInfo m : status.members()) {
+            if (!m.id().equals(member.id().value()) && m.address().equalsIgnoreCase(member.address())) {
+                return m.id();
             }
-            String s = uri.toString();
-            return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
-        } catch (URISyntaxException e) {
+        }
+        return null;
+    }
+
+    /**
+     * The request body, read only once the token has been checked, or null if it is longer than
+     * {@link #MAX_BODY_BYTES} (declared or sent): nothing past the bound is read.
+     */
+    private static byte[] readBody(HttpServletRequest request) {
+        if (request.getContentLengthLong() > MAX_BODY_BYTES) {
             return null;
         }
+        try {
+            byte[] body = request.getInputStream().readNBytes(MAX_BODY_BYTES + 1);
+            return body.length > MAX_BODY_BYTES ? null : body;
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading an admin request body failed", e);
+        }
+    }
+
+    private static ResponseEntity<byte[]> tooLarge(HttpServletRequest request) {
+        ResponseEntity<byte[]> r = problem(HttpStatus.CONTENT_TOO_LARGE, "too-large", "Request body too large",
+                "an admin request body is at most " + MAX_BODY_BYTES + " bytes", request);
+        return ResponseEntity.status(r.getStatusCode()).headers(r.getHeaders())
+                .header(HttpHeaders.CONNECTION, "close").body(r.getBody());
     }
 
     /** Waits for a membership change and answers with the group's status once it is committed. */
@@ -476,19 +510,26 @@ public final class RaftAdminController {
                 ResponseEntity<byte[]> r = problem(HttpStatus.UNAUTHORIZED, "unauthorized", "Missing admin token",
                         "this operation needs 'Authorization: Bearer <raft.security.admin-token>'", request);
                 return ResponseEntity.status(r.getStatusCode()).headers(r.getHeaders())
-                        .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"raft-admin\"").body(r.getBody());
+                        .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"raft-admin\"")
+                        .header(HttpHeaders.CONNECTION, "close").body(r.getBody());
             }
             case WRONG:
-                return problem(HttpStatus.FORBIDDEN, "forbidden", "Wrong admin token",
-                        "the bearer token is not raft.security.admin-token", request);
+                return closing(problem(HttpStatus.FORBIDDEN, "forbidden", "Wrong admin token",
+                        "the bearer token is not raft.security.admin-token", request));
             case LACKS_ROLE:
-                return problem(HttpStatus.FORBIDDEN, "forbidden", "Missing admin role",
+                return closing(problem(HttpStatus.FORBIDDEN, "forbidden", "Missing admin role",
                         "the authenticated principal does not have the admin role (raft.security.spring-security"
-                                + ".admin-role) and no admin token was presented", request);
+                                + ".admin-role) and no admin token was presented", request));
             default:
-                return problem(HttpStatus.FORBIDDEN, "admin-disabled", "Admin operations disabled",
-                        "raft.security.admin-token is not set on this node, so this operation is refused", request);
+                return closing(problem(HttpStatus.FORBIDDEN, "admin-disabled", "Admin operations disabled",
+                        "raft.security.admin-token is not set on this node, so this operation is refused", request));
         }
+    }
+
+    /** {@code r} with {@code Connection: close}: a refused request's body is not read, the connection ends. */
+    private static ResponseEntity<byte[]> closing(ResponseEntity<byte[]> r) {
+        return ResponseEntity.status(r.getStatusCode()).headers(r.getHeaders()).header(HttpHeaders.CONNECTION, "close")
+                .body(r.getBody());
     }
 
     private static ResponseEntity<byte[]> json(HttpStatus status, Object body) {

@@ -1,5 +1,7 @@
 package io.raftex.autoconfigure.admin;
 
+import io.raftex.autoconfigure.MemberRules;
+
 import io.raftex.core.GroupStatus;
 import io.raftex.core.Member;
 import io.raftex.core.Membership;
@@ -47,7 +49,7 @@ public final class RaftStatusJson {
         for (GroupStatus.MemberInfo m : s.members()) {
             Map<String, Object> member = new LinkedHashMap<>();
             member.put("id", m.id());
-            member.put("url", m.address());
+            member.put("url", MemberRules.redact(m.address())); // a url kept from before the rules may hold credentials
             member.put("membership", membership(m.membership()));
             member.put("matchIndex", m.matchIndex());
             member.put("nextIndex", m.nextIndex());

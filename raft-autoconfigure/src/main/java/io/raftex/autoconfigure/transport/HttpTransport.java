@@ -6,6 +6,7 @@ import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.timelimiter.TimeLimiter;
 import io.github.resilience4j.timelimiter.TimeLimiterConfig;
 import io.github.resilience4j.timelimiter.TimeLimiterRegistry;
+import io.raftex.autoconfigure.MemberRules;
 import io.raftex.core.Member;
 import io.raftex.core.MemberId;
 import io.raftex.core.log.LogEntry;
@@ -281,27 +282,31 @@ public final class HttpTransport implements Transport {
     }
 
     /**
-     * Whether {@code to}'s address is an absolute http(s) URL. A member's address comes from the group's
-     * configuration, which membership changes let peers and the admin API set; a message to an address that is not a
-     * URL is dropped (and the address logged once) rather than thrown at the group's thread.
+     * Whether {@code to}'s address is a valid member URL ({@link MemberRules#baseUrl}) that no other member's link
+     * uses. A member's address comes from the group's configuration, which membership changes let peers and the admin
+     * API set; a message to an address outside the rules is dropped (and the address logged once, redacted) rather
+     * than thrown at the group's thread or retried by a writer for ever.
      */
     private boolean reachable(Member to) {
         String address = to.address();
-        try {
-            URI uri = URI.create(address + RPC_PATH);
-            String scheme = uri.getScheme();
-            if (uri.getHost() != null && scheme != null
-                    && (scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
-                return true;
+        if (!MemberRules.isValidUrl(address)) {
+            if (unreachable.add(to.id() + "=" + address)) {
+                log.warn("member {} has the address '{}', which is not a valid member url ({}): messages to it are"
+                        + " dropped", to.id(), MemberRules.redact(address), MemberRules.URL_RULE);
             }
-        } catch (IllegalArgumentException e) {
-            // below
+            return false;
         }
-        if (unreachable.add(to.id() + "=" + address)) {
-            log.warn("member {} has the address '{}', which is not an absolute http(s) URL: messages to it are dropped",
-                    to.id(), address);
+        for (Peer p : peers.values()) {
+            if (!p.id.equals(to.id()) && p.url.equalsIgnoreCase(address)) {
+                // two ids at one node would make its streams replace each other for ever: the first keeps the link
+                if (unreachable.add(to.id() + "=" + address)) {
+                    log.warn("member {} has the address of member {} ({}): messages to {} are dropped while {} is"
+                            + " reached there", to.id(), p.id, MemberRules.redact(address), to.id(), p.id);
+                }
+                return false;
+            }
         }
-        return false;
+        return true;
     }
 
     /** Ends streams whose writer has been blocked longer than the write timeout (the peer stopped reading). */
@@ -645,8 +650,20 @@ public final class HttpTransport implements Transport {
                             write(c, json.batch(settings.localId().value(), parts), parts.size(), pingDue);
                         }
                     } catch (RuntimeException e) {
-                        log.error("stream writer for peer {} failed; going on", id, e);
-                        LockSupport.parkNanos(settings.stream().minBackoff().toNanos());
+                        // whatever failed, the next attempt waits out the backoff and what is queued is dropped
+                        if (!failing) {
+                            failing = true;
+                            log.error("stream writer for peer {} at {} failed; backing off", id, url, e);
+                        } else {
+                            log.debug("stream writer for peer {} at {} failed again: {}", id, url, e.toString());
+                        }
+                        StreamConnection c = connection;
+                        connection = null;
+                        if (c != null) {
+                            c.close(e.toString());
+                        }
+                        dropQueued();
+                        backOff();
                     }
                 }
             } finally {
@@ -803,7 +820,7 @@ public final class HttpTransport implements Transport {
                 return true;
             } catch (StreamConnection.RefusedException e) {
                 return refused(e, System.nanoTime() - start);
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException e) {
                 long nanos = System.nanoTime() - start;
                 boolean timeout = e instanceof SocketTimeoutException;
                 breaker.onError(nanos, TimeUnit.NANOSECONDS, e);

@@ -14,6 +14,7 @@ import io.raftex.core.message.MembershipChangeResponse;
 import io.raftex.core.message.PreVoteRequest;
 import io.raftex.core.message.RaftMessage;
 import io.raftex.core.message.VoteRequest;
+import io.raftex.core.protocol.RaftMember;
 
 import java.lang.reflect.RecordComponent;
 import java.util.List;
@@ -29,7 +30,7 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li>every message: a group name of 1 to 64 letters, digits, '.', '-' or '_' starting with a letter or digit;
  *       a sender and a receiver that differ; no negative term, index, term of an entry, commit index, read round,
- *       sequence number or acknowledged sequence number;</li>
+ *       sequence number or acknowledged sequence number; a term of at most {@link #MAX_TERM};</li>
  *   <li>{@link AppendEntriesRequest}: {@code prevLogTerm} is 0 exactly when {@code prevLogIndex} is 0 and is at
  *       most {@code term}; entry {@code i} is at index {@code prevLogIndex + 1 + i}; entry terms are at most
  *       {@code term}, at least {@code prevLogTerm} and never decrease; a no-op entry carries no payload; a
@@ -50,6 +51,12 @@ import java.util.regex.Pattern;
  * </ul>
  */
 public final class RaftMessageValidator {
+
+    /**
+     * The highest term a message may carry: the core's {@link RaftMember#MAX_TERM}, half of {@code Long.MAX_VALUE}.
+     * A term above it would leave a member no room to campaign (its next term would in the end wrap negative).
+     */
+    public static final long MAX_TERM = RaftMember.MAX_TERM;
 
     /** A valid group name: 1 to 64 letters, digits, '.', '-' or '_', starting with a letter or digit. */
     public static final Pattern GROUP_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
@@ -110,6 +117,10 @@ public final class RaftMessageValidator {
             throw invalid(message, "is sent by its own receiver '" + message.to() + "'");
         }
         checkNotNegative(message);
+        if (message.term() > MAX_TERM) {
+            throw invalid(message, "term", "is " + message.term() + ", above the highest term " + MAX_TERM
+                    + ": it would leave no room to campaign");
+        }
         if (message instanceof AppendEntriesRequest m) {
             checkAppend(m);
         } else if (message instanceof AppendEntriesResponse m) {
@@ -164,7 +175,7 @@ public final class RaftMessageValidator {
             throw invalid(m, "lastTerm", "is " + m.lastTerm() + " at index " + m.lastIndex()
                     + ", but a snapshot covers index 1 at least, in a term from 1 to the sender's term " + m.term());
         }
-        if (m.totalSize() < 1 || m.data().length == 0 || m.offset() + m.data().length > m.totalSize()) {
+        if (m.totalSize() < 1 || m.data().length == 0 || m.offset() > m.totalSize() - m.data().length) {
             throw invalid(m, "data", "holds " + m.data().length + " bytes at offset " + m.offset()
                     + ", which is not a non-empty part of a snapshot of " + m.totalSize() + " bytes");
         }

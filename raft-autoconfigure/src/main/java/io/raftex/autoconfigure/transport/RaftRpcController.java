@@ -20,7 +20,8 @@ import java.util.Optional;
 
 /**
  * {@code POST /raft/rpc}: receives batches of peer messages. Checks, in this order, each refusing the whole batch
- * with an RFC 9457 problem detail and handing nothing to the node: the cluster token (401), the size against
+ * with an RFC 9457 problem detail and handing nothing to the node: the cluster token (401, with
+ * {@code Connection: close} and the body left unread), {@code Content-Type: application/json} (415), the size against
  * {@code raft.rpc.max-batch-bytes} (413), whether the node runs (503), the JSON (400), the group names (400 if
  * invalid, 404 if this node runs no such group), every message's fields and structure (400, by
  * {@link RaftMessageValidator}). A batch that passes is handed to the groups at once (202); answers travel back as
@@ -49,8 +50,18 @@ public final class RaftRpcController {
     public ResponseEntity<byte[]> rpc(HttpServletRequest request) throws IOException {
         if (!checks.authorized(request)) {
             ResponseEntity<byte[]> r = problem(InboundChecks.unauthorized());
+            // Connection: close, so that the container does not read (swallow) the body of a refused request
             return ResponseEntity.status(r.getStatusCode()).headers(r.getHeaders())
-                    .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"raft\"").body(r.getBody());
+                    .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"raft\"")
+                    .header(HttpHeaders.CONNECTION, "close").body(r.getBody());
+        }
+        if (!isJson(request.getContentType())) {
+            ResponseEntity<byte[]> r = problem(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type",
+                    "Unsupported media type", "a batch is sent as 'Content-Type: application/json', not "
+                            + (request.getContentType() == null ? "without one" : "'" + request.getContentType() + "'"));
+            return ResponseEntity.status(r.getStatusCode()).headers(r.getHeaders())
+                    .header(HttpHeaders.ACCEPT, MediaType.APPLICATION_JSON_VALUE)
+                    .header(HttpHeaders.CONNECTION, "close").body(r.getBody());
         }
         long declared = request.getContentLengthLong();
         if (declared > maxBatchBytes) {
@@ -85,6 +96,15 @@ public final class RaftRpcController {
         return ResponseEntity.accepted().build();
     }
 
+    /** Whether {@code contentType} is {@code application/json}, with any parameters (a charset). */
+    private static boolean isJson(String contentType) {
+        if (contentType == null) {
+            return false;
+        }
+        String type = contentType.split(";", 2)[0].strip();
+        return type.equalsIgnoreCase(MediaType.APPLICATION_JSON_VALUE);
+    }
+
     /** The body, or null if it is longer than {@code max}. */
     private static byte[] readAtMost(InputStream in, int max) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream(Math.min(max, 64 * 1024));
@@ -102,8 +122,13 @@ public final class RaftRpcController {
     }
 
     private ResponseEntity<byte[]> tooLarge(String size) {
-        return problem(HttpStatus.CONTENT_TOO_LARGE, "too-large", "Batch too large",
-                "the body is " + size + "; the limit is raft.rpc.max-batch-bytes = " + maxBatchBytes + " bytes");
+        return closing(problem(HttpStatus.CONTENT_TOO_LARGE, "too-large", "Batch too large",
+                "the body is " + size + "; the limit is raft.rpc.max-batch-bytes = " + maxBatchBytes + " bytes"));
+    }
+
+    private static ResponseEntity<byte[]> closing(ResponseEntity<byte[]> r) {
+        return ResponseEntity.status(r.getStatusCode()).headers(r.getHeaders()).header(HttpHeaders.CONNECTION, "close")
+                .body(r.getBody());
     }
 
     private ResponseEntity<byte[]> malformed(String detail) {

@@ -9,7 +9,11 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
+import org.springframework.boot.tomcat.ConfigurableTomcatWebServerFactory;
+import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Conditional;
+import org.springframework.context.annotation.Configuration;
 import org.springframework.web.servlet.DispatcherServlet;
 
 /**
@@ -47,5 +51,19 @@ public final class RaftRpcEndpointAutoConfiguration {
         registration.setAsyncSupported(true);
         registration.setLoadOnStartup(1);
         return registration;
+    }
+
+    /** On Tomcat: a refused request's body is not read, its connection is closed ({@link RefusedBodySwallowLimit}). */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = {"org.apache.coyote.http11.AbstractHttp11Protocol",
+            "org.springframework.boot.tomcat.ConfigurableTomcatWebServerFactory"})
+    @Conditional(RefusedBodySwallowLimit.NotSetByTheApplication.class)
+    static class TomcatRefusedBodies {
+
+        @Bean
+        @ConditionalOnMissingBean(name = "raftRefusedBodySwallowLimit")
+        WebServerFactoryCustomizer<ConfigurableTomcatWebServerFactory> raftRefusedBodySwallowLimit() {
+            return new RefusedBodySwallowLimit();
+        }
     }
 }

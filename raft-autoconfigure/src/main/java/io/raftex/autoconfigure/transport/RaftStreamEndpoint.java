@@ -120,6 +120,8 @@ public final class RaftStreamEndpoint implements SmartLifecycle {
     void open(HttpServletRequest request, HttpServletResponse response) throws IOException {
         if (!checks.authorized(request)) {
             response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"raft\"");
+            // the body of a refused stream is not read: the connection ends with the answer
+            response.setHeader(HttpHeaders.CONNECTION, "close");
             refuse(response, InboundChecks.unauthorized());
             return;
         }

@@ -103,6 +103,8 @@ class RaftObservabilityAutoConfigurationTest {
                     .isGreaterThanOrEqualTo(1);
             assertThat(registry.get("raft.commands").tag("group", "counter").functionCounter().count())
                     .isEqualTo(5);
+            assertThat(registry.get("raft.snapshot.failures").tag("group", "counter").functionCounter().count())
+                    .isZero();
             io.micrometer.core.instrument.Timer latency = registry.get("raft.command.latency").tag("group", "counter")
                     .timer();
             assertThat(latency.count()).isEqualTo(5); // each command recorded on its own: max and percentiles work

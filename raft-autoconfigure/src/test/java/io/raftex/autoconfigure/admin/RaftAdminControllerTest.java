@@ -75,8 +75,14 @@ class RaftAdminControllerTest {
 
     private ResponseEntity<byte[]> add(String body, String authorization) {
         MockHttpServletRequest request = new MockHttpServletRequest("POST", "/raft/admin/groups/kv/members");
-        return controller.addMember("kv", authorization, body == null ? null : body.getBytes(StandardCharsets.UTF_8),
-                request);
+        return controller.addMember("kv", authorization, withBody(request, body));
+    }
+
+    private static MockHttpServletRequest withBody(MockHttpServletRequest request, String body) {
+        if (body != null) {
+            request.setContent(body.getBytes(StandardCharsets.UTF_8));
+        }
+        return request;
     }
 
     private ResponseEntity<byte[]> remove(String group, String id, String authorization) {
@@ -131,11 +137,23 @@ class RaftAdminControllerTest {
         cases.put("{\"id\":\" n4\",\"url\":\"http://h:1\"}", "'id' is not a member id");
         cases.put("{\"id\":\"n4\"}", "'url' is missing or blank");
         cases.put("{\"id\":\"n4\",\"url\":\"\"}", "'url' is missing or blank");
-        cases.put("{\"id\":\"n4\",\"url\":\"h:1\"}", "not an absolute http or https URL");
-        cases.put("{\"id\":\"n4\",\"url\":\"ftp://h:1\"}", "not an absolute http or https URL");
-        cases.put("{\"id\":\"n4\",\"url\":\"/raft\"}", "not an absolute http or https URL");
-        cases.put("{\"id\":\"n4\",\"url\":\"http://h:1?x=1\"}", "not an absolute http or https URL");
-        cases.put("{\"id\":\"n4\",\"url\":\"http://a b:1\"}", "not an absolute http or https URL");
+        cases.put("{\"id\":\"n4\",\"url\":\"h:1\"}", "is not a valid member url");
+        cases.put("{\"id\":\"n4\",\"url\":\"ftp://h:1\"}", "is not a valid member url");
+        cases.put("{\"id\":\"n4\",\"url\":\"/raft\"}", "is not a valid member url");
+        cases.put("{\"id\":\"n4\",\"url\":\"http://h:1?x=1\"}", "is not a valid member url");
+        cases.put("{\"id\":\"n4\",\"url\":\"http://a b:1\"}", "is not a valid member url");
+        // ids a path segment, a file name and a log line can hold as they are
+        cases.put("{\"id\":\"a/b\",\"url\":\"http://h:1\"}", "'id' is not a member id");
+        cases.put("{\"id\":\"../x\",\"url\":\"http://h:1\"}", "'id' is not a member id");
+        cases.put("{\"id\":\"..\",\"url\":\"http://h:1\"}", "'id' is not a member id");
+        cases.put("{\"id\":\".\",\"url\":\"http://h:1\"}", "'id' is not a member id");
+        cases.put("{\"id\":\"n\\ud800\",\"url\":\"http://h:1\"}", "'id' is not a member id");
+        cases.put("{\"id\":\"" + "x".repeat(65) + "\",\"url\":\"http://h:1\"}", "'id' is not a member id");
+        cases.put("{\"id\":\"" + "x".repeat(10_000) + "\",\"url\":\"http://h:1\"}", "'id' is not a member id");
+        // urls: a port in range, no credentials
+        cases.put("{\"id\":\"n4\",\"url\":\"http://h:99999\"}", "port 99999");
+        cases.put("{\"id\":\"n4\",\"url\":\"http://h:0\"}", "port 0");
+        cases.put("{\"id\":\"n4\",\"url\":\"http://user:secret@h:1\"}", "user information");
         cases.put("{\"id\":\"n4\",\"url\":\"http://h:1\",\"membership\":\"observer\"}",
                 "must be one of [voter, promotable, non-voter]");
         cases.put("{\"id\":\"n4\",\"url\":\"http://h:1\",\"membership\":\"VOTER\"}",
@@ -145,6 +163,58 @@ class RaftAdminControllerTest {
         cases.forEach((body, detail) -> assertThat(problem(add(body), 400, "malformed").path("detail").asString())
                 .as(body).contains(detail));
         verify(group, never()).addMember(any());
+    }
+
+    @Test
+    void aRefusedUrlIsNotEchoedWithItsCredentials() {
+        ResponseEntity<byte[]> r = add("{\"id\":\"n4\",\"url\":\"http://user:secret@h:1\"}");
+        assertThat(problem(r, 400, "malformed").path("detail").asString()).doesNotContain("secret")
+                .contains("***@h:1");
+    }
+
+    @Test
+    void theStatusShowsNoCredentialsOfAMemberUrl() {
+        GroupStatus withCredentials = new GroupStatus("kv", "n1", Role.LEADER, 3, Optional.of("n1"), 10, 10, 10, 0,
+                true, List.of(new GroupStatus.MemberInfo("n1", "http://user:secret@10.0.0.1:8080/ctx",
+                Membership.VOTER, 10, 11)));
+        String json = JSON.writeValueAsString(RaftStatusJson.of(withCredentials));
+        assertThat(json).doesNotContain("secret").contains("http://***@10.0.0.1:8080/ctx");
+    }
+
+    @Test
+    void aSecondMemberAtAMembersUrlIs409() {
+        problem(add("{\"id\":\"n5\",\"url\":\"http://10.0.0.4:8080\"}"), 409, "address-in-use");
+        verify(group, never()).addMember(any());
+        // the same member at its own url is a change of its membership, not a conflict
+        assertThat(add("{\"id\":\"n4\",\"url\":\"http://10.0.0.4:8080\",\"membership\":\"voter\"}")
+                .getStatusCode().value()).isEqualTo(200);
+    }
+
+    @Test
+    void aBodyPastTheBoundIs413AndARefusedRequestsBodyIsNotRead() {
+        String big = "{\"id\":\"n4\",\"url\":\"http://h:1\",\"pad\":\"" + "x".repeat(20_000) + "\"}";
+        ResponseEntity<byte[]> r = add(big);
+        problem(r, 413, "too-large");
+        assertThat(r.getHeaders().getFirst("Connection")).isEqualTo("close");
+        MockHttpServletRequest declared = new MockHttpServletRequest("POST", "/raft/admin/groups/kv/members") {
+            @Override
+            public long getContentLengthLong() {
+                return 60L << 20;
+            }
+        };
+        problem(controller.addMember("kv", BEARER, declared), 413, "too-large");
+        verify(group, never()).addMember(any());
+
+        MockHttpServletRequest unread = new MockHttpServletRequest("POST", "/raft/admin/groups/kv/members") {
+            @Override
+            public jakarta.servlet.ServletInputStream getInputStream() {
+                throw new AssertionError("the body of a request without a token is not read");
+            }
+        };
+        ResponseEntity<byte[]> refused = controller.addMember("kv", null, unread);
+        problem(refused, 401, "unauthorized");
+        assertThat(refused.getHeaders().getFirst("Connection")).isEqualTo("close");
+        problem(controller.transferLeadership("kv", "Bearer wrong", unread), 403, "forbidden");
     }
 
     @Test
@@ -214,7 +284,7 @@ class RaftAdminControllerTest {
         problem(add("not even json", null), 401, "unauthorized");
         problem(remove("nope", "n4", BEARER), 404, "unknown-group");
         MockHttpServletRequest request = new MockHttpServletRequest("POST", "/raft/admin/groups/nope/members");
-        problem(controller.addMember("nope", BEARER, body.getBytes(StandardCharsets.UTF_8), request), 404,
+        problem(controller.addMember("nope", BEARER, withBody(request, body)), 404,
                 "unknown-group");
         verify(group, never()).addMember(any());
         verify(group, never()).removeMember(any());
@@ -230,19 +300,15 @@ class RaftAdminControllerTest {
         MockHttpServletRequest request = new MockHttpServletRequest("POST", "/raft/admin/groups/kv/transfer-leadership");
         when(group.transferLeadership(MemberId.of("n4"))).thenReturn(CompletableFuture.failedFuture(
                 new MembershipChangeException("kv", MembershipChangeException.Reason.CONFLICT, "n4 does not vote")));
-        assertThat(problem(controller.transferLeadership("kv", BEARER,
-                "{\"target\":\"n4\"}".getBytes(StandardCharsets.UTF_8), request), 409, "not-a-voter")
+        assertThat(problem(controller.transferLeadership("kv", BEARER, withBody(request, "{\"target\":\"n4\"}")), 409, "not-a-voter")
                 .path("detail").asString()).contains("does not vote");
         // the status listed it, the core no longer has it (removed meanwhile)
         when(group.transferLeadership(MemberId.of("n4"))).thenReturn(CompletableFuture.failedFuture(
                 new MembershipChangeException("kv", MembershipChangeException.Reason.UNKNOWN_MEMBER, "not a member")));
-        problem(controller.transferLeadership("kv", BEARER, "{\"target\":\"n4\"}".getBytes(StandardCharsets.UTF_8),
-                request), 404, "unknown-member");
-        problem(controller.transferLeadership("kv", BEARER, "{\"target\":\"n7\"}".getBytes(StandardCharsets.UTF_8),
-                request), 404, "unknown-member");
+        problem(controller.transferLeadership("kv", BEARER, withBody(request, "{\"target\":\"n4\"}")), 404, "unknown-member");
+        problem(controller.transferLeadership("kv", BEARER, withBody(request, "{\"target\":\"n7\"}")), 404, "unknown-member");
         when(group.transferLeadership(MemberId.of("n4"))).thenReturn(CompletableFuture.failedFuture(
                 new IllegalStateException("member n1 of group 'kv' is not the leader; the leader is n4")));
-        problem(controller.transferLeadership("kv", BEARER, "{\"target\":\"n4\"}".getBytes(StandardCharsets.UTF_8),
-                request), 409, "not-leader");
+        problem(controller.transferLeadership("kv", BEARER, withBody(request, "{\"target\":\"n4\"}")), 409, "not-leader");
     }
 }

@@ -237,6 +237,28 @@ class HttpTransportTest {
     }
 
     @Test
+    void aMemberUrlOutsideTheRulesIsSentNothingWithStreamsEither() {
+        HttpTransport t = transport(Duration.ofMillis(200), 64 * 1024, streams());
+        for (String address : List.of("http://127.0.0.1:99999", "http://127.0.0.1:0", "http://u:p@127.0.0.1:1",
+                "http://127.0.0.1:1?q=1")) {
+            for (int i = 0; i < 5; i++) {
+                t.send(new Member(N2, address, io.raftex.core.Membership.VOTER), message(i));
+            }
+            assertThat(t.hasPeer(N2)).as(address).isFalse();
+        }
+    }
+
+    @Test
+    void twoMembersAtOneUrlDoNotTakeEachOthersLink() throws Exception {
+        stubPeer(new CopyOnWriteArrayList<>(), null);
+        HttpTransport t = transport(Duration.ofSeconds(5), 64 * 1024);
+        t.send(peer(), message(1));
+        t.send(new Member(MemberId.of("n3"), peer().address(), io.raftex.core.Membership.VOTER), message(1));
+        assertThat(t.hasPeer(N2)).isTrue();
+        assertThat(t.hasPeer(MemberId.of("n3"))).as("the second id at n2's url is sent nothing").isFalse();
+    }
+
+    @Test
     void aPeerWithoutStreamsIsSentOnePostPerBatchInOrder() throws Exception {
         List<String> tokens = new CopyOnWriteArrayList<>();
         List<List<RaftMessage>> batches = stubPeer(tokens, null); // no /raft/stream here: 404

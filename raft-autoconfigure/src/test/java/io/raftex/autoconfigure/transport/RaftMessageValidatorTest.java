@@ -292,5 +292,21 @@ class RaftMessageValidatorTest {
         invalid(new InstallSnapshotResponse("kv", N1, N2, 5, 100, -4, false), "received is negative");
         invalid(new InstallSnapshotResponse("kv", N1, N2, 5, 0, 4, false), "lastIndex");
         invalid(new SnapshotRequest("kv", N1, N2, 5, -1), "needIndex is negative");
+        // offset + length must not overflow past totalSize
+        invalid(new InstallSnapshotRequest("kv", N1, N2, 5, 100, 4, Long.MAX_VALUE - 7, Long.MAX_VALUE,
+                new byte[16], 0), "data");
+        valid(new InstallSnapshotRequest("kv", N1, N2, 5, 100, 4, Long.MAX_VALUE - 16, Long.MAX_VALUE,
+                new byte[16], 0));
+    }
+
+    @Test
+    void aTermLeavesRoomToCampaign() {
+        long max = RaftMessageValidator.MAX_TERM;
+        valid(new AppendEntriesRequest("kv", N1, N2, max, 0, 0, List.of(), 0, 0));
+        valid(new VoteResponse("kv", N1, N2, max, false));
+        invalid(new AppendEntriesRequest("kv", N1, N2, Long.MAX_VALUE, 0, 0, List.of(), 0, 0),
+                "AppendEntriesRequest.term is " + Long.MAX_VALUE, "above the highest term " + max);
+        invalid(new TimeoutNow("kv", N1, N2, max + 1), "TimeoutNow.term");
+        invalid(new PreVoteRequest("kv", N1, N2, max + 1, 0, 0), "PreVoteRequest.term");
     }
 }

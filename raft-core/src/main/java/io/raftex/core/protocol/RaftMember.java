@@ -32,6 +32,8 @@ import io.raftex.core.message.VoteRequest;
 import io.raftex.core.message.VoteResponse;
 import io.raftex.core.protocol.Effect.Rejection;
 import io.raftex.core.snapshot.SnapshotMeta;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -68,6 +70,22 @@ import java.util.Set;
  */
 public final class RaftMember {
 
+    /**
+     * The highest term a member takes or campaigns for: {@code Long.MAX_VALUE / 2}, far beyond any term elections
+     * reach, so that a term never wraps. A message of a higher term is dropped (the transport refuses it before); a
+     * member whose term is at the limit does not campaign and says so.
+     */
+    public static final long MAX_TERM = Long.MAX_VALUE / 2;
+
+    /**
+     * The most a message may raise this member's term by: 2^32 terms, more than elections make in any real history.
+     * A message further ahead is dropped, so that no single message (a flipped bit, a forged term) takes a group to
+     * {@link #MAX_TERM}, where its members could campaign no more; what it can take is one step.
+     */
+    public static final long MAX_TERM_STEP = 1L << 32;
+
+    private static final Logger LOG = LoggerFactory.getLogger(RaftMember.class);
+
     private final String group;
     private final MemberId self;
     private final ProtocolConfig cfg;
@@ -84,6 +102,8 @@ public final class RaftMember {
     private long commitIndex;
     private long durableIndex;
     private long clockMillis;
+    /** The last sender and term a refusal was logged for, so that a repeated bad message is logged once. */
+    private String lastRefusalLogged = "";
 
     private int electionElapsed;
     private int heartbeatElapsed;
@@ -556,6 +576,12 @@ public final class RaftMember {
      * Applies Raft's term rules before a message is handled. Returns false when the message must be dropped.
      */
     private boolean applyTermRules(RaftMessage m) {
+        if (m.term() > MAX_TERM || m.term() - term > MAX_TERM_STEP) {
+            logRefusalOnce(m.from(), m.term(), "drops a message of term " + m.term() + " from " + m.from()
+                    + ": more than " + MAX_TERM_STEP + " terms ahead of its term " + term + ", or past the highest"
+                    + " term " + MAX_TERM);
+            return false;
+        }
         if (m.term() > term) {
             if (m instanceof PreVoteRequest) {
                 return true; // a pre-vote never changes the receiver's term
@@ -563,11 +589,13 @@ public final class RaftMember {
             if (m instanceof PreVoteResponse r && r.granted()) {
                 return true; // a granted pre-vote carries the term the sender would stand in
             }
-            if (m instanceof VoteRequest v && !v.transfer() && inLeaderLease()) {
-                return false; // leader stickiness: a live leader is not deposed by a disruptive candidate
+            if (m instanceof VoteRequest v && (!v.transfer() || !config().isVoter(v.from())) && inLeaderLease()) {
+                // leader stickiness: a live leader is not deposed by a disruptive candidate; only a voter's vote
+                // for a leadership transfer passes (who is not a voter here cannot have been told to campaign)
+                return false;
             }
-            boolean fromLeader = m instanceof AppendEntriesRequest || m instanceof TimeoutNow
-                    || m instanceof InstallSnapshotRequest;
+            // a TimeoutNow names no leader (onTimeoutNow checks who sent it)
+            boolean fromLeader = m instanceof AppendEntriesRequest || m instanceof InstallSnapshotRequest;
             becomeFollower(m.term(), fromLeader ? Optional.of(m.from()) : Optional.empty());
             return true;
         }
@@ -604,6 +632,12 @@ public final class RaftMember {
     }
 
     private void startElection(boolean transfer) {
+        if (term >= MAX_TERM) {
+            // a next term would pass the limit (and in the end wrap negative): stay a follower, say so once
+            resetElectionTimer();
+            logRefusalOnce(self, term, "does not campaign: its term " + term + " is the highest term " + MAX_TERM);
+            return;
+        }
         if (cfg.preVote() && !transfer) {
             changeRole(Role.PRE_CANDIDATE, Optional.empty());
             granted.clear();
@@ -692,7 +726,10 @@ public final class RaftMember {
     }
 
     private void onTimeoutNow(TimeoutNow m) {
-        if (config().isVoter(self) && role != Role.LEADER && !stateMissing && mayCampaign()) {
+        // only the leader this member follows, or (while it knows none, say as a pre-candidate) a voter of its
+        // configuration, may tell it to campaign at once
+        boolean fromLeader = leader.map(l -> l.equals(m.from())).orElseGet(() -> config().isVoter(m.from()));
+        if (fromLeader && config().isVoter(self) && role != Role.LEADER && !stateMissing && mayCampaign()) {
             startElection(true);
         }
     }
@@ -1213,8 +1250,11 @@ public final class RaftMember {
             LogEntry e = toAppend.get(0);
             if (log.termAt(e.index()) != -1) {
                 if (e.index() <= commitIndex) {
-                    throw new IllegalStateException("group " + group + ": leader " + m.from()
-                            + " conflicts with committed entry " + e.index());
+                    // no correct leader sends this (Leader Completeness): refuse it whole, answer nothing
+                    logRefusalOnce(m.from(), m.term(), "refuses an append from " + m.from() + " in term " + m.term()
+                            + ": its entry " + e.index() + " of term " + e.term()
+                            + " contradicts the committed entry of term " + log.termAt(e.index()));
+                    return;
                 }
                 log.truncateFrom(e.index());
                 durableIndex = Math.min(durableIndex, e.index() - 1);
@@ -1234,6 +1274,14 @@ public final class RaftMember {
         }
         // otherwise the answer waits for the new entries to be durable (onLogDurable): an answer now would
         // acknowledge nothing new and only add a message to every round trip
+    }
+
+    private void logRefusalOnce(MemberId from, long atTerm, String what) {
+        String key = from + "@" + atTerm;
+        if (!key.equals(lastRefusalLogged)) {
+            lastRefusalLogged = key;
+            LOG.error("{}/{} {}", group, self, what);
+        }
     }
 
     /** Commits up to the leader's commit index, but no further than what is known to match the leader's log. */

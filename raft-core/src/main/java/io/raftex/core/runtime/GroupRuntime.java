@@ -167,6 +167,9 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private long nextSnapshotRequestAtMillis;
     private volatile long snapshotsTaken;
     private volatile long snapshotsInstalled;
+    private final SnapshotBackoff snapshotBackoff = new SnapshotBackoff();
+    private volatile long snapshotFailures;
+    private volatile int snapshotFailuresInARow;
 
     /** A leadership transfer this member, as leader, is trying to carry out. */
     private static final class PendingTransfer {
@@ -703,7 +706,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     /** Takes a snapshot when one interval of entries has been applied since the last. */
     private void maybeSnapshot() {
         long interval = settings.snapshotInterval();
-        if (interval > 0 && !snapshotWriting && !applier.snapshotsRefused()
+        if (interval > 0 && !snapshotWriting && !applier.snapshotsRefused() && snapshotBackoff.mayTry(nowMillis())
                 && applier.lastApplied() - (lastSnapshot == null ? 0 : lastSnapshot.index()) >= interval) {
             takeSnapshot();
         }
@@ -725,7 +728,14 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                     + "' has applied nothing yet: there is no state to snapshot")));
             return;
         }
-        Applier.Capture capture = applier.capture();
+        Applier.Capture capture;
+        try {
+            capture = applier.capture();
+        } catch (RuntimeException e) {
+            snapshotFailed(e);
+            answered.forEach(f -> completeExceptionally(f, e));
+            return;
+        }
         if (capture == null) {
             LOG.info("[{}@{}] the state machine takes no snapshots: the log is kept whole", name, self);
             answered.forEach(f -> completeExceptionally(f, new UnsupportedOperationException("the state machine of"
@@ -771,8 +781,8 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private void onSnapshotWritten(SnapshotMeta meta, Throwable failure, long startedNanos) {
         snapshotWriting = false;
         if (failure != null) {
-            // the log is whole and the state in memory untouched: the group goes on, and tries at the next interval
-            LOG.error("[{}@{}] writing a snapshot failed: {}", name, self, failure.toString(), failure);
+            // the log is whole and the state in memory untouched: the group goes on, and tries after a back-off
+            snapshotFailed(failure);
             failSnapshotWaiters(failure);
         } else {
             // keep the log from the snapshot before this one: if this file turns out damaged, the older one and
@@ -784,6 +794,8 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                 snapshotIndex = meta.index();
             }
             snapshotsTaken++;
+            snapshotBackoff.succeeded();
+            snapshotFailuresInARow = 0;
             LOG.info("[{}@{}] snapshot at {} (term {}) written in {} ms; log kept from {}", name, self, meta.index(),
                     meta.term(), (env.nanoTime().getAsLong() - startedNanos) / 1_000_000, compactTo + 1);
             enqueue(member.snapshotTaken(meta.index(), meta.term(), compactTo));
@@ -796,6 +808,19 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
             takeSnapshot();
         } else {
             maybeSnapshot();
+        }
+    }
+
+    /** One ERROR per back-off step; failures within a step (snapshots asked for meanwhile) at DEBUG. */
+    private void snapshotFailed(Throwable failure) {
+        long waitMillis = snapshotBackoff.failed(nowMillis());
+        snapshotFailures = snapshotBackoff.failures();
+        snapshotFailuresInARow = snapshotBackoff.failuresInARow();
+        if (waitMillis > 0) {
+            LOG.error("[{}@{}] taking a snapshot failed ({} in a row; the log is kept whole): {}; next attempt in {}"
+                    + " ms", name, self, snapshotFailuresInARow, failure.toString(), waitMillis, failure);
+        } else {
+            LOG.debug("[{}@{}] taking a snapshot failed again: {}", name, self, failure.toString());
         }
     }
 
@@ -1472,7 +1497,8 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         return new GroupMetrics(name, settings.nodeId(), isRunning(), role, term, leader.map(MemberId::value),
                 commitIndex, lastApplied, lastLogIndex, electionsStarted, leaderChanges, commandsSubmitted.sum(),
                 commandsCompleted, commandsFailed.sum(), commandRetries, duplicatesApplied, latencyNanosTotal,
-                latencyNanosMax, queriesCompleted, queriesFailed, snapshotIndex, snapshotsTaken, snapshotsInstalled);
+                latencyNanosMax, queriesCompleted, queriesFailed, snapshotIndex, snapshotsTaken, snapshotsInstalled,
+                snapshotFailures, snapshotFailuresInARow);
     }
 
     /** Copies the member's state into the fields other threads read. */

@@ -20,6 +20,7 @@ import io.raftex.core.message.RaftMessage;
 import io.raftex.core.message.ReadIndexRequest;
 import io.raftex.core.message.ReadIndexResponse;
 import io.raftex.core.message.SnapshotRequest;
+import io.raftex.core.message.TimeoutNow;
 import io.raftex.core.message.VoteRequest;
 import io.raftex.core.message.VoteResponse;
 import io.raftex.core.snapshot.SnapshotMeta;
@@ -334,14 +335,96 @@ class RaftMemberTest {
     }
 
     @Test
-    void conflictWithACommittedEntryIsRefused() {
+    void conflictWithACommittedEntryIsRefusedAndTheMemberGoesOn() {
+        // committed entry C = 2 in term T = 1; a "leader" of term T+1 sends prevLogIndex C-1 and entries at C and
+        // C+1 that contradict it: no correct leader sends this (Leader Completeness), so it is refused whole
         RecordingLog log = log(1, entry(1, 1), entry(2, 1));
         RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
         f.handle(new AppendEntriesRequest(G, N1, N2, 1, 2, 1, List.of(), 2, 0));
         assertThat(f.commitIndex()).isEqualTo(2);
-        assertThatThrownBy(() -> f.handle(new AppendEntriesRequest(G, N3, N2, 2, 1, 1,
-                List.of(entry(2, 2), entry(3, 2)), 2, 0)))
-                .isInstanceOf(IllegalStateException.class).hasMessageContaining("committed entry 2");
+        List<Effect> effects = f.handle(new AppendEntriesRequest(G, N3, N2, 2, 1, 1,
+                List.of(entry(2, 2), entry(3, 2)), 2, 0));
+        assertThat(sent(effects, AppendEntriesResponse.class)).noneMatch(AppendEntriesResponse::success);
+        assertThat(log.termAt(2)).as("the committed entry stays").isEqualTo(1);
+        assertThat(log.lastIndex()).isEqualTo(2);
+        assertThat(f.commitIndex()).isEqualTo(2);
+        // the same request again is refused again, and a correct leader is followed afterwards
+        f.handle(new AppendEntriesRequest(G, N3, N2, 2, 1, 1, List.of(entry(2, 2), entry(3, 2)), 2, 0));
+        List<Effect> next = f.handle(new AppendEntriesRequest(G, N1, N2, 3, 2, 1, List.of(entry(3, 3)), 3, 0));
+        assertThat(log.termAt(3)).isEqualTo(3);
+        assertThat(f.leader()).contains(N1);
+        assertThat(f.role()).isEqualTo(Role.FOLLOWER);
+        assertThat(next).isNotNull();
+    }
+
+    @Test
+    void aTermAtTheLimitIsNotAdoptedAndAMemberAtTheLimitDoesNotCampaign() {
+        RaftMember m = new RaftMember(G, N1, CFG, log(0), new Random(1));
+        m.handle(new AppendEntriesRequest(G, N2, N1, Long.MAX_VALUE, 0, 0, List.of(), 0, 0));
+        assertThat(m.term()).as("a term past the limit is dropped").isZero();
+        m.handle(new AppendEntriesRequest(G, N2, N1, RaftMember.MAX_TERM, 0, 0, List.of(), 0, 0));
+        assertThat(m.term()).as("so is one more than a step ahead").isZero();
+        m.handle(new AppendEntriesRequest(G, N2, N1, RaftMember.MAX_TERM_STEP + 1, 0, 0, List.of(), 0, 0));
+        assertThat(m.term()).isZero();
+        m.handle(new AppendEntriesRequest(G, N2, N1, RaftMember.MAX_TERM_STEP, 0, 0, List.of(), 0, 0));
+        assertThat(m.term()).as("one step is taken").isEqualTo(RaftMember.MAX_TERM_STEP);
+        assertThat(m.leader()).contains(N2);
+
+        RecordingLog log = log(RaftMember.MAX_TERM);
+        RaftMember full = new RaftMember(G, N1, CFG, log, new Random(1));
+        for (int i = 0; i < 10 * CFG.electionTimeoutTicks(); i++) {
+            List<Effect> effects = full.tick(i);
+            assertThat(sent(effects, PreVoteRequest.class)).isEmpty();
+            assertThat(sent(effects, VoteRequest.class)).isEmpty();
+        }
+        assertThat(full.term()).isEqualTo(RaftMember.MAX_TERM);
+        assertThat(log.persisted).as("no term past the limit, and never a negative one, is persisted").isEmpty();
+        assertThat(full.role()).isEqualTo(Role.FOLLOWER);
+    }
+
+    @Test
+    void onlyTheLeaderThisMemberFollowsCanTellItToCampaignAtOnce() {
+        MemberId stranger = MemberId.of("n9");
+        RaftMember f = new RaftMember(G, N1, CFG, log(1), new Random(1));
+        f.handle(new AppendEntriesRequest(G, N2, N1, 1, 0, 0, List.of(), 0, 0));
+        assertThat(sent(f.handle(new TimeoutNow(G, stranger, N1, 1)), VoteRequest.class)).isEmpty();
+        assertThat(sent(f.handle(new TimeoutNow(G, N3, N1, 1)), VoteRequest.class)).as("a member, not the leader")
+                .isEmpty();
+        List<Effect> ahead = f.handle(new TimeoutNow(G, stranger, N1, 2));
+        assertThat(sent(ahead, VoteRequest.class)).isEmpty();
+        assertThat(f.leader()).as("a TimeoutNow names no leader").isEmpty();
+        assertThat(f.role()).isEqualTo(Role.FOLLOWER);
+
+        // knowing no leader (a pre-candidate, say), it takes the word of a voter of its configuration
+        assertThat(sent(f.handle(new TimeoutNow(G, N3, N1, 2)), VoteRequest.class)).hasSize(2);
+
+        RaftMember g = new RaftMember(G, N1, CFG, log(1), new Random(1));
+        g.handle(new AppendEntriesRequest(G, N2, N1, 1, 0, 0, List.of(), 0, 0));
+        assertThat(sent(g.handle(new TimeoutNow(G, N2, N1, 1)), VoteRequest.class)).hasSize(2)
+                .allMatch(VoteRequest::transfer);
+    }
+
+    @Test
+    void aTransferVoteFromANonVoterDoesNotSkipTheLeaderLease() {
+        RaftMember f = new RaftMember(G, N1, CFG, log(1), new Random(1));
+        f.handle(new AppendEntriesRequest(G, N2, N1, 1, 0, 0, List.of(), 0, 0));
+        f.handle(new VoteRequest(G, MemberId.of("n9"), N1, 5, 0, 0, true));
+        assertThat(f.term()).as("dropped in the lease").isEqualTo(1);
+        assertThat(f.leader()).contains(N2);
+        f.handle(new VoteRequest(G, N3, N1, 5, 0, 0, true));
+        assertThat(f.term()).as("a voter's transfer vote passes").isEqualTo(5);
+    }
+
+    @Test
+    void aTermAtTheLimitIsNotCampaignedPastWithoutPreVoteEither() {
+        ProtocolConfig noPreVote = CFG.withPreVote(false, CFG.checkQuorum());
+        RecordingLog log = log(RaftMember.MAX_TERM);
+        RaftMember full = new RaftMember(G, N1, noPreVote, log, new Random(1));
+        for (int i = 0; i < 10 * CFG.electionTimeoutTicks(); i++) {
+            assertThat(sent(full.tick(i), VoteRequest.class)).isEmpty();
+        }
+        assertThat(full.term()).isEqualTo(RaftMember.MAX_TERM);
+        assertThat(log.persisted).isEmpty();
     }
 
     @Test
