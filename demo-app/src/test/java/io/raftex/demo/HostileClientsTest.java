@@ -35,8 +35,8 @@ import static org.awaitility.Awaitility.await;
  */
 class HostileClientsTest {
 
-    static final String ADMIN_TOKEN = "admin-token";
-    static final String CLUSTER_TOKEN = "test-token";
+    static final String ADMIN_TOKEN = "hostile-test-admin-token";
+    static final String CLUSTER_TOKEN = "hostile-test-cluster-token";
     private static final int THREADS = 24;
     private static final String LOGGING_SYSTEM = "org.springframework.boot.logging.LoggingSystem";
     static final List<ConfigurableApplicationContext> nodes = new ArrayList<>();
