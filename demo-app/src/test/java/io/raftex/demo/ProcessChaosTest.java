@@ -50,7 +50,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Chaos with real processes (DESIGN.md §6, layer 5): three demo-app JVMs, four clients sending puts, compare-and-sets,
+ * Chaos with real processes (test layer 5 of docs/contracts.md): three demo-app JVMs, four clients sending puts, compare-and-sets,
  * deletes and linearizable reads to random nodes, while a nemesis injects one fault at a time and heals it:
  *
  * <ul>

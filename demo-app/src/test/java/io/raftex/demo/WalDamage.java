@@ -20,8 +20,8 @@ import java.util.stream.Stream;
  *
  * <ul>
  *   <li>{@link #cutTail}: cuts bytes off the end of the newest WAL file, as a crash in the middle of a write leaves it.
- *       Recovery must take it for a torn tail, cut it back to the last whole batch and start (DESIGN.md §3
- *       rule 6).</li>
+ *       Recovery must take it for a torn tail, cut it back to the last whole batch and start (safety
+ *       rule 6 of docs/contracts.md).</li>
  *   <li>{@link #flipByte}: flips one byte of a batch that a later, valid batch follows (in the same file, or in a later
  *       file). Recovery must refuse to start, naming the file and offset: that batch was synced, and may hold
  *       acknowledged entries.</li>

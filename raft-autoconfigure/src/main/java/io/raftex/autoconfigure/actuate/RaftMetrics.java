@@ -18,7 +18,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.ToDoubleFunction;
 
 /**
- * The per-group meters of DESIGN.md §4, each tagged {@code group}:
+ * The per-group meters of docs/contracts.md, each tagged {@code group}:
  * <ul>
  *   <li>gauges {@code raft.term}, {@code raft.commit.index}, {@code raft.applied.index}, {@code raft.log.last.index},
  *       {@code raft.snapshot.index}, {@code raft.leader} (1 while this member leads, else 0) and {@code raft.role}

@@ -48,7 +48,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The admin REST API of DESIGN.md §4 under {@code /raft/admin/groups}. Every error is an RFC 9457 problem detail
+ * The admin REST API of docs/contracts.md under {@code /raft/admin/groups}. Every error is an RFC 9457 problem detail
  * ({@code application/problem+json}, {@code type} {@code urn:raftex:problem:<kind>}); an unknown group is 404 and a
  * group that is starting or stopping 503 with {@code Retry-After}.
  *

@@ -7,7 +7,7 @@ import java.util.List;
  *
  * <p>Appends are asynchronous: an appended entry is readable at once but becomes durable later, and the store
  * reports that through {@link DurabilityListener#onDurable(long, long)}. The protocol core acknowledges entries
- * only once they are durable (DESIGN.md §3, rule 2). Metadata writes are synchronous: when
+ * only once they are durable (safety rule 2 of docs/contracts.md). Metadata writes are synchronous: when
  * {@link #persistState} returns, the state survives a crash (rule 1).
  *
  * <p>Every method is called from the group's single protocol thread. A method that cannot do its job throws

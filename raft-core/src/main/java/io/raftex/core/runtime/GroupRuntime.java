@@ -64,7 +64,7 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 
 /**
- * The shell around one group's {@link RaftMember} on one node (DESIGN.md §3): a single-threaded executor that owns
+ * The shell around one group's {@link RaftMember} on one node (docs/architecture.md): a single-threaded executor that owns
  * the member, its log and its state machine; a timer that ticks it; and the code that carries out its effects in
  * order — sending messages, handing committed entries to the {@link Applier} and answering client futures with what
  * it returns, retrying commands and queries, taking snapshots and moving them between members, and reporting role

@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 
-/** The layering rules of DESIGN.md §2–3, enforced on the compiled classes of raft-core. */
+/** The layering rules of docs/architecture.md, enforced on the compiled classes of raft-core. */
 class CoreArchitectureTest {
 
     private static final JavaClasses CORE = new ClassFileImporter()

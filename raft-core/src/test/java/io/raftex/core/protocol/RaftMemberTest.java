@@ -36,7 +36,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * Unit tests of the pure core: one input in, the effects out. Each names the rule of DESIGN.md §3 or the part of
+ * Unit tests of the pure core: one input in, the effects out. Each names the safety rule of docs/contracts.md or the part of
  * the Raft paper it checks.
  */
 class RaftMemberTest {

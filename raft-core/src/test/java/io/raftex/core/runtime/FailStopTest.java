@@ -19,7 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-/** A storage failure stops the group (DESIGN.md §3 rule 5); the rest of the cluster carries on. */
+/** A storage failure stops the group (docs/contracts.md, safety rule 5); the rest of the cluster carries on. */
 class FailStopTest {
 
     private final Map<String, FailingStorageProvider> disks = new HashMap<>();

@@ -20,8 +20,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * A node of a three-node cluster crashes mid-write and comes back on the same data directory (DESIGN.md §3 rules 2,
- * 4, 5 and 6, end to end): three real {@link io.raftex.core.RaftNode}s in one JVM over the in-memory transport, each
+ * A node of a three-node cluster crashes mid-write and comes back on the same data directory (safety rules 2,
+ * 4, 5 and 6 of docs/contracts.md, end to end): three real {@link io.raftex.core.RaftNode}s in one JVM over the in-memory transport, each
  * with real durable storage ({@link DurableStorageProvider}: a shared WAL in front of MapDB) in its own
  * {@code @TempDir} directory, while two clients write continuously, one through the leader and one through a follower.
  *

@@ -28,7 +28,7 @@ import java.util.Set;
 /**
  * Raft's safety properties, checked as the simulation runs, at the moment each one could first be broken:
  * election safety, log matching, leader completeness, state machine safety (one command per index everywhere),
- * at-most-once application, and the durability rules of DESIGN.md §3 (vote durable before it leaves, acks only
+ * at-most-once application, and the durability rules of docs/contracts.md (vote durable before it leaves, acks only
  * of durable entries, commit counted on durable copies of an entry of the leader's own term).
  *
  * <p>The same checks serve both shells ({@link SimNode} and the real runtime in {@link RuntimeNode}). A shell may
