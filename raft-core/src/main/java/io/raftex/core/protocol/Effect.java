@@ -76,6 +76,14 @@ public sealed interface Effect {
     record RoleChanged(Role role, long term, Optional<MemberId> leader) implements Effect {
     }
 
+    /**
+     * The member refused something no correct peer sends, or a step it must not take (a term past the limit, an
+     * append contradicting a committed entry, a campaign at the highest term): once per sender and term, for the
+     * shell to log; the member carries on.
+     */
+    record Refused(String reason) implements Effect {
+    }
+
     /** Why a proposal or read was turned down. */
     enum Rejection {
         /** No leader is known. */

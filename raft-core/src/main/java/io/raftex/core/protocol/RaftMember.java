@@ -32,8 +32,6 @@ import io.raftex.core.message.VoteRequest;
 import io.raftex.core.message.VoteResponse;
 import io.raftex.core.protocol.Effect.Rejection;
 import io.raftex.core.snapshot.SnapshotMeta;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -83,8 +81,6 @@ public final class RaftMember {
      * {@link #MAX_TERM}, where its members could campaign no more; what it can take is one step.
      */
     public static final long MAX_TERM_STEP = 1L << 32;
-
-    private static final Logger LOG = LoggerFactory.getLogger(RaftMember.class);
 
     private final String group;
     private final MemberId self;
@@ -1280,7 +1276,7 @@ public final class RaftMember {
         String key = from + "@" + atTerm;
         if (!key.equals(lastRefusalLogged)) {
             lastRefusalLogged = key;
-            LOG.error("{}/{} {}", group, self, what);
+            out.add(new Effect.Refused(what)); // the shell logs it: the core does no I/O
         }
     }
 

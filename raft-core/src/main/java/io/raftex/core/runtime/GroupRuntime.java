@@ -536,6 +536,8 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
             transfers.onChunkAcked(ack);
         } else if (effect instanceof Effect.SnapshotChunk chunk) {
             transfers.onChunk(chunk.chunk());
+        } else if (effect instanceof Effect.Refused refused) {
+            LOG.error("group '{}' on node {} {}", name, self, refused.reason());
         }
     }
 

@@ -26,7 +26,7 @@ class CoreArchitectureTest {
         noClasses().that().resideInAPackage("io.raftex.core.protocol..")
                 .should().dependOnClassesThat().resideInAnyPackage("java.io..", "java.nio..", "java.net..",
                         "java.util.concurrent..", "io.raftex.core.runtime..", "io.raftex.core.transport..",
-                        "org.mapdb..")
+                        "org.mapdb..", "org.slf4j..")
                 .orShould().callMethod(System.class, "currentTimeMillis")
                 .orShould().callMethod(System.class, "nanoTime")
                 .orShould().callMethod(Thread.class, "sleep", long.class)
