@@ -122,6 +122,26 @@ class ConfigRecoveryTest {
         assertThat(m.configAt(1)).isEqualTo(FOUR);
     }
 
+    @Test
+    void aMemberRestoredFromAnOlderSnapshotThanItsListsBaseReadsTheConfigurationsBetweenBackFromItsLog() {
+        // snapshots at 2 ({n1..n4}) and at 5: the list's base is the newer one's configuration, recorded at 5; the
+        // log is kept from the older snapshot and holds the change at 3 that the list forgot when it was rebased
+        InMemoryGroupLog disk = new InMemoryGroupLog(new PersistentState(1, Optional.empty(),
+                List.of(new io.raftex.core.log.ConfigEntry(5, 1, WITHOUT_N4))));
+        disk.append(List.of(entry(1, 1), entry(2, 1), config(3, 1, WITHOUT_N4), entry(4, 1), entry(5, 1),
+                entry(6, 1)));
+        disk.flush();
+        disk.compact(2, 1);
+        // the snapshot at 5 turned out damaged: the state machine was restored from the one at 2
+        RaftMember m = new RaftMember(G, N2, ProtocolConfig.defaults(), disk, new Random(1),
+                new io.raftex.core.snapshot.SnapshotMeta(2, 1, FOUR));
+        assertThat(m.configAt(2)).isEqualTo(FOUR);
+        assertThat(m.configAt(4)).as("the configuration in force at 4, which a snapshot there records: the entry at"
+                + " 3 the log holds").isEqualTo(WITHOUT_N4);
+        assertThat(m.config()).isEqualTo(WITHOUT_N4);
+        assertThat(m.configIndex()).isEqualTo(3);
+    }
+
     // ------------------------------------------------------------------ the four members, routed by hand
 
     private void start(MemberId id) {
