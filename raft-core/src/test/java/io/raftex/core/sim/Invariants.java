@@ -18,8 +18,10 @@ import io.raftex.core.session.CommandResult;
 import io.raftex.core.snapshot.SnapshotMeta;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -48,8 +50,8 @@ final class Invariants {
     private final Map<MemberId, Set<String>> appliedPayloads = new HashMap<>();
     /** The payload of every command any member's state machine ever applied, in any incarnation. */
     private final Set<String> everApplied = new HashSet<>();
-    /** The snapshots already found to record the committed configuration at their index, per member. */
-    private final Set<CheckedSnapshot> snapshotsChecked = new HashSet<>();
+    /** The snapshots already found to record the committed configuration at their index (a store keeps its metas). */
+    private final Set<SnapshotMeta> snapshotsChecked = Collections.newSetFromMap(new IdentityHashMap<>());
     private AssertionError firstViolation;
     long elections;
 
@@ -246,9 +248,6 @@ final class Invariants {
         return history;
     }
 
-    private record CheckedSnapshot(MemberId member, SnapshotMeta meta) {
-    }
-
     /**
      * Every snapshot a member holds records the configuration in force at its index in the committed log (a snapshot
      * holds only applied entries, so the committed log reaches its index). A wrong one would put the wrong voters in
@@ -257,7 +256,7 @@ final class Invariants {
      */
     void onSnapshotsHeld(SimMember node, List<SnapshotMeta> held, ClusterConfig bootstrap) {
         for (SnapshotMeta meta : held) {
-            if (meta.index() > committed.size() || snapshotsChecked.contains(new CheckedSnapshot(node.id(), meta))) {
+            if (meta.index() > committed.size() || snapshotsChecked.contains(meta)) {
                 continue;
             }
             ClusterConfig truth = committedConfigAt(meta.index(), bootstrap);
@@ -266,7 +265,7 @@ final class Invariants {
                         + ") recording " + meta.config().members() + " while the configuration in force there is "
                         + truth.members());
             }
-            snapshotsChecked.add(new CheckedSnapshot(node.id(), meta));
+            snapshotsChecked.add(meta);
         }
     }
 
