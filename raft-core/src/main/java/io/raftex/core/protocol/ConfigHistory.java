@@ -33,9 +33,18 @@ final class ConfigHistory {
      * the log does not hold with the same term is dropped, and with it everything after; and the list can lag it (a
      * truncation shortens the list at once but reaches the disk later, so a crash in between leaves the entry in the
      * log), so every configuration entry the log holds after the last one kept is read back from the log. A
-     * snapshot's configuration, if the member restored one, replaces what it covers.
+     * snapshot's configuration, if the member restored one, replaces what it covers; when the log holds every entry
+     * after that snapshot, the history is read from the snapshot and the log alone: the list's base may be the
+     * configuration of a newer snapshot that turned out damaged, recorded at its index, which stands for
+     * configuration entries the list dropped but the log after the restored snapshot still holds.
      */
     static ConfigHistory recover(List<ConfigEntry> persisted, GroupLog log, ConfigEntry restored) {
+        if (restored != null && restored.index() >= log.snapshotIndex()) {
+            List<ConfigEntry> fromSnapshot = new ArrayList<>();
+            fromSnapshot.add(restored);
+            fromSnapshot.addAll(configEntriesAfter(restored.index(), log));
+            return new ConfigHistory(fromSnapshot);
+        }
         List<ConfigEntry> kept = new ArrayList<>();
         for (ConfigEntry e : persisted) {
             boolean covered = e.index() <= log.snapshotIndex();

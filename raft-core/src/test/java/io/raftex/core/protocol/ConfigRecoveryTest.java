@@ -4,6 +4,7 @@ import io.raftex.core.ClusterConfig;
 import io.raftex.core.Member;
 import io.raftex.core.MemberId;
 import io.raftex.core.Role;
+import io.raftex.core.log.ConfigEntry;
 import io.raftex.core.log.EntryType;
 import io.raftex.core.log.GroupLog;
 import io.raftex.core.log.InMemoryGroupLog;
@@ -16,6 +17,7 @@ import io.raftex.core.message.RaftMessage;
 import io.raftex.core.message.TimeoutNow;
 import io.raftex.core.message.VoteRequest;
 import io.raftex.core.message.VoteResponse;
+import io.raftex.core.snapshot.SnapshotMeta;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayDeque;
@@ -120,6 +122,26 @@ class ConfigRecoveryTest {
         assertThat(m.config()).isEqualTo(WITHOUT_N4);
         assertThat(m.configIndex()).isEqualTo(2);
         assertThat(m.configAt(1)).isEqualTo(FOUR);
+    }
+
+    @Test
+    void aMemberRestoredFromAnOlderSnapshotThanItsListsBaseReadsTheConfigurationsBetweenBackFromItsLog() {
+        // snapshots at 2 ({n1..n4}) and at 5: the list's base is the newer one's configuration, recorded at 5; the
+        // log is kept from the older snapshot and holds the change at 3 that the list forgot when it was rebased
+        InMemoryGroupLog disk = new InMemoryGroupLog(new PersistentState(1, Optional.empty(),
+                List.of(new ConfigEntry(5, 1, WITHOUT_N4))));
+        disk.append(List.of(entry(1, 1), entry(2, 1), config(3, 1, WITHOUT_N4), entry(4, 1), entry(5, 1),
+                entry(6, 1)));
+        disk.flush();
+        disk.compact(2, 1);
+        // the snapshot at 5 turned out damaged: the state machine was restored from the one at 2
+        RaftMember m = new RaftMember(G, N2, ProtocolConfig.defaults(), disk, new Random(1),
+                new SnapshotMeta(2, 1, FOUR));
+        assertThat(m.configAt(2)).isEqualTo(FOUR);
+        assertThat(m.configAt(4)).as("the configuration in force at 4, which a snapshot there records: the entry at"
+                + " 3 the log holds").isEqualTo(WITHOUT_N4);
+        assertThat(m.config()).isEqualTo(WITHOUT_N4);
+        assertThat(m.configIndex()).isEqualTo(3);
     }
 
     // ------------------------------------------------------------------ the four members, routed by hand

@@ -15,10 +15,13 @@ import io.raftex.core.message.VoteRequest;
 import io.raftex.core.message.VoteResponse;
 import io.raftex.core.protocol.Effect;
 import io.raftex.core.session.CommandResult;
+import io.raftex.core.snapshot.SnapshotMeta;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -47,6 +50,8 @@ final class Invariants {
     private final Map<MemberId, Set<String>> appliedPayloads = new HashMap<>();
     /** The payload of every command any member's state machine ever applied, in any incarnation. */
     private final Set<String> everApplied = new HashSet<>();
+    /** The snapshots already found to record the committed configuration at their index (a store keeps its metas). */
+    private final Set<SnapshotMeta> snapshotsChecked = Collections.newSetFromMap(new IdentityHashMap<>());
     private AssertionError firstViolation;
     long elections;
 
@@ -241,6 +246,27 @@ final class Invariants {
             }
         }
         return history;
+    }
+
+    /**
+     * Every snapshot a member holds records the configuration in force at its index in the committed log (a snapshot
+     * holds only applied entries, so the committed log reaches its index). A wrong one would put the wrong voters in
+     * force on every member that restores or installs it, and would make {@link #configHistory} wrong as well, as it
+     * takes the configuration at the log's start from the snapshot there.
+     */
+    void onSnapshotsHeld(SimMember node, List<SnapshotMeta> held, ClusterConfig bootstrap) {
+        for (SnapshotMeta meta : held) {
+            if (meta.index() > committed.size() || snapshotsChecked.contains(meta)) {
+                continue;
+            }
+            ClusterConfig truth = committedConfigAt(meta.index(), bootstrap);
+            if (!meta.config().equals(truth)) {
+                throw violation(node.id() + " holds a snapshot at " + meta.index() + " (term " + meta.term()
+                        + ") recording " + meta.config().members() + " while the configuration in force there is "
+                        + truth.members());
+            }
+            snapshotsChecked.add(meta);
+        }
     }
 
     /**

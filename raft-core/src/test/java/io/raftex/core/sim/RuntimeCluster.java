@@ -93,6 +93,7 @@ final class RuntimeCluster extends BaseSimCluster<RuntimeNode> {
             throw violation.get();
         }
         for (RuntimeNode n : nodes) {
+            invariants.onSnapshotsHeld(n, n.snapshotDisk.list(), config);
             if (n.up && n.started && !n.runtime.isRunning()) {
                 throw new AssertionError("the group on " + n.id + " stopped by itself at t=" + scheduler.now()
                         + "ms (a failure inside the runtime; its log says why)\n  " + describe());
