@@ -150,7 +150,7 @@ public final class RaftAdminController {
             statuses.add(status.exceptionally(e -> null));
         }
         return CompletableFuture.allOf(statuses.toArray(CompletableFuture[]::new))
-                .thenApply(done -> json(statuses.stream().map(CompletableFuture::join).filter(Objects::nonNull)
+                .thenApplyAsync(done -> json(statuses.stream().map(CompletableFuture::join).filter(Objects::nonNull)
                         .map(RaftStatusJson::of).toList()));
     }
 
@@ -159,7 +159,7 @@ public final class RaftAdminController {
             @PathVariable("group") String group,
             @RequestHeader(value = HttpHeaders.AUTHORIZATION, required = false) String authorization) {
         allow(access.read(authorization));
-        return lifecycle.group(group).statusAsync().thenApply(status -> json(RaftStatusJson.of(status)));
+        return lifecycle.group(group).statusAsync().thenApplyAsync(status -> json(RaftStatusJson.of(status)));
     }
 
     @PostMapping(BASE + "/{group}/transfer-leadership")
@@ -171,7 +171,7 @@ public final class RaftAdminController {
         byte[] body = readBody(request);
         RaftGroup<?, ?> g = lifecycle.group(group);
         String target = target(body);
-        CompletableFuture<GroupStatus> transferred = g.statusAsync().thenCompose(status -> {
+        CompletableFuture<GroupStatus> transferred = g.statusAsync().thenComposeAsync(status -> {
             if (status.members().stream().noneMatch(m -> m.id().equals(target))) {
                 throw new Refusal(HttpStatus.NOT_FOUND, "unknown-member", "Unknown member",
                         "group '" + g.name() + "' has no member '" + target + "'");
@@ -280,7 +280,7 @@ public final class RaftAdminController {
         Member member = parseMember(body);
         String what = "add " + member.id() + " at " + member.address() + " as "
                 + RaftStatusJson.membership(member.membership());
-        return change(g, what, g.statusAsync().thenCompose(status -> {
+        return change(g, what, g.statusAsync().thenComposeAsync(status -> {
             String sharing = sharesAddress(status, member);
             if (sharing != null) {
                 throw new Refusal(HttpStatus.CONFLICT, "address-in-use", "Address in use", "member '" + sharing
@@ -416,14 +416,15 @@ public final class RaftAdminController {
     /**
      * The answer to an asynchronous write: {@code onDone} of the future's value, or the exception
      * {@code onFailure} makes of its failure (a {@link TimeoutException} once {@code wait} has passed), for the
-     * exception handlers below to answer. The future itself is left as it is.
+     * exception handlers below to answer. The future itself is left as it is. Futures of a group may complete on
+     * its thread: what follows them here runs on the common pool ({@code *Async}), never on a group thread.
      */
     private static <T> DeferredResult<ResponseEntity<byte[]>> answer(
             CompletableFuture<T> future, Duration wait, Function<T, ResponseEntity<byte[]>> onDone,
             Function<Throwable, RuntimeException> onFailure) {
         DeferredResult<ResponseEntity<byte[]>> result = new DeferredResult<>(wait.plus(CONTAINER_MARGIN).toMillis());
         result.onTimeout(() -> result.setErrorResult(onFailure.apply(new TimeoutException())));
-        future.copy().orTimeout(wait.toMillis(), TimeUnit.MILLISECONDS).whenComplete((value, failure) -> {
+        future.copy().orTimeout(wait.toMillis(), TimeUnit.MILLISECONDS).whenCompleteAsync((value, failure) -> {
             if (failure != null) {
                 result.setErrorResult(onFailure.apply(unwrap(failure)));
                 return;
