@@ -262,17 +262,34 @@ class HttpTransportTest {
     void aPeerAnswering404ToTheStreamIsRetriedOverAStreamAndNeverSentPosts() throws Exception {
         List<String> tokens = new CopyOnWriteArrayList<>();
         List<List<RaftMessage>> batches = stubPeer(tokens, null); // no /raft/stream here: 404
-        HttpTransport t = transport(Duration.ofSeconds(5), 64 * 1024, streams());
-        await().atMost(Duration.ofSeconds(10)).until(() -> {
-            t.send(peer(), message(1));
-            AtomicInteger rejected = streamOpens.get(RpcObserver.Outcome.REJECTED);
-            return rejected != null && rejected.get() >= 3;
-        });
-        // a 404 is a refused open like any other: the stream is tried again, nothing goes by POST /raft/rpc
-        assertThat(t.streaming(N2)).isTrue();
-        assertThat(t.streamOpen(N2)).isFalse();
-        assertThat(batches).isEmpty();
-        assertThat(tokens).allMatch("Bearer tok"::equals);
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
+                .getLogger(HttpTransport.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> appender =
+                new ch.qos.logback.core.read.ListAppender<>();
+        appender.start();
+        logger.addAppender(appender);
+        try {
+            HttpTransport t = transport(Duration.ofSeconds(5), 64 * 1024, streams());
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                t.send(peer(), message(1));
+                AtomicInteger rejected = streamOpens.get(RpcObserver.Outcome.REJECTED);
+                return rejected != null && rejected.get() >= 3;
+            });
+            // a 404 is a refused open like any other: the stream is tried again, nothing goes by POST /raft/rpc
+            assertThat(t.streaming(N2)).isTrue();
+            assertThat(t.streamOpen(N2)).isFalse();
+            assertThat(batches).isEmpty();
+            assertThat(tokens).allMatch("Bearer tok"::equals);
+        } finally {
+            logger.detachAppender(appender);
+        }
+        // one warning names the peer, its url and the 404; the retries after it are not repeated as warnings
+        List<String> warnings = appender.list.stream()
+                .filter(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
+                .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                .filter(m -> m.contains("404")).toList();
+        assertThat(warnings).singleElement().asString().contains("peer n2 at " + peer().address())
+                .contains("POST /raft/stream").contains("retrying");
     }
 
     @Test
