@@ -32,6 +32,7 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.context.request.async.DeferredResult;
+import org.springframework.web.method.annotation.ExceptionHandlerMethodResolver;
 import org.springframework.web.servlet.HandlerMapping;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -52,6 +53,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The admin REST API of docs/contracts.md under {@code /raft/admin/groups}. Every error is an RFC 9457 problem detail
@@ -116,6 +118,9 @@ public final class RaftAdminController {
     /** The spellings {@code membership} takes, as {@link RaftStatusJson} prints them. */
     private static final List<String> MEMBERSHIPS = Arrays.stream(Membership.values())
             .map(RaftStatusJson::membership).toList();
+    /** This controller's {@code @ExceptionHandler} methods, to tell which failures they answer. */
+    private static final ExceptionHandlerMethodResolver HANDLERS =
+            new ExceptionHandlerMethodResolver(RaftAdminController.class);
 
     private final RaftNodeLifecycle lifecycle;
     private final AdminAccess access;
@@ -150,7 +155,7 @@ public final class RaftAdminController {
             statuses.add(status.exceptionally(e -> null));
         }
         return CompletableFuture.allOf(statuses.toArray(CompletableFuture[]::new))
-                .thenApplyAsync(done -> json(statuses.stream().map(CompletableFuture::join).filter(Objects::nonNull)
+                .thenApplyAsync(done -> json(statuses.stream().map(s -> s.getNow(null)).filter(Objects::nonNull)
                         .map(RaftStatusJson::of).toList()));
     }
 
@@ -450,12 +455,9 @@ public final class RaftAdminController {
      * {@code cause} itself if one of the exception handlers below answers it (a refusal, or a failure every
      * operation answers alike); otherwise {@code otherwise}'s problem.
      */
-    private static RuntimeException handledOr(Throwable cause,
-                                              java.util.function.Supplier<RuntimeException> otherwise) {
-        boolean handled = cause instanceof ErrorResponseException || cause instanceof UnknownGroupException
-                || cause instanceof GroupStoppedException || cause instanceof NoLeaderException
-                || cause instanceof MembershipChangeException;
-        return handled ? (RuntimeException) cause : otherwise.get();
+    private static RuntimeException handledOr(Throwable cause, Supplier<RuntimeException> otherwise) {
+        return cause instanceof RuntimeException e && HANDLERS.resolveMethodByExceptionType(e.getClass()) != null
+                ? e : otherwise.get();
     }
 
     /** Refuses the request unless {@code verdict} allows it; a refused request's body is not read. */

@@ -392,6 +392,10 @@ class RaftAdminControllerTest {
         ResponseEntity<byte[]> stopped = snapshot("kv");
         assertThat(problem(stopped, 503, "not-running").path("detail").asString()).contains("'kv'");
         assertThat(stopped.getHeaders().getFirst("Retry-After")).isEqualTo("1");
+        // a failure no handler answers is the operation's own 500
+        when(group.snapshot()).thenReturn(CompletableFuture.failedFuture(new java.io.UncheckedIOException(
+                new java.io.IOException("disk full"))));
+        assertThat(problem(snapshot("kv"), 500, "snapshot-failed").path("detail").asString()).contains("disk full");
         problem(snapshot("nope"), 404, "unknown-group");
         problem(call(mvc, new MockHttpServletRequest("POST", "/raft/admin/groups/kv/snapshot"), null), 401,
                 "unauthorized");
