@@ -272,8 +272,7 @@ public class RaftProperties {
          * Whether to send to each peer over one long-lived stream (POST /raft/stream: one HTTP request whose body
          * carries batch after batch, one JSON line each, without waiting for answers; the cluster token is checked
          * once per stream). False: one POST /raft/rpc per batch, one batch in flight per peer, which is slower.
-         * Peers that have no /raft/stream (older versions) are sent POST /raft/rpc either way. This node accepts
-         * streams from its peers whatever the setting.
+         * This node accepts streams and POSTs from its peers whatever the setting.
          */
         private boolean stream = true;
 

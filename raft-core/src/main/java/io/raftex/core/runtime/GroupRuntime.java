@@ -603,7 +603,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     }
 
     private void applyEntry(LogEntry entry) {
-        Optional<CommandResult> result = applier.apply(entry).result();
+        Optional<CommandResult> result = applier.apply(entry);
         if (result.isPresent() && result.get() instanceof CommandResult.Duplicate) {
             duplicatesApplied++;
         }
