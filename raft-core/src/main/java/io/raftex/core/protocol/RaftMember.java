@@ -149,30 +149,16 @@ public final class RaftMember {
      * Every recovered entry counts as durable; what the log's snapshot point covers counts as committed.
      */
     public RaftMember(String group, MemberId self, ProtocolConfig cfg, GroupLog log, Random random) {
-        this(group, self, cfg, log, random, 0);
-    }
-
-    /**
-     * As above, for a member whose state machine was restored from a snapshot up to {@code restoredIndex}: that
-     * much is committed (a snapshot holds only applied entries).
-     */
-    public RaftMember(String group, MemberId self, ProtocolConfig cfg, GroupLog log, Random random,
-                      long restoredIndex) {
-        this(group, self, cfg, log, random, restoredIndex, null);
+        this(group, self, cfg, log, random, null);
     }
 
     /**
      * As above, for a member whose state machine was restored from the snapshot {@code restored} (null if none):
-     * what it covers is committed, and its configuration is the one in force at its index.
+     * what it covers is committed (a snapshot holds only applied entries), and its configuration is the one in force
+     * at its index.
      */
     public RaftMember(String group, MemberId self, ProtocolConfig cfg, GroupLog log, Random random,
                       SnapshotMeta restored) {
-        this(group, self, cfg, log, random, restored == null ? 0 : restored.index(),
-                restored == null ? null : new ConfigEntry(restored.index(), restored.term(), restored.config()));
-    }
-
-    private RaftMember(String group, MemberId self, ProtocolConfig cfg, GroupLog log, Random random,
-                       long restoredIndex, ConfigEntry restoredConfig) {
         this.group = Objects.requireNonNull(group, "group");
         this.self = Objects.requireNonNull(self, "self");
         this.cfg = Objects.requireNonNull(cfg, "cfg");
@@ -181,8 +167,10 @@ public final class RaftMember {
         PersistentState state = log.state();
         this.term = state.currentTerm();
         this.votedFor = state.votedFor();
-        this.configs = ConfigHistory.recover(state.configs(), log, restoredConfig);
+        this.configs = ConfigHistory.recover(state.configs(), log,
+                restored == null ? null : new ConfigEntry(restored.index(), restored.term(), restored.config()));
         this.durableIndex = log.lastIndex();
+        long restoredIndex = restored == null ? 0 : restored.index();
         this.commitIndex = Math.min(Math.max(log.snapshotIndex(), restoredIndex), log.lastIndex());
         this.reads = new ReadIndexTracker(cfg.maxPendingReads());
         resetElectionTimer();

@@ -16,7 +16,6 @@ import io.raftex.core.message.InstallSnapshotRequest;
 import io.raftex.core.message.InstallSnapshotResponse;
 import io.raftex.core.message.PreVoteRequest;
 import io.raftex.core.message.PreVoteResponse;
-import io.raftex.core.message.RaftMessage;
 import io.raftex.core.message.ReadIndexRequest;
 import io.raftex.core.message.ReadIndexResponse;
 import io.raftex.core.message.SnapshotRequest;
@@ -30,8 +29,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
-import java.util.function.Predicate;
 
+import static io.raftex.core.protocol.ProtocolFixture.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -40,65 +39,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * the Raft paper it checks.
  */
 class RaftMemberTest {
-
-    private static final String G = "g";
-    private static final MemberId N1 = MemberId.of("n1");
-    private static final MemberId N2 = MemberId.of("n2");
-    private static final MemberId N3 = MemberId.of("n3");
-    private static final ClusterConfig THREE = new ClusterConfig(List.of(
-            Member.voter("n1", "a1"), Member.voter("n2", "a2"), Member.voter("n3", "a3")));
-    private static final ProtocolConfig CFG = ProtocolConfig.defaults();
-
-    private static RecordingLog log(long term, LogEntry... entries) {
-        return log(term, THREE, entries);
-    }
-
-    private static RecordingLog log(long term, ClusterConfig config, LogEntry... entries) {
-        RecordingLog log = new RecordingLog(new PersistentState(term, Optional.empty(), config));
-        if (entries.length > 0) {
-            log.disk.append(List.of(entries));
-            log.disk.flush();
-        }
-        return log;
-    }
-
-    private static LogEntry entry(long index, long term) {
-        return new LogEntry(index, term, EntryType.COMMAND, 0, 0, 0, 0, new byte[]{(byte) index});
-    }
-
-    private static <T extends RaftMessage> List<T> sent(List<Effect> effects, Class<T> type) {
-        List<T> out = new ArrayList<>();
-        for (Effect e : effects) {
-            if (e instanceof Effect.Send s && type.isInstance(s.message())) {
-                out.add(type.cast(s.message()));
-            }
-        }
-        return out;
-    }
-
-    private static List<Effect> tickUntil(RaftMember m, Predicate<List<Effect>> done) {
-        for (int i = 0; i < 100; i++) {
-            List<Effect> effects = m.tick(i);
-            if (done.test(effects)) {
-                return effects;
-            }
-        }
-        throw new AssertionError("condition not reached in 100 ticks: " + m);
-    }
-
-    /** Makes n1 leader of a three-member group in term {@code term + 1}: pre-vote, then vote, each granted by n2. */
-    private static RaftMember leader(RecordingLog log, long term) {
-        return leader(CFG, log, term);
-    }
-
-    private static RaftMember leader(ProtocolConfig cfg, RecordingLog log, long term) {
-        RaftMember m = new RaftMember(G, N1, cfg, log, new Random(1));
-        tickUntil(m, e -> !sent(e, PreVoteRequest.class).isEmpty());
-        m.handle(new PreVoteResponse(G, N2, N1, term + 1, true));
-        m.handle(new VoteResponse(G, N2, N1, term + 1, true));
-        assertThat(m.role()).isEqualTo(Role.LEADER);
-        return m;
-    }
 
     /** A leader of term 1 whose no-op is durable and acknowledged by n2, which is then in the replicate state. */
     private static RaftMember leaderReplicatingToN2(ProtocolConfig cfg) {
@@ -190,7 +130,7 @@ class RaftMemberTest {
             public void onFailure(StorageException failure) {
             }
         });
-        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1), 5);
+        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1), new SnapshotMeta(5, 1, THREE));
         f.handle(new AppendEntriesRequest(G, N1, N2, 1, 5, 1, List.of(entry(6, 1)), 5, 0));
         log.disk.flush();
         assertThat(events).singleElement().satisfies(ev -> assertThat(ev[2]).as("stamped after the reset").isOne());
@@ -832,7 +772,7 @@ class RaftMemberTest {
     void aRestartedMemberCountsItsRestoredSnapshotAsCommittedAndVotesByItsTerm() {
         RecordingLog log = log(3);
         log.disk.resetTo(20, 3);
-        RaftMember m = new RaftMember(G, N2, CFG, log, new Random(1), 20);
+        RaftMember m = new RaftMember(G, N2, CFG, log, new Random(1), new SnapshotMeta(20, 3, THREE));
         assertThat(m.commitIndex()).isEqualTo(20);
         // a candidate whose last entry is 19 of term 3 is behind: no vote
         List<Effect> effects = m.handle(new VoteRequest(G, N1, N2, 4, 19, 3, false));
