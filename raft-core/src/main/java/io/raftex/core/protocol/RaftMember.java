@@ -1374,58 +1374,23 @@ public final class RaftMember {
         }
     }
 
-    /** Leader: appends a configuration entry for {@code change}, if the configuration and the log allow it now. */
+    /**
+     * Leader: appends a configuration entry for {@code change}, if the configuration and the log allow it now
+     * ({@link ConfigChanges}).
+     */
     private ChangeOutcome appendChange(ConfigChange change) {
-        Optional<Member> existing = config().member(change.id());
-        List<Member> members = new ArrayList<>(config().members());
-        if (change instanceof ConfigChange.Add add) {
-            Member wanted = add.member();
-            if (!wanted.bound() && existing.isPresent()) {
-                wanted = wanted.withIncarnation(existing.get().incarnation()); // a change of membership keeps it
-            } else if (!wanted.bound() && incarnations.self() != Member.UNBOUND) {
-                wanted = wanted.withIncarnation(Member.ADDED); // bound, keeping its membership, once it answers
-            }
-            if (existing.isPresent() && !existing.get().address().equals(wanted.address())) {
-                return ChangeOutcome.rejected(ChangeRejection.CONFLICT);
-            }
-            if (existing.isPresent() && (existing.get().equals(wanted) || (wanted.membership() == Membership.PROMOTABLE
-                    && existing.get().membership() == Membership.VOTER))) {
-                return inPlace(); // asked again, or promoted already
-            }
-            if (existing.isPresent()) {
-                Member replacement = wanted;
-                members.replaceAll(m -> m.id().equals(replacement.id()) ? replacement : m);
-            } else {
-                members.add(wanted);
-            }
-        } else {
-            if (existing.isEmpty() && configs.latestIndex() > commitIndex
-                    && configs.at(configs.latestIndex() - 1).member(change.id()).isPresent()) {
-                return inPlace(); // the uncommitted entry in the log removes it: asked again
-            }
-            if (existing.isEmpty()) {
-                return ChangeOutcome.rejected(ChangeRejection.UNKNOWN_MEMBER);
-            }
-            members.remove(existing.get());
+        ConfigChanges.Decision d = ConfigChanges.decide(change, configs, commitIndex, committedOwnTerm,
+                transferTarget.isPresent(), incarnations.self());
+        if (d instanceof ConfigChanges.Rejected r) {
+            return ChangeOutcome.rejected(r.reason());
         }
-        if (members.stream().noneMatch(m -> m.membership().isVoter())) {
-            return ChangeOutcome.rejected(ChangeRejection.CONFLICT); // removing or demoting the last voter
+        if (d instanceof ConfigChanges.Held) {
+            return inPlace();
         }
-        if (transferTarget.isPresent()) {
-            return ChangeOutcome.rejected(ChangeRejection.LEADERSHIP_TRANSFER);
-        }
-        if (!committedOwnTerm) {
-            // the configuration entries this leader holds may not all be committed: no change until one of its term is
-            return ChangeOutcome.rejected(ChangeRejection.NOT_READY);
-        }
-        if (configs.latestIndex() > commitIndex) {
-            // a binding of an incarnation is the leader's own doing and commits within a round trip: retry shortly
-            return ChangeOutcome.rejected(Incarnations.bindingOnly(configs.at(configs.latestIndex() - 1), config())
-                    ? ChangeRejection.NOT_READY : ChangeRejection.IN_PROGRESS);
-        }
+        ClusterConfig next = ((ConfigChanges.Append) d).next();
         long index = log.lastIndex() + 1;
         appendAsLeader(List.of(new LogEntry(index, term, EntryType.CONFIG, 0, 0, 0, clockMillis,
-                ConfigCodec.encode(new ClusterConfig(members)))));
+                ConfigCodec.encode(next))));
         return new ChangeOutcome(null, index, term);
     }
 
