@@ -108,7 +108,7 @@ public final class RaftMember {
     private final Set<MemberId> rejected = new HashSet<>();
 
     /** Leader only: replication state per peer. */
-    private final Map<MemberId, Progress> progress = new LinkedHashMap<>();
+    private final ProgressTracker progress;
     /** Leader only: the member leadership is being handed to, while a transfer runs. */
     private Optional<MemberId> transferTarget = Optional.empty();
     private int transferElapsed;
@@ -164,6 +164,7 @@ public final class RaftMember {
         this.cfg = Objects.requireNonNull(cfg, "cfg");
         this.log = Objects.requireNonNull(log, "log");
         this.random = Objects.requireNonNull(random, "random");
+        this.progress = new ProgressTracker(self);
         PersistentState state = log.state();
         this.term = state.currentTerm();
         this.votedFor = state.votedFor();
@@ -788,12 +789,7 @@ public final class RaftMember {
 
     private void becomeLeader() {
         changeRole(Role.LEADER, Optional.of(self));
-        progress.clear();
-        for (Member m : config().members()) {
-            if (!m.id().equals(self)) {
-                progress.put(m.id(), new Progress(log.lastIndex() + 1, m.incarnation()));
-            }
-        }
+        progress.reset(config(), log.lastIndex() + 1);
         committedOwnTerm = false;
         heartbeatElapsed = 0;
         electionElapsed = 0;
@@ -847,34 +843,23 @@ public final class RaftMember {
         }
         if (electionElapsed >= cfg.electionTimeoutTicks()) {
             electionElapsed = 0;
-            if (cfg.checkQuorum()) {
-                Set<MemberId> active = new HashSet<>();
-                active.add(self);
-                progress.forEach((id, pr) -> {
-                    if (pr.recentActive) {
-                        active.add(id);
-                    }
-                    pr.recentActive = false;
-                });
-                if (!hasQuorum(active)) {
-                    becomeFollower(term, Optional.empty());
-                    return;
-                }
+            if (cfg.checkQuorum() && !progress.quorumActive(config())) {
+                becomeFollower(term, Optional.empty());
+                return;
             }
         }
         if (heartbeatElapsed >= cfg.heartbeatTicks()) {
             heartbeatElapsed = 0;
-            for (Map.Entry<MemberId, Progress> e : progress.entrySet()) {
-                Progress pr = e.getValue();
+            progress.forEach((id, pr) -> {
                 if (pr.state == Progress.State.SNAPSHOT
                         && ++pr.heartbeatsSinceSnapshotProgress * cfg.heartbeatTicks() >= 4 * cfg.electionTimeoutTicks()) {
                     pr.becomeProbe(); // the transfer went quiet: start it again (the follower keeps what it has)
                 }
-                e.getValue().probeSent = false;
-                e.getValue().checkStalled();
-                sendHeartbeat(e.getKey(), e.getValue());
-                sendAppend(e.getKey(), e.getValue());
-            }
+                pr.probeSent = false;
+                pr.checkStalled();
+                sendHeartbeat(id, pr);
+                sendAppend(id, pr);
+            });
         }
     }
 
@@ -890,9 +875,7 @@ public final class RaftMember {
         if (reconfigured) {
             leaderConfigChanged();
         }
-        for (Map.Entry<MemberId, Progress> e : progress.entrySet()) {
-            sendAppend(e.getKey(), e.getValue());
-        }
+        progress.forEach(this::sendAppend);
         maybeCommit(); // a single voter commits as soon as its own write is durable; harmless otherwise
     }
 
@@ -1053,17 +1036,7 @@ public final class RaftMember {
         if (role != Role.LEADER) {
             return;
         }
-        List<Long> matches = new ArrayList<>();
-        for (MemberId voter : config().voters()) {
-            if (voter.equals(self)) {
-                matches.add(durableIndex);
-            } else {
-                Progress pr = progress.get(voter);
-                matches.add(pr == null ? 0 : pr.match);
-            }
-        }
-        long[] sorted = matches.stream().mapToLong(Long::longValue).sorted().toArray();
-        long quorumIndex = sorted[sorted.length - config().quorum()];
+        long quorumIndex = progress.quorumIndex(config(), durableIndex);
         if (quorumIndex > commitIndex && log.termAt(quorumIndex) == term) {
             commitIndex = quorumIndex;
             out.add(new Effect.CommitAdvanced(commitIndex));
@@ -1071,12 +1044,11 @@ public final class RaftMember {
                 committedOwnTerm = true;
                 reads.releaseAwaitingCommit(commitIndex, this::startReadRound, this::completeRead);
             }
-            for (Map.Entry<MemberId, Progress> e : progress.entrySet()) {
-                Progress pr = e.getValue();
+            progress.forEach((id, pr) -> {
                 if (pr.state == Progress.State.REPLICATE && pr.next > log.lastIndex()) {
-                    sendHeartbeat(e.getKey(), pr); // tell followers of the new commit index promptly
+                    sendHeartbeat(id, pr); // tell followers of the new commit index promptly
                 }
-            }
+            });
             if (!config().isVoter(self) && configs.latestIndex() <= commitIndex) {
                 stepDownRemoved();
                 return;
@@ -1132,20 +1104,17 @@ public final class RaftMember {
             return;
         }
         reads.startRound(commitIndex, batch);
-        for (Map.Entry<MemberId, Progress> e : progress.entrySet()) {
-            if (config().isVoter(e.getKey())) {
-                sendHeartbeat(e.getKey(), e.getValue());
+        progress.forEach((id, pr) -> {
+            if (config().isVoter(id)) {
+                sendHeartbeat(id, pr);
             }
-        }
+        });
         confirmReads();
     }
 
     private void confirmReads() {
         long confirmed = reads.highestRoundConfirmedBy(config().voters(), self, config().quorum(),
-                id -> {
-                    Progress pr = progress.get(id);
-                    return pr == null ? 0 : pr.readRoundAcked;
-                });
+                progress::readRoundAcked);
         reads.releaseUpTo(confirmed, this::completeRead);
         if (!reads.roundInFlight()) {
             List<ReadIndexTracker.PendingRead> next = reads.takeNextRound();
@@ -1420,27 +1389,14 @@ public final class RaftMember {
      * that left lose theirs; a new promotable member is promoted once it holds the log up to the entry that added it.
      */
     private void leaderConfigChanged() {
-        Set<MemberId> ids = new HashSet<>(config().ids());
-        progress.keySet().removeIf(id -> !ids.contains(id));
+        progress.configChanged(config(), log.lastIndex() + 1);
         promoteAt.keySet().removeIf(id -> config().member(id).map(m -> m.membership() != Membership.PROMOTABLE)
                 .orElse(true));
         if (transferTarget.isPresent() && !config().isVoter(transferTarget.get())) {
             transferTarget = Optional.empty();
         }
         for (Member m : config().members()) {
-            if (m.id().equals(self)) {
-                continue;
-            }
-            Progress known = progress.get(m.id());
-            if (known != null && known.incarnation != m.incarnation()) {
-                progress.remove(m.id()); // another incarnation is bound: what the old one held counts for nothing
-            }
-            if (!progress.containsKey(m.id())) {
-                Progress pr = new Progress(log.lastIndex() + 1, m.incarnation());
-                pr.recentActive = true; // a newcomer counts as heard from until the next check-quorum round
-                progress.put(m.id(), pr);
-            }
-            if (m.membership() == Membership.PROMOTABLE) {
+            if (!m.id().equals(self) && m.membership() == Membership.PROMOTABLE) {
                 promoteAt.putIfAbsent(m.id(), configs.latestIndex());
             }
         }
@@ -1485,18 +1441,8 @@ public final class RaftMember {
      * the others an election timeout, tells the voter with the most of its log to campaign at once if it holds it all.
      */
     private void stepDownRemoved() {
-        MemberId best = null;
-        long bestMatch = -1;
-        for (MemberId voter : config().voters()) {
-            Progress pr = progress.get(voter);
-            if (pr != null && pr.match > bestMatch) {
-                best = voter;
-                bestMatch = pr.match;
-            }
-        }
-        if (best != null && bestMatch == log.lastIndex()) {
-            send(new TimeoutNow(group, self, best, term));
-        }
+        progress.voterHoldingAll(config(), log.lastIndex())
+                .ifPresent(best -> send(new TimeoutNow(group, self, best, term)));
         becomeFollower(term, Optional.empty());
     }
 
