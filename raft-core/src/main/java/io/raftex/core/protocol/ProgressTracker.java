@@ -4,19 +4,19 @@ import io.raftex.core.ClusterConfig;
 import io.raftex.core.Member;
 import io.raftex.core.MemberId;
 
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.BiConsumer;
+import java.util.function.ToLongFunction;
 
 /**
  * The leader's view of replication to the other members of its configuration (etcd-raft's {@code tracker}): one
  * {@link Progress} per member besides the leader, kept in line with the configuration in force, and the quorum
- * arithmetic over them: the index a quorum of voters holds durably, whether a quorum was heard from, the voter that
+ * arithmetic over them: the index a quorum of voters holds durably, the read round a quorum has echoed, whether a quorum was heard from, the voter that
  * holds the most. Members are visited in the order they joined the tracker, so the leader's messages come out in a
  * fixed order.
  */
@@ -83,17 +83,27 @@ final class ProgressTracker {
      * {@code selfDurable}, a voter without progress with 0.
      */
     long quorumIndex(ClusterConfig config, long selfDurable) {
-        List<Long> matches = new ArrayList<>();
+        return quorumValue(config, selfDurable, pr -> pr.match);
+    }
+
+    /**
+     * The highest read round that a quorum of {@code config}'s voters has echoed in this term: the leader counts with
+     * {@code ownRound}, a voter without progress with 0.
+     */
+    long quorumReadRound(ClusterConfig config, long ownRound) {
+        return quorumValue(config, ownRound, pr -> pr.readRoundAcked);
+    }
+
+    /** The highest value a quorum of voters has reached: the quorum-th highest among them. */
+    private long quorumValue(ClusterConfig config, long selfValue, ToLongFunction<Progress> value) {
+        long[] values = new long[config.voters().size()];
+        int i = 0;
         for (MemberId voter : config.voters()) {
-            if (voter.equals(self)) {
-                matches.add(selfDurable);
-            } else {
-                Progress pr = progress.get(voter);
-                matches.add(pr == null ? 0 : pr.match);
-            }
+            Progress pr = voter.equals(self) ? null : progress.get(voter);
+            values[i++] = voter.equals(self) ? selfValue : pr == null ? 0 : value.applyAsLong(pr);
         }
-        long[] sorted = matches.stream().mapToLong(Long::longValue).sorted().toArray();
-        return sorted[sorted.length - config.quorum()];
+        Arrays.sort(values);
+        return values[values.length - config.quorum()];
     }
 
     /**
@@ -109,12 +119,6 @@ final class ProgressTracker {
             e.getValue().recentActive = false;
         }
         return active >= config.quorum();
-    }
-
-    /** The highest read round {@code id} has echoed in this term (0: none, or it has no progress). */
-    long readRoundAcked(MemberId id) {
-        Progress pr = progress.get(id);
-        return pr == null ? 0 : pr.readRoundAcked;
     }
 
     /**

@@ -133,7 +133,8 @@ public final class RaftMember {
     /** Follower only: latest read round received from the current leader. */
     private long leaderReadRound;
 
-    private final ReadIndexTracker reads;
+    /** Leader only: linearizable reads waiting for a commit of the leader's term or a heartbeat quorum. */
+    private final ReadIndexRounds reads;
     /** Whose votes and acknowledgements count, and the bindings a leader still has to append. */
     private final Incarnations incarnations = new Incarnations();
     /**
@@ -173,7 +174,7 @@ public final class RaftMember {
         this.durableIndex = log.lastIndex();
         long restoredIndex = restored == null ? 0 : restored.index();
         this.commitIndex = Math.min(Math.max(log.snapshotIndex(), restoredIndex), log.lastIndex());
-        this.reads = new ReadIndexTracker(cfg.maxPendingReads());
+        this.reads = new ReadIndexRounds(cfg.maxPendingReads(), new ReadLeader());
         resetElectionTimer();
     }
 
@@ -286,7 +287,8 @@ public final class RaftMember {
             case LINEARIZABLE, LEADER -> {
                 boolean quorumRound = consistency == ReadConsistency.LINEARIZABLE;
                 if (role == Role.LEADER) {
-                    acceptRead(new ReadIndexTracker.PendingRead(Optional.empty(), requestId, quorumRound));
+                    reads.accept(new ReadIndexRounds.PendingRead(Optional.empty(), requestId, quorumRound),
+                            committedOwnTerm);
                 } else if (leader.isPresent()) {
                     send(new ReadIndexRequest(group, self, leader.get(), term, requestId, quorumRound));
                 } else {
@@ -771,7 +773,7 @@ public final class RaftMember {
             persistState();
         }
         if (role == Role.LEADER) {
-            reads.failAll(this::rejectRead);
+            reads.failAll();
             progress.clear();
             promoteAt.clear();
         }
@@ -956,7 +958,7 @@ public final class RaftMember {
         }
         if (m.readRound() > pr.readRoundAcked) {
             pr.readRoundAcked = m.readRound();
-            confirmReads();
+            reads.confirm();
         }
         if (pr.state == Progress.State.SNAPSHOT) {
             // only a snapshot moves this follower on; an acknowledgement may show it no longer needs one
@@ -1042,7 +1044,7 @@ public final class RaftMember {
             out.add(new Effect.CommitAdvanced(commitIndex));
             if (!committedOwnTerm) {
                 committedOwnTerm = true;
-                reads.releaseAwaitingCommit(commitIndex, this::startReadRound, this::completeRead);
+                reads.ownTermCommitted();
             }
             progress.forEach((id, pr) -> {
                 if (pr.state == Progress.State.REPLICATE && pr.next > log.lastIndex()) {
@@ -1076,55 +1078,44 @@ public final class RaftMember {
             send(new ReadIndexResponse(group, self, m.from(), term, m.requestId(), false, 0));
             return;
         }
-        acceptRead(new ReadIndexTracker.PendingRead(Optional.of(m.from()), m.requestId(), m.confirmLeadership()));
+        reads.accept(new ReadIndexRounds.PendingRead(Optional.of(m.from()), m.requestId(), m.confirmLeadership()),
+                committedOwnTerm);
     }
 
-    private void acceptRead(ReadIndexTracker.PendingRead read) {
-        if (reads.isFull()) {
-            rejectRead(read, Rejection.OVERLOADED);
-            return;
-        }
-        if (!committedOwnTerm) {
-            reads.awaitCommit(read); // the read index is unknown until an entry of this term commits
-            return;
-        }
-        if (!read.quorumRound()) {
-            completeRead(read, commitIndex);
-            return;
-        }
-        if (reads.roundInFlight()) {
-            reads.awaitNextRound(read); // goes with the next round, once the one in flight is confirmed
-            return;
-        }
-        startReadRound(List.of(read));
-    }
+    /** What {@link ReadIndexRounds} asks of this member while it leads. */
+    private final class ReadLeader implements ReadIndexRounds.Leader {
 
-    private void startReadRound(List<ReadIndexTracker.PendingRead> batch) {
-        if (batch.isEmpty()) {
-            return;
+        @Override
+        public long commitIndex() {
+            return commitIndex;
         }
-        reads.startRound(commitIndex, batch);
-        progress.forEach((id, pr) -> {
-            if (config().isVoter(id)) {
-                sendHeartbeat(id, pr);
-            }
-        });
-        confirmReads();
-    }
 
-    private void confirmReads() {
-        long confirmed = reads.highestRoundConfirmedBy(config().voters(), self, config().quorum(),
-                progress::readRoundAcked);
-        reads.releaseUpTo(confirmed, this::completeRead);
-        if (!reads.roundInFlight()) {
-            List<ReadIndexTracker.PendingRead> next = reads.takeNextRound();
-            if (!next.isEmpty()) {
-                startReadRound(next);
-            }
+        @Override
+        public long quorumRound(long ownRound) {
+            return progress.quorumReadRound(config(), ownRound);
+        }
+
+        @Override
+        public void heartbeatVoters() {
+            progress.forEach((id, pr) -> {
+                if (config().isVoter(id)) {
+                    sendHeartbeat(id, pr);
+                }
+            });
+        }
+
+        @Override
+        public void complete(ReadIndexRounds.PendingRead read, long readIndex) {
+            completeRead(read, readIndex);
+        }
+
+        @Override
+        public void reject(ReadIndexRounds.PendingRead read, Rejection reason) {
+            rejectRead(read, reason);
         }
     }
 
-    private void completeRead(ReadIndexTracker.PendingRead read, long readIndex) {
+    private void completeRead(ReadIndexRounds.PendingRead read, long readIndex) {
         if (read.origin().isEmpty()) {
             out.add(new Effect.ReadReady(read.requestId(), readIndex));
         } else {
@@ -1132,7 +1123,7 @@ public final class RaftMember {
         }
     }
 
-    private void rejectRead(ReadIndexTracker.PendingRead read, Rejection reason) {
+    private void rejectRead(ReadIndexRounds.PendingRead read, Rejection reason) {
         if (read.origin().isEmpty()) {
             out.add(new Effect.ReadRejected(read.requestId(), reason, leader.filter(l -> !l.equals(self))));
         } else {

@@ -174,12 +174,14 @@ class ProgressTrackerTest {
     }
 
     @Test
-    void readRoundsAckedAreZeroForAMemberWithoutProgress() {
+    void theConfirmedReadRoundIsTheHighestAMajorityOfVotersEchoedTheLeaderCountingItsOwn() {
         ProgressTracker t = leading(THREE, 0);
-        t.get(N2).readRoundAcked = 3;
-        assertThat(t.readRoundAcked(N2)).isEqualTo(3);
-        assertThat(t.readRoundAcked(N4)).isZero();
+        assertThat(t.quorumReadRound(THREE, 4)).as("no follower echoed a round").isZero();
+        t.get(N3).readRoundAcked = 2;
+        assertThat(t.quorumReadRound(THREE, 4)).isEqualTo(2);
+        t.get(N2).readRoundAcked = 4;
+        assertThat(t.quorumReadRound(THREE, 4)).isEqualTo(4);
         t.clear();
-        assertThat(t.readRoundAcked(N2)).isZero();
+        assertThat(t.quorumReadRound(THREE, 4)).as("a voter without progress echoed nothing").isZero();
     }
 }
