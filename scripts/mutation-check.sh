@@ -98,7 +98,7 @@ open(p, "w").write(s)
 PY
     (cd "$work" && ./mvnw -B -q -pl raft-core test -Draft.sim.seeds=150 -Draft.sim.runtime.seeds=60 \
         -Dsurefire.failIfNoSpecifiedTests=false \
-        -Dtest='SimulationSoakTest,RaftScenariosTest,RaftMemberTest,GroupRuntimeTest,RuntimeScenariosTest,SnapshotScenariosTest,MembershipTest,LeaderTransferTest,MembershipScenariosTest,ConfigRecoveryTest,IncarnationTest,LostDiskScenariosTest,RuntimeSimulationSoakTest' > "$work/out.log" 2>&1) || true
+        -Dtest='SimulationSoakTest,RaftScenariosTest,RaftMemberTest,ConfigChangesTest,ProgressTrackerTest,ReadIndexRoundsTest,GroupRuntimeTest,RuntimeScenariosTest,SnapshotScenariosTest,MembershipTest,LeaderTransferTest,MembershipScenariosTest,ConfigRecoveryTest,IncarnationTest,LostDiskScenariosTest,RuntimeSimulationSoakTest' > "$work/out.log" 2>&1) || true
     echo "$name: $(grep -h 'Tests run:.*Fail' "$work/out.log" | tail -1 | sed 's/\[ERROR\] //; s/\[INFO\] //')"
     grep -h 'runtime simulation soak:' "$work/out.log" | sed 's/.*, \([0-9]* failures\)/  runtime soak: \1/' || true
     rm -rf "$work"

@@ -65,6 +65,13 @@ import java.util.Set;
  * <p>Incarnations ({@link Incarnations}): votes and acknowledgements count only from the incarnation of a member's
  * data directory that the configuration binds; a leader binds a new one by a configuration entry (a voter that lost
  * its disk comes back promotable), and a new group forms only with every voter's grant.
+ *
+ * <p>The bookkeeping lives beside it, each part with tests of its own: {@link ProgressTracker} and {@link Progress}
+ * (replication to each follower and the quorum arithmetic), {@link ConfigChanges} and {@link ConfigHistory}
+ * (membership changes and the configurations the log holds), {@link ReadIndexRounds} (reads waiting for a heartbeat
+ * quorum) and {@link Incarnations}. The class stays larger than the others because it is the step function: the
+ * handler of every message and input is here side by side (as in etcd-raft's {@code raft.go}), so the handling of
+ * one message reads in one place, and the state those handlers share is one list of fields.
  */
 public final class RaftMember {
 
