@@ -109,7 +109,7 @@ class ConfigRecoveryTest {
         disk.append(List.of(entry(1, 1), configEntry(2, 1, WITHOUT_N4), entry(3, 1)));
         disk.flush();
         // the list lost entry 2 (a truncation persisted it shorter), the log did not (the truncation was not synced)
-        RaftMember m = new RaftMember(G, N2, ProtocolConfig.defaults(), disk, new Random(1));
+        RaftMember m = member(N2, disk);
         assertThat(m.config()).isEqualTo(WITHOUT_N4);
         assertThat(m.configIndex()).isEqualTo(2);
         assertThat(m.configAt(1)).isEqualTo(FOUR);
@@ -126,7 +126,7 @@ class ConfigRecoveryTest {
         disk.flush();
         disk.compact(2, 1);
         // the snapshot at 5 turned out damaged: the state machine was restored from the one at 2
-        RaftMember m = new RaftMember(G, N2, ProtocolConfig.defaults(), disk, new Random(1),
+        RaftMember m = new RaftMember(G, N2, CFG, disk, new Random(1),
                 new SnapshotMeta(2, 1, FOUR));
         assertThat(m.configAt(2)).isEqualTo(FOUR);
         assertThat(m.configAt(4)).as("the configuration in force at 4, which a snapshot there records: the entry at"
@@ -152,7 +152,7 @@ class ConfigRecoveryTest {
                 throw failure;
             }
         });
-        members.put(id, new RaftMember(G, id, ProtocolConfig.defaults(), disk, new Random(++seed)));
+        members.put(id, new RaftMember(G, id, CFG, disk, new Random(++seed)));
     }
 
     private void crash(MemberId id) {
@@ -171,7 +171,7 @@ class ConfigRecoveryTest {
     /** The leader's heartbeat round, with the followers' answers, until nothing more passes {@code deliver}. */
     private void heartbeat(MemberId leader, Predicate<RaftMessage> deliver) {
         RaftMember m = members.get(leader);
-        for (int i = 0; i < ProtocolConfig.defaults().heartbeatTicks(); i++) {
+        for (int i = 0; i < CFG.heartbeatTicks(); i++) {
             m.tick(i).forEach(this::collect);
         }
         route(deliver);

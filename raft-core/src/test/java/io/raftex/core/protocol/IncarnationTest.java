@@ -17,7 +17,6 @@ import io.raftex.core.message.VoteResponse;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
-import java.util.Random;
 
 import static io.raftex.core.protocol.ProtocolFixture.*;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -42,7 +41,7 @@ class IncarnationTest {
             new Member(N3, "a3", Membership.VOTER, I3)));
 
     private static RaftMember member(MemberId id, long incarnation, RecordingLog log) {
-        RaftMember m = new RaftMember(G, id, CFG, log, new Random(1));
+        RaftMember m = ProtocolFixture.member(id, log);
         m.setIncarnation(incarnation);
         return m;
     }

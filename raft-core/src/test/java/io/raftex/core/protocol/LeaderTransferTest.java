@@ -213,8 +213,7 @@ class LeaderTransferTest {
     void aTransferTargetThatIsNotUpToDateCannotWinTheElection() {
         // TimeoutNow is sent only to a caught-up target; should one arrive at a member that fell behind anyway (a
         // leader appended after it), the ordinary up-to-date check refuses the vote
-        RaftMember n2 = new RaftMember(G, N2, CFG, log(1, THREE, entry(1, 1), entry(2, 1), entry(3, 1)),
-                new Random(1));
+        RaftMember n2 = member(N2, log(1, THREE, entry(1, 1), entry(2, 1), entry(3, 1)));
         List<Effect> effects = n2.handle(new VoteRequest(G, N3, N2, 2, 2, 1, true));
         assertThat(sent(effects, VoteResponse.class)).singleElement().matches(r -> !r.granted());
     }

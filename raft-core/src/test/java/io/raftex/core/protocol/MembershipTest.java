@@ -93,7 +93,7 @@ class MembershipTest {
     @Test
     void aFollowersConfigurationIsInForceOnAppendAndRevertedWhenTheEntryIsTruncated() {
         RecordingLog log = log(1, THREE, entry(1, 1));
-        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
+        RaftMember f = member(N2, log);
         f.handle(new AppendEntriesRequest(G, N1, N2, 1, 1, 1, List.of(configEntry(2, 1, FOUR)), 1, 0));
         assertThat(f.config()).as("uncommitted, yet in force").isEqualTo(FOUR);
         assertThat(f.commitIndex()).isEqualTo(1);
@@ -178,7 +178,7 @@ class MembershipTest {
     void aMemberWithoutAVoteNeverCampaignsNorAnswersTimeoutNow(Membership kind) {
         ClusterConfig config = new ClusterConfig(List.of(Member.voter("n1", "a1"), Member.voter("n2", "a2"),
                 Member.voter("n3", "a3"), new Member(N4, "a4", kind)));
-        RaftMember n4 = new RaftMember(G, N4, CFG, log(0, config), new Random(1));
+        RaftMember n4 = member(N4, log(0, config));
         for (int i = 0; i < 10 * CFG.electionTimeoutTicks(); i++) {
             assertThat(n4.tick(i)).noneMatch(e -> e instanceof Effect.Send);
         }
@@ -207,8 +207,7 @@ class MembershipTest {
         // an election that needs n4's vote could wait for ever
         ClusterConfig withPromotable = new ClusterConfig(List.of(Member.voter("n1", "a1"), Member.voter("n2", "a2"),
                 Member.voter("n3", "a3"), new Member(N4, "a4", Membership.PROMOTABLE)));
-        RaftMember n4 = new RaftMember(G, N4, CFG, logWithConfigs(1, THREE, entry(1, 1), configEntry(2, 1, withPromotable)),
-                new Random(1));
+        RaftMember n4 = member(N4, logWithConfigs(1, THREE, entry(1, 1), configEntry(2, 1, withPromotable)));
         List<Effect> pre = n4.handle(new PreVoteRequest(G, N2, N4, 2, 3, 1));
         assertThat(sent(pre, PreVoteResponse.class)).singleElement().matches(PreVoteResponse::granted);
         List<Effect> vote = n4.handle(new VoteRequest(G, N2, N4, 2, 3, 1, false));
@@ -259,7 +258,7 @@ class MembershipTest {
         // n3 was removed at index 2 and heard nothing since; its log ends there
         ClusterConfig two = new ClusterConfig(List.of(Member.voter("n1", "a1"), Member.voter("n2", "a2")));
         RecordingLog n2log = logWithConfigs(1, THREE, entry(1, 1), configEntry(2, 1, two));
-        RaftMember n2 = new RaftMember(G, N2, CFG, n2log, new Random(1));
+        RaftMember n2 = member(N2, n2log);
         n2.handle(new AppendEntriesRequest(G, N1, N2, 1, 2, 1, List.of(), 2, 0));
         n2log.persisted.clear();
         List<Effect> pre = n2.handle(new PreVoteRequest(G, N3, N2, 2, 2, 1));
@@ -271,8 +270,7 @@ class MembershipTest {
         assertThat(n2.leader()).contains(N1);
         assertThat(n2log.persisted).isEmpty();
         // and n3 itself, whose own log removed it, never stands
-        RaftMember n3 = new RaftMember(G, N3, CFG, logWithConfigs(1, THREE, entry(1, 1), configEntry(2, 1, two)),
-                new Random(1));
+        RaftMember n3 = member(N3, logWithConfigs(1, THREE, entry(1, 1), configEntry(2, 1, two)));
         for (int i = 0; i < 10 * CFG.electionTimeoutTicks(); i++) {
             assertThat(n3.tick(i)).noneMatch(e -> e instanceof Effect.Send);
         }
@@ -285,7 +283,7 @@ class MembershipTest {
     void aFollowerForwardsAChangeToTheLeaderAndPassesOnItsAnswer() {
         RecordingLog leaderLog = log(0, THREE);
         RaftMember leader = committedLeader(leaderLog);
-        RaftMember f = new RaftMember(G, N2, CFG, log(1, THREE, entry(1, 1)), new Random(1));
+        RaftMember f = member(N2, log(1, THREE, entry(1, 1)));
         f.handle(new AppendEntriesRequest(G, N1, N2, 1, 1, 1, List.of(), 1, 0));
         MembershipChangeRequest req = sent(f.changeMembership(5, new ConfigChange.Add(
                 new Member(N4, "a4", Membership.PROMOTABLE))), MembershipChangeRequest.class).get(0);
@@ -352,10 +350,10 @@ class MembershipTest {
 
     @Test
     void aChangeWithNoLeaderKnownIsRefusedAtOnce() {
-        RaftMember f = new RaftMember(G, N2, CFG, log(0, THREE), new Random(1));
+        RaftMember f = member(N2, log(0, THREE));
         assertThat(f.changeMembership(1, new ConfigChange.Add(M4)))
                 .containsExactly(new Effect.ChangeRejected(1, ChangeRejection.NO_LEADER, Optional.empty()));
-        RaftMember notLeader = new RaftMember(G, N2, CFG, log(0, THREE), new Random(1));
+        RaftMember notLeader = member(N2, log(0, THREE));
         List<Effect> answer = notLeader.handle(new MembershipChangeRequest(G, N3, N2, 0, 7, false, N4, "a4",
                 Membership.VOTER));
         assertThat(sent(answer, MembershipChangeResponse.class)).singleElement()
@@ -393,7 +391,7 @@ class MembershipTest {
         ClusterConfig solo = new ClusterConfig(List.of(Member.voter("n1", "a1"),
                 new Member(N2, "a2", Membership.NON_VOTER)));
         RecordingLog log = log(0, solo);
-        RaftMember m = new RaftMember(G, N1, CFG, log, new Random(1));
+        RaftMember m = member(N1, log);
         tickUntil(m, e -> m.role() == Role.LEADER);
         m.onLogDurable(1, 1, 0);
         assertThat(m.commitIndex()).isEqualTo(1);
@@ -408,7 +406,7 @@ class MembershipTest {
         ClusterConfig solo = new ClusterConfig(List.of(Member.voter("n1", "a1"),
                 new Member(N2, "a2", Membership.NON_VOTER)));
         RecordingLog log = log(0, solo);
-        RaftMember m = new RaftMember(G, N1, CFG, log, new Random(1));
+        RaftMember m = member(N1, log);
         tickUntil(m, e -> m.role() == Role.LEADER);
         m.onLogDurable(1, 1, 0);
         assertThat(rejected(m.changeMembership(1, new ConfigChange.Add(new Member(N1, "a1", Membership.NON_VOTER))))
@@ -444,7 +442,7 @@ class MembershipTest {
     @Test
     void aRestartedMemberKeepsAnUncommittedConfigurationItsLogHolds() {
         RecordingLog log = log(1, THREE, entry(1, 1));
-        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
+        RaftMember f = member(N2, log);
         f.handle(new AppendEntriesRequest(G, N1, N2, 1, 1, 1, List.of(configEntry(2, 1, FOUR)), 1, 0));
         log.disk.flush();
         RaftMember restarted = new RaftMember(G, N2, CFG, log.disk.crash(), new Random(2));
@@ -460,14 +458,14 @@ class MembershipTest {
                 List.of(new ConfigEntry(0, 0, THREE), new ConfigEntry(2, 1, FOUR))));
         disk.append(List.of(entry(1, 1), entry(2, 2)));
         disk.flush();
-        RaftMember m = new RaftMember(G, N2, CFG, disk, new Random(1));
+        RaftMember m = member(N2, disk);
         assertThat(m.config()).isEqualTo(THREE);
     }
 
     @Test
     void installingASnapshotRebasesTheConfigurationOnTheSnapshots() {
         RecordingLog log = log(1, THREE, entry(1, 1));
-        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
+        RaftMember f = member(N2, log);
         f.handle(new AppendEntriesRequest(G, N1, N2, 2, 1, 1, List.of(), 1, 0));
         f.snapshotInstalled(new SnapshotMeta(10, 2, FOUR), N1);
         assertThat(f.config()).isEqualTo(FOUR);

@@ -7,6 +7,7 @@ import io.raftex.core.Role;
 import io.raftex.core.log.ConfigCodec;
 import io.raftex.core.log.ConfigEntry;
 import io.raftex.core.log.EntryType;
+import io.raftex.core.log.GroupLog;
 import io.raftex.core.log.LogEntry;
 import io.raftex.core.log.PersistentState;
 import io.raftex.core.message.AppendEntriesResponse;
@@ -91,7 +92,7 @@ final class ProtocolFixture {
     }
 
     /** Member {@code id} of group {@link #G} recovered from {@code log}, with the default protocol settings. */
-    static RaftMember member(MemberId id, RecordingLog log) {
+    static RaftMember member(MemberId id, GroupLog log) {
         return new RaftMember(G, id, CFG, log, new Random(1));
     }
 
