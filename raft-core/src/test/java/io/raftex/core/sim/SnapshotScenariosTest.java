@@ -122,6 +122,42 @@ class SnapshotScenariosTest {
     }
 
     @Test
+    void aFollowerLogsHowFarItIsWithASnapshotAtMostEveryFiveSeconds() {
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                "io.raftex.core.runtime.SnapshotTransfers");
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+                new ch.qos.logback.core.read.ListAppender<>();
+        lines.start();
+        ch.qos.logback.classic.Level level = logger.getLevel();
+        logger.setLevel(ch.qos.logback.classic.Level.INFO);
+        logger.addAppender(lines);
+        try {
+            RuntimeCluster c = cluster();
+            RuntimeNode behind = follower(c);
+            c.network.isolate(behind.id, c.ids);
+            writes(c, 120, "slow");
+            c.runFor(2_000); // the leader's last snapshot is written: the transfer below is of that one throughout
+            c.network.heal();
+            assertThat(c.runUntil(() -> behind.runtime.metrics().installingSnapshot(), 5_000)).isTrue();
+            // the transfer stalls for 12 s (virtual): the leader's chunks are held back, and then let through
+            c.network.hold(m -> m instanceof InstallSnapshotRequest && m.to().equals(behind.id));
+            c.runFor(12_000);
+            assertThat(behind.runtime.metrics().installingSnapshot()).as("still under way").isTrue();
+            c.network.holdNothing();
+            converge(c);
+            assertThat(behind.runtime.metrics().installingSnapshot()).isFalse();
+            List<String> progress = lines.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent
+                    ::getFormattedMessage).filter(l -> l.matches(".*receiving snapshot \\d+ from \\S+: \\d+ of \\d+ bytes"))
+                    .toList();
+            // one line on the first chunk after the stall (more than 5 s after the transfer began), not one a chunk
+            assertThat(progress).as("%s", lines.list).hasSize(1);
+        } finally {
+            logger.detachAppender(lines);
+            logger.setLevel(level);
+        }
+    }
+
+    @Test
     void snapshotInstallUnreliable() {
         RuntimeCluster c = cluster();
         RuntimeNode behind = follower(c);
