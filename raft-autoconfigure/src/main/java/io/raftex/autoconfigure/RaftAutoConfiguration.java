@@ -1,6 +1,7 @@
 package io.raftex.autoconfigure;
 
 import io.raftex.autoconfigure.client.RaftClient;
+import io.raftex.autoconfigure.client.RaftCommandObserver;
 import io.raftex.core.RaftNode;
 import io.raftex.core.runtime.DurableStorageProvider;
 import io.raftex.core.runtime.StorageProvider;
@@ -91,7 +92,7 @@ public final class RaftAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    RaftClient raftClient(RaftNodeLifecycle lifecycle) {
-        return new RaftClient(lifecycle);
+    RaftClient raftClient(RaftNodeLifecycle lifecycle, ObjectProvider<RaftCommandObserver> observer) {
+        return new RaftClient(lifecycle, observer.getIfUnique(() -> RaftCommandObserver.NONE));
     }
 }

@@ -96,6 +96,11 @@ public class RaftProperties {
      */
     private final Security security = new Security();
 
+    /**
+     * What the health component {@code raft} requires of a member.
+     */
+    private final Health health = new Health();
+
     public boolean isEnabled() {
         return enabled;
     }
@@ -174,6 +179,29 @@ public class RaftProperties {
 
     public Security getSecurity() {
         return security;
+    }
+
+    public Health getHealth() {
+        return health;
+    }
+
+    /** What the health component {@code raft} requires. */
+    public static class Health {
+
+        /**
+         * Whether a group's health is DOWN while this member is catching up: receiving a snapshot from the leader, or
+         * more than 100 entries known committed not yet applied (the status field {@code catchingUp}). Useful in the
+         * readiness group, so that traffic reaches a node only once its state is current.
+         */
+        private boolean requireCaughtUp = false;
+
+        public boolean isRequireCaughtUp() {
+            return requireCaughtUp;
+        }
+
+        public void setRequireCaughtUp(boolean requireCaughtUp) {
+            this.requireCaughtUp = requireCaughtUp;
+        }
     }
 
     /** How the write-ahead log makes appends durable. */
