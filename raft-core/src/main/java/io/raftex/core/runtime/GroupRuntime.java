@@ -8,7 +8,6 @@ import io.raftex.core.GroupMetrics;
 import io.raftex.core.GroupStatus;
 import io.raftex.core.GroupStoppedException;
 import io.raftex.core.Member;
-import io.raftex.core.MembershipChangeException;
 import io.raftex.core.MemberId;
 import io.raftex.core.NoLeaderException;
 import io.raftex.core.QueryTimeoutException;
@@ -24,7 +23,6 @@ import io.raftex.core.log.GroupLog;
 import io.raftex.core.log.LogEntry;
 import io.raftex.core.log.PersistentState;
 import io.raftex.core.log.StorageException;
-import io.raftex.core.message.ChangeRejection;
 import io.raftex.core.message.InstallSnapshotRequest;
 import io.raftex.core.message.InstallSnapshotResponse;
 import io.raftex.core.message.RaftMessage;
@@ -55,7 +53,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -104,12 +101,16 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private final Applier<C, R> applier;
     private final GroupEnvironment env;
     private final GroupExecutor executor;
-    private final Executor callbacks;
     private final CommandTracker commands;
     private final ReadTracker reads = new ReadTracker();
     private final ConcurrentLinkedQueue<CommandTracker.Pending> incoming = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private final CopyOnWriteArrayList<GroupListener> listeners = new CopyOnWriteArrayList<>();
+    private final Answers answers;
+    private final MembershipChanges changes;
+    private final LeadershipTransfers leadershipTransfers;
+    /** Everything waiting on the core with a deadline, swept in this order on every tick and when a leader is found. */
+    private final List<PendingWork> pending;
 
     // ---- owned by the group thread
     private RaftMember member;
@@ -125,11 +126,8 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private boolean executingEffects;
     private Role lastRole = Role.FOLLOWER;
     private Optional<MemberId> lastLeader = Optional.empty();
-    private PendingTransfer transfer;
     /** The configuration whose members {@link #knownMembers} took in last. */
     private ClusterConfig addressesFrom;
-    /** Membership changes asked of this member, not yet answered. */
-    private final List<PendingChange> changes = new ArrayList<>();
     private SnapshotStore snapshots;
     /** The newest snapshot held, written here or installed from a leader; null if none. */
     private SnapshotMeta lastSnapshot;
@@ -171,43 +169,6 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private volatile long snapshotFailures;
     private volatile int snapshotFailuresInARow;
 
-    /** A leadership transfer this member, as leader, is trying to carry out. */
-    private static final class PendingTransfer {
-        final MemberId target;
-        final CompletableFuture<Void> future;
-        final long deadlineMillis;
-        long nextAttemptAtMillis;
-
-        PendingTransfer(MemberId target, CompletableFuture<Void> future, long deadlineMillis, long nextAttemptAtMillis) {
-            this.target = target;
-            this.future = future;
-            this.deadlineMillis = deadlineMillis;
-            this.nextAttemptAtMillis = nextAttemptAtMillis;
-        }
-    }
-
-    /** A membership change asked of this member, until it is known committed or refused. */
-    private static final class PendingChange {
-        final ConfigChange change;
-        final CompletableFuture<ClusterConfig> future;
-        final long deadlineMillis;
-        long requestId = -1;
-        /** Where the leader appended it (0: in place already), -1 while not known to be in any log. */
-        long index = -1;
-        long term;
-        long nextAttemptAtMillis;
-        /** An attempt may have been appended (forwarded, or accepted once): a timeout cannot say "not carried out". */
-        boolean maybeAppended;
-        /** An attempt before the current one may have been appended: a refusal of the current one is not final. */
-        boolean earlierMaybeAppended;
-
-        PendingChange(ConfigChange change, CompletableFuture<ClusterConfig> future, long deadlineMillis) {
-            this.change = change;
-            this.future = future;
-            this.deadlineMillis = deadlineMillis;
-        }
-    }
-
     /**
      * Creates the shell; {@link #start()} opens the store and starts the member.
      *
@@ -234,10 +195,16 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         this.applier = new Applier<>(Objects.requireNonNull(stateMachine, "stateMachine"),
                 Objects.requireNonNull(commandCodec, "commandCodec"), Objects.requireNonNull(resultCodec, "resultCodec"),
                 settings.maxSessions());
-        this.callbacks = settings.callbackExecutor();
         this.commands = new CommandTracker(randomClientId(env));
         this.nextRequestId = (1 + (env.seeds().getAsLong() >>> 33)) << 32;
         this.executor = env.executors().apply(settings.nodeId(), name);
+        this.answers = new Answers(settings.callbackExecutor());
+        this.changes = new MembershipChanges(name, self, new ChangesCore(), answers, this::nowMillis,
+                settings.commandTimeout().toMillis(), settings.resendAfterMillis(), settings.backoffMillis());
+        long tickMillis = settings.tickInterval().toMillis();
+        this.leadershipTransfers = new LeadershipTransfers(name, self, new TransfersCore(), answers,
+                settings.electionTimeoutMillis() + tickMillis, settings.protocol().heartbeatTicks() * tickMillis);
+        this.pending = List.of(new CommandWork(), new ReadWork(), leadershipTransfers, changes);
         this.lastStatus = new GroupStatus(name, settings.nodeId(), Role.FOLLOWER, 0, Optional.empty(), 0, 0, 0, 0,
                 false, List.of());
     }
@@ -373,27 +340,9 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         if (ticker != null) {
             ticker.cancel();
         }
-        for (CommandTracker.Pending p : commands.clear()) {
-            // one that may be in a leader's log may still commit: say so, never "not carried out"
-            fail(p, p.maybeAppended || p.currentAttemptOpen
-                    ? new CommandOutcomeUnknownException("group '" + name + "' on node " + self + " stopped before"
-                    + " command #" + p.sequence + " was known to be committed; it may still be applied", reason)
-                    : reason);
+        for (PendingWork work : pending) {
+            work.failAll(reason);
         }
-        failIncoming(reason);
-        for (ReadTracker.PendingRead r : reads.clear()) {
-            failRead(r, reason);
-        }
-        if (transfer != null) {
-            completeExceptionally(transfer.future, reason);
-            transfer = null;
-        }
-        for (PendingChange c : changes) {
-            completeExceptionally(c.future, c.maybeAppended ? new CommandOutcomeUnknownException("group '" + name
-                    + "' on node " + self + " stopped before the membership change " + describe(c.change)
-                    + " was known to be committed; it may still take effect", reason) : reason);
-        }
-        changes.clear();
         effectQueue.clear();
         if (transfers != null) {
             transfers.stopSending();
@@ -504,13 +453,11 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
             send(s.message());
         } else if (effect instanceof Effect.CommitAdvanced c) {
             applyTarget = Math.max(applyTarget, c.commitIndex());
-            if (!changes.isEmpty()) {
-                checkChanges();
-            }
+            changes.onCommitAdvanced();
         } else if (effect instanceof Effect.ChangeAccepted a) {
-            onChangeAccepted(a);
+            changes.onAccepted(a);
         } else if (effect instanceof Effect.ChangeRejected r) {
-            onChangeRejected(r);
+            changes.onRejected(r);
         } else if (effect instanceof Effect.ProposalAccepted a) {
             onProposalAccepted(a);
         } else if (effect instanceof Effect.ProposalRejected r) {
@@ -1133,7 +1080,18 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     /** Fails what is past its deadline and retries what is due (or, with {@code leaderFound}, every backoff). */
     private void sweep(boolean leaderFound) {
         long now = nowMillis();
-        if (commands.size() > 0) {
+        for (PendingWork work : pending) {
+            work.sweep(now, leaderFound);
+        }
+    }
+
+    /** Commands as {@link PendingWork}: their answers count in this shell's metrics. */
+    private final class CommandWork implements PendingWork {
+        @Override
+        public void sweep(long now, boolean leaderFound) {
+            if (commands.size() == 0) {
+                return;
+            }
             List<CommandTracker.Pending> retry = new ArrayList<>();
             for (CommandTracker.Pending p : commands.all()) {
                 if (now >= p.deadlineMillis) {
@@ -1150,7 +1108,27 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
             }
             propose(retry);
         }
-        if (reads.size() > 0) {
+
+        @Override
+        public void failAll(GroupStoppedException reason) {
+            for (CommandTracker.Pending p : commands.clear()) {
+                // one that may be in a leader's log may still commit: say so, never "not carried out"
+                fail(p, p.maybeAppended || p.currentAttemptOpen
+                        ? new CommandOutcomeUnknownException("group '" + name + "' on node " + self + " stopped before"
+                        + " command #" + p.sequence + " was known to be committed; it may still be applied", reason)
+                        : reason);
+            }
+            failIncoming(reason);
+        }
+    }
+
+    /** Queries as {@link PendingWork}: their answers count in this shell's metrics. */
+    private final class ReadWork implements PendingWork {
+        @Override
+        public void sweep(long now, boolean leaderFound) {
+            if (reads.size() == 0) {
+                return;
+            }
             for (ReadTracker.PendingRead r : reads.all()) {
                 if (now >= r.deadlineMillis) {
                     reads.remove(r);
@@ -1165,11 +1143,12 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                 }
             }
         }
-        if (transfer != null) {
-            checkTransfer(now);
-        }
-        if (!changes.isEmpty()) {
-            sweepChanges(now, leaderFound);
+
+        @Override
+        public void failAll(GroupStoppedException reason) {
+            for (ReadTracker.PendingRead r : reads.clear()) {
+                failRead(r, reason);
+            }
         }
     }
 
@@ -1239,189 +1218,88 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private CompletableFuture<ClusterConfig> changeMembership(ConfigChange change) {
         CompletableFuture<ClusterConfig> future = new CompletableFuture<>();
         long deadline = nowMillis() + settings.commandTimeout().toMillis();
-        boolean queued = !refusing && submit("membership change", () -> {
-            PendingChange c = new PendingChange(change, future, deadline);
-            changes.add(c);
-            attemptChange(c);
-        });
+        boolean queued = !refusing && submit("membership change", () -> changes.add(change, future, deadline));
         if (!queued) {
             future.completeExceptionally(stoppedException());
         }
         return future;
     }
 
-    private void attemptChange(PendingChange c) {
-        c.earlierMaybeAppended |= c.maybeAppended;
-        c.requestId = nextRequestId++;
-        c.index = -1;
-        c.nextAttemptAtMillis = nowMillis() + settings.resendAfterMillis();
-        if (member.leader().isPresent() && member.role() != Role.LEADER) {
-            c.maybeAppended = true; // a forwarded change may be appended, its answer lost
+    /** The core and log as {@link MembershipChanges} see them. */
+    private final class ChangesCore implements MembershipChanges.Core {
+        @Override
+        public boolean forwardsToLeader() {
+            return member.leader().isPresent() && member.role() != Role.LEADER;
         }
-        enqueue(member.changeMembership(c.requestId, c.change));
-    }
 
-    private PendingChange changeFor(long requestId) {
-        for (PendingChange c : changes) {
-            if (c.requestId == requestId) {
-                return c;
-            }
+        @Override
+        public ClusterConfig config() {
+            return member.config();
         }
-        return null;
-    }
 
-    private void onChangeAccepted(Effect.ChangeAccepted a) {
-        PendingChange c = changeFor(a.requestId());
-        if (c != null && c.index < 0) {
-            c.index = a.index();
-            c.term = a.term();
-            c.maybeAppended = true;
-            checkChanges();
+        @Override
+        public long commitIndex() {
+            return member.commitIndex();
         }
-    }
 
-    private void onChangeRejected(Effect.ChangeRejected r) {
-        PendingChange c = changeFor(r.requestId());
-        if (c == null || c.index >= 0) {
-            return;
+        @Override
+        public long termAt(long index) {
+            return log.termAt(index);
         }
-        if (c.earlierMaybeAppended && r.reason() == ChangeRejection.UNKNOWN_MEMBER
-                && c.change instanceof ConfigChange.Remove) {
-            // an earlier attempt may have removed it: the leader's committed configuration does not hold it
-            changes.remove(c);
-            complete(c.future, member.config());
-            return;
-        }
-        if (r.reason().retryable() || c.earlierMaybeAppended) {
-            // an earlier attempt may still be appended (a delayed copy): only success or the deadline ends it
-            c.nextAttemptAtMillis = nowMillis() + settings.backoffMillis();
-            return;
-        }
-        changes.remove(c);
-        MembershipChangeException.Reason reason = switch (r.reason()) {
-            case IN_PROGRESS -> MembershipChangeException.Reason.IN_PROGRESS;
-            case UNKNOWN_MEMBER -> MembershipChangeException.Reason.UNKNOWN_MEMBER;
-            default -> MembershipChangeException.Reason.CONFLICT;
-        };
-        String why = switch (reason) {
-            case IN_PROGRESS -> "another membership change is not committed yet; retry once it is";
-            case UNKNOWN_MEMBER -> c.change.id() + " is not a member";
-            case CONFLICT -> c.change instanceof ConfigChange.Add a && member.config().member(a.id())
-                    .filter(m -> !m.address().equals(a.member().address())).isPresent()
-                    ? c.change.id() + " is a member at another address"
-                    : c.change.id() + " is the last voter (a group needs one)";
-        };
-        completeExceptionally(c.future, new MembershipChangeException(name, reason, "group '" + name
-                + "': membership change " + describe(c.change) + " refused: " + why));
-    }
 
-    /** Answers the changes whose entries are committed, and asks again for those whose entries were overwritten. */
-    private void checkChanges() {
-        long committed = member.commitIndex();
-        for (PendingChange c : new ArrayList<>(changes)) {
-            if (c.index < 0 || c.index > committed) {
-                continue;
-            }
-            long held = log.termAt(c.index);
-            if (c.index == 0 || held == c.term) {
-                changes.remove(c);
-                LOG.info("[{}@{}] membership change {} committed at {}: members {}", name, self, describe(c.change),
-                        c.index, member.config().members());
-                complete(c.future, member.config());
-            } else if (held < 0 && c.index <= log.snapshotIndex()) {
-                // a snapshot covers its entry: whether that entry was this change cannot be checked. Asking again
-                // would apply it a second time if another change reversed it since
-                changes.remove(c);
-                if (c.change.heldBy(member.config())) {
-                    complete(c.future, member.config());
-                } else {
-                    completeExceptionally(c.future, new CommandTimeoutException("group '" + name + "': membership"
-                            + " change " + describe(c.change) + " may have taken effect at " + c.index + ", which a"
-                            + " snapshot now covers, and been reversed since: the configuration does not hold it"));
-                }
-            } else {
-                // another entry was committed there: ask again (a change in place already is answered as such)
-                attemptChange(c);
-            }
+        @Override
+        public long snapshotIndex() {
+            return log.snapshotIndex();
         }
-    }
 
-    private void sweepChanges(long now, boolean leaderFound) {
-        for (PendingChange c : new ArrayList<>(changes)) {
-            if (now >= c.deadlineMillis) {
-                changes.remove(c);
-                completeExceptionally(c.future, c.maybeAppended
-                        ? new CommandTimeoutException("group '" + name + "': membership change " + describe(c.change)
-                        + " not known to be committed within " + settings.commandTimeout().toMillis()
-                        + " ms; it may still take effect")
-                        : new NoLeaderException(name, "group '" + name + "': no leader took the membership change "
-                        + describe(c.change) + " within " + settings.commandTimeout().toMillis() + " ms"));
-            } else if (c.index < 0 && (now >= c.nextAttemptAtMillis || leaderFound)) {
-                attemptChange(c);
-            }
+        @Override
+        public long nextRequestId() {
+            return nextRequestId++;
         }
-    }
 
-    private static String describe(ConfigChange change) {
-        return change instanceof ConfigChange.Add a
-                ? "add " + a.member().id() + " (" + a.member().membership().name().toLowerCase(Locale.ROOT) + ")"
-                : "remove " + change.id();
+        @Override
+        public void changeMembership(long requestId, ConfigChange change) {
+            enqueue(member.changeMembership(requestId, change));
+        }
     }
 
     @Override
     public CompletableFuture<Void> transferLeadership(MemberId target) {
         Objects.requireNonNull(target, "target");
         CompletableFuture<Void> future = new CompletableFuture<>();
-        boolean queued = !refusing && submit("leadership transfer", () -> {
-            if (member.role() != Role.LEADER) {
-                future.completeExceptionally(new IllegalStateException("member " + self + " of group '" + name
-                        + "' is not the leader; the leader is " + member.leader().map(MemberId::value).orElse("unknown")));
-                return;
-            }
-            Optional<Member> to = member.config().member(target);
-            if (to.isEmpty() || !to.get().membership().isVoter()) {
-                future.completeExceptionally(new MembershipChangeException(name, to.isEmpty()
-                        ? MembershipChangeException.Reason.UNKNOWN_MEMBER : MembershipChangeException.Reason.CONFLICT,
-                        "group '" + name + "': cannot hand leadership to " + target + ": "
-                                + (to.isEmpty() ? "not a member" : "it does not vote")));
-                return;
-            }
-            if (target.equals(self)) {
-                complete(future, null); // leads already
-                return;
-            }
-            if (transfer != null) {
-                completeExceptionally(transfer.future, new IllegalStateException("superseded by a transfer to "
-                        + target));
-            }
-            long now = nowMillis();
-            // the leader gives up after an election timeout (and takes commands again); so does the caller, a tick later
-            transfer = new PendingTransfer(target, future,
-                    now + settings.electionTimeoutMillis() + settings.tickInterval().toMillis(),
-                    now + settings.protocol().heartbeatTicks() * settings.tickInterval().toMillis());
-            enqueue(member.transferLeadership(target));
-            checkTransfer(now);
-        });
+        boolean queued = !refusing && submit("leadership transfer",
+                () -> leadershipTransfers.start(target, future, nowMillis()));
         if (!queued) {
             future.completeExceptionally(stoppedException());
         }
         return future;
     }
 
-    private void checkTransfer(long now) {
-        PendingTransfer t = transfer;
-        if (t.target.equals(member.leader().orElse(null))) {
-            transfer = null;
-            complete(t.future, null);
-        } else if (now >= t.deadlineMillis) {
-            transfer = null;
-            completeExceptionally(t.future, new CommandTimeoutException("group '" + name
-                    + "': leadership did not pass to " + t.target + " within an election timeout; the transfer was"
-                    + " abandoned"));
-        } else if (now >= t.nextAttemptAtMillis && member.transferTarget().equals(Optional.of(t.target))) {
-            // the leader is still at it: asking again keeps its deadline, and resends TimeoutNow if one was lost
-            t.nextAttemptAtMillis = now + settings.protocol().heartbeatTicks() * settings.tickInterval().toMillis();
-            enqueue(member.transferLeadership(t.target));
+    /** The core as {@link LeadershipTransfers} sees it. */
+    private final class TransfersCore implements LeadershipTransfers.Core {
+        @Override
+        public Role role() {
+            return member.role();
+        }
+
+        @Override
+        public Optional<MemberId> leader() {
+            return member.leader();
+        }
+
+        @Override
+        public ClusterConfig config() {
+            return member.config();
+        }
+
+        @Override
+        public Optional<MemberId> transferTarget() {
+            return member.transferTarget();
+        }
+
+        @Override
+        public void transferLeadership(MemberId target) {
+            enqueue(member.transferLeadership(target));
         }
     }
 
@@ -1527,19 +1405,11 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
 
     /** Completes a client future off the group thread, so that its callbacks cannot stall the group. */
     private <T> void complete(CompletableFuture<T> future, T value) {
-        try {
-            callbacks.execute(() -> future.complete(value));
-        } catch (RejectedExecutionException e) {
-            future.complete(value);
-        }
+        answers.complete(future, value);
     }
 
     private void completeExceptionally(CompletableFuture<?> future, Throwable reason) {
-        try {
-            callbacks.execute(() -> future.completeExceptionally(reason));
-        } catch (RejectedExecutionException e) {
-            future.completeExceptionally(reason);
-        }
+        answers.fail(future, reason);
     }
 
     private long nowMillis() {
