@@ -49,6 +49,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -111,6 +112,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private final LeadershipTransfers leadershipTransfers;
     /** Everything waiting on the core with a deadline, swept in this order on every tick and when a leader is found. */
     private final List<PendingWork> pending;
+    private final EffectRouter router;
 
     // ---- owned by the group thread
     private RaftMember member;
@@ -205,6 +207,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         this.leadershipTransfers = new LeadershipTransfers(name, self, new TransfersCore(), answers,
                 settings.electionTimeoutMillis() + tickMillis, settings.protocol().heartbeatTicks() * tickMillis);
         this.pending = List.of(new CommandWork(), new ReadWork(), leadershipTransfers, changes);
+        this.router = routeEffects();
         this.lastStatus = new GroupStatus(name, settings.nodeId(), Role.FOLLOWER, 0, Optional.empty(), 0, 0, 0, 0,
                 false, List.of());
     }
@@ -432,7 +435,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         try {
             Effect e;
             while (state == State.RUNNING && (e = effectQueue.poll()) != null) {
-                execute(e);
+                router.route(e);
             }
             // messages of this step are out: now the first slice of what committed, unless one is queued already
             if (state == State.RUNNING && !applying && !applyScheduled && applier.lastApplied() < applyTarget
@@ -440,7 +443,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                 applySlice();
                 Effect more;
                 while (state == State.RUNNING && (more = effectQueue.poll()) != null) {
-                    execute(more); // proposals made again for commands whose entries were displaced
+                    router.route(more); // proposals made again for commands whose entries were displaced
                 }
             }
         } finally {
@@ -448,44 +451,34 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         }
     }
 
-    private void execute(Effect effect) {
-        if (effect instanceof Effect.Send s) {
-            send(s.message());
-        } else if (effect instanceof Effect.CommitAdvanced c) {
-            applyTarget = Math.max(applyTarget, c.commitIndex());
-            changes.onCommitAdvanced();
-        } else if (effect instanceof Effect.ChangeAccepted a) {
-            changes.onAccepted(a);
-        } else if (effect instanceof Effect.ChangeRejected r) {
-            changes.onRejected(r);
-        } else if (effect instanceof Effect.ProposalAccepted a) {
-            onProposalAccepted(a);
-        } else if (effect instanceof Effect.ProposalRejected r) {
-            // a leader's refusal of a forwarded command proves nothing: a duplicate of the same message may have been
-            // appended (its answer lost); only this member's own refusals mean "not in any log"
-            CommandTracker.Pending p = commands.rejected(r.requestId(), nowMillis() + settings.backoffMillis(),
-                    r.reason() == Effect.Rejection.NOT_LEADER);
-            if (p != null) {
-                LOG.debug("[{}@{}] command #{} rejected: {}", name, self, p.sequence, r.reason());
-            }
-        } else if (effect instanceof Effect.ReadReady rr) {
-            onReadReady(rr);
-        } else if (effect instanceof Effect.ReadRejected rj) {
-            ReadTracker.PendingRead r = reads.rejected(rj.requestId(), nowMillis() + settings.backoffMillis());
-            if (r != null && rj.leaderHint().isPresent()) {
-                r.sawLeader = true;
-            }
-        } else if (effect instanceof Effect.RoleChanged rc) {
-            onRoleChanged(rc);
-        } else if (effect instanceof Effect.SendSnapshot ss) {
-            transfers.send(ss.to(), ss.atLeast());
-        } else if (effect instanceof Effect.SnapshotChunkAcked ack) {
-            transfers.onChunkAcked(ack);
-        } else if (effect instanceof Effect.SnapshotChunk chunk) {
-            transfers.onChunk(chunk.chunk());
-        } else if (effect instanceof Effect.Refused refused) {
-            LOG.error("group '{}' on node {} {}", name, self, refused.reason());
-        }
+    /** Which collaborator carries out each kind of effect: one receiver per type. */
+    private EffectRouter routeEffects() {
+        return EffectRouter.builder()
+                .on(Effect.Send.class, s -> send(s.message()))
+                .on(Effect.CommitAdvanced.class, this::onCommitAdvanced)
+                .on(Effect.ProposalAccepted.class, this::onProposalAccepted)
+                .on(Effect.ProposalRejected.class, this::onProposalRejected)
+                .on(Effect.ReadReady.class, this::onReadReady)
+                .on(Effect.ReadRejected.class, this::onReadRejected)
+                .on(Effect.ChangeAccepted.class, changes::onAccepted)
+                .on(Effect.ChangeRejected.class, changes::onRejected)
+                .on(Effect.RoleChanged.class, this::onRoleChanged)
+                .on(Effect.SendSnapshot.class, ss -> transfers.send(ss.to(), ss.atLeast()))
+                .on(Effect.SnapshotChunkAcked.class, ack -> transfers.onChunkAcked(ack))
+                .on(Effect.SnapshotChunk.class, chunk -> transfers.onChunk(chunk.chunk()))
+                .on(Effect.Refused.class, refused -> LOG.error("group '{}' on node {} {}", name, self,
+                        refused.reason()))
+                .build();
+    }
+
+    /** The effect types this group routes (for tests: every kind the core has). */
+    Set<Class<?>> routedEffectTypes() {
+        return router.routedTypes();
+    }
+
+    private void onCommitAdvanced(Effect.CommitAdvanced c) {
+        applyTarget = Math.max(applyTarget, c.commitIndex());
+        changes.onCommitAdvanced();
     }
 
     private void send(RaftMessage message) {
@@ -958,6 +951,16 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         enqueue(member.propose(proposals));
     }
 
+    private void onProposalRejected(Effect.ProposalRejected r) {
+        // a leader's refusal of a forwarded command proves nothing: a duplicate of the same message may have been
+        // appended (its answer lost); only this member's own refusals mean "not in any log"
+        CommandTracker.Pending p = commands.rejected(r.requestId(), nowMillis() + settings.backoffMillis(),
+                r.reason() == Effect.Rejection.NOT_LEADER);
+        if (p != null) {
+            LOG.debug("[{}@{}] command #{} rejected: {}", name, self, p.sequence, r.reason());
+        }
+    }
+
     private void onProposalAccepted(Effect.ProposalAccepted a) {
         CommandTracker.Pending p = commands.accepted(a.requestId(), a.index(), nowMillis(),
                 settings.acceptedWaitMillis());
@@ -1032,6 +1035,13 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
             runQuery(r);
         } else {
             reads.awaitApplied(r, ready.readIndex());
+        }
+    }
+
+    private void onReadRejected(Effect.ReadRejected rj) {
+        ReadTracker.PendingRead r = reads.rejected(rj.requestId(), nowMillis() + settings.backoffMillis());
+        if (r != null && rj.leaderHint().isPresent()) {
+            r.sawLeader = true;
         }
     }
 
