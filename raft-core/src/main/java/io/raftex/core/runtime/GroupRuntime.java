@@ -836,13 +836,13 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     /** What {@link SnapshotTransfers} needs from this shell. */
     private final class TransferHost implements SnapshotTransfers.Host {
         @Override
-        public RaftMember member() {
-            return member;
+        public SnapshotMeta newestSnapshot() {
+            return lastSnapshot;
         }
 
         @Override
-        public SnapshotMeta newestSnapshot() {
-            return lastSnapshot;
+        public long term() {
+            return member.term();
         }
 
         @Override
@@ -856,8 +856,13 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         }
 
         @Override
-        public void enqueue(List<Effect> effects) {
-            GroupRuntime.this.enqueue(effects);
+        public void snapshotSendFailed(MemberId to) {
+            enqueue(member.snapshotSendFailed(to));
+        }
+
+        @Override
+        public void chunkStored(InstallSnapshotRequest chunk, long received) {
+            enqueue(member.snapshotChunkStored(chunk, received));
         }
 
         @Override
