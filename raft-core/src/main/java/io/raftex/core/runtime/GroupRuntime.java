@@ -15,9 +15,7 @@ import io.raftex.core.RaftGroup;
 import io.raftex.core.ReadConsistency;
 import io.raftex.core.Role;
 import io.raftex.core.RoleChangeEvent;
-import io.raftex.core.CommandFailedException;
 import io.raftex.core.CommandOutcomeUnknownException;
-import io.raftex.core.SessionExpiredException;
 import io.raftex.core.StateMachine;
 import io.raftex.core.log.GroupLog;
 import io.raftex.core.log.LogEntry;
@@ -31,7 +29,6 @@ import io.raftex.core.protocol.Effect;
 import io.raftex.core.protocol.MemberStatus;
 import io.raftex.core.protocol.Proposal;
 import io.raftex.core.protocol.RaftMember;
-import io.raftex.core.session.CommandResult;
 import io.raftex.core.snapshot.SnapshotMeta;
 import io.raftex.core.snapshot.SnapshotStore;
 import io.raftex.core.transport.Transport;
@@ -62,12 +59,14 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 
 /**
- * The shell around one group's {@link RaftMember} on one node (docs/architecture.md): a single-threaded executor that owns
- * the member, its log and its state machine; a timer that ticks it; and the code that carries out its effects in
- * order — sending messages, handing committed entries to the {@link Applier} and answering client futures with what
- * it returns, retrying commands and queries, taking snapshots and moving them between members, and reporting role
- * changes. Every input (tick, message, durability report, command, query, a finished snapshot write) becomes a task
- * on that executor, so nothing here needs a lock; only writing a snapshot out runs elsewhere.
+ * The shell around one group's {@link RaftMember} on one node (docs/architecture.md): the public face of the group
+ * (start, stop, commands, queries, membership, status), which owns the member and its log, ticks it, and hands every
+ * effect it returns to exactly one receiver through an {@link EffectRouter}. The concerns live in collaborators:
+ * {@link Applying} (committed entries to the {@link Applier}, answers to commands), {@link MembershipChanges},
+ * {@link LeadershipTransfers}, the command and read trackers (all {@link PendingWork}: deadlines, retries, failing
+ * on stop) and {@link SnapshotTransfers}; snapshots are taken and installed here. Every input (tick, message,
+ * durability report, command, query, a finished snapshot write) becomes a task on the group's executor, so nothing
+ * here needs a lock; only writing a snapshot out runs elsewhere.
  *
  * <p>Fail-stop (rule 5): an exception from the core, the store or the state machine while a task runs, or a failure
  * the store reports, stops the group: pending requests fail (with {@link GroupStoppedException}, or
@@ -79,10 +78,6 @@ import java.util.function.Function;
 public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
 
     private static final Logger LOG = LoggerFactory.getLogger(GroupRuntime.class);
-    /** One apply task takes at most this many entries, bytes or nanoseconds, so that it never starves the rest. */
-    private static final int APPLY_SLICE_ENTRIES = 512;
-    private static final long APPLY_SLICE_BYTES = 1L << 20;
-    private static final long APPLY_SLICE_NANOS = 5_000_000;
     private static final long STATUS_WAIT_MILLIS = 2_000;
 
     private enum State { STARTING, RUNNING, STOPPED }
@@ -113,6 +108,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     /** Everything waiting on the core with a deadline, swept in this order on every tick and when a leader is found. */
     private final List<PendingWork> pending;
     private final EffectRouter router;
+    private final Applying applying;
 
     // ---- owned by the group thread
     private RaftMember member;
@@ -120,10 +116,6 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private GroupExecutor.Timer ticker;
     /** Request ids start at a random base per incarnation, so a late answer to an earlier one matches nothing. */
     private long nextRequestId;
-    /** The highest commit index heard of; entries up to it are applied in slices. */
-    private long applyTarget;
-    private boolean applyScheduled;
-    private boolean applying;
     private final ArrayDeque<Effect> effectQueue = new ArrayDeque<>();
     private boolean executingEffects;
     private Role lastRole = Role.FOLLOWER;
@@ -207,6 +199,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         this.leadershipTransfers = new LeadershipTransfers(name, self, new TransfersCore(), answers,
                 settings.electionTimeoutMillis() + tickMillis, settings.protocol().heartbeatTicks() * tickMillis);
         this.pending = List.of(new CommandWork(), new ReadWork(), leadershipTransfers, changes);
+        this.applying = new Applying(name, applier, commands, new ApplyingHost(), answers, env.nanoTime());
         this.router = routeEffects();
         this.lastStatus = new GroupStatus(name, settings.nodeId(), Role.FOLLOWER, 0, Optional.empty(), 0, 0, 0, 0,
                 false, List.of());
@@ -438,9 +431,8 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                 router.route(e);
             }
             // messages of this step are out: now the first slice of what committed, unless one is queued already
-            if (state == State.RUNNING && !applying && !applyScheduled && applier.lastApplied() < applyTarget
-                    && !stateMissing()) {
-                applySlice();
+            if (state == State.RUNNING && applying.due()) {
+                applying.applySlice();
                 Effect more;
                 while (state == State.RUNNING && (more = effectQueue.poll()) != null) {
                     router.route(more); // proposals made again for commands whose entries were displaced
@@ -477,7 +469,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     }
 
     private void onCommitAdvanced(Effect.CommitAdvanced c) {
-        applyTarget = Math.max(applyTarget, c.commitIndex());
+        applying.commitAdvanced(c.commitIndex());
         changes.onCommitAdvanced();
     }
 
@@ -505,94 +497,62 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
 
     // ------------------------------------------------------------------ applying
 
-    /**
-     * Applies one slice of what is committed, then queues the rest as a task of its own: heartbeats, acks and votes
-     * queued meanwhile run between slices instead of waiting behind a long replay or a slow state machine.
-     */
-    private void applySlice() {
-        if (stateMissing()) {
-            return; // nothing can be applied before a snapshot brings the state up to where the log starts
+    /** The shell as {@link Applying} sees it; the counters it reports stay here, with the others. */
+    private final class ApplyingHost implements Applying.Host {
+        @Override
+        public boolean stateMissing() {
+            return GroupRuntime.this.stateMissing();
         }
-        long deadline = env.nanoTime().getAsLong() + APPLY_SLICE_NANOS;
-        long to = Math.min(applyTarget, applier.lastApplied() + APPLY_SLICE_ENTRIES);
-        applying = true; // effects of re-proposals made while applying must not start another slice inside this one
-        try {
-            while (applier.lastApplied() < to) {
-                List<LogEntry> batch = log.entries(applier.lastApplied() + 1, to, APPLY_SLICE_BYTES);
-                for (LogEntry entry : batch) {
-                    applyEntry(entry);
-                }
-                if (env.nanoTime().getAsLong() >= deadline) {
-                    break; // a slow state machine: the rest in the next slice
-                }
-            }
-        } finally {
-            applying = false;
-        }
-        lastApplied = applier.lastApplied();
-        for (ReadTracker.PendingRead r : reads.takeApplied(applier.lastApplied())) {
-            runQuery(r);
-        }
-        maybeSnapshot();
-        if (applier.lastApplied() < applyTarget && !applyScheduled) {
-            applyScheduled = submit("apply", () -> {
-                applyScheduled = false;
-                applySlice();
-            });
-        }
-    }
 
-    private void applyEntry(LogEntry entry) {
-        Optional<CommandResult> result = applier.apply(entry).result();
-        if (result.isPresent() && result.get() instanceof CommandResult.Duplicate) {
-            duplicatesApplied++;
+        @Override
+        public List<LogEntry> entries(long fromIndex, long toIndex, long maxBytes) {
+            return log.entries(fromIndex, toIndex, maxBytes);
         }
-        CommandTracker.Pending mine = commands.answeredBy(entry);
-        if (mine != null && result.isPresent()) {
-            answer(mine, result.get());
+
+        @Override
+        public boolean submit(Runnable task) {
+            return GroupRuntime.this.submit("apply", task);
         }
-        List<CommandTracker.Pending> displaced = commands.displacedBy(entry);
-        if (!displaced.isEmpty()) {
-            // the leader that accepted them lost that part of its log: propose again, same client id and sequence
+
+        @Override
+        public void sliceApplied(long applied) {
+            lastApplied = applied;
+            for (ReadTracker.PendingRead r : reads.takeApplied(applied)) {
+                runQuery(r);
+            }
+            maybeSnapshot();
+        }
+
+        @Override
+        public void proposeAgain(List<CommandTracker.Pending> displaced) {
             propose(displaced);
         }
-    }
 
-    private void answer(CommandTracker.Pending p, CommandResult result) {
-        commands.remove(p);
-        if (result instanceof CommandResult.Failed f) {
-            commands.established();
-            fail(p, new CommandFailedException("group '" + name + "': command #" + p.sequence
-                    + " was refused by the state machine: " + f.reason()));
-            return;
+        @Override
+        public void duplicateApplied() {
+            duplicatesApplied++;
         }
-        if (result instanceof CommandResult.SessionExpired) {
-            fail(p, new SessionExpiredException("group '" + name + "': the session of command #" + p.sequence
-                    + " expired; it was not applied by this attempt"));
-            return;
-        }
-        commands.established();
-        Object value;
-        try {
-            value = applier.value(result);
-        } catch (RuntimeException e) {
-            fail(p, e);
-            return;
-        }
-        long latency = env.nanoTime().getAsLong() - p.submittedNanos;
-        latencyNanosTotal += latency;
-        if (latency > latencyNanosMax) {
-            latencyNanosMax = latency;
-        }
-        commandsCompleted++;
-        for (GroupListener l : listeners) {
-            try {
-                l.onCommandCompleted(latency);
-            } catch (RuntimeException e) {
-                LOG.warn("[{}@{}] group listener failed", name, self, e);
+
+        @Override
+        public void commandCompleted(long latency) {
+            latencyNanosTotal += latency;
+            if (latency > latencyNanosMax) {
+                latencyNanosMax = latency;
+            }
+            commandsCompleted++;
+            for (GroupListener l : listeners) {
+                try {
+                    l.onCommandCompleted(latency);
+                } catch (RuntimeException e) {
+                    LOG.warn("[{}@{}] group listener failed", name, self, e);
+                }
             }
         }
-        complete(p.future, value);
+
+        @Override
+        public void commandFailed(CommandTracker.Pending command, Throwable reason) {
+            fail(command, reason);
+        }
     }
 
     // ------------------------------------------------------------------ snapshots
