@@ -10,7 +10,6 @@ import io.raftex.core.GroupStoppedException;
 import io.raftex.core.Member;
 import io.raftex.core.MemberId;
 import io.raftex.core.NoLeaderException;
-import io.raftex.core.QueryTimeoutException;
 import io.raftex.core.RaftGroup;
 import io.raftex.core.ReadConsistency;
 import io.raftex.core.Role;
@@ -62,9 +61,9 @@ import java.util.function.Function;
  * The shell around one group's {@link RaftMember} on one node (docs/architecture.md): the public face of the group
  * (start, stop, commands, queries, membership, status), which owns the member and its log, ticks it, and hands every
  * effect it returns to exactly one receiver through an {@link EffectRouter}. The concerns live in collaborators:
- * {@link Applying} (committed entries to the {@link Applier}, answers to commands), {@link MembershipChanges},
- * {@link LeadershipTransfers}, the command and read trackers (all {@link PendingWork}: deadlines, retries, failing
- * on stop) and {@link SnapshotTransfers}; snapshots are taken and installed here. Every input (tick, message,
+ * {@link Applying} (committed entries to the {@link Applier}, answers to commands), {@link Queries},
+ * {@link MembershipChanges}, {@link LeadershipTransfers}, the commands (all {@link PendingWork}: deadlines, retries,
+ * failing on stop) and {@link SnapshotTransfers}; commands are proposed, and snapshots taken and installed, here. Every input (tick, message,
  * durability report, command, query, a finished snapshot write) becomes a task on the group's executor, so nothing
  * here needs a lock; only writing a snapshot out runs elsewhere.
  *
@@ -98,7 +97,6 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private final GroupEnvironment env;
     private final GroupExecutor executor;
     private final CommandTracker commands;
-    private final ReadTracker reads = new ReadTracker();
     private final ConcurrentLinkedQueue<CommandTracker.Pending> incoming = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private final CopyOnWriteArrayList<GroupListener> listeners = new CopyOnWriteArrayList<>();
@@ -109,6 +107,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private final List<PendingWork> pending;
     private final EffectRouter router;
     private final Applying applying;
+    private final Queries queries;
 
     // ---- owned by the group thread
     private RaftMember member;
@@ -198,7 +197,9 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         long tickMillis = settings.tickInterval().toMillis();
         this.leadershipTransfers = new LeadershipTransfers(name, self, new TransfersCore(), answers,
                 settings.electionTimeoutMillis() + tickMillis, settings.protocol().heartbeatTicks() * tickMillis);
-        this.pending = List.of(new CommandWork(), new ReadWork(), leadershipTransfers, changes);
+        this.queries = new Queries(name, new QueriesHost(), answers, this::nowMillis,
+                settings.queryTimeout().toMillis(), settings.resendAfterMillis(), settings.backoffMillis());
+        this.pending = List.of(new CommandWork(), queries, leadershipTransfers, changes);
         this.applying = new Applying(name, applier, commands, new ApplyingHost(), answers, env.nanoTime());
         this.router = routeEffects();
         this.lastStatus = new GroupStatus(name, settings.nodeId(), Role.FOLLOWER, 0, Optional.empty(), 0, 0, 0, 0,
@@ -450,8 +451,8 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                 .on(Effect.CommitAdvanced.class, this::onCommitAdvanced)
                 .on(Effect.ProposalAccepted.class, this::onProposalAccepted)
                 .on(Effect.ProposalRejected.class, this::onProposalRejected)
-                .on(Effect.ReadReady.class, this::onReadReady)
-                .on(Effect.ReadRejected.class, this::onReadRejected)
+                .on(Effect.ReadReady.class, queries::onReady)
+                .on(Effect.ReadRejected.class, queries::onRejected)
                 .on(Effect.ChangeAccepted.class, changes::onAccepted)
                 .on(Effect.ChangeRejected.class, changes::onRejected)
                 .on(Effect.RoleChanged.class, this::onRoleChanged)
@@ -517,9 +518,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         @Override
         public void sliceApplied(long applied) {
             lastApplied = applied;
-            for (ReadTracker.PendingRead r : reads.takeApplied(applied)) {
-                runQuery(r);
-            }
+            queries.applied(applied);
             maybeSnapshot();
         }
 
@@ -777,9 +776,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
             snapshotsInstalled++;
             LOG.info("[{}@{}] installed snapshot {} (term {}) from {}", name, self, meta.index(), meta.term(),
                     c.from());
-            for (ReadTracker.PendingRead r : reads.takeApplied(applier.lastApplied())) {
-                runQuery(r);
-            }
+            queries.applied(applier.lastApplied());
             // commands of ours accepted at indexes the snapshot covers: their answers are in its session table
             propose(commands.coveredBySnapshot(meta.index()));
         }
@@ -948,13 +945,13 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         ReadTracker.PendingRead r = new ReadTracker.PendingRead(
                 sm -> query.apply((StateMachine<C, R>) sm), future, consistency,
                 nowMillis() + settings.queryTimeout().toMillis());
-        Runnable onStopped = () -> failRead(r, stoppedException());
+        Runnable onStopped = () -> queries.fail(r, stoppedException());
         if (refusing || state != State.RUNNING) {
             onStopped.run();
         } else {
             try {
                 executor.execute(() -> {
-                    guarded("query", () -> startQuery(r));
+                    guarded("query", () -> queries.start(r));
                     if (state == State.STOPPED && !future.isDone()) {
                         onStopped.run();
                     }
@@ -966,66 +963,51 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         return (CompletableFuture<T>) (CompletableFuture<?>) future;
     }
 
-    private void startQuery(ReadTracker.PendingRead r) {
-        if (r.consistency == ReadConsistency.LOCAL && stateMissing()) {
-            reads.add(r); // the state is not there yet: wait for the snapshot that brings it
-            reads.awaitApplied(r, log.snapshotIndex());
-            return;
+    /** The core, the log and the state machine as {@link Queries} see them; the counters stay here. */
+    private final class QueriesHost implements Queries.Host {
+        @Override
+        public boolean stateMissing() {
+            return GroupRuntime.this.stateMissing();
         }
-        if (r.consistency == ReadConsistency.LOCAL) {
-            runQuery(r);
-            return;
-        }
-        reads.add(r);
-        issueRead(r);
-    }
 
-    private void issueRead(ReadTracker.PendingRead r) {
-        if (member.leader().isPresent()) {
-            r.sawLeader = true;
+        @Override
+        public long snapshotIndex() {
+            return log.snapshotIndex();
         }
-        long requestId = nextRequestId++;
-        reads.attempt(r, requestId, nowMillis(), settings.resendAfterMillis());
-        enqueue(member.read(requestId, r.consistency));
-    }
 
-    private void onReadReady(Effect.ReadReady ready) {
-        ReadTracker.PendingRead r = reads.ready(ready.requestId());
-        if (r == null) {
-            return;
+        @Override
+        public boolean leaderKnown() {
+            return member.leader().isPresent();
         }
-        r.sawLeader = true;
-        if (ready.readIndex() <= applier.lastApplied()) {
-            reads.remove(r);
-            runQuery(r);
-        } else {
-            reads.awaitApplied(r, ready.readIndex());
-        }
-    }
 
-    private void onReadRejected(Effect.ReadRejected rj) {
-        ReadTracker.PendingRead r = reads.rejected(rj.requestId(), nowMillis() + settings.backoffMillis());
-        if (r != null && rj.leaderHint().isPresent()) {
-            r.sawLeader = true;
+        @Override
+        public long nextRequestId() {
+            return nextRequestId++;
         }
-    }
 
-    private void runQuery(ReadTracker.PendingRead r) {
-        Object value;
-        try {
-            value = r.query.apply(applier.machine());
-        } catch (Throwable t) {
-            failRead(r, t);
-            return;
+        @Override
+        public void read(long requestId, ReadConsistency consistency) {
+            enqueue(member.read(requestId, consistency));
         }
-        queriesCompleted++;
-        complete(r.future, value);
-    }
 
-    private void failRead(ReadTracker.PendingRead r, Throwable reason) {
-        if (!r.future.isDone()) {
+        @Override
+        public long lastApplied() {
+            return applier.lastApplied();
+        }
+
+        @Override
+        public Object machine() {
+            return applier.machine();
+        }
+
+        @Override
+        public void queryCompleted() {
+            queriesCompleted++;
+        }
+
+        @Override
+        public void queryFailed() {
             queriesFailed++;
-            completeExceptionally(r.future, reason);
         }
     }
 
@@ -1094,36 +1076,6 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                         : reason);
             }
             failIncoming(reason);
-        }
-    }
-
-    /** Queries as {@link PendingWork}: their answers count in this shell's metrics. */
-    private final class ReadWork implements PendingWork {
-        @Override
-        public void sweep(long now, boolean leaderFound) {
-            if (reads.size() == 0) {
-                return;
-            }
-            for (ReadTracker.PendingRead r : reads.all()) {
-                if (now >= r.deadlineMillis) {
-                    reads.remove(r);
-                    failRead(r, r.sawLeader
-                            ? new QueryTimeoutException("group '" + name + "': " + r.consistency
-                            + " query not served within " + settings.queryTimeout().toMillis() + " ms")
-                            : new NoLeaderException(name, "group '" + name + "': no leader known for "
-                            + settings.queryTimeout().toMillis() + " ms"));
-                } else if (r.phase != ReadTracker.Phase.WAITING_APPLY && (now >= r.nextAttemptAtMillis
-                        || (leaderFound && r.phase == ReadTracker.Phase.BACKOFF))) {
-                    issueRead(r);
-                }
-            }
-        }
-
-        @Override
-        public void failAll(GroupStoppedException reason) {
-            for (ReadTracker.PendingRead r : reads.clear()) {
-                failRead(r, reason);
-            }
         }
     }
 
