@@ -2,14 +2,12 @@ package io.raftex.core.runtime;
 
 import io.raftex.core.ClusterConfig;
 import io.raftex.core.Codec;
-import io.raftex.core.CommandTimeoutException;
 import io.raftex.core.GroupListener;
 import io.raftex.core.GroupMetrics;
 import io.raftex.core.GroupStatus;
 import io.raftex.core.GroupStoppedException;
 import io.raftex.core.Member;
 import io.raftex.core.MemberId;
-import io.raftex.core.NoLeaderException;
 import io.raftex.core.RaftGroup;
 import io.raftex.core.ReadConsistency;
 import io.raftex.core.Role;
@@ -61,9 +59,9 @@ import java.util.function.Function;
  * The shell around one group's {@link RaftMember} on one node (docs/architecture.md): the public face of the group
  * (start, stop, commands, queries, membership, status), which owns the member and its log, ticks it, and hands every
  * effect it returns to exactly one receiver through an {@link EffectRouter}. The concerns live in collaborators:
- * {@link Applying} (committed entries to the {@link Applier}, answers to commands), {@link Queries},
- * {@link MembershipChanges}, {@link LeadershipTransfers}, the commands (all {@link PendingWork}: deadlines, retries,
- * failing on stop) and {@link SnapshotTransfers}; commands are proposed, and snapshots taken and installed, here. Every input (tick, message,
+ * {@link Applying} (committed entries to the {@link Applier}, answers to commands), {@link Commands},
+ * {@link Queries}, {@link MembershipChanges}, {@link LeadershipTransfers} (all {@link PendingWork}: deadlines,
+ * retries, failing on stop) and {@link SnapshotTransfers}; snapshots are taken and installed here. Every input (tick, message,
  * durability report, command, query, a finished snapshot write) becomes a task on the group's executor, so nothing
  * here needs a lock; only writing a snapshot out runs elsewhere.
  *
@@ -108,6 +106,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private final EffectRouter router;
     private final Applying applying;
     private final Queries queries;
+    private final Commands commandFlow;
 
     // ---- owned by the group thread
     private RaftMember member;
@@ -199,7 +198,10 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                 settings.electionTimeoutMillis() + tickMillis, settings.protocol().heartbeatTicks() * tickMillis);
         this.queries = new Queries(name, new QueriesHost(), answers, this::nowMillis,
                 settings.queryTimeout().toMillis(), settings.resendAfterMillis(), settings.backoffMillis());
-        this.pending = List.of(new CommandWork(), queries, leadershipTransfers, changes);
+        this.commandFlow = new Commands(name, self, commands, new CommandsHost(), this::nowMillis,
+                settings.commandTimeout().toMillis(), settings.resendAfterMillis(), settings.acceptedWaitMillis(),
+                settings.backoffMillis());
+        this.pending = List.of(commandFlow, queries, leadershipTransfers, changes);
         this.applying = new Applying(name, applier, commands, new ApplyingHost(), answers, env.nanoTime());
         this.router = routeEffects();
         this.lastStatus = new GroupStatus(name, settings.nodeId(), Role.FOLLOWER, 0, Optional.empty(), 0, 0, 0, 0,
@@ -449,8 +451,8 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         return EffectRouter.builder()
                 .on(Effect.Send.class, s -> send(s.message()))
                 .on(Effect.CommitAdvanced.class, this::onCommitAdvanced)
-                .on(Effect.ProposalAccepted.class, this::onProposalAccepted)
-                .on(Effect.ProposalRejected.class, this::onProposalRejected)
+                .on(Effect.ProposalAccepted.class, commandFlow::onAccepted)
+                .on(Effect.ProposalRejected.class, commandFlow::onRejected)
                 .on(Effect.ReadReady.class, queries::onReady)
                 .on(Effect.ReadRejected.class, queries::onRejected)
                 .on(Effect.ChangeAccepted.class, changes::onAccepted)
@@ -524,7 +526,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
 
         @Override
         public void proposeAgain(List<CommandTracker.Pending> displaced) {
-            propose(displaced);
+            commandFlow.propose(displaced);
         }
 
         @Override
@@ -778,7 +780,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                     c.from());
             queries.applied(applier.lastApplied());
             // commands of ours accepted at indexes the snapshot covers: their answers are in its session table
-            propose(commands.coveredBySnapshot(meta.index()));
+            commandFlow.coveredBySnapshot(meta.index());
         }
         if (lastSnapshot == null || meta.index() > lastSnapshot.index()) {
             lastSnapshot = meta;
@@ -885,9 +887,9 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         List<CommandTracker.Pending> batch = new ArrayList<>();
         CommandTracker.Pending raw;
         while ((raw = incoming.poll()) != null) {
-            batch.add(commands.register(raw.payload, raw.future, raw.submittedNanos, raw.deadlineMillis));
+            batch.add(raw);
         }
-        propose(batch);
+        commandFlow.submit(batch);
     }
 
     private void failIncoming(Throwable reason) {
@@ -898,38 +900,36 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         }
     }
 
-    private void propose(List<CommandTracker.Pending> batch) {
-        if (batch.isEmpty()) {
-            return;
+    /** The core and the shell as {@link Commands} see them; the counters stay here. */
+    private final class CommandsHost implements Commands.Host {
+        @Override
+        public long nextRequestId() {
+            return nextRequestId++;
         }
-        long now = nowMillis();
-        List<Proposal> proposals = new ArrayList<>(batch.size());
-        for (CommandTracker.Pending p : batch) {
-            if (p.attempts > 0) {
-                commandRetries++;
-            }
-            proposals.add(commands.attempt(p, nextRequestId++, now, settings.resendAfterMillis()));
-        }
-        enqueue(member.propose(proposals));
-    }
 
-    private void onProposalRejected(Effect.ProposalRejected r) {
-        // a leader's refusal of a forwarded command proves nothing: a duplicate of the same message may have been
-        // appended (its answer lost); only this member's own refusals mean "not in any log"
-        CommandTracker.Pending p = commands.rejected(r.requestId(), nowMillis() + settings.backoffMillis(),
-                r.reason() == Effect.Rejection.NOT_LEADER);
-        if (p != null) {
-            LOG.debug("[{}@{}] command #{} rejected: {}", name, self, p.sequence, r.reason());
+        @Override
+        public void propose(List<Proposal> proposals) {
+            enqueue(member.propose(proposals));
         }
-    }
 
-    private void onProposalAccepted(Effect.ProposalAccepted a) {
-        CommandTracker.Pending p = commands.accepted(a.requestId(), a.index(), nowMillis(),
-                settings.acceptedWaitMillis());
-        if (p != null && a.index() <= applier.lastApplied()) {
-            // the index was applied before we heard of the acceptance, and it was not this command
-            commands.forgetAcceptance(a.index(), p);
-            propose(List.of(p));
+        @Override
+        public long lastApplied() {
+            return applier.lastApplied();
+        }
+
+        @Override
+        public void retried() {
+            commandRetries++;
+        }
+
+        @Override
+        public void failed(CommandTracker.Pending command, Throwable reason) {
+            fail(command, reason);
+        }
+
+        @Override
+        public void failSubmitted(GroupStoppedException reason) {
+            failIncoming(reason);
         }
     }
 
@@ -1039,43 +1039,6 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         long now = nowMillis();
         for (PendingWork work : pending) {
             work.sweep(now, leaderFound);
-        }
-    }
-
-    /** Commands as {@link PendingWork}: their answers count in this shell's metrics. */
-    private final class CommandWork implements PendingWork {
-        @Override
-        public void sweep(long now, boolean leaderFound) {
-            if (commands.size() == 0) {
-                return;
-            }
-            List<CommandTracker.Pending> retry = new ArrayList<>();
-            for (CommandTracker.Pending p : commands.all()) {
-                if (now >= p.deadlineMillis) {
-                    commands.remove(p);
-                    fail(p, p.maybeAppended || p.currentAttemptOpen
-                            ? new CommandTimeoutException("group '" + name + "': command not known to be committed"
-                            + " within " + settings.commandTimeout().toMillis() + " ms; it may still be applied")
-                            : new NoLeaderException(name, "group '" + name + "': no leader took the command within "
-                            + settings.commandTimeout().toMillis() + " ms; it was not applied"));
-                } else if (now >= p.nextAttemptAtMillis
-                        || (leaderFound && p.phase == CommandTracker.Phase.BACKOFF)) {
-                    retry.add(p);
-                }
-            }
-            propose(retry);
-        }
-
-        @Override
-        public void failAll(GroupStoppedException reason) {
-            for (CommandTracker.Pending p : commands.clear()) {
-                // one that may be in a leader's log may still commit: say so, never "not carried out"
-                fail(p, p.maybeAppended || p.currentAttemptOpen
-                        ? new CommandOutcomeUnknownException("group '" + name + "' on node " + self + " stopped before"
-                        + " command #" + p.sequence + " was known to be committed; it may still be applied", reason)
-                        : reason);
-            }
-            failIncoming(reason);
         }
     }
 
