@@ -39,12 +39,12 @@ FILE[snapshot-heartbeat]=$core/protocol/RaftMember.java
 OLD[snapshot-heartbeat]='long prev = pr.match >= log.snapshotIndex() ? pr.match : 0;'
 NEW[snapshot-heartbeat]='long prev = pr.match;'
 # a leader appends a configuration change while another is not committed yet (two changes at once)
-FILE[change-in-progress]=$core/protocol/RaftMember.java
-OLD[change-in-progress]='return ChangeOutcome.rejected(ChangeRejection.IN_PROGRESS);'
+FILE[change-in-progress]=$core/protocol/ConfigChanges.java
+OLD[change-in-progress]='return new Rejected(pendingIsBinding(configs) ? ChangeRejection.NOT_READY : ChangeRejection.IN_PROGRESS);'
 NEW[change-in-progress]=''
 # a new leader appends a configuration change before it has committed an entry of its term
-FILE[change-not-ready]=$core/protocol/RaftMember.java
-OLD[change-not-ready]='return ChangeOutcome.rejected(ChangeRejection.NOT_READY);'
+FILE[change-not-ready]=$core/protocol/ConfigChanges.java
+OLD[change-not-ready]='return new Rejected(ChangeRejection.NOT_READY);'
 NEW[change-not-ready]=''
 # a follower keeps a configuration in force after the entry that carried it was truncated away
 FILE[config-truncate]=$core/protocol/RaftMember.java
@@ -75,7 +75,7 @@ FILE[config-recovery-list]=$core/protocol/ConfigHistory.java
 OLD[config-recovery-list]='        kept.addAll(configEntriesAfter(Math.max(kept.get(kept.size() - 1).index(), log.snapshotIndex()), log));'
 NEW[config-recovery-list]=''
 # only a removal is refused for leaving no voter: making the last voter a non-voter stops the leader's group
-FILE[demote-last-voter]=$core/protocol/RaftMember.java
+FILE[demote-last-voter]=$core/protocol/ConfigChanges.java
 OLD[demote-last-voter]='        if (members.stream().noneMatch(m -> m.membership().isVoter())) {'
 NEW[demote-last-voter]='        if (change instanceof ConfigChange.Remove && members.stream().noneMatch(m -> m.membership().isVoter())) {'
 # votes and acknowledgements count whatever the incarnation they come from (a member that lost its disk counts as if
@@ -98,7 +98,7 @@ open(p, "w").write(s)
 PY
     (cd "$work" && ./mvnw -B -q -pl raft-core test -Draft.sim.seeds=150 -Draft.sim.runtime.seeds=60 \
         -Dsurefire.failIfNoSpecifiedTests=false \
-        -Dtest='SimulationSoakTest,RaftScenariosTest,RaftMemberTest,GroupRuntimeTest,RuntimeScenariosTest,SnapshotScenariosTest,MembershipTest,LeaderTransferTest,MembershipScenariosTest,ConfigRecoveryTest,IncarnationTest,LostDiskScenariosTest,RuntimeSimulationSoakTest' > "$work/out.log" 2>&1) || true
+        -Dtest='SimulationSoakTest,RaftScenariosTest,RaftMemberTest,ConfigChangesTest,ProgressTrackerTest,ReadIndexRoundsTest,GroupRuntimeTest,RuntimeScenariosTest,SnapshotScenariosTest,MembershipTest,LeaderTransferTest,MembershipScenariosTest,ConfigRecoveryTest,IncarnationTest,LostDiskScenariosTest,RuntimeSimulationSoakTest' > "$work/out.log" 2>&1) || true
     echo "$name: $(grep -h 'Tests run:.*Fail' "$work/out.log" | tail -1 | sed 's/\[ERROR\] //; s/\[INFO\] //')"
     grep -h 'runtime simulation soak:' "$work/out.log" | sed 's/.*, \([0-9]* failures\)/  runtime soak: \1/' || true
     rm -rf "$work"

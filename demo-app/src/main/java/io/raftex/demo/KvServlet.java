@@ -1,6 +1,7 @@
 package io.raftex.demo;
 
 import io.raftex.autoconfigure.client.RaftClient;
+import io.raftex.autoconfigure.web.ProblemJson;
 import io.raftex.core.CommandFailedException;
 import io.raftex.core.CommandOutcomeUnknownException;
 import io.raftex.core.GroupStoppedException;
@@ -17,6 +18,8 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.ProblemDetail;
 import org.springframework.web.filter.ServerHttpObservationFilter;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
@@ -31,7 +34,6 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -89,7 +91,6 @@ public final class KvServlet extends HttpServlet {
     private static final Logger log = LoggerFactory.getLogger(KvServlet.class);
 
     private static final String JSON = "application/json";
-    private static final String PROBLEM_JSON = "application/problem+json";
 
     /**
      * The longest body any valid request can have: a compare-and-set with both values at the length limit, every
@@ -168,9 +169,9 @@ public final class KvServlet extends HttpServlet {
                 notAllowed(method, "OPTIONS, POST", request, response);
             }
         } else {
-            Map<String, Object> problem = problem(404, "Not found", "no such resource: this API serves /kv/{key}"
-                    + " (GET, PUT, DELETE) and /kv/{key}/cas (POST)", request);
-            write(response, 404, PROBLEM_JSON, problem, null, request);
+            ProblemDetail problem = problem(404, "Not found", "no such resource: this API serves /kv/{key}"
+                    + " (GET, PUT, DELETE) and /kv/{key}/cas (POST)");
+            writeProblem(response, problem, null, request);
         }
     }
 
@@ -231,9 +232,9 @@ public final class KvServlet extends HttpServlet {
             response.setStatus(200);
             return;
         }
-        Map<String, Object> problem = problem(405, "Method not allowed", "method " + method + " is not supported"
-                + " here; allowed: " + allow, request);
-        write(response, 405, PROBLEM_JSON, problem, Map.of("Allow", allow), request);
+        ProblemDetail problem = problem(405, "Method not allowed", "method " + method + " is not supported"
+                + " here; allowed: " + allow);
+        writeProblem(response, problem, Map.of("Allow", allow), request);
     }
 
     /**
@@ -242,9 +243,9 @@ public final class KvServlet extends HttpServlet {
     private <T> T body(HttpServletRequest request, HttpServletResponse response, Class<T> type) throws IOException {
         String contentType = request.getContentType();
         if (contentType != null && !isJson(contentType)) {
-            Map<String, Object> problem = problem(415, "Unsupported Media Type", "Content-Type '" + contentType
-                    + "' is not supported; send application/json.", request);
-            write(response, 415, PROBLEM_JSON, problem, Map.of("Accept", "application/json, application/*+json"),
+            ProblemDetail problem = problem(415, "Unsupported Media Type", "Content-Type '" + contentType
+                    + "' is not supported; send application/json.");
+            writeProblem(response, problem, Map.of("Accept", "application/json, application/*+json"),
                     request);
             return null;
         }
@@ -252,10 +253,10 @@ public final class KvServlet extends HttpServlet {
         if (request.getContentLengthLong() > MAX_BODY_BYTES) {
             bytes = null; // refused before reading
         } else if (!bodyReads.tryAcquire()) {
-            Map<String, Object> problem = problem(503, "Too many requests sending their bodies", maxBodyReads
+            ProblemDetail problem = problem(503, "Too many requests sending their bodies", maxBodyReads
                     + " requests are sending their bodies to this node now, the most it reads at once; retry later."
-                    + " The request was not carried out.", request);
-            write(response, 503, PROBLEM_JSON, problem, Map.of("Retry-After", "1", "Connection", "close"), request);
+                    + " The request was not carried out.");
+            writeProblem(response, problem, Map.of("Retry-After", "1", "Connection", "close"), request);
             return null;
         } else {
             try (InputStream in = request.getInputStream()) {
@@ -264,16 +265,16 @@ public final class KvServlet extends HttpServlet {
                 bodyReads.release();
             }
             if (bytes == TOO_SLOW) {
-                Map<String, Object> problem = problem(408, "Request body too slow", "the body did not arrive within "
-                        + BODY_READ_MILLIS + " ms", request);
-                write(response, 408, PROBLEM_JSON, problem, Map.of("Connection", "close"), request);
+                ProblemDetail problem = problem(408, "Request body too slow", "the body did not arrive within "
+                        + BODY_READ_MILLIS + " ms");
+                writeProblem(response, problem, Map.of("Connection", "close"), request);
                 return null;
             }
         }
         if (bytes == null || bytes.length > MAX_BODY_BYTES) {
-            Map<String, Object> problem = problem(413, "Request body too large", "the body is longer than "
-                    + MAX_BODY_BYTES + " bytes, more than any valid request", request);
-            write(response, 413, PROBLEM_JSON, problem, Map.of("Connection", "close"), request);
+            ProblemDetail problem = problem(413, "Request body too large", "the body is longer than "
+                    + MAX_BODY_BYTES + " bytes, more than any valid request");
+            writeProblem(response, problem, Map.of("Connection", "close"), request);
             return null;
         }
         String detail;
@@ -285,8 +286,8 @@ public final class KvServlet extends HttpServlet {
             detail = "The request body is missing or is not the JSON this endpoint takes"
                     + (e instanceof IllegalArgumentException ? ": " + e.getMessage() : "") + ".";
         }
-        Map<String, Object> problem = problem(400, "Malformed request body", detail, request);
-        write(response, 400, PROBLEM_JSON, problem, null, request);
+        ProblemDetail problem = problem(400, "Malformed request body", detail);
+        writeProblem(response, problem, null, request);
         return null;
     }
 
@@ -408,7 +409,7 @@ public final class KvServlet extends HttpServlet {
                     write(response, 200, JSON, value, null, request);
                 } else {
                     Failure f = failure(unwrap(failure), request);
-                    write(response, f.status(), PROBLEM_JSON, f.problem(), f.headers(), request);
+                    writeProblem(response, f.problem(), f.headers(), request);
                 }
             } catch (IOException | RuntimeException e) {
                 log.debug("could not answer {} {}: {}", request.getMethod(), request.getRequestURI(), e.toString());
@@ -462,54 +463,61 @@ public final class KvServlet extends HttpServlet {
         return t;
     }
 
-    private record Failure(int status, Map<String, Object> problem, Map<String, String> headers) {
+    private record Failure(ProblemDetail problem, Map<String, String> headers) {
     }
 
     /** The problem details, status and headers of a failure. */
     private Failure failure(Throwable e, HttpServletRequest request) {
         if (e instanceof KeyNotFoundException missing) {
-            Map<String, Object> problem = problem(404, "Key not found", e.getMessage(), request);
-            problem.put("key", missing.key());
-            return new Failure(404, problem, null);
+            ProblemDetail problem = problem(404, "Key not found", e.getMessage());
+            problem.setProperty("key", missing.key());
+            return new Failure(problem, null);
         }
         if (e instanceof IllegalArgumentException) {
-            return new Failure(400, problem(400, "Bad request", e.getMessage(), request), null);
+            return new Failure(problem(400, "Bad request", e.getMessage()), null);
         }
         if (e instanceof NoLeaderException || e instanceof GroupStoppedException) {
             String title = e instanceof NoLeaderException ? "No leader" : "Node stopping";
-            return new Failure(503, problem(503, title, e.getMessage() + ". The request was not carried out;"
-                    + " retry later.", request), Map.of("Retry-After", retryAfterSeconds));
+            return new Failure(problem(503, title, e.getMessage() + ". The request was not carried out;"
+                    + " retry later."), Map.of("Retry-After", retryAfterSeconds));
         }
         if (e instanceof CommandOutcomeUnknownException || e instanceof SessionExpiredException) {
-            return new Failure(504, problem(504, "Command outcome unknown", e.getMessage() + ". The command was not"
+            return new Failure(problem(504, "Command outcome unknown", e.getMessage() + ". The command was not"
                     + " known to be committed in time; it may still be applied (at most once). Read the key to find"
-                    + " out.", request), null);
+                    + " out."), null);
         }
         if (e instanceof QueryTimeoutException) {
-            return new Failure(504, problem(504, "Read timed out", e.getMessage() + ". Nothing was changed; retry,"
-                    + " or read with a weaker consistency.", request), null);
+            return new Failure(problem(504, "Read timed out", e.getMessage() + ". Nothing was changed; retry,"
+                    + " or read with a weaker consistency."), null);
         }
         if (e instanceof CommandFailedException) {
             log.warn("the store refused a committed command: {}", e.getMessage());
-            return new Failure(500, problem(500, "Command refused", e.getMessage() + ". The command was committed"
-                    + " but changed nothing, on any member.", request), null);
+            return new Failure(problem(500, "Command refused", e.getMessage() + ". The command was committed"
+                    + " but changed nothing, on any member."), null);
         }
         if (e instanceof RaftException) {
             log.warn("Raft request failed", e);
-            return new Failure(500, problem(500, "Raft failure", e.getMessage(), request), null);
+            return new Failure(problem(500, "Raft failure", e.getMessage()), null);
         }
         log.error("{} {} failed", request.getMethod(), request.getRequestURI(), e);
-        return new Failure(500, problem(500, "Internal error", "the request failed: " + e, request), null);
+        return new Failure(problem(500, "Internal error", "the request failed: " + e), null);
     }
 
-    /** RFC 9457 problem details; {@code type} is left out, which means {@code about:blank}. */
-    private static Map<String, Object> problem(int status, String title, String detail, HttpServletRequest request) {
-        Map<String, Object> problem = new LinkedHashMap<>();
-        problem.put("title", title);
-        problem.put("status", status);
-        problem.put("detail", detail);
-        problem.put("instance", request.getRequestURI());
-        return problem;
+    /**
+     * RFC 9457 problem details; {@code type} is left out, which means {@code about:blank}, and {@code instance} is
+     * the request's path ({@link #writeProblem}).
+     */
+    private static ProblemDetail problem(int status, String title, String detail) {
+        return ProblemJson.blank(HttpStatusCode.valueOf(status), title, detail);
+    }
+
+    /** Answers with {@code problem} ({@link ProblemJson}), and {@code headers} if not null. */
+    private static void writeProblem(HttpServletResponse response, ProblemDetail problem, Map<String, String> headers,
+                                     HttpServletRequest request) throws IOException {
+        if (headers != null) {
+            headers.forEach(response::setHeader);
+        }
+        ProblemJson.write(response, problem, request.getRequestURI(), !request.getMethod().equals("HEAD"));
     }
 
     private void write(HttpServletResponse response, int status, String contentType, Object body,

@@ -95,7 +95,15 @@ class HelmMonitoringTest {
 
         assertThat(queried).contains("raft_leader", "raft_term", "raft_role", "raft_commit_index",
                 "raft_applied_index", "raft_leader_changes_total", "raft_storage_commit_seconds_bucket",
-                "raft_rpc_seconds_count", "resilience4j_circuitbreaker_state");
+                "raft_rpc_seconds_count", "resilience4j_circuitbreaker_state", "raft_commands_total",
+                "raft_queries_total", "raft_follower_lag", "raft_snapshots_taken_total",
+                "raft_snapshots_installed_total", "raft_snapshot_install_failures_total",
+                "raft_snapshot_sent_bytes_total", "raft_snapshot_received_bytes_total",
+                "raft_snapshot_install_received_bytes", "raft_snapshot_install_size_bytes",
+                "raft_snapshot_duration_seconds_count");
+        // the outcome-tagged commands are shown by outcome, and the follower lag per peer
+        assertThat(expressions).anyMatch(e -> e.contains("raft_commands_total") && e.contains("outcome)"))
+                .anyMatch(e -> e.contains("raft_follower_lag") && e.contains("peer)"));
         EmittedMetrics.documented().assertEmitsAll(queried);
     }
 
@@ -109,7 +117,7 @@ class HelmMonitoringTest {
         assertThat(at(rule, "metadata.labels.release")).isEqualTo("prometheus");
         assertThat(rules).extracting(r -> r.get("alert")).containsExactly("RaftNoLeader",
                 "RaftFrequentLeaderChanges", "RaftSlowStorageCommits", "RaftPeerRpcFailures", "RaftPeerCircuitOpen",
-                "RaftFollowerBehind", "RaftApplyLag");
+                "RaftFollowerBehind", "RaftApplyLag", "RaftSnapshotInstallsFailing");
         Map<String, Object> noLeader = rules.get(0);
         assertThat(noLeader.get("expr")).isEqualTo("sum by (namespace, job, group) (raft_leader{namespace=\""
                 + NAMESPACE + "\",job=\"" + FULLNAME + "-headless\"}) == 0");
@@ -128,7 +136,10 @@ class HelmMonitoringTest {
         }
         assertThat(queried).contains("raft_leader", "raft_leader_changes_total", "raft_storage_commit_seconds_bucket",
                 "raft_rpc_seconds_count", "resilience4j_circuitbreaker_state", "raft_commit_index",
-                "raft_applied_index");
+                "raft_applied_index", "raft_snapshot_install_failures_total");
+        assertThat(rules.get(rules.size() - 1).get("expr")).isEqualTo("sum by (namespace, job, instance, group)"
+                + " (increase(raft_snapshot_install_failures_total{namespace=\"" + NAMESPACE + "\",job=\"" + FULLNAME
+                + "-headless\"}[15m])) > 1");
         EmittedMetrics.documented().assertEmitsAll(queried);
     }
 
@@ -142,6 +153,8 @@ class HelmMonitoringTest {
                 "metrics.prometheusRule.slowStorageCommits.thresholdSeconds", "0.25",
                 "metrics.prometheusRule.peerRpcFailures.ratio", 0.1,
                 "metrics.prometheusRule.applyLag.thresholdEntries", 5000,
+                "metrics.prometheusRule.snapshotInstallFailures.threshold", 4,
+                "metrics.prometheusRule.snapshotInstallFailures.window", "1h",
                 "metrics.prometheusRule.noLeader.severity", "page",
                 "metrics.prometheusRule.peerCircuitOpen.enabled", false).one("PrometheusRule", FULLNAME));
         Map<String, Map<String, Object>> byName = rules.stream()
@@ -153,6 +166,9 @@ class HelmMonitoringTest {
         assertThat((String) byName.get("RaftSlowStorageCommits").get("expr")).endsWith(") > 0.25");
         assertThat((String) byName.get("RaftPeerRpcFailures").get("expr")).endsWith(") > 0.1");
         assertThat((String) byName.get("RaftApplyLag").get("expr")).endsWith(" > 5000");
+        assertThat((String) byName.get("RaftSnapshotInstallsFailing").get("expr"))
+                .isEqualTo("sum by (namespace, job, instance, group) (increase(raft_snapshot_install_failures_total"
+                        + "{app=\"kv\"}[1h])) > 4");
         assertThat(at(byName.get("RaftNoLeader"), "labels")).isEqualTo(Map.of("severity", "page", "team", "storage"));
         assertThatThrownBy(() -> render("metrics.prometheusRule.noLeader.for", "a minute"))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("noLeader.for");

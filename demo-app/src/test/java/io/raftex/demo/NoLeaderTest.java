@@ -1,6 +1,8 @@
 package io.raftex.demo;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -41,6 +43,9 @@ class NoLeaderTest {
 
     private final Http http = new Http(PORT);
 
+    @Autowired
+    private MeterRegistry registry;
+
     @Test
     void writesAnswer503WithRetryAfterAndAreNotApplied() {
         List<CompletableFuture<Http.Response>> writes = List.of(
@@ -78,6 +83,27 @@ class NoLeaderTest {
         assertThat(liveness.status()).as(liveness.toString()).isEqualTo(200);
         assertThat(readiness.status()).as(readiness.toString()).isEqualTo(503);
         assertThat(readiness.json().at("/components/raft/status").asString()).isEqualTo("DOWN");
+    }
+
+    @Test
+    void writesAndReadsWithoutALeaderAreCountedAsNoLeader() {
+        double writesBefore = count("raft.commands", "outcome", "no-leader");
+        double readsBefore = count("raft.queries", "outcome", "no-leader", "consistency", "linearizable");
+
+        assertUnavailable(http.sendAsync("PUT", "/kv/counted", Http.value("1"), "application/json").join());
+        assertUnavailable(http.sendAsync("GET", "/kv/counted", null, null).join());
+
+        // counted by the group before it answered, so before the 503
+        assertThat(count("raft.commands", "outcome", "no-leader")).isEqualTo(writesBefore + 1);
+        assertThat(count("raft.commands", "outcome", "success")).isZero();
+        assertThat(count("raft.queries", "outcome", "no-leader", "consistency", "linearizable"))
+                .isEqualTo(readsBefore + 1);
+        assertThat(registry.get("raft.member.role").tag("group", "kv").tag("role", "leader").gauge().value())
+                .isZero();
+    }
+
+    private double count(String name, String... tags) {
+        return registry.get(name).tag("group", "kv").tags(tags).functionCounter().count();
     }
 
     private static void assertUnavailable(Http.Response response) {

@@ -1,9 +1,8 @@
 package io.raftex.autoconfigure;
 
 import io.raftex.autoconfigure.client.RaftClient;
+import io.raftex.autoconfigure.client.RaftCommandObserver;
 import io.raftex.core.RaftNode;
-import io.raftex.core.log.StorageOptions;
-import io.raftex.core.log.SyncMode;
 import io.raftex.core.runtime.DurableStorageProvider;
 import io.raftex.core.runtime.StorageProvider;
 import io.raftex.core.transport.Transport;
@@ -58,28 +57,26 @@ public final class RaftAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     StorageProvider raftStorageProvider(RaftSettings settings) {
-        RaftProperties.Storage storage = settings.properties().getStorage();
-        StorageOptions defaults = StorageOptions.defaults();
-        StorageOptions options = defaults
-                .withSyncMode(SyncMode.valueOf(storage.getSync().name()))
-                .withMaxBatch(storage.getMaxBatchSize(), defaults.maxBatchBytes());
-        Optional<String> clusterId = Optional.ofNullable(settings.properties().getClusterId())
-                .map(String::strip).filter(s -> !s.isEmpty());
-        return DurableStorageProvider.open(settings.dataDir(), options, Optional.of(settings.nodeId().value()),
-                clusterId);
+        return DurableStorageProvider.open(settings.dataDir(), settings.storageOptions(),
+                Optional.of(settings.nodeId().value()), settings.clusterId());
     }
 
-    /** The node; started by {@link RaftNodeLifecycle}, closed with the context. */
+    /**
+     * The node; started by {@link RaftNodeLifecycle}, closed with the context. The heartbeat interval is the node's
+     * timer tick, so the election timeout is counted in heartbeats; whatever is not configured keeps the core's
+     * default.
+     */
     @Bean
     @ConditionalOnMissingBean
     RaftNode raftNode(RaftSettings settings, Transport transport, StorageProvider storage) {
         return RaftNode.builder()
                 .nodeId(settings.nodeId().value())
-                .dataDir(settings.dataDir())
                 .transport(transport)
                 .storage(storage)
-                .protocolConfig(settings.protocolConfig())
-                .tickInterval(settings.tickInterval())
+                .tickInterval(settings.heartbeatInterval())
+                .heartbeatInterval(settings.heartbeatInterval())
+                .electionTimeout(settings.electionTimeout())
+                .maxBytesPerMessage(settings.maxEntryBytesPerMessage())
                 .commandTimeout(settings.commandTimeout())
                 .snapshotInterval(settings.snapshotInterval())
                 .snapshotChunkBytes(settings.snapshotChunkBytes())
@@ -95,7 +92,7 @@ public final class RaftAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    RaftClient raftClient(RaftNodeLifecycle lifecycle) {
-        return new RaftClient(lifecycle);
+    RaftClient raftClient(RaftNodeLifecycle lifecycle, ObjectProvider<RaftCommandObserver> observer) {
+        return new RaftClient(lifecycle, observer.getIfUnique(() -> RaftCommandObserver.NONE));
     }
 }

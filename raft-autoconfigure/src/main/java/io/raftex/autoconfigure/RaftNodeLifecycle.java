@@ -161,7 +161,7 @@ public final class RaftNodeLifecycle implements SmartLifecycle {
         }
         try {
             CompletableFuture.allOf(transfers.toArray(new CompletableFuture[0]))
-                    .get(settings.properties().getElectionTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                    .get(settings.electionTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Exception e) {

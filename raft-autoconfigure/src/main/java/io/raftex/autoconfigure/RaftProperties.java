@@ -1,5 +1,6 @@
 package io.raftex.autoconfigure;
 
+import io.raftex.core.runtime.RuntimeSettings;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.convert.DataSizeUnit;
 import org.springframework.util.unit.DataSize;
@@ -12,7 +13,9 @@ import java.util.List;
 
 /**
  * Configuration of the Raft node, under the prefix {@code raft}. Only {@code raft.node-id} is required; with no
- * {@code raft.members} the node runs a single-member cluster of itself.
+ * {@code raft.members} the node runs a single-member cluster of itself. The timing and snapshot defaults are the
+ * core's ({@link RuntimeSettings}'s {@code DEFAULT_*} constants), so a node configured with no properties runs as a
+ * plain {@code RaftNode} does; {@code META-INF/additional-spring-configuration-metadata.json} repeats them for IDEs.
  */
 @ConfigurationProperties("raft")
 public class RaftProperties {
@@ -59,19 +62,19 @@ public class RaftProperties {
      * Base election timeout: a follower that hears from no leader for a random time between this and twice this
      * starts an election. Must be at least twice the heartbeat interval.
      */
-    private Duration electionTimeout = Duration.ofSeconds(1);
+    private Duration electionTimeout = RuntimeSettings.DEFAULT_ELECTION_TIMEOUT;
 
     /**
      * Interval between leader heartbeats. It is also the tick of the node's timer, so the election timeout is
      * counted in multiples of it.
      */
-    private Duration heartbeatInterval = Duration.ofMillis(100);
+    private Duration heartbeatInterval = RuntimeSettings.DEFAULT_TICK_INTERVAL;
 
     /**
      * How long a command may take, from the call until its result is known, before it fails with a
      * CommandTimeoutException (the command may still be applied later, at most once). Also the deadline of queries.
      */
-    private Duration commandTimeout = Duration.ofSeconds(10);
+    private Duration commandTimeout = RuntimeSettings.DEFAULT_COMMAND_TIMEOUT;
 
     /**
      * Durability and group commit of the write-ahead log.
@@ -92,6 +95,11 @@ public class RaftProperties {
      * Shared secrets.
      */
     private final Security security = new Security();
+
+    /**
+     * What the health component {@code raft} requires of a member.
+     */
+    private final Health health = new Health();
 
     public boolean isEnabled() {
         return enabled;
@@ -173,6 +181,29 @@ public class RaftProperties {
         return security;
     }
 
+    public Health getHealth() {
+        return health;
+    }
+
+    /** What the health component {@code raft} requires. */
+    public static class Health {
+
+        /**
+         * Whether a group's health is DOWN while this member is catching up: receiving a snapshot from the leader, or
+         * more than 100 entries known committed not yet applied (the status field {@code catchingUp}). Useful in the
+         * readiness group, so that traffic reaches a node only once its state is current.
+         */
+        private boolean requireCaughtUp = false;
+
+        public boolean isRequireCaughtUp() {
+            return requireCaughtUp;
+        }
+
+        public void setRequireCaughtUp(boolean requireCaughtUp) {
+            this.requireCaughtUp = requireCaughtUp;
+        }
+    }
+
     /** How the write-ahead log makes appends durable. */
     public enum SyncMode {
         /** FileChannel.force(true): data and file metadata reach the disk before an entry counts as durable. */
@@ -222,13 +253,13 @@ public class RaftProperties {
          * A group takes a snapshot of its state machine, and lets the log before it go, every this many applied
          * entries. 0 turns automatic snapshots off.
          */
-        private long intervalEntries = 10_000;
+        private long intervalEntries = RuntimeSettings.DEFAULT_SNAPSHOT_INTERVAL;
 
         /**
          * Size of one chunk when a leader sends a snapshot to a member that is too far behind.
          */
         @DataSizeUnit(DataUnit.BYTES)
-        private DataSize chunkSize = DataSize.ofKilobytes(512);
+        private DataSize chunkSize = DataSize.ofBytes(RuntimeSettings.DEFAULT_SNAPSHOT_CHUNK_BYTES);
 
         public long getIntervalEntries() {
             return intervalEntries;
@@ -269,8 +300,7 @@ public class RaftProperties {
          * Whether to send to each peer over one long-lived stream (POST /raft/stream: one HTTP request whose body
          * carries batch after batch, one JSON line each, without waiting for answers; the cluster token is checked
          * once per stream). False: one POST /raft/rpc per batch, one batch in flight per peer, which is slower.
-         * Peers that have no /raft/stream (older versions) are sent POST /raft/rpc either way. This node accepts
-         * streams from its peers whatever the setting.
+         * This node accepts streams and POSTs from its peers whatever the setting.
          */
         private boolean stream = true;
 

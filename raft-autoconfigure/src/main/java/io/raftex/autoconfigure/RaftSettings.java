@@ -4,7 +4,8 @@ import io.raftex.core.ClusterConfig;
 import io.raftex.core.Member;
 import io.raftex.core.MemberId;
 import io.raftex.core.log.LogEntry;
-import io.raftex.core.protocol.ProtocolConfig;
+import io.raftex.core.log.StorageOptions;
+import io.raftex.core.log.SyncMode;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -17,9 +18,11 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * {@link RaftProperties} checked and resolved: the node id, the initial members with parsed URLs, a writable data
- * directory and the timing in ticks. Building it is the startup validation: every mistake is reported as a
- * {@link RaftConfigurationException} naming the property.
+ * {@link RaftProperties} checked and resolved into the typed values the beans need: the node id, the initial members
+ * with parsed URLs, a writable data directory, the timing as durations (the core turns them into ticks), storage
+ * options, message limits and secrets. Building it is the startup validation: every mistake is reported as a
+ * {@link RaftConfigurationException} naming the property. The defaults of the properties are those of the core
+ * ({@link io.raftex.core.runtime.RuntimeSettings}).
  */
 public final class RaftSettings {
 
@@ -33,33 +36,45 @@ public final class RaftSettings {
     /** Empty when raft.members is empty: the node then forms a single-member cluster at its own local URL. */
     private final List<Member> members;
     private final Path dataDir;
-    private final Duration tickInterval;
-    private final int electionTimeoutTicks;
-    private final int heartbeatTicks;
+    private final String clusterId;
+    private final Duration heartbeatInterval;
+    private final Duration electionTimeout;
     private final Duration commandTimeout;
+    private final StorageOptions storageOptions;
+    private final long snapshotInterval;
+    private final long snapshotChunkSize;
     private final Duration rpcTimeout;
     private final int maxBatchBytes;
     private final boolean stream;
     private final String clusterToken;
     private final boolean allowUnauthenticatedPeers;
-    private final RaftProperties properties;
+    private final String adminToken;
+    private final boolean adminReadsRequireToken;
 
     private RaftSettings(RaftProperties p, MemberId nodeId, List<Member> members, Path dataDir) {
-        this.properties = p;
         this.nodeId = nodeId;
         this.members = List.copyOf(members);
         this.dataDir = dataDir;
-        this.tickInterval = p.getHeartbeatInterval();
-        this.heartbeatTicks = 1;
-        this.electionTimeoutTicks = (int) Math.min(Integer.MAX_VALUE,
-                p.getElectionTimeout().toNanos() / p.getHeartbeatInterval().toNanos());
+        this.clusterId = emptyToNull(p.getClusterId() == null ? null : p.getClusterId().strip());
+        this.heartbeatInterval = p.getHeartbeatInterval();
+        this.electionTimeout = p.getElectionTimeout();
         this.commandTimeout = p.getCommandTimeout();
+        StorageOptions defaults = StorageOptions.defaults();
+        this.storageOptions = defaults.withSyncMode(SyncMode.valueOf(p.getStorage().getSync().name()))
+                .withMaxBatch(p.getStorage().getMaxBatchSize(), defaults.maxBatchBytes());
+        this.snapshotInterval = p.getSnapshot().getIntervalEntries();
+        this.snapshotChunkSize = p.getSnapshot().getChunkSize().toBytes();
         this.rpcTimeout = p.getRpc().getTimeout();
         this.maxBatchBytes = (int) p.getRpc().getMaxBatchBytes().toBytes();
         this.stream = p.getRpc().isStream();
-        String token = p.getSecurity().getClusterToken();
-        this.clusterToken = token == null || token.isEmpty() ? null : token;
+        this.clusterToken = emptyToNull(p.getSecurity().getClusterToken());
         this.allowUnauthenticatedPeers = p.getSecurity().isAllowUnauthenticatedPeers();
+        this.adminToken = emptyToNull(p.getSecurity().getAdminToken());
+        this.adminReadsRequireToken = p.getSecurity().isAdminReadsRequireToken();
+    }
+
+    private static String emptyToNull(String value) {
+        return value == null || value.isEmpty() ? null : value;
     }
 
     /** Checks {@code properties} and resolves them; creates the data directory if it is absent. */
@@ -266,19 +281,19 @@ public final class RaftSettings {
         return dataDir;
     }
 
-    /** The node's timer tick: the heartbeat interval. */
-    public Duration tickInterval() {
-        return tickInterval;
+    /** {@code raft.cluster-id}, stripped, if one is set. */
+    public Optional<String> clusterId() {
+        return Optional.ofNullable(clusterId);
     }
 
-    /** The election timeout in ticks. */
-    public int electionTimeoutTicks() {
-        return electionTimeoutTicks;
+    /** {@code raft.heartbeat-interval}: also the node's timer tick. */
+    public Duration heartbeatInterval() {
+        return heartbeatInterval;
     }
 
-    /** The heartbeat interval in ticks (one). */
-    public int heartbeatTicks() {
-        return heartbeatTicks;
+    /** {@code raft.election-timeout}: the base election timeout. */
+    public Duration electionTimeout() {
+        return electionTimeout;
     }
 
     /** Deadline of commands and queries. */
@@ -305,16 +320,14 @@ public final class RaftSettings {
         return maxEntryBytesPerMessage() - LogEntry.OVERHEAD_BYTES;
     }
 
-    /** The protocol tuning: timing in ticks of the heartbeat interval, per-message limits from the RPC limit. */
-    public ProtocolConfig protocolConfig() {
-        ProtocolConfig defaults = ProtocolConfig.defaults();
-        return defaults.withTiming(electionTimeoutTicks, heartbeatTicks)
-                .withLimits(defaults.maxEntriesPerMessage(), maxEntryBytesPerMessage(), defaults.maxInflightMessages());
+    /** The write-ahead log's options: {@code raft.storage.sync} and {@code raft.storage.max-batch-size}. */
+    public StorageOptions storageOptions() {
+        return storageOptions;
     }
 
     /** {@code raft.snapshot.interval-entries}. */
     public long snapshotInterval() {
-        return properties.getSnapshot().getIntervalEntries();
+        return snapshotInterval;
     }
 
     /**
@@ -323,7 +336,7 @@ public final class RaftSettings {
      */
     public int snapshotChunkBytes() {
         long fits = Math.max(256, (maxBatchBytes - 1024L) / 4 * 3);
-        return (int) Math.min(fits, properties.getSnapshot().getChunkSize().toBytes());
+        return (int) Math.min(fits, snapshotChunkSize);
     }
 
     /** Largest RPC body in bytes. */
@@ -346,8 +359,13 @@ public final class RaftSettings {
         return allowUnauthenticatedPeers;
     }
 
-    /** The properties these settings were made from. */
-    public RaftProperties properties() {
-        return properties;
+    /** {@code raft.security.admin-token}, if one is set. */
+    public Optional<String> adminToken() {
+        return Optional.ofNullable(adminToken);
+    }
+
+    /** Whether {@code raft.security.admin-reads-require-token} asks the admin API's reads for the token too. */
+    public boolean adminReadsRequireToken() {
+        return adminReadsRequireToken;
     }
 }

@@ -23,7 +23,9 @@ import io.raftex.core.RaftNode;
 import io.raftex.core.ReadConsistency;
 import io.raftex.core.StateMachine;
 import io.raftex.core.UnknownGroupException;
+import io.raftex.core.log.SyncMode;
 import io.raftex.core.runtime.InMemoryStorageProvider;
+import io.raftex.core.runtime.RuntimeSettings;
 import io.raftex.core.runtime.StorageProvider;
 import io.raftex.core.transport.InMemoryNetwork;
 import io.raftex.core.transport.Transport;
@@ -153,14 +155,23 @@ class RaftAutoConfigurationTest {
                     assertThat(s.configuredMembers()).extracting(m -> m.id().value() + "=" + m.address())
                             .containsExactly("n1=http://127.0.0.1:18081", "n2=http://127.0.0.2:18082",
                                     "n3=https://localhost:18443");
-                    assertThat(s.tickInterval()).isEqualTo(Duration.ofMillis(150));
-                    assertThat(s.electionTimeoutTicks()).isEqualTo(20);
-                    assertThat(s.protocolConfig().electionTimeoutTicks()).isEqualTo(20);
-                    assertThat(s.protocolConfig().heartbeatTicks()).isEqualTo(1);
+                    assertThat(s.heartbeatInterval()).isEqualTo(Duration.ofMillis(150));
+                    assertThat(s.electionTimeout()).isEqualTo(Duration.ofSeconds(3));
                     assertThat(s.commandTimeout()).isEqualTo(Duration.ofSeconds(7));
                     assertThat(s.rpcTimeout()).isEqualTo(Duration.ofMillis(250));
                     assertThat(s.maxBatchBytes()).isEqualTo(1 << 20);
-                    assertThat(s.protocolConfig().maxBytesPerMessage()).isEqualTo(((1 << 20) - 4096) / 4);
+                    assertThat(s.storageOptions().syncMode()).isEqualTo(SyncMode.NONE);
+                    assertThat(s.storageOptions().maxBatchRecords()).isEqualTo(77);
+                    assertThat(s.adminToken()).contains("adm1n-admin-token");
+                    // what the node runs with: the heartbeat is its tick, the election timeout 20 of them
+                    RuntimeSettings node = context.getBean(RaftNode.class).settings();
+                    assertThat(node.tickInterval()).isEqualTo(Duration.ofMillis(150));
+                    assertThat(node.protocol().heartbeatTicks()).isEqualTo(1);
+                    assertThat(node.protocol().electionTimeoutTicks()).isEqualTo(20);
+                    assertThat(node.commandTimeout()).isEqualTo(Duration.ofSeconds(7));
+                    assertThat(node.protocol().maxBytesPerMessage()).isEqualTo(((1 << 20) - 4096) / 4);
+                    assertThat(node.snapshotInterval()).isEqualTo(500);
+                    assertThat(node.snapshotChunkBytes()).isEqualTo(64 * 1024);
                     assertThat(s.clusterToken()).contains("s3cret-cluster-token");
                     assertThat(s.dataDir()).isEqualTo(tmp.resolve("n1").toAbsolutePath());
                 });

@@ -44,7 +44,8 @@ class RaftClusterTest {
     private static final long SNAPSHOT_INTERVAL = 2_000;
     private static final String ADMIN_TOKEN = "admin-secret-token";
     private static final List<String> STATUS_FIELDS = List.of("group", "nodeId", "role", "term", "leaderId",
-            "commitIndex", "lastApplied", "lastLogIndex", "snapshotIndex", "members", "incarnation", "incarnationBound");
+            "commitIndex", "lastApplied", "lastLogIndex", "snapshotIndex", "members", "incarnation", "incarnationBound",
+            "catchingUp", "snapshotInstall");
     private static final List<String> MEMBER_FIELDS = List.of("id", "url", "membership", "matchIndex", "nextIndex",
             "incarnation");
     private static final List<TestNode> nodes = new ArrayList<>();
@@ -263,18 +264,43 @@ class RaftClusterTest {
         for (TestNode n : nodes) {
             commitBefore.put(n, scrape(n, "raft_commit_index"));
         }
-        double commandsBefore = scrape(follower, "raft_commands_total");
+        double commandsBefore = scrape(follower, "raft_commands_total", "outcome=\"success\"");
         double latencyBefore = scrape(follower, "raft_command_latency_seconds_count");
         for (int i = 0; i < 5; i++) {
             add(follower, 1);
         }
-        assertThat(scrape(follower, "raft_commands_total")).isEqualTo(commandsBefore + 5);
+        assertThat(scrape(follower, "raft_commands_total", "outcome=\"success\"")).isEqualTo(commandsBefore + 5);
         assertThat(scrape(follower, "raft_command_latency_seconds_count")).isEqualTo(latencyBefore + 5);
         for (TestNode n : nodes) {
             await().atMost(WAIT).untilAsserted(() -> {
                 assertThat(scrape(n, "raft_commit_index")).as(n.id()).isGreaterThanOrEqualTo(commitBefore.get(n) + 5);
                 assertThat(scrape(n, "raft_applied_index")).as(n.id()).isGreaterThanOrEqualTo(commitBefore.get(n) + 5);
             });
+        }
+        // the leader shows each follower's lag, once they hold its log none; followers show none
+        TestNode leader = leader();
+        await().atMost(WAIT).untilAsserted(() -> {
+            for (TestNode n : nodes) {
+                if (n != leader) {
+                    assertThat(scrape(leader, "raft_follower_lag", "peer=\"" + n.id() + "\"")).as(n.id()).isZero();
+                }
+            }
+        });
+        for (TestNode n : nodes) {
+            assertThat(Http.get(n.url() + "/raft/admin/groups/counter").status()).isEqualTo(200);
+            assertThat(Http.get(n.url() + "/actuator/health").status()).isEqualTo(200);
+        }
+        for (TestNode n : nodes) {
+            String scrape = Http.get(n.url() + "/actuator/prometheus").body();
+            assertThat(Http.sample(scrape, "raft_member_role", "counter", "role=\"leader\""))
+                    .isEqualTo(n == leader ? 1 : 0);
+            assertThat(Http.sample(scrape, "raft_member_role", "counter", "role=\"follower\""))
+                    .isEqualTo(n == leader ? 0 : 1);
+            if (n != leader) {
+                assertThat(scrape).as(n.id()).doesNotContain("raft_follower_lag{");
+            }
+            // peer messages, streams and the admin API stay out of http.server.requests; other requests do not
+            assertThat(scrape).as(n.id()).contains("uri=\"/actuator/health\"").doesNotContain("uri=\"/raft");
         }
     }
 
@@ -358,6 +384,15 @@ class RaftClusterTest {
         assertThat(stopped.client().group("counter").metrics().snapshotsInstalled())
                 .as("it caught up through the leader's snapshot, not by replaying entries the leader no longer has")
                 .isPositive();
+        // and its meters say so
+        assertThat(scrape(stopped, "raft_snapshots_installed_total")).isPositive();
+        assertThat(scrape(stopped, "raft_snapshot_received_bytes_total")).isPositive();
+        assertThat(scrape(stopped, "raft_snapshot_duration_seconds_count", "kind=\"installed\"")).isPositive();
+        assertThat(scrape(stopped, "raft_snapshot_install_failures_total")).isZero();
+        assertThat(scrape(stopped, "raft_snapshot_install_size_bytes")).isZero(); // none under way any more
+        assertThat(scrape(leader, "raft_snapshot_sent_bytes_total"))
+                .isGreaterThanOrEqualTo(scrape(stopped, "raft_snapshot_received_bytes_total"));
+        assertThat(scrape(leader, "raft_snapshots_taken_total")).isPositive();
         // and it takes part again
         add(stopped, 1);
         nodes.forEach(RaftClusterTest::awaitConverged);
@@ -380,8 +415,8 @@ class RaftClusterTest {
         assertThat(scrape(last, "raft_leader")).isZero();
     }
 
-    private static double scrape(TestNode n, String name) {
-        return Http.sample(Http.get(n.url() + "/actuator/prometheus").body(), name, "counter");
+    private static double scrape(TestNode n, String name, String... labels) {
+        return Http.sample(Http.get(n.url() + "/actuator/prometheus").body(), name, "counter", labels);
     }
 
     private static void assertStatus(JsonNode status, TestNode node, String role, String leaderId) {

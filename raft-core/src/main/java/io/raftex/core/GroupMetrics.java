@@ -32,6 +32,12 @@ import java.util.Optional;
  * @param snapshotFailures   snapshots of its own state this member failed to take (each is tried again after a
  *                           back-off)
  * @param snapshotFailuresInARow back-off steps since this member last took a snapshot, 0 while snapshots succeed
+ * @param snapshotBytesSent  bytes of snapshot chunks this member sent to followers (as leader), resent ones included
+ * @param snapshotBytesReceived bytes of snapshot chunks this member stored from a leader
+ * @param snapshotInstallFailures snapshots received from a leader that did not verify or that the state machine
+ *                           refused (the leader sends them again)
+ * @param snapshotInstallBytesReceived bytes stored so far of the snapshot this member is receiving, 0 if none
+ * @param snapshotInstallTotalBytes size of the snapshot this member is receiving, 0 if none
  */
 public record GroupMetrics(String group, String nodeId, boolean running, Role role, long term,
                            Optional<String> leaderId, long commitIndex, long lastApplied, long lastLogIndex,
@@ -39,5 +45,26 @@ public record GroupMetrics(String group, String nodeId, boolean running, Role ro
                            long commandsFailed, long commandRetries, long duplicatesApplied,
                            long commandLatencyNanosTotal, long commandLatencyNanosMax, long queriesCompleted,
                            long queriesFailed, long snapshotIndex, long snapshotsTaken, long snapshotsInstalled,
-                           long snapshotFailures, int snapshotFailuresInARow) {
+                           long snapshotFailures, int snapshotFailuresInARow, long snapshotBytesSent,
+                           long snapshotBytesReceived, long snapshotInstallFailures,
+                           long snapshotInstallBytesReceived, long snapshotInstallTotalBytes) {
+
+    /** Metrics without snapshot transfer figures (all zero). */
+    public GroupMetrics(String group, String nodeId, boolean running, Role role, long term,
+                        Optional<String> leaderId, long commitIndex, long lastApplied, long lastLogIndex,
+                        long electionsStarted, long leaderChanges, long commandsSubmitted, long commandsCompleted,
+                        long commandsFailed, long commandRetries, long duplicatesApplied,
+                        long commandLatencyNanosTotal, long commandLatencyNanosMax, long queriesCompleted,
+                        long queriesFailed, long snapshotIndex, long snapshotsTaken, long snapshotsInstalled,
+                        long snapshotFailures, int snapshotFailuresInARow) {
+        this(group, nodeId, running, role, term, leaderId, commitIndex, lastApplied, lastLogIndex, electionsStarted,
+                leaderChanges, commandsSubmitted, commandsCompleted, commandsFailed, commandRetries, duplicatesApplied,
+                commandLatencyNanosTotal, commandLatencyNanosMax, queriesCompleted, queriesFailed, snapshotIndex,
+                snapshotsTaken, snapshotsInstalled, snapshotFailures, snapshotFailuresInARow, 0, 0, 0, 0, 0);
+    }
+
+    /** Whether this member is receiving a snapshot from a leader now. */
+    public boolean installingSnapshot() {
+        return snapshotInstallTotalBytes > 0;
+    }
 }

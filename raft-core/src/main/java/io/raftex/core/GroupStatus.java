@@ -23,10 +23,20 @@ import java.util.Optional;
  * @param incarnationBound whether the configuration binds that incarnation, so this member's votes and
  *                      acknowledgements count; false while a member that lost its disk waits for the leader to
  *                      bind its new incarnation, or a new group waits for every member to form it
+ * @param snapshotInstall the snapshot this member is receiving from the leader, while it does
  */
 public record GroupStatus(String group, String nodeId, Role role, long term, Optional<String> leaderId,
                           long commitIndex, long lastApplied, long lastLogIndex, long snapshotIndex,
-                          boolean running, List<MemberInfo> members, long incarnation, boolean incarnationBound) {
+                          boolean running, List<MemberInfo> members, long incarnation, boolean incarnationBound,
+                          Optional<SnapshotInstall> snapshotInstall) {
+
+    /** A status without a snapshot being received. */
+    public GroupStatus(String group, String nodeId, Role role, long term, Optional<String> leaderId,
+                       long commitIndex, long lastApplied, long lastLogIndex, long snapshotIndex,
+                       boolean running, List<MemberInfo> members, long incarnation, boolean incarnationBound) {
+        this(group, nodeId, role, term, leaderId, commitIndex, lastApplied, lastLogIndex, snapshotIndex, running,
+                members, incarnation, incarnationBound, Optional.empty());
+    }
 
     /** A status without incarnations. */
     public GroupStatus(String group, String nodeId, Role role, long term, Optional<String> leaderId,
@@ -41,6 +51,7 @@ public record GroupStatus(String group, String nodeId, Role role, long term, Opt
         Objects.requireNonNull(nodeId, "nodeId");
         Objects.requireNonNull(role, "role");
         Objects.requireNonNull(leaderId, "leaderId");
+        Objects.requireNonNull(snapshotInstall, "snapshotInstall");
         members = List.copyOf(members);
     }
 
@@ -66,5 +77,15 @@ public record GroupStatus(String group, String nodeId, Role role, long term, Opt
         public MemberInfo(String id, String address, Membership membership, long matchIndex, long nextIndex) {
             this(id, address, membership, matchIndex, nextIndex, 0);
         }
+    }
+
+    /**
+     * Progress of a snapshot this member is receiving from the leader (it was too far behind for the log).
+     *
+     * @param index         the last log index the snapshot covers
+     * @param bytesReceived bytes of it stored so far
+     * @param totalBytes    its size
+     */
+    public record SnapshotInstall(long index, long bytesReceived, long totalBytes) {
     }
 }

@@ -1,6 +1,5 @@
 package io.raftex.core;
 
-import io.raftex.core.log.StorageOptions;
 import io.raftex.core.message.RaftMessage;
 import io.raftex.core.protocol.ProtocolConfig;
 import io.raftex.core.runtime.DurableStorageProvider;
@@ -12,7 +11,6 @@ import io.raftex.core.transport.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,8 +33,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * RaftNode node = RaftNode.builder()
  *         .nodeId("n1")
  *         .transport(transport)
- *         .storage(storageProvider)
- *         .tickInterval(Duration.ofMillis(50))
+ *         .storage(DurableStorageProvider.open(dataDir, StorageOptions.defaults(), Optional.of("n1")))
+ *         .electionTimeout(Duration.ofMillis(500))
  *         .build();
  * node.start();
  * RaftGroup<Cmd, Res> kv = node.startGroup("kv", config, new KvStateMachine(), cmdCodec, resCodec);
@@ -65,9 +63,7 @@ public final class RaftNode implements AutoCloseable {
         this.transport = b.transport;
         this.storage = storage;
         this.ownCallbackExecutor = ownCallbackExecutor;
-        this.settings = new RuntimeSettings(b.nodeId, b.protocolConfig, b.tickInterval, b.commandTimeout,
-                b.queryTimeout == null ? b.commandTimeout : b.queryTimeout, b.maxSessionsPerGroup, callbacks,
-                b.snapshotInterval, b.snapshotChunkBytes);
+        this.settings = b.settings(callbacks);
     }
 
     /** A builder; {@link Builder#nodeId} and {@link Builder#transport} are required. */
@@ -78,6 +74,11 @@ public final class RaftNode implements AutoCloseable {
     /** This node's id (its member id in every group). */
     public String nodeId() {
         return settings.nodeId();
+    }
+
+    /** The settings every group of this node runs with: timing (in ticks and as durations), timeouts, limits. */
+    public RuntimeSettings settings() {
+        return settings;
     }
 
     /** Starts receiving messages. Idempotent. */
@@ -238,18 +239,22 @@ public final class RaftNode implements AutoCloseable {
         return "RaftNode[" + nodeId() + ", groups " + groups.keySet() + "]";
     }
 
-    /** Builds a {@link RaftNode}. */
+    /**
+     * Builds a {@link RaftNode}. Timing is given as durations; the builder converts it to protocol ticks once
+     * ({@link RuntimeSettings#protocolTiming}). Every default is a {@code DEFAULT_*} constant of
+     * {@link RuntimeSettings}, the same the Spring starter's {@code raft.*} properties start from.
+     */
     public static final class Builder {
         private String nodeId;
-        private Path dataDir;
         private Transport transport;
         private StorageProvider storage;
-        private StorageOptions storageOptions = StorageOptions.defaults();
-        private ProtocolConfig protocolConfig = ProtocolConfig.defaults();
-        private Duration tickInterval = Duration.ofMillis(50);
-        private Duration commandTimeout = Duration.ofSeconds(10);
+        private Duration tickInterval = RuntimeSettings.DEFAULT_TICK_INTERVAL;
+        private Duration electionTimeout = RuntimeSettings.DEFAULT_ELECTION_TIMEOUT;
+        private Duration heartbeatInterval;
+        private long maxBytesPerMessage = ProtocolConfig.defaults().maxBytesPerMessage();
+        private Duration commandTimeout = RuntimeSettings.DEFAULT_COMMAND_TIMEOUT;
         private Duration queryTimeout;
-        private int maxSessionsPerGroup = 10_000;
+        private int maxSessionsPerGroup = RuntimeSettings.DEFAULT_MAX_SESSIONS;
         private long snapshotInterval = RuntimeSettings.DEFAULT_SNAPSHOT_INTERVAL;
         private int snapshotChunkBytes = RuntimeSettings.DEFAULT_SNAPSHOT_CHUNK_BYTES;
         private Executor callbackExecutor;
@@ -263,49 +268,62 @@ public final class RaftNode implements AutoCloseable {
             return this;
         }
 
-        /**
-         * Where the node keeps its durable store (a shared write-ahead log and a MapDB file): when no
-         * {@link #storage} is given, the node opens a {@link DurableStorageProvider} there.
-         */
-        public Builder dataDir(Path dataDir) {
-            this.dataDir = dataDir;
-            return this;
-        }
-
         /** How this node reaches the others (required). */
         public Builder transport(Transport transport) {
             this.transport = transport;
             return this;
         }
 
-        /** Settings of the durable storage opened in {@link #dataDir} (default {@link StorageOptions#defaults()}). */
-        public Builder storageOptions(StorageOptions options) {
-            this.storageOptions = Objects.requireNonNull(options, "options");
+        /**
+         * Where groups keep their logs and snapshots; the node closes it on {@link RaftNode#close()}. Default: in
+         * memory ({@link InMemoryStorageProvider}), lost when the node closes. For a durable node, open the store
+         * in its data directory: {@code DurableStorageProvider.open(dataDir, StorageOptions.defaults(),
+         * Optional.of(nodeId))} (see {@link DurableStorageProvider}).
+         */
+        public Builder storage(StorageProvider storage) {
+            this.storage = Objects.requireNonNull(storage, "storage");
             return this;
         }
 
         /**
-         * Where groups keep their logs; the node closes it on {@link RaftNode#close()}. Without it, the node opens
-         * durable storage in {@link #dataDir}, or keeps logs in memory if no data directory is given either.
+         * The period of each group's timer (default {@link RuntimeSettings#DEFAULT_TICK_INTERVAL}, 100 ms): the
+         * unit every other timing is counted in, rounded down to whole ticks. Also the heartbeat interval unless
+         * {@link #heartbeatInterval} says otherwise.
          */
-        public Builder storage(StorageProvider storage) {
-            this.storage = storage;
-            return this;
-        }
-
-        /** Protocol tuning, in ticks (default {@link ProtocolConfig#defaults()}). */
-        public Builder protocolConfig(ProtocolConfig protocolConfig) {
-            this.protocolConfig = Objects.requireNonNull(protocolConfig, "protocolConfig");
-            return this;
-        }
-
-        /** The period of each group's timer (default 50 ms); election timeout = electionTimeoutTicks × this. */
         public Builder tickInterval(Duration tickInterval) {
             this.tickInterval = Objects.requireNonNull(tickInterval, "tickInterval");
             return this;
         }
 
-        /** How long a command is retried before it fails with {@link CommandTimeoutException} (default 10 s). */
+        /**
+         * Base election timeout (default {@link RuntimeSettings#DEFAULT_ELECTION_TIMEOUT}, 1 s): a follower that
+         * hears from no leader for a random time in [this, 2 × this) starts an election. At least twice the
+         * heartbeat interval.
+         */
+        public Builder electionTimeout(Duration electionTimeout) {
+            this.electionTimeout = Objects.requireNonNull(electionTimeout, "electionTimeout");
+            return this;
+        }
+
+        /** Interval between leader heartbeats (default: one {@link #tickInterval}); at least one tick. */
+        public Builder heartbeatInterval(Duration heartbeatInterval) {
+            this.heartbeatInterval = Objects.requireNonNull(heartbeatInterval, "heartbeatInterval");
+            return this;
+        }
+
+        /**
+         * Most entry bytes a leader puts into one AppendEntries (default 1 MiB; at least one entry is always
+         * sent).
+         */
+        public Builder maxBytesPerMessage(long bytes) {
+            this.maxBytesPerMessage = bytes;
+            return this;
+        }
+
+        /**
+         * How long a command is retried before it fails with {@link CommandTimeoutException} (default
+         * {@link RuntimeSettings#DEFAULT_COMMAND_TIMEOUT}, 10 s).
+         */
         public Builder commandTimeout(Duration commandTimeout) {
             this.commandTimeout = Objects.requireNonNull(commandTimeout, "commandTimeout");
             return this;
@@ -319,20 +337,26 @@ public final class RaftNode implements AutoCloseable {
 
         /**
          * Each group takes a snapshot every this many applied entries and lets the log before the previous one go
-         * (default 10,000); 0 takes snapshots on request only. Only state machines that capture snapshots take part.
+         * (default {@link RuntimeSettings#DEFAULT_SNAPSHOT_INTERVAL}, 10,000); 0 takes snapshots on request only. Only state machines that capture snapshots take part.
          */
         public Builder snapshotInterval(long entries) {
             this.snapshotInterval = entries;
             return this;
         }
 
-        /** Size of the chunks a leader sends a snapshot in to a member that is too far behind (default 512 KiB). */
+        /**
+         * Size of the chunks a leader sends a snapshot in to a member that is too far behind (default
+         * {@link RuntimeSettings#DEFAULT_SNAPSHOT_CHUNK_BYTES}, 512 KiB).
+         */
         public Builder snapshotChunkBytes(int bytes) {
             this.snapshotChunkBytes = bytes;
             return this;
         }
 
-        /** Most client sessions each group remembers for de-duplication (default 10,000). */
+        /**
+         * Most client sessions each group remembers for de-duplication (default
+         * {@link RuntimeSettings#DEFAULT_MAX_SESSIONS}, 10,000).
+         */
         public Builder maxSessionsPerGroup(int maxSessions) {
             this.maxSessionsPerGroup = maxSessions;
             return this;
@@ -347,7 +371,12 @@ public final class RaftNode implements AutoCloseable {
             return this;
         }
 
-        /** Builds the node; call {@link RaftNode#start()} next. */
+        /**
+         * Builds the node; call {@link RaftNode#start()} next.
+         *
+         * @throws IllegalStateException    if the node id or the transport is missing
+         * @throws IllegalArgumentException if a setting is out of range
+         */
         public RaftNode build() {
             if (nodeId == null) {
                 throw new IllegalStateException("nodeId is required");
@@ -356,14 +385,8 @@ public final class RaftNode implements AutoCloseable {
                 throw new IllegalStateException("transport is required");
             }
             // validate everything before resources are opened
-            new RuntimeSettings(nodeId, protocolConfig, tickInterval, commandTimeout,
-                    queryTimeout == null ? commandTimeout : queryTimeout, maxSessionsPerGroup, Runnable::run,
-                    snapshotInterval, snapshotChunkBytes);
-            StorageProvider chosen = storage;
-            if (chosen == null) {
-                chosen = dataDir != null ? DurableStorageProvider.open(dataDir, storageOptions, Optional.of(nodeId))
-                        : new InMemoryStorageProvider();
-            }
+            settings(Runnable::run);
+            StorageProvider chosen = storage != null ? storage : new InMemoryStorageProvider();
             ExecutorService own = null;
             Executor callbacks = callbackExecutor;
             if (callbacks == null) {
@@ -377,6 +400,16 @@ public final class RaftNode implements AutoCloseable {
                 callbacks = own;
             }
             return new RaftNode(this, chosen, callbacks, own);
+        }
+
+        private RuntimeSettings settings(Executor callbacks) {
+            ProtocolConfig defaults = ProtocolConfig.defaults();
+            ProtocolConfig protocol = RuntimeSettings.protocolTiming(defaults, tickInterval, electionTimeout,
+                            heartbeatInterval == null ? tickInterval : heartbeatInterval)
+                    .withLimits(defaults.maxEntriesPerMessage(), maxBytesPerMessage, defaults.maxInflightMessages());
+            return new RuntimeSettings(nodeId, protocol, tickInterval, commandTimeout,
+                    queryTimeout == null ? commandTimeout : queryTimeout, maxSessionsPerGroup, callbacks,
+                    snapshotInterval, snapshotChunkBytes);
         }
     }
 }

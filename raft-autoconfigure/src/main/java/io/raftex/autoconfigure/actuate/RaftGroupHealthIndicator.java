@@ -24,16 +24,25 @@ import java.util.Map;
  * (entries known committed that this member has not applied yet), and on the leader {@code replicationLag}
  * (per member, entries of the leader's log not yet durable there), and {@code snapshotFailuresInARow} while this
  * member's snapshots fail (the log is kept whole and snapshots are retried after a back-off; the health stays what
- * the leader makes it).
+ * the leader makes it). {@code catchingUp} is true while this member receives a snapshot or applies a long backlog
+ * ({@link RaftStatusJson#catchingUp}), with {@code snapshotInstall} ({@code bytesReceived}, {@code totalBytes})
+ * while it receives a snapshot; with {@code raft.health.require-caught-up=true} the group is DOWN meanwhile.
  */
 public final class RaftGroupHealthIndicator implements HealthIndicator {
 
     private final String group;
     private final RaftNodeLifecycle lifecycle;
+    private final boolean requireCaughtUp;
 
     public RaftGroupHealthIndicator(String group, RaftNodeLifecycle lifecycle) {
+        this(group, lifecycle, false);
+    }
+
+    /** With {@code requireCaughtUp}, DOWN while this member is catching up. */
+    public RaftGroupHealthIndicator(String group, RaftNodeLifecycle lifecycle, boolean requireCaughtUp) {
         this.group = group;
         this.lifecycle = lifecycle;
+        this.requireCaughtUp = requireCaughtUp;
     }
 
     @Override
@@ -46,15 +55,20 @@ public final class RaftGroupHealthIndicator implements HealthIndicator {
         } catch (UnknownGroupException | GroupStoppedException e) {
             return Health.down().withDetail("reason", "group '" + group + "' is not running on this node").build();
         }
-        boolean up = s.running() && (s.role() == Role.LEADER
+        boolean led = s.running() && (s.role() == Role.LEADER
                 || (s.role() == Role.FOLLOWER && s.leaderId().isPresent()));
+        boolean catchingUp = RaftStatusJson.catchingUp(s);
+        boolean up = led && !(requireCaughtUp && catchingUp);
         Health.Builder health = up ? Health.up() : Health.down();
         health.withDetail("role", RaftStatusJson.role(s.role()))
                 .withDetail("term", s.term())
                 .withDetail("leader", s.leaderId().orElse("none"))
                 .withDetail("commitIndex", s.commitIndex())
                 .withDetail("lastApplied", s.lastApplied())
-                .withDetail("lag", Math.max(0, s.commitIndex() - s.lastApplied()));
+                .withDetail("lag", Math.max(0, s.commitIndex() - s.lastApplied()))
+                .withDetail("catchingUp", catchingUp);
+        s.snapshotInstall().ifPresent(i -> health.withDetail("snapshotInstall",
+                Map.of("index", i.index(), "bytesReceived", i.bytesReceived(), "totalBytes", i.totalBytes())));
         if (s.isLeader()) {
             Map<String, Long> replicationLag = new LinkedHashMap<>();
             for (GroupStatus.MemberInfo m : s.members()) {
@@ -74,8 +88,10 @@ public final class RaftGroupHealthIndicator implements HealthIndicator {
         } else if (!member) {
             health.withDetail("reason", "this node is not a member of the group's configuration: it waits to be added"
                     + " (or was removed)");
-        } else if (!up) {
+        } else if (!led) {
             health.withDetail("reason", "no leader known (election in progress or no quorum reachable)");
+        } else if (!up) {
+            health.withDetail("reason", "catching up with the leader (raft.health.require-caught-up)");
         }
         return health.build();
     }

@@ -19,10 +19,17 @@ import java.util.stream.Stream;
 public final class RaftHealthContributor implements CompositeHealthContributor {
 
     private final RaftNodeLifecycle lifecycle;
+    private final boolean requireCaughtUp;
     private final Map<String, RaftGroupHealthIndicator> indicators = new ConcurrentHashMap<>();
 
     public RaftHealthContributor(RaftNodeLifecycle lifecycle) {
+        this(lifecycle, false);
+    }
+
+    /** With {@code requireCaughtUp} ({@code raft.health.require-caught-up}), a group catching up is DOWN. */
+    public RaftHealthContributor(RaftNodeLifecycle lifecycle, boolean requireCaughtUp) {
         this.lifecycle = lifecycle;
+        this.requireCaughtUp = requireCaughtUp;
     }
 
     @Override
@@ -41,7 +48,7 @@ public final class RaftHealthContributor implements CompositeHealthContributor {
     private void refresh() {
         List<String> names = lifecycle.groupNames();
         for (String name : names) {
-            indicators.computeIfAbsent(name, n -> new RaftGroupHealthIndicator(n, lifecycle));
+            indicators.computeIfAbsent(name, n -> new RaftGroupHealthIndicator(n, lifecycle, requireCaughtUp));
         }
     }
 

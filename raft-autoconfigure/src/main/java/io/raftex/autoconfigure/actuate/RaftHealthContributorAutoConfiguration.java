@@ -2,6 +2,7 @@ package io.raftex.autoconfigure.actuate;
 
 import io.raftex.autoconfigure.RaftAutoConfiguration;
 import io.raftex.autoconfigure.RaftNodeLifecycle;
+import io.raftex.autoconfigure.RaftProperties;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -14,7 +15,8 @@ import org.springframework.context.annotation.Bean;
  * The health component {@code raft} (one entry per group), switched off with
  * {@code management.health.raft.enabled=false}. It is in no health group by default; add it to readiness with
  * {@code management.endpoint.health.group.readiness.include=readinessState,raft}. Keep it out of liveness: a node
- * without a leader must not be restarted for it.
+ * without a leader must not be restarted for it. With {@code raft.health.require-caught-up=true} a group is DOWN
+ * while this member catches up (receives a snapshot, or applies a long backlog).
  */
 @AutoConfiguration(after = RaftAutoConfiguration.class,
         beforeName = "org.springframework.boot.health.autoconfigure.contributor.HealthContributorAutoConfiguration")
@@ -27,7 +29,7 @@ public final class RaftHealthContributorAutoConfiguration {
     @Bean
     @ConditionalOnEnabledHealthIndicator("raft")
     @ConditionalOnMissingBean(name = {"raftHealthIndicator", "raftHealthContributor"})
-    RaftHealthContributor raftHealthContributor(RaftNodeLifecycle lifecycle) {
-        return new RaftHealthContributor(lifecycle);
+    RaftHealthContributor raftHealthContributor(RaftNodeLifecycle lifecycle, RaftProperties properties) {
+        return new RaftHealthContributor(lifecycle, properties.getHealth().isRequireCaughtUp());
     }
 }

@@ -3,18 +3,30 @@ package io.raftex.autoconfigure.actuate;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.raftex.autoconfigure.RaftNodeLifecycle;
+import io.raftex.autoconfigure.admin.RaftStatusJson;
+import io.raftex.core.GroupStatus;
 import io.raftex.core.GroupStoppedException;
+import io.raftex.core.RaftGroup;
+import io.raftex.core.ReadConsistency;
+import io.raftex.core.Role;
 import io.raftex.core.UnknownGroupException;
 import org.springframework.context.SmartLifecycle;
 
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -31,19 +43,51 @@ import java.util.function.ToDoubleFunction;
  *       every command is recorded, so percentiles and histogram buckets follow the registry's configuration, e.g.
  *       {@code management.metrics.distribution.percentiles-histogram.raft.command.latency=true}).</li>
  * </ul>
+ * {@code raft.commands} is tagged {@code outcome} as well ({@code success}, {@code failed}, {@code timeout},
+ * {@code no-leader}, {@code rejected}: see docs/operations.md), counted when the group answers the command. More
+ * meters, all tagged {@code group}:
+ * <ul>
+ *   <li>counter {@code raft.queries} (tags {@code outcome}: success, failed, timeout, no-leader; {@code consistency}:
+ *       linearizable, leader, local);</li>
+ *   <li>gauge {@code raft.member.role} (tag {@code role}: 1 for this member's role while the group runs, 0 for the
+ *       others);</li>
+ *   <li>gauge {@code raft.follower.lag} (tag {@code peer}; on the leader only: entries of its log not yet durable on
+ *       that member; refreshed every {@link #DEFAULT_LAG_REFRESH});</li>
+ *   <li>counters {@code raft.snapshots.taken}, {@code raft.snapshots.installed},
+ *       {@code raft.snapshot.install.failures} (snapshots from the leader that did not verify or that the state
+ *       machine refused), {@code raft.snapshot.sent} and {@code raft.snapshot.received} (bytes of InstallSnapshot
+ *       chunks); timer {@code raft.snapshot.duration} (tag {@code kind}: taken, from capture to written; installed,
+ *       from the first chunk to installed);</li>
+ *   <li>gauges {@code raft.snapshot.install.received} and {@code raft.snapshot.install.size} (bytes of the snapshot
+ *       this member is receiving now; 0 while none).</li>
+ * </ul>
  * The meters of a group are registered when the group starts (groups start with the application, after meter
  * binders are bound), in the phase right after {@link RaftNodeLifecycle}'s; they read the core's cheap
  * {@link io.raftex.core.GroupMetrics} when scraped.
  */
 public final class RaftMetrics implements MeterBinder, SmartLifecycle {
 
+    /** How often the {@code raft.follower.lag} gauges are brought up to date. */
+    public static final Duration DEFAULT_LAG_REFRESH = Duration.ofSeconds(1);
+
     private final RaftNodeLifecycle lifecycle;
+    private final Duration lagRefresh;
+    private volatile ScheduledExecutorService refresher;
     private final List<MeterRegistry> registries = new CopyOnWriteArrayList<>();
     private final Map<String, GroupMeterState> groups = new ConcurrentHashMap<>();
     private volatile boolean running;
 
     public RaftMetrics(RaftNodeLifecycle lifecycle) {
+        this(lifecycle, DEFAULT_LAG_REFRESH);
+    }
+
+    /** Meters whose {@code raft.follower.lag} gauges are refreshed every {@code lagRefresh}. */
+    public RaftMetrics(RaftNodeLifecycle lifecycle, Duration lagRefresh) {
         this.lifecycle = lifecycle;
+        if (lagRefresh.isNegative() || lagRefresh.isZero()) {
+            throw new IllegalArgumentException("lagRefresh must be positive: " + lagRefresh);
+        }
+        this.lagRefresh = lagRefresh;
     }
 
     @Override
@@ -63,7 +107,50 @@ public final class RaftMetrics implements MeterBinder, SmartLifecycle {
                 // stopped meanwhile
             }
         }
+        if (refresher == null) {
+            refresher = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "raft-metrics");
+                t.setDaemon(true);
+                return t;
+            });
+            long period = lagRefresh.toMillis();
+            refresher.scheduleWithFixedDelay(this::refreshLag, 0, period, TimeUnit.MILLISECONDS);
+        }
         running = true;
+    }
+
+    /** Brings every group's {@code raft.follower.lag} rows up to date from its status (without blocking on it). */
+    private void refreshLag() {
+        ScheduledExecutorService executor = refresher;
+        if (executor == null) {
+            return;
+        }
+        for (GroupMeterState state : groups.values()) {
+            RaftGroup<?, ?> handle = state.handle();
+            if (handle == null) {
+                continue;
+            }
+            try {
+                // the rows are set on this thread, not the group's
+                handle.statusAsync().thenAcceptAsync(status -> state.followerLag(lagRows(status)), executor);
+            } catch (RuntimeException e) {
+                state.followerLag(List.of());
+            }
+        }
+    }
+
+    /** On a running leader, one row per other member: its lag behind the leader's log; elsewhere none. */
+    static List<MultiGauge.Row<?>> lagRows(GroupStatus s) {
+        if (!s.running() || !s.isLeader()) {
+            return List.of();
+        }
+        List<MultiGauge.Row<?>> rows = new ArrayList<>();
+        for (GroupStatus.MemberInfo m : s.members()) {
+            if (!m.id().equals(s.nodeId())) {
+                rows.add(MultiGauge.Row.of(Tags.of("peer", m.id()), Math.max(0, s.lastLogIndex() - m.matchIndex())));
+            }
+        }
+        return rows;
     }
 
     private void attach(String name) {
@@ -101,9 +188,53 @@ public final class RaftMetrics implements MeterBinder, SmartLifecycle {
         FunctionCounter.builder("raft.leader.changes", state, GroupMeterState::leaderChanges)
                 .description("Times the leader this member knows changed to another member")
                 .tags(tags).register(registry);
-        FunctionCounter.builder("raft.commands", state, GroupMeterState::commands)
-                .description("Commands submitted through this node")
+        for (GroupMeterState.Outcome outcome : GroupMeterState.Outcome.values()) {
+            FunctionCounter.builder("raft.commands", state, s -> s.commands(outcome))
+                    .description("Commands submitted through this node, by how they ended")
+                    .tags(tags).tag("outcome", outcome.tag()).register(registry);
+        }
+        for (GroupMeterState.Outcome outcome : GroupMeterState.QUERY_OUTCOMES) {
+            for (ReadConsistency consistency : ReadConsistency.values()) {
+                FunctionCounter.builder("raft.queries", state, s -> s.queries(outcome, consistency))
+                        .description("Queries run through this node, by how they ended and their consistency")
+                        .tags(tags).tag("outcome", outcome.tag())
+                        .tag("consistency", consistency.name().toLowerCase(Locale.ROOT)).register(registry);
+            }
+        }
+        for (Role role : Role.values()) {
+            Gauge.builder("raft.member.role", state, s -> s.hasRole(role))
+                    .description("1 for this member's current role while the group runs, 0 for the other roles")
+                    .tags(tags).tag("role", RaftStatusJson.role(role)).strongReference(true).register(registry);
+        }
+        state.followerLagInto(MultiGauge.builder("raft.follower.lag")
+                .description("On the leader: entries of its log not yet durable on the member (tag peer)")
+                .tags(tags).register(registry));
+        FunctionCounter.builder("raft.snapshots.taken", state, GroupMeterState::snapshotsTaken)
+                .description("Snapshots of its own state this member wrote")
                 .tags(tags).register(registry);
+        FunctionCounter.builder("raft.snapshots.installed", state, GroupMeterState::snapshotsInstalled)
+                .description("Snapshots this member received from a leader and installed")
+                .tags(tags).register(registry);
+        FunctionCounter.builder("raft.snapshot.install.failures", state, GroupMeterState::snapshotInstallFailures)
+                .description("Snapshots received from a leader that did not verify or that the state machine refused")
+                .tags(tags).register(registry);
+        FunctionCounter.builder("raft.snapshot.sent", state, GroupMeterState::snapshotBytesSent)
+                .description("Bytes of InstallSnapshot chunks this member sent as leader")
+                .baseUnit("bytes").tags(tags).register(registry);
+        FunctionCounter.builder("raft.snapshot.received", state, GroupMeterState::snapshotBytesReceived)
+                .description("Bytes of InstallSnapshot chunks this member stored from a leader")
+                .baseUnit("bytes").tags(tags).register(registry);
+        Gauge.builder("raft.snapshot.install.received", state, GroupMeterState::snapshotInstallBytesReceived)
+                .description("Bytes received so far of the snapshot this member is receiving (0: none)")
+                .baseUnit("bytes").tags(tags).strongReference(true).register(registry);
+        Gauge.builder("raft.snapshot.install.size", state, GroupMeterState::snapshotInstallTotalBytes)
+                .description("Size of the snapshot this member is receiving (0: none)")
+                .baseUnit("bytes").tags(tags).strongReference(true).register(registry);
+        for (boolean installed : new boolean[] {false, true}) {
+            state.recordSnapshotsInto(Timer.builder("raft.snapshot.duration")
+                    .description("Snapshots taken (capture to written) and installed (first chunk to installed)")
+                    .tags(tags).tag("kind", installed ? "installed" : "taken").register(registry), installed);
+        }
         FunctionCounter.builder("raft.snapshot.failures", state, GroupMeterState::snapshotFailures)
                 .description("Snapshots of its own state this member failed to take (retried after a back-off)")
                 .tags(tags).register(registry);
@@ -119,8 +250,12 @@ public final class RaftMetrics implements MeterBinder, SmartLifecycle {
     }
 
     @Override
-    public void stop() {
+    public synchronized void stop() {
         running = false;
+        if (refresher != null) {
+            refresher.shutdownNow();
+            refresher = null;
+        }
     }
 
     @Override

@@ -2,7 +2,6 @@ package io.raftex.autoconfigure.admin;
 
 import io.raftex.autoconfigure.RaftAutoConfiguration;
 import io.raftex.autoconfigure.RaftNodeLifecycle;
-import io.raftex.autoconfigure.RaftProperties;
 import io.raftex.autoconfigure.RaftSettings;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -29,8 +28,7 @@ public final class RaftAdminAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     AdminAccess raftAdminAccess(RaftSettings settings, ObjectProvider<AdminRoleCheck> roleCheck) {
-        RaftProperties.Security security = settings.properties().getSecurity();
-        return new AdminAccess(Optional.ofNullable(security.getAdminToken()), security.isAdminReadsRequireToken(),
+        return new AdminAccess(settings.adminToken(), settings.adminReadsRequireToken(),
                 Optional.ofNullable(roleCheck.getIfUnique()));
     }
 

@@ -16,7 +16,8 @@ import java.util.Map;
 /**
  * The JSON shape of a group's status, shared by the admin API and {@code /actuator/raft}: exactly
  * {@code group, nodeId, role, term, leaderId, commitIndex, lastApplied, lastLogIndex, snapshotIndex,
- * members[{id, url, membership, matchIndex, nextIndex, incarnation}], incarnation, incarnationBound}. Built as
+ * members[{id, url, membership, matchIndex, nextIndex, incarnation}], incarnation, incarnationBound, catchingUp,
+ * snapshotInstall}. Built as
  * ordered maps, so that the application's Jackson settings (naming strategy, inclusion) cannot change the contract.
  *
  * <p>An {@code incarnation} is that of a data directory, as 16 hex digits, or {@code null} if none is known: on a
@@ -24,13 +25,25 @@ import java.util.Map;
  * this member's votes and acknowledgements do not count: it lost its data directory and waits for the leader to bind
  * the new one (docs/membership.md, "Incarnations").
  *
+ * <p>{@code catchingUp} is true while this member receives a snapshot from the leader, or while more than
+ * {@value #CAUGHT_UP_LAG} entries it knows committed are not applied yet; {@code snapshotInstall} is
+ * {@code {index, bytesReceived, totalBytes}} for the snapshot it is receiving, {@code null} while none.
+ *
  * <p>{@code role} is {@code leader}, {@code follower}, {@code candidate} or {@code pre_candidate};
  * {@code membership} is {@code voter}, {@code promotable} or {@code non-voter} (the spellings the membership API
  * takes); {@code leaderId} is {@code null} while no leader is known.
  */
 public final class RaftStatusJson {
 
+    /** More entries known committed and not applied than this: the member is catching up. */
+    public static final long CAUGHT_UP_LAG = 100;
+
     private RaftStatusJson() {
+    }
+
+    /** Whether the member reporting {@code s} is catching up: receiving a snapshot, or applying a long backlog. */
+    public static boolean catchingUp(GroupStatus s) {
+        return s.snapshotInstall().isPresent() || s.commitIndex() - s.lastApplied() > CAUGHT_UP_LAG;
     }
 
     /** The status of one group. */
@@ -59,6 +72,14 @@ public final class RaftStatusJson {
         json.put("members", members);
         json.put("incarnation", incarnation(s.incarnation()));
         json.put("incarnationBound", s.incarnationBound());
+        json.put("catchingUp", catchingUp(s));
+        json.put("snapshotInstall", s.snapshotInstall().map(i -> {
+            Map<String, Object> install = new LinkedHashMap<>();
+            install.put("index", i.index());
+            install.put("bytesReceived", i.bytesReceived());
+            install.put("totalBytes", i.totalBytes());
+            return install;
+        }).orElse(null));
         return json;
     }
 

@@ -29,9 +29,16 @@ import java.util.function.Function;
 public final class RaftClient {
 
     private final RaftNodeLifecycle groups;
+    private final RaftCommandObserver observer;
 
     public RaftClient(RaftNodeLifecycle groups) {
+        this(groups, RaftCommandObserver.NONE);
+    }
+
+    /** A client that tells {@code observer} about every command it submits. */
+    public RaftClient(RaftNodeLifecycle groups, RaftCommandObserver observer) {
         this.groups = groups;
+        this.observer = Objects.requireNonNull(observer, "observer");
     }
 
     /**
@@ -50,7 +57,16 @@ public final class RaftClient {
                         + ", not " + command.getClass().getName());
             }
         });
-        return g.command(command);
+        RaftCommandObserver.Command observed = observer.started(group);
+        CompletableFuture<R> result;
+        try {
+            result = observed.submit(() -> g.command(command));
+        } catch (RuntimeException e) {
+            observed.ended(e);
+            throw e;
+        }
+        result.whenComplete((value, failure) -> observed.ended(failure));
+        return result;
     }
 
     /**

@@ -101,7 +101,7 @@ public final class RaftSecurityAutoConfiguration {
     SecurityFilterChain raftAdminTokenSecurityFilterChain(HttpSecurity http, RaftSettings settings,
                                                           ObjectProvider<PathPatternRequestMatcher.Builder> mvcPaths)
             throws Exception {
-        String token = settings.properties().getSecurity().getAdminToken();
+        String token = settings.adminToken().orElseThrow(); // AdminTokenSet: it has text
         RequestMatcher admin = new AndRequestMatcher(
                 mvcPaths.getIfAvailable(PathPatternRequestMatcher::withDefaults)
                         .matcher(RaftAdminController.BASE + "/**"),

@@ -74,11 +74,10 @@ import java.util.function.Consumer;
  * after an exponential backoff with jitter, and whatever is queued meanwhile is dropped (Raft resends what it
  * needs). Every second the stream carries a ping (an empty line), which the peer answers on the otherwise silent
  * answer body; a stream whose peer stays silent, or whose write stays blocked, for the write timeout (a partition,
- * a paused process) is ended and reopened.
- * A peer that answers 404 to the open (an older version) is sent batches on {@code /raft/rpc} instead, and a stream
- * is tried again later.
+ * a paused process) is ended and reopened. A peer that refuses the open (any status but 200, 404 included) is logged
+ * and tried again after the backoff, like one that cannot be reached.
  *
- * <p><b>One POST per batch</b> ({@code raft.rpc.stream=false}, and for peers without streams). A sender thread
+ * <p><b>One POST per batch</b> ({@code raft.rpc.stream=false}). A sender thread
  * takes everything queued for the peer, up to {@code raft.rpc.max-batch-bytes}, encodes it and posts it as one
  * request, one request at a time per peer so that messages keep their order. Messages queued meanwhile go in the
  * next batch, so batches grow with load. Apache HttpClient keeps connections alive (HTTP/1.1) with TCP_NODELAY.
@@ -438,9 +437,7 @@ public final class HttpTransport implements Transport {
         volatile byte[] carry;
         volatile boolean failing;
         /** Messages go over a stream (the writer thread owns the queue); else one POST per batch. */
-        volatile boolean streaming;
-        /** When a peer that has no stream endpoint is tried again ({@link System#nanoTime}). */
-        volatile long streamRetryAt;
+        final boolean streaming;
         volatile Thread writer;
         volatile boolean writerWaiting;
         volatile StreamConnection connection;
@@ -564,19 +561,6 @@ public final class HttpTransport implements Transport {
 
         private void drain() {
             try {
-                if (streaming) {
-                    busy.set(false);
-                    schedule();
-                    return;
-                }
-                if (settings.stream().enabled() && System.nanoTime() - streamRetryAt >= 0) {
-                    // a peer without /raft/stream may have been upgraded since: try a stream again
-                    log.debug("trying a stream to peer {} at {} again", id, url);
-                    streaming = true;
-                    busy.set(false);
-                    schedule();
-                    return;
-                }
                 if (!breaker.tryAcquirePermission()) {
                     int n = dropAll();
                     dropped.addAndGet(n);
@@ -618,7 +602,6 @@ public final class HttpTransport implements Transport {
 
         /** The writer thread: keeps a stream open and writes what is queued, batch after batch. */
         private void writeLoop() {
-            boolean handedOver = false;
             try {
                 while (!stopping()) {
                     try {
@@ -629,10 +612,7 @@ public final class HttpTransport implements Transport {
                             continue;
                         }
                         if (c == null) {
-                            if (!openOrWait()) {
-                                handedOver = true;
-                                return;
-                            }
+                            openOrWait();
                             continue;
                         }
                         long pingAt = lastPing + settings.stream().pingInterval().toNanos();
@@ -675,9 +655,7 @@ public final class HttpTransport implements Transport {
                 synchronized (this) {
                     writer = null;
                 }
-                if (handedOver && !stopping()) {
-                    schedule(); // the POST /raft/rpc sender takes what is queued
-                } else if (streaming && !stopping() && hasWork()) {
+                if (!stopping() && hasWork()) {
                     schedule();
                 }
             }
@@ -766,17 +744,13 @@ public final class HttpTransport implements Transport {
             nextAttemptAt = System.nanoTime() + jittered;
         }
 
-        /**
-         * Waits out the backoff (dropping what is queued meanwhile) or opens a stream.
-         *
-         * @return false if this peer now takes {@code POST /raft/rpc} instead (it has no stream endpoint)
-         */
-        private boolean openOrWait() {
+        /** Waits out the backoff (dropping what is queued meanwhile) or opens a stream. */
+        private void openOrWait() {
             long wait = nextAttemptAt - System.nanoTime();
             if (wait > 0) {
                 dropQueued();
                 LockSupport.parkNanos(this, wait); // not woken by new messages: they are dropped anyway
-                return true;
+                return;
             }
             if (attempts > 0) {
                 dropQueued(); // queued while the stream was down
@@ -785,7 +759,7 @@ public final class HttpTransport implements Transport {
                 observer.onStreamOpen(id.value(), RpcObserver.Outcome.SKIPPED, 0);
                 dropQueued();
                 backOff();
-                return true;
+                return;
             }
             long start = System.nanoTime();
             try {
@@ -799,7 +773,7 @@ public final class HttpTransport implements Transport {
                 connection = c;
                 if (stopping()) {
                     c.close("closed");
-                    return true;
+                    return;
                 }
                 Thread w = Thread.currentThread();
                 try {
@@ -809,7 +783,7 @@ public final class HttpTransport implements Transport {
                     });
                 } catch (RejectedExecutionException e) {
                     c.close("closed");
-                    return true;
+                    return;
                 }
                 if (failing) {
                     failing = false;
@@ -817,9 +791,9 @@ public final class HttpTransport implements Transport {
                 } else {
                     log.debug("stream to peer {} at {} is open", id, url);
                 }
-                return true;
+                return;
             } catch (StreamConnection.RefusedException e) {
-                return refused(e, System.nanoTime() - start);
+                refused(e, System.nanoTime() - start);
             } catch (IOException | RuntimeException e) {
                 long nanos = System.nanoTime() - start;
                 boolean timeout = e instanceof SocketTimeoutException;
@@ -834,12 +808,11 @@ public final class HttpTransport implements Transport {
                     log.debug("cannot open a stream to peer {} at {}: {}", id, url, e.toString());
                 }
                 backOff();
-                return true;
             }
         }
 
         /** The peer answered the open with another status than 200. */
-        private boolean refused(StreamConnection.RefusedException e, long nanos) {
+        private void refused(StreamConnection.RefusedException e, long nanos) {
             int status = e.status();
             // 5xx but 503 (starting or stopping) means the peer is broken; any other status means it is alive
             if (status >= 500 && status != 503) {
@@ -849,18 +822,15 @@ public final class HttpTransport implements Transport {
             }
             limiter.onSuccess();
             observer.onStreamOpen(id.value(), RpcObserver.Outcome.REJECTED, nanos);
-            if (status == 404) {
-                log.info("peer {} at {} has no {} (HTTP 404: an older version?); sending it one POST {} per batch,"
-                        + " trying a stream again in {} s", id, url, STREAM_PATH, RPC_PATH,
-                        settings.stream().retryNotSupportedAfter().toSeconds());
-                streamRetryAt = System.nanoTime() + settings.stream().retryNotSupportedAfter().toNanos();
-                attempts = 0;
-                nextAttemptAt = 0;
-                streaming = false;
-                return false;
-            }
             if (status == 401 || status == 403) {
                 tokenRefused(status);
+            } else if (status == 404) {
+                if (!failing) {
+                    log.warn("peer {} at {} answered HTTP 404 to POST {}: no Raft node serves that url (check the"
+                            + " member's url and the peer's context path); retrying", id, url, STREAM_PATH);
+                } else {
+                    log.debug("peer {} at {} answered HTTP 404 to {}", id, url, STREAM_PATH);
+                }
             } else if (!failing) {
                 log.info("peer {} at {} refused a stream: {}", id, url, e.getMessage());
             } else {
@@ -868,7 +838,6 @@ public final class HttpTransport implements Transport {
             }
             failing = true;
             backOff();
-            return true;
         }
 
         private Map<String, String> streamHeaders() {

@@ -47,25 +47,22 @@ public record HttpTransportSettings(MemberId localId, Duration rpcTimeout, int m
      *                                neither end's read timeout ends an idle stream and a dead link is noticed
      * @param writeTimeout            a write blocked this long (the peer stopped reading), or a peer silent this
      *                                long (no answer to pings), ends the stream; more than {@code pingInterval}
-     * @param retryNotSupportedAfter  a peer that answered 404 to a stream open is sent batches on
-     *                                {@code /raft/rpc}; a stream is tried again after this long
      */
     public record Stream(boolean enabled, Duration minBackoff, Duration maxBackoff, Duration pingInterval,
-                         Duration writeTimeout, Duration retryNotSupportedAfter) {
+                         Duration writeTimeout) {
 
         /** No streams: every batch is a {@code POST /raft/rpc}. */
         public static final Stream DISABLED = new Stream(false, Duration.ofMillis(50), Duration.ofMillis(500),
-                Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(30));
+                Duration.ofSeconds(1), Duration.ofSeconds(5));
 
         public Stream {
             Objects.requireNonNull(minBackoff, "minBackoff");
             Objects.requireNonNull(maxBackoff, "maxBackoff");
             Objects.requireNonNull(pingInterval, "pingInterval");
             Objects.requireNonNull(writeTimeout, "writeTimeout");
-            Objects.requireNonNull(retryNotSupportedAfter, "retryNotSupportedAfter");
             if (minBackoff.isNegative() || minBackoff.isZero() || maxBackoff.compareTo(minBackoff) < 0
                     || pingInterval.isNegative() || pingInterval.isZero() || writeTimeout.isNegative()
-                    || writeTimeout.compareTo(pingInterval) <= 0 || retryNotSupportedAfter.isNegative()) {
+                    || writeTimeout.compareTo(pingInterval) <= 0) {
                 throw new IllegalArgumentException("stream durations must be positive, maxBackoff >= minBackoff,"
                         + " writeTimeout > pingInterval");
             }
@@ -75,7 +72,7 @@ public record HttpTransportSettings(MemberId localId, Duration rpcTimeout, int m
          * Streams on, with delays derived from the protocol's timing: reopen after 50 ms (at most a heartbeat),
          * doubling up to half an election timeout (so a restarted peer hears from its leader before its own
          * election timer runs out); a ping every second; a write blocked, or a peer silent, for ten RPC timeouts (at
-         * least 2 s) ends the stream; retry a peer without streams every 30 s.
+         * least 2 s) ends the stream.
          */
         public static Stream enabled(Duration heartbeatInterval, Duration electionTimeout, Duration rpcTimeout) {
             Duration min = heartbeatInterval.compareTo(Duration.ofMillis(50)) < 0 ? heartbeatInterval
@@ -88,12 +85,12 @@ public record HttpTransportSettings(MemberId localId, Duration rpcTimeout, int m
             if (write.compareTo(Duration.ofSeconds(2)) < 0) {
                 write = Duration.ofSeconds(2);
             }
-            return new Stream(true, min, max, Duration.ofSeconds(1), write, Duration.ofSeconds(30));
+            return new Stream(true, min, max, Duration.ofSeconds(1), write);
         }
 
         /** A copy that is on or off. */
         public Stream withEnabled(boolean on) {
-            return new Stream(on, minBackoff, maxBackoff, pingInterval, writeTimeout, retryNotSupportedAfter);
+            return new Stream(on, minBackoff, maxBackoff, pingInterval, writeTimeout);
         }
     }
 }

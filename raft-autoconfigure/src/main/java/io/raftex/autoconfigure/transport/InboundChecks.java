@@ -1,20 +1,19 @@
 package io.raftex.autoconfigure.transport;
 
 import io.raftex.autoconfigure.RaftNodeLifecycle;
+import io.raftex.autoconfigure.web.ProblemJson;
 import io.raftex.core.message.ForwardCommand;
 import io.raftex.core.message.RaftMessage;
 import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
-import tools.jackson.databind.json.JsonMapper;
+import org.springframework.http.ProblemDetail;
 import tools.jackson.databind.node.ObjectNode;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -25,9 +24,6 @@ import java.util.TreeSet;
  * the payload of forwarded commands).
  */
 final class InboundChecks {
-
-    static final String PROBLEM_BASE = "urn:raftex:problem:";
-    private static final JsonMapper PROBLEM_JSON = JsonMapper.builder().build();
 
     private final HttpTransport transport;
     private final RaftMessageJson json;
@@ -42,44 +38,29 @@ final class InboundChecks {
         this.token = clusterToken.map(t -> t.getBytes(StandardCharsets.UTF_8)).orElse(null);
     }
 
-    /** Why a request, a batch or a stream was refused: the fields of an RFC 9457 problem detail. */
-    record Problem(HttpStatus status, String type, String title, String detail) {
-
-        /** This problem as {@code application/problem+json} for the request at {@code instance}. */
-        byte[] json(String instance) {
-            Map<String, Object> problem = new LinkedHashMap<>();
-            problem.put("type", PROBLEM_BASE + type);
-            problem.put("title", title);
-            problem.put("status", status.value());
-            problem.put("detail", detail);
-            problem.put("instance", instance);
-            return PROBLEM_JSON.writeValueAsBytes(problem);
-        }
-    }
-
     /**
      * The messages of a batch that passed, or why it did not.
      *
      * @param messages      what to hand to the node (empty if refused)
      * @param unknownGroups groups named by the batch that this node does not run (their messages are not in
      *                      {@code messages})
-     * @param problem       null if the batch passed
+     * @param problem       why the batch was refused ({@link ProblemJson} writes it); null if it passed
      */
-    record Checked(List<RaftMessage> messages, Set<String> unknownGroups, Problem problem) {
+    record Checked(List<RaftMessage> messages, Set<String> unknownGroups, ProblemDetail problem) {
     }
 
-    static Problem malformed(String detail) {
-        return new Problem(HttpStatus.BAD_REQUEST, "malformed", "Malformed peer message", detail);
+    static ProblemDetail malformed(String detail) {
+        return ProblemJson.of(HttpStatus.BAD_REQUEST, "malformed", "Malformed peer message", detail);
     }
 
-    static Problem unauthorized() {
-        return new Problem(HttpStatus.UNAUTHORIZED, "unauthorized", "Missing or wrong cluster token",
+    static ProblemDetail unauthorized() {
+        return ProblemJson.of(HttpStatus.UNAUTHORIZED, "unauthorized", "Missing or wrong cluster token",
                 "peer RPCs must carry the cluster token (raft.security.cluster-token) as 'Authorization: Bearer "
                         + "<token>' or '" + HttpTransport.TOKEN_HEADER + ": <token>'");
     }
 
-    Problem notRunning() {
-        return new Problem(HttpStatus.SERVICE_UNAVAILABLE, "not-running", "Raft node not running",
+    ProblemDetail notRunning() {
+        return ProblemJson.of(HttpStatus.SERVICE_UNAVAILABLE, "not-running", "Raft node not running",
                 "node '" + transport.localId() + "' is starting or stopping");
     }
 
@@ -131,7 +112,7 @@ final class InboundChecks {
             }
         }
         if (!unknown.isEmpty() && !skipUnknownGroups) {
-            return new Checked(List.of(), unknown, new Problem(HttpStatus.NOT_FOUND, "unknown-group",
+            return new Checked(List.of(), unknown, ProblemJson.of(HttpStatus.NOT_FOUND, "unknown-group",
                     "Unknown group", "node '" + transport.localId() + "' runs no group named " + unknown));
         }
         List<RaftMessage> messages = new ArrayList<>(nodes.size());
@@ -156,7 +137,7 @@ final class InboundChecks {
         return new Checked(messages, unknown, null);
     }
 
-    private static Checked refused(Problem problem) {
+    private static Checked refused(ProblemDetail problem) {
         return new Checked(List.of(), Set.of(), problem);
     }
 }

@@ -1,12 +1,14 @@
 package io.raftex.autoconfigure.transport;
 
 import io.raftex.autoconfigure.RaftNodeLifecycle;
+import io.raftex.autoconfigure.web.ProblemJson;
 import jakarta.servlet.http.HttpServletRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
+import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RestController;
@@ -26,7 +28,7 @@ import java.util.Optional;
  * invalid, 404 if this node runs no such group), every message's fields and structure (400, by
  * {@link RaftMessageValidator}). A batch that passes is handed to the groups at once (202); answers travel back as
  * separate requests. Peers normally send over {@code /raft/stream} ({@link RaftStreamEndpoint}); this endpoint
- * takes one-off messages, tools, and peers of versions without streams.
+ * takes one-off messages, tools, and the batches of nodes with {@code raft.rpc.stream=false}.
  */
 @RestController
 public final class RaftRpcController {
@@ -84,8 +86,8 @@ public final class RaftRpcController {
         }
         InboundChecks.Checked checked = checks.check(nodes, false);
         if (checked.problem() != null) {
-            if (checked.problem().status() == HttpStatus.BAD_REQUEST) {
-                log.debug("refused a malformed peer batch: {}", checked.problem().detail());
+            if (checked.problem().getStatus() == HttpStatus.BAD_REQUEST.value()) {
+                log.debug("refused a malformed peer batch: {}", checked.problem().getDetail());
             }
             return problem(checked.problem());
         }
@@ -137,12 +139,12 @@ public final class RaftRpcController {
     }
 
     static ResponseEntity<byte[]> problem(HttpStatus status, String type, String title, String detail) {
-        return problem(new InboundChecks.Problem(status, type, title, detail));
+        return problem(ProblemJson.of(status, type, title, detail));
     }
 
-    static ResponseEntity<byte[]> problem(InboundChecks.Problem problem) {
-        return ResponseEntity.status(problem.status())
+    static ResponseEntity<byte[]> problem(ProblemDetail problem) {
+        return ResponseEntity.status(problem.getStatus())
                 .contentType(MediaType.APPLICATION_PROBLEM_JSON)
-                .body(problem.json(HttpTransport.RPC_PATH));
+                .body(ProblemJson.bytes(problem, HttpTransport.RPC_PATH));
     }
 }

@@ -1,6 +1,7 @@
 package io.raftex.autoconfigure.transport;
 
 import io.raftex.autoconfigure.RaftNodeLifecycle;
+import io.raftex.autoconfigure.web.ProblemJson;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletInputStream;
@@ -13,7 +14,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.MediaType;
+import org.springframework.http.ProblemDetail;
 import tools.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
@@ -145,7 +146,7 @@ public final class RaftStreamEndpoint implements SmartLifecycle {
             InboundStream older = byPeer.put(peer, stream);
             if (older != null) {
                 log.debug("a new stream from {} replaces the one from {}", name, older.name);
-                older.end(new InboundChecks.Problem(HttpStatus.CONFLICT, "replaced", "Stream replaced",
+                older.end(ProblemJson.of(HttpStatus.CONFLICT, "replaced", "Stream replaced",
                         "a newer stream from '" + peer + "' replaced this one"), false);
             }
         }
@@ -157,13 +158,9 @@ public final class RaftStreamEndpoint implements SmartLifecycle {
         request.getInputStream().setReadListener(stream);
     }
 
-    private static void refuse(HttpServletResponse response, InboundChecks.Problem problem) throws IOException {
-        byte[] body = problem.json(HttpTransport.STREAM_PATH);
-        response.setStatus(problem.status().value());
-        response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
-        response.setContentLength(body.length);
+    private static void refuse(HttpServletResponse response, ProblemDetail problem) throws IOException {
         // the peer sent no line yet and waits for this answer; it closes the connection once it has it
-        response.getOutputStream().write(body);
+        ProblemJson.write(response, problem, HttpTransport.STREAM_PATH, true);
         response.flushBuffer();
     }
 
@@ -225,7 +222,7 @@ public final class RaftStreamEndpoint implements SmartLifecycle {
                 return true;
             }
             if (lineLength + length > maxLineBytes + 1) { // + a '\r' before the '\n'
-                end(new InboundChecks.Problem(HttpStatus.CONTENT_TOO_LARGE, "too-large", "Batch too large",
+                end(ProblemJson.of(HttpStatus.CONTENT_TOO_LARGE, "too-large", "Batch too large",
                         "a line is longer than raft.rpc.max-batch-bytes = " + maxLineBytes + " bytes"), true);
                 return false;
             }
@@ -329,21 +326,21 @@ public final class RaftStreamEndpoint implements SmartLifecycle {
          * Ends the stream: tells the peer why in one last line of problem detail and completes the answer. Any
          * thread may call it.
          */
-        synchronized void end(InboundChecks.Problem problem, boolean warn) {
+        synchronized void end(ProblemDetail problem, boolean warn) {
             if (ended) {
                 return;
             }
             ended = true;
             forget();
             if (warn) {
-                log.warn("ended the stream from {}: {} ({}); it will reopen", name, problem.detail(),
-                        problem.status().value());
+                log.warn("ended the stream from {}: {} ({}); it will reopen", name, problem.getDetail(),
+                        problem.getStatus());
             } else {
-                log.debug("ended the stream from {}: {}", name, problem.detail());
+                log.debug("ended the stream from {}: {}", name, problem.getDetail());
             }
             try {
                 ServletOutputStream out = response.getOutputStream();
-                byte[] body = problem.json(HttpTransport.STREAM_PATH);
+                byte[] body = ProblemJson.bytes(problem, HttpTransport.STREAM_PATH);
                 out.write(body);
                 out.write('\n');
                 out.flush();

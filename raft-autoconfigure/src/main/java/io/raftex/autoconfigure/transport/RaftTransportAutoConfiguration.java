@@ -58,7 +58,7 @@ public final class RaftTransportAutoConfiguration {
      * restarted peer hears from its leader again before its own election timer runs out.
      */
     static CircuitBreakerConfig peerCircuitBreakerConfig(RaftSettings settings) {
-        Duration wait = settings.properties().getElectionTimeout().dividedBy(2);
+        Duration wait = settings.electionTimeout().dividedBy(2);
         return CircuitBreakerConfig.custom()
                 .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
                 .slidingWindowSize(20)
@@ -83,7 +83,7 @@ public final class RaftTransportAutoConfiguration {
     HttpTransport raftTransport(RaftSettings settings, RaftMessageJson json, RaftPeerResilience resilience,
                                 ObjectProvider<RpcObserver> observer) {
         HttpTransportSettings.Stream stream = HttpTransportSettings.Stream.enabled(
-                settings.properties().getHeartbeatInterval(), settings.properties().getElectionTimeout(),
+                settings.heartbeatInterval(), settings.electionTimeout(),
                 settings.rpcTimeout()).withEnabled(settings.stream());
         HttpTransportSettings transportSettings = new HttpTransportSettings(settings.nodeId(),
                 settings.rpcTimeout(), settings.maxBatchBytes(), settings.clusterToken(), 10_000, stream);

@@ -25,6 +25,6 @@ public final class RaftWebAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     RaftExceptionHandler raftExceptionHandler(RaftSettings settings) {
-        return new RaftExceptionHandler(settings.properties().getElectionTimeout().multipliedBy(2));
+        return new RaftExceptionHandler(settings.electionTimeout().multipliedBy(2));
     }
 }

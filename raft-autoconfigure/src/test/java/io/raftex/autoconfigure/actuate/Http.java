@@ -63,13 +63,15 @@ public final class Http {
 
     /**
      * The value of a Prometheus sample in {@code scrape} with that name and {@code group="<group>"} among its labels
-     * (the first one), or NaN if there is none.
+     * and every one of {@code labels} (such as {@code outcome="success"}) among them (the first one), or NaN if there
+     * is none.
      */
-    public static double sample(String scrape, String name, String group) {
+    public static double sample(String scrape, String name, String group, String... labels) {
         Pattern p = Pattern.compile("^" + Pattern.quote(name) + "\\{([^}]*)\\} (\\S+)", Pattern.MULTILINE);
         Matcher m = p.matcher(scrape);
         while (m.find()) {
-            if (group == null || m.group(1).contains("group=\"" + group + "\"")) {
+            if ((group == null || m.group(1).contains("group=\"" + group + "\""))
+                    && java.util.Arrays.stream(labels).allMatch(m.group(1)::contains)) {
                 return Double.parseDouble(m.group(2));
             }
         }

@@ -46,6 +46,7 @@ class RaftObservabilityAutoConfigurationTest {
             RaftTransportAutoConfiguration.class, RaftRpcEndpointAutoConfiguration.class,
             RaftAdminAutoConfiguration.class, RaftEventsAutoConfiguration.class, RaftMetricsAutoConfiguration.class,
             RaftHealthContributorAutoConfiguration.class, RaftEndpointAutoConfiguration.class,
+            RaftObservationAutoConfiguration.class,
             HealthContributorAutoConfiguration.class, MetricsAutoConfiguration.class,
             CompositeMeterRegistryAutoConfiguration.class, SimpleMetricsExportAutoConfiguration.class);
 
@@ -62,7 +63,7 @@ class RaftObservabilityAutoConfigurationTest {
 
     @Test
     void aSingleNodeIsHealthyMeteredAndTellsItsListeners() {
-        runner().run(context -> {
+        runner().withUserConfiguration(Observations.class).run(context -> {
             assertThat(context).hasNotFailed();
             assertThat(context).hasSingleBean(RaftHealthContributor.class).hasSingleBean(RaftMetrics.class)
                     .hasSingleBean(StorageCommitMetrics.class).hasSingleBean(RaftEventPublisher.class)
@@ -77,6 +78,7 @@ class RaftObservabilityAutoConfigurationTest {
             });
             Health up = ((HealthIndicator) health.getContributor("counter")).health();
             assertThat(up.getDetails()).containsEntry("role", "leader").containsEntry("leader", "n1")
+                    .containsEntry("catchingUp", false)
                     .containsKeys("term", "commitIndex", "lastApplied", "lag", "replicationLag");
             assertThat(health.stream().map(e -> e.name())).containsExactly("counter");
 
@@ -101,8 +103,58 @@ class RaftObservabilityAutoConfigurationTest {
                     .isGreaterThanOrEqualTo(1);
             assertThat(registry.get("raft.leader.changes").tag("group", "counter").functionCounter().count())
                     .isGreaterThanOrEqualTo(1);
-            assertThat(registry.get("raft.commands").tag("group", "counter").functionCounter().count())
-                    .isEqualTo(5);
+            // counted when the group answers, before the caller's future completes
+            assertThat(registry.get("raft.commands").tag("group", "counter").tag("outcome", "success")
+                    .functionCounter().count()).isEqualTo(5);
+            for (String outcome : List.of("failed", "timeout", "no-leader", "rejected")) {
+                assertThat(registry.get("raft.commands").tag("group", "counter").tag("outcome", outcome)
+                        .functionCounter().count()).as(outcome).isZero();
+            }
+            assertThat(client.query("counter", CounterStateMachine.class, sm -> sm.get("c"),
+                    io.raftex.core.ReadConsistency.LOCAL).get(10, TimeUnit.SECONDS)).isEqualTo(5L);
+            assertThat(client.query("counter", sm -> {
+                throw new IllegalStateException("broken query");
+            }, io.raftex.core.ReadConsistency.LINEARIZABLE)).failsWithin(Duration.ofSeconds(10));
+            assertThat(registry.get("raft.queries").tag("group", "counter").tag("outcome", "success")
+                    .tag("consistency", "local").functionCounter().count()).isEqualTo(1);
+            assertThat(registry.get("raft.queries").tag("group", "counter").tag("outcome", "failed")
+                    .tag("consistency", "linearizable").functionCounter().count()).isEqualTo(1);
+            assertThat(registry.get("raft.queries").tag("group", "counter").tag("outcome", "success")
+                    .tag("consistency", "linearizable").functionCounter().count()).isZero();
+            assertThat(registry.get("raft.member.role").tag("group", "counter").tag("role", "leader").gauge().value())
+                    .isEqualTo(1);
+            for (String role : List.of("follower", "candidate", "pre_candidate")) {
+                assertThat(registry.get("raft.member.role").tag("group", "counter").tag("role", role).gauge()
+                        .value()).as(role).isZero();
+            }
+            // a single member leads nobody: no follower lag rows
+            assertThat(registry.find("raft.follower.lag").gauges()).isEmpty();
+            assertThat(registry.get("raft.snapshots.taken").tag("group", "counter").functionCounter().count())
+                    .isZero();
+            client.group("counter").snapshot().get(10, TimeUnit.SECONDS);
+            assertThat(registry.get("raft.snapshots.taken").tag("group", "counter").functionCounter().count())
+                    .isEqualTo(1);
+            assertThat(registry.get("raft.snapshot.duration").tag("group", "counter").tag("kind", "taken").timer()
+                    .count()).isEqualTo(1);
+            assertThat(registry.get("raft.snapshot.duration").tag("group", "counter").tag("kind", "installed")
+                    .timer().count()).isZero();
+            for (String counter : List.of("raft.snapshots.installed", "raft.snapshot.install.failures",
+                    "raft.snapshot.sent", "raft.snapshot.received")) {
+                assertThat(registry.get(counter).tag("group", "counter").functionCounter().count()).as(counter)
+                        .isZero();
+            }
+            assertThat(registry.get("raft.snapshot.install.received").tag("group", "counter").gauge().value())
+                    .isZero();
+            assertThat(registry.get("raft.snapshot.install.size").tag("group", "counter").gauge().value()).isZero();
+            // each command through the client is a raft.command observation
+            Observations observations = context.getBean(Observations.class);
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(observations.stopped).hasSize(5));
+            assertThat(observations.stopped).allSatisfy(o -> {
+                assertThat(o.getName()).isEqualTo("raft.command");
+                assertThat(o.getLowCardinalityKeyValue("group").getValue()).isEqualTo("counter");
+                assertThat(o.getLowCardinalityKeyValue("outcome").getValue()).isEqualTo("success");
+                assertThat(o.getError()).isNull();
+            });
             assertThat(registry.get("raft.snapshot.failures").tag("group", "counter").functionCounter().count())
                     .isZero();
             io.micrometer.core.instrument.Timer latency = registry.get("raft.command.latency").tag("group", "counter")
@@ -125,11 +177,60 @@ class RaftObservabilityAutoConfigurationTest {
             List<Map<String, Object>> all = endpoint.groups();
             assertThat(all).hasSize(1);
             assertThat(all.get(0)).containsOnlyKeys("group", "nodeId", "role", "term", "leaderId", "commitIndex",
-                    "lastApplied", "lastLogIndex", "snapshotIndex", "members", "incarnation", "incarnationBound");
-            assertThat(all.get(0)).containsEntry("incarnationBound", true);
+                    "lastApplied", "lastLogIndex", "snapshotIndex", "members", "incarnation", "incarnationBound",
+                    "catchingUp", "snapshotInstall");
+            assertThat(all.get(0)).containsEntry("incarnationBound", true).containsEntry("catchingUp", false)
+                    .containsEntry("snapshotInstall", null);
             assertThat(endpoint.group("counter")).containsEntry("role", "leader").containsEntry("leaderId", "n1");
             assertThat(endpoint.group("nope")).isNull();
         });
+    }
+
+    @Test
+    void aCaughtUpMemberIsHealthyWhenHealthRequiresIt() {
+        runner().withPropertyValues("raft.health.require-caught-up=true").run(context -> {
+            assertThat(context).hasNotFailed();
+            RaftHealthContributor health = context.getBean(RaftHealthContributor.class);
+            await().atMost(Duration.ofSeconds(20)).until(() -> {
+                HealthIndicator counter = (HealthIndicator) health.getContributor("counter");
+                return counter != null && counter.health().getStatus().equals(Status.UP);
+            });
+            assertThat(((HealthIndicator) health.getContributor("counter")).health().getDetails())
+                    .containsEntry("catchingUp", false).doesNotContainKey("snapshotInstall");
+        });
+    }
+
+    @Test
+    void raftRequestsAreKeptOutOfHttpServerObservations() {
+        new WebApplicationContextRunner().withConfiguration(RAFT).withUserConfiguration(CounterGroup.class)
+                .withPropertyValues("raft.node-id=n1", "raft.data-dir=" + tmp.resolve("observed"))
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    io.micrometer.observation.ObservationPredicate predicate = context.getBean(
+                            "raftHttpObservationPredicate", io.micrometer.observation.ObservationPredicate.class);
+                    assertThat(predicate.test("http.server.requests", serverRequest("", "/raft/rpc"))).isFalse();
+                    assertThat(predicate.test("http.server.requests", serverRequest("", "/raft/stream"))).isFalse();
+                    assertThat(predicate.test("http.server.requests",
+                            serverRequest("/app", "/app/raft/admin/groups"))).isFalse();
+                    assertThat(predicate.test("http.server.requests", serverRequest("", "/kv/a"))).isTrue();
+                    assertThat(predicate.test("http.server.requests", serverRequest("", "/raftish"))).isTrue();
+                    assertThat(predicate.test("http.server.requests", serverRequest("/raft", "/raft/kv"))).isTrue();
+                    assertThat(predicate.test("raft.command", new io.micrometer.observation.Observation.Context()))
+                            .isTrue();
+                });
+        // without the Observation API on the class path: neither the predicate nor the command observation
+        runner().withClassLoader(new org.springframework.boot.test.context.FilteredClassLoader(
+                "io.micrometer.observation")).run(context -> assertThat(context).hasNotFailed()
+                .doesNotHaveBean("raftHttpObservationPredicate").doesNotHaveBean(RaftCommandObservation.class));
+    }
+
+    private static org.springframework.http.server.observation.ServerRequestObservationContext serverRequest(
+            String contextPath, String uri) {
+        org.springframework.mock.web.MockHttpServletRequest request =
+                new org.springframework.mock.web.MockHttpServletRequest("POST", uri);
+        request.setContextPath(contextPath);
+        return new org.springframework.http.server.observation.ServerRequestObservationContext(request,
+                new org.springframework.mock.web.MockHttpServletResponse());
     }
 
     @Test
@@ -195,6 +296,31 @@ class RaftObservabilityAutoConfigurationTest {
         @Bean
         Events events() {
             return new Events();
+        }
+    }
+
+    /** A plain observation registry that keeps what it saw stop. */
+    @Configuration(proxyBeanMethods = false)
+    static class Observations {
+        final List<io.micrometer.observation.Observation.Context> stopped = new CopyOnWriteArrayList<>();
+
+        @Bean
+        io.micrometer.observation.ObservationRegistry observationRegistry() {
+            io.micrometer.observation.ObservationRegistry registry = io.micrometer.observation.ObservationRegistry
+                    .create();
+            registry.observationConfig().observationHandler(
+                    new io.micrometer.observation.ObservationHandler<io.micrometer.observation.Observation.Context>() {
+                        @Override
+                        public void onStop(io.micrometer.observation.Observation.Context context) {
+                            stopped.add(context);
+                        }
+
+                        @Override
+                        public boolean supportsContext(io.micrometer.observation.Observation.Context context) {
+                            return true;
+                        }
+                    });
+            return registry;
         }
     }
 

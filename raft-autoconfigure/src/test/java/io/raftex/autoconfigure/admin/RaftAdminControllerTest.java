@@ -15,8 +15,13 @@ import io.raftex.core.Role;
 import io.raftex.core.UnknownGroupException;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.ResponseEntity;
 import org.springframework.mock.web.MockHttpServletRequest;
+import org.springframework.mock.web.MockHttpServletResponse;
+import org.springframework.test.web.servlet.MockMvc;
+import org.springframework.test.web.servlet.MvcResult;
+import org.springframework.test.web.servlet.setup.MockMvcBuilders;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -29,6 +34,8 @@ import java.util.concurrent.CompletableFuture;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.mockito.ArgumentMatchers.any;
+import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.asyncDispatch;
+import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.request;
 import static org.mockito.Mockito.doReturn;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.never;
@@ -38,7 +45,8 @@ import static org.mockito.Mockito.when;
 /**
  * The membership endpoints of {@link RaftAdminController} against a mocked group: how each outcome of
  * {@link RaftGroup#addMember} / {@link RaftGroup#removeMember} is answered, including those a real cluster cannot be
- * made to produce on cue (a change still in progress, no leader, a timeout).
+ * made to produce on cue (a change still in progress, no leader, a timeout). Requests go through Spring MVC
+ * ({@link MockMvc}), so that the controller's exception handlers and asynchronous answers are what is tested.
  */
 class RaftAdminControllerTest {
 
@@ -59,12 +67,15 @@ class RaftAdminControllerTest {
     private final RaftAdminController controller = new RaftAdminController(lifecycle,
             new AdminAccess(Optional.of(TOKEN), false), Duration.ofMillis(200));
 
+    private final MockMvc mvc = MockMvcBuilders.standaloneSetup(controller).build();
+
     @BeforeEach
     void setUp() {
         doReturn(group).when(lifecycle).group("kv");
         when(lifecycle.group("nope")).thenThrow(new UnknownGroupException("nope"));
         when(group.name()).thenReturn("kv");
         when(group.status()).thenReturn(STATUS);
+        when(group.statusAsync()).thenReturn(CompletableFuture.completedFuture(STATUS));
         when(group.addMember(any())).thenReturn(CompletableFuture.completedFuture(CONFIG));
         when(group.removeMember(any())).thenReturn(CompletableFuture.completedFuture(CONFIG));
     }
@@ -75,7 +86,7 @@ class RaftAdminControllerTest {
 
     private ResponseEntity<byte[]> add(String body, String authorization) {
         MockHttpServletRequest request = new MockHttpServletRequest("POST", "/raft/admin/groups/kv/members");
-        return controller.addMember("kv", authorization, withBody(request, body));
+        return call(mvc, withBody(request, body), authorization);
     }
 
     private static MockHttpServletRequest withBody(MockHttpServletRequest request, String body) {
@@ -88,7 +99,29 @@ class RaftAdminControllerTest {
     private ResponseEntity<byte[]> remove(String group, String id, String authorization) {
         MockHttpServletRequest request = new MockHttpServletRequest("DELETE",
                 "/raft/admin/groups/" + group + "/members/" + id);
-        return controller.removeMember(group, id, authorization, request);
+        return call(mvc, request, authorization);
+    }
+
+    /** Sends {@code request} (with {@code authorization}, if any) through {@code mvc} and waits for its answer. */
+    private static ResponseEntity<byte[]> call(MockMvc mvc, MockHttpServletRequest request, String authorization) {
+        if (authorization != null) {
+            request.addHeader(HttpHeaders.AUTHORIZATION, authorization);
+        }
+        request.setAsyncSupported(true);
+        try {
+            MvcResult result = mvc.perform(request(org.springframework.http.HttpMethod.valueOf(request.getMethod()), request.getRequestURI())
+                    .with(r -> request)).andReturn();
+            if (result.getRequest().isAsyncStarted()) {
+                result.getAsyncResult(10_000);
+                result = mvc.perform(asyncDispatch(result)).andReturn();
+            }
+            MockHttpServletResponse response = result.getResponse();
+            HttpHeaders headers = new HttpHeaders();
+            response.getHeaderNames().forEach(name -> headers.addAll(name, response.getHeaders(name)));
+            return ResponseEntity.status(response.getStatus()).headers(headers).body(response.getContentAsByteArray());
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
     }
 
     private static JsonNode problem(ResponseEntity<byte[]> r, int status, String type) {
@@ -202,7 +235,7 @@ class RaftAdminControllerTest {
                 return 60L << 20;
             }
         };
-        problem(controller.addMember("kv", BEARER, declared), 413, "too-large");
+        problem(call(mvc, declared, BEARER), 413, "too-large");
         verify(group, never()).addMember(any());
 
         MockHttpServletRequest unread = new MockHttpServletRequest("POST", "/raft/admin/groups/kv/members") {
@@ -211,10 +244,10 @@ class RaftAdminControllerTest {
                 throw new AssertionError("the body of a request without a token is not read");
             }
         };
-        ResponseEntity<byte[]> refused = controller.addMember("kv", null, unread);
+        ResponseEntity<byte[]> refused = call(mvc, unread, null);
         problem(refused, 401, "unauthorized");
         assertThat(refused.getHeaders().getFirst("Connection")).isEqualTo("close");
-        problem(controller.transferLeadership("kv", "Bearer wrong", unread), 403, "forbidden");
+        problem(call(mvc, unread, "Bearer wrong"), 403, "forbidden");
     }
 
     @Test
@@ -284,31 +317,112 @@ class RaftAdminControllerTest {
         problem(add("not even json", null), 401, "unauthorized");
         problem(remove("nope", "n4", BEARER), 404, "unknown-group");
         MockHttpServletRequest request = new MockHttpServletRequest("POST", "/raft/admin/groups/nope/members");
-        problem(controller.addMember("nope", BEARER, withBody(request, body)), 404,
+        problem(call(mvc, withBody(request, body), BEARER), 404,
                 "unknown-group");
         verify(group, never()).addMember(any());
         verify(group, never()).removeMember(any());
 
         RaftAdminController disabled = new RaftAdminController(lifecycle, new AdminAccess(Optional.empty(), false),
                 Duration.ofMillis(200));
-        problem(disabled.removeMember("kv", "n4", BEARER, new MockHttpServletRequest("DELETE",
-                "/raft/admin/groups/kv/members/n4")), 403, "admin-disabled");
+        problem(call(MockMvcBuilders.standaloneSetup(disabled).build(), new MockHttpServletRequest("DELETE",
+                "/raft/admin/groups/kv/members/n4"), BEARER), 403, "admin-disabled");
+    }
+
+    private ResponseEntity<byte[]> transfer(String body) {
+        MockHttpServletRequest request = new MockHttpServletRequest("POST", "/raft/admin/groups/kv/transfer-leadership");
+        return call(mvc, withBody(request, body), BEARER);
     }
 
     @Test
     void aTransferToAMemberTheCoreRefusesIs404Or409() {
-        MockHttpServletRequest request = new MockHttpServletRequest("POST", "/raft/admin/groups/kv/transfer-leadership");
         when(group.transferLeadership(MemberId.of("n4"))).thenReturn(CompletableFuture.failedFuture(
                 new MembershipChangeException("kv", MembershipChangeException.Reason.CONFLICT, "n4 does not vote")));
-        assertThat(problem(controller.transferLeadership("kv", BEARER, withBody(request, "{\"target\":\"n4\"}")), 409, "not-a-voter")
+        assertThat(problem(transfer("{\"target\":\"n4\"}"), 409, "not-a-voter")
                 .path("detail").asString()).contains("does not vote");
         // the status listed it, the core no longer has it (removed meanwhile)
         when(group.transferLeadership(MemberId.of("n4"))).thenReturn(CompletableFuture.failedFuture(
                 new MembershipChangeException("kv", MembershipChangeException.Reason.UNKNOWN_MEMBER, "not a member")));
-        problem(controller.transferLeadership("kv", BEARER, withBody(request, "{\"target\":\"n4\"}")), 404, "unknown-member");
-        problem(controller.transferLeadership("kv", BEARER, withBody(request, "{\"target\":\"n7\"}")), 404, "unknown-member");
+        problem(transfer("{\"target\":\"n4\"}"), 404, "unknown-member");
+        problem(transfer("{\"target\":\"n7\"}"), 404, "unknown-member");
         when(group.transferLeadership(MemberId.of("n4"))).thenReturn(CompletableFuture.failedFuture(
                 new IllegalStateException("member n1 of group 'kv' is not the leader; the leader is n4")));
-        problem(controller.transferLeadership("kv", BEARER, withBody(request, "{\"target\":\"n4\"}")), 409, "not-leader");
+        problem(transfer("{\"target\":\"n4\"}"), 409, "not-leader");
+    }
+
+    @Test
+    void aTransferIsAnsweredWithTheStatusOr400Or409Or504() {
+        when(group.transferLeadership(MemberId.of("n4"))).thenReturn(CompletableFuture.completedFuture(null));
+        when(group.metrics()).thenReturn(mock(io.raftex.core.GroupMetrics.class));
+        ResponseEntity<byte[]> done = transfer("{\"target\":\"n4\"}");
+        assertThat(done.getStatusCode().value()).isEqualTo(200);
+        assertThat(JSON.readTree(done.getBody()).path("group").asString()).isEqualTo("kv");
+
+        problem(transfer("{}"), 400, "malformed");
+        problem(transfer("[1]"), 400, "malformed");
+        when(group.transferLeadership(MemberId.of("n4"))).thenReturn(CompletableFuture.failedFuture(
+                new CommandTimeoutException("no")));
+        assertThat(problem(transfer("{\"target\":\"n4\"}"), 504, "timeout").path("detail").asString())
+                .contains("did not pass to n4");
+        // the core never answers: the controller stops waiting after the command timeout
+        when(group.transferLeadership(MemberId.of("n4"))).thenReturn(new CompletableFuture<>());
+        problem(transfer("{\"target\":\"n4\"}"), 504, "timeout");
+
+        GroupStatus follower = new GroupStatus("kv", "n1", Role.FOLLOWER, 3, Optional.of("n4"), 10, 10, 10, 0, true,
+                STATUS.members());
+        when(group.statusAsync()).thenReturn(CompletableFuture.completedFuture(follower));
+        assertThat(problem(transfer("{\"target\":\"n4\"}"), 409, "not-leader").path("detail").asString())
+                .contains("(n4)");
+    }
+
+    @Test
+    void aSnapshotIsAnsweredWithItsIndexOr501Or409Or503() {
+        when(group.self()).thenReturn(MemberId.of("n1"));
+        when(group.snapshot()).thenReturn(CompletableFuture.completedFuture(new io.raftex.core.snapshot.SnapshotMeta(
+                7, 2, CONFIG)));
+        ResponseEntity<byte[]> taken = snapshot("kv");
+        assertThat(taken.getStatusCode().value()).isEqualTo(200);
+        assertThat(new String(taken.getBody(), StandardCharsets.UTF_8))
+                .isEqualTo("{\"group\":\"kv\",\"nodeId\":\"n1\",\"snapshotIndex\":7,\"snapshotTerm\":2}");
+
+        when(group.snapshot()).thenReturn(CompletableFuture.failedFuture(new UnsupportedOperationException("no")));
+        problem(snapshot("kv"), 501, "snapshots-unsupported");
+        when(group.snapshot()).thenReturn(CompletableFuture.failedFuture(new IllegalStateException("nothing")));
+        problem(snapshot("kv"), 409, "nothing-to-snapshot");
+        when(group.snapshot()).thenReturn(CompletableFuture.failedFuture(new GroupStoppedException("stopped", null)));
+        ResponseEntity<byte[]> stopped = snapshot("kv");
+        assertThat(problem(stopped, 503, "not-running").path("detail").asString()).contains("'kv'");
+        assertThat(stopped.getHeaders().getFirst("Retry-After")).isEqualTo("1");
+        // a failure no handler answers is the operation's own 500
+        when(group.snapshot()).thenReturn(CompletableFuture.failedFuture(new java.io.UncheckedIOException(
+                new java.io.IOException("disk full"))));
+        assertThat(problem(snapshot("kv"), 500, "snapshot-failed").path("detail").asString()).contains("disk full");
+        problem(snapshot("nope"), 404, "unknown-group");
+        problem(call(mvc, new MockHttpServletRequest("POST", "/raft/admin/groups/kv/snapshot"), null), 401,
+                "unauthorized");
+    }
+
+    @Test
+    void readsAnswerTheStatusOr404Or503() {
+        ResponseEntity<byte[]> one = call(mvc, new MockHttpServletRequest("GET", "/raft/admin/groups/kv"), null);
+        assertThat(one.getStatusCode().value()).isEqualTo(200);
+        assertThat(new String(one.getBody(), StandardCharsets.UTF_8))
+                .isEqualTo(JSON.writeValueAsString(RaftStatusJson.of(STATUS)));
+        when(lifecycle.groupNames()).thenReturn(List.of("kv"));
+        ResponseEntity<byte[]> all = call(mvc, new MockHttpServletRequest("GET", "/raft/admin/groups"), null);
+        assertThat(JSON.readTree(all.getBody()).size()).isEqualTo(1);
+
+        problem(call(mvc, new MockHttpServletRequest("GET", "/raft/admin/groups/nope"), null), 404, "unknown-group");
+        when(group.statusAsync()).thenReturn(CompletableFuture.failedFuture(new GroupStoppedException("stopped",
+                null)));
+        ResponseEntity<byte[]> stopped = call(mvc, new MockHttpServletRequest("GET", "/raft/admin/groups/kv"), null);
+        problem(stopped, 503, "not-running");
+        assertThat(stopped.getHeaders().getFirst("Retry-After")).isEqualTo("1");
+        // a group stopping while the list is read is left out
+        all = call(mvc, new MockHttpServletRequest("GET", "/raft/admin/groups"), null);
+        assertThat(JSON.readTree(all.getBody()).size()).isZero();
+    }
+
+    private ResponseEntity<byte[]> snapshot(String group) {
+        return call(mvc, new MockHttpServletRequest("POST", "/raft/admin/groups/" + group + "/snapshot"), BEARER);
     }
 }

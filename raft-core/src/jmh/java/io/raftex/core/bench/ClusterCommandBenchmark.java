@@ -11,7 +11,6 @@ import io.raftex.core.StateMachine;
 import io.raftex.core.StateSnapshot;
 import io.raftex.core.log.StorageOptions;
 import io.raftex.core.log.SyncMode;
-import io.raftex.core.protocol.ProtocolConfig;
 import io.raftex.core.runtime.DurableStorageProvider;
 import io.raftex.core.transport.InMemoryNetwork;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -115,8 +114,8 @@ public class ClusterCommandBenchmark {
                     .nodeId(id)
                     .transport(network.transport(id))
                     .storage(DurableStorageProvider.open(dir.resolve(id), StorageOptions.defaults().withSyncMode(sync)))
-                    .protocolConfig(ProtocolConfig.defaults().withTiming(10, 1))
                     .tickInterval(Duration.ofMillis(50))
+                    .electionTimeout(Duration.ofMillis(500))
                     .commandTimeout(Duration.ofSeconds(30))
                     .build();
             node.start();

@@ -61,6 +61,10 @@ import java.util.regex.Pattern;
  * <p>Threads: writes ({@link #apply}, {@link #commit}, {@link #seal}, {@link #deleteDeadSegments}) come from one
  * thread at a time, holding {@link #lock}. Reads come from any thread; they take {@link #rw}'s read lock, and only ask for entries the
  * caller knows were committed here (see {@link DurableGroupLog}).
+ *
+ * <p>The class is larger than most because its nested {@code Segment}, {@code View} and {@code Tail} share the two
+ * locks and the sealing order above: the sequence of writes, fsyncs and renames that keeps every crash recoverable
+ * reads in one file.
  */
 final class SegmentStore implements AutoCloseable {
 

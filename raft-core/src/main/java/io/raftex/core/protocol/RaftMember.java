@@ -65,6 +65,13 @@ import java.util.Set;
  * <p>Incarnations ({@link Incarnations}): votes and acknowledgements count only from the incarnation of a member's
  * data directory that the configuration binds; a leader binds a new one by a configuration entry (a voter that lost
  * its disk comes back promotable), and a new group forms only with every voter's grant.
+ *
+ * <p>The bookkeeping lives beside it, each part with tests of its own: {@link ProgressTracker} and {@link Progress}
+ * (replication to each follower and the quorum arithmetic), {@link ConfigChanges} and {@link ConfigHistory}
+ * (membership changes and the configurations the log holds), {@link ReadIndexRounds} (reads waiting for a heartbeat
+ * quorum) and {@link Incarnations}. The class stays larger than the others because it is the step function: the
+ * handler of every message and input is here side by side (as in etcd-raft's {@code raft.go}), so the handling of
+ * one message reads in one place, and the state those handlers share is one list of fields.
  */
 public final class RaftMember {
 
@@ -108,7 +115,7 @@ public final class RaftMember {
     private final Set<MemberId> rejected = new HashSet<>();
 
     /** Leader only: replication state per peer. */
-    private final Map<MemberId, Progress> progress = new LinkedHashMap<>();
+    private final ProgressTracker progress;
     /** Leader only: the member leadership is being handed to, while a transfer runs. */
     private Optional<MemberId> transferTarget = Optional.empty();
     private int transferElapsed;
@@ -133,7 +140,8 @@ public final class RaftMember {
     /** Follower only: latest read round received from the current leader. */
     private long leaderReadRound;
 
-    private final ReadIndexTracker reads;
+    /** Leader only: linearizable reads waiting for a commit of the leader's term or a heartbeat quorum. */
+    private final ReadIndexRounds reads;
     /** Whose votes and acknowledgements count, and the bindings a leader still has to append. */
     private final Incarnations incarnations = new Incarnations();
     /**
@@ -149,42 +157,31 @@ public final class RaftMember {
      * Every recovered entry counts as durable; what the log's snapshot point covers counts as committed.
      */
     public RaftMember(String group, MemberId self, ProtocolConfig cfg, GroupLog log, Random random) {
-        this(group, self, cfg, log, random, 0);
-    }
-
-    /**
-     * As above, for a member whose state machine was restored from a snapshot up to {@code restoredIndex}: that
-     * much is committed (a snapshot holds only applied entries).
-     */
-    public RaftMember(String group, MemberId self, ProtocolConfig cfg, GroupLog log, Random random,
-                      long restoredIndex) {
-        this(group, self, cfg, log, random, restoredIndex, null);
+        this(group, self, cfg, log, random, null);
     }
 
     /**
      * As above, for a member whose state machine was restored from the snapshot {@code restored} (null if none):
-     * what it covers is committed, and its configuration is the one in force at its index.
+     * what it covers is committed (a snapshot holds only applied entries), and its configuration is the one in force
+     * at its index.
      */
     public RaftMember(String group, MemberId self, ProtocolConfig cfg, GroupLog log, Random random,
                       SnapshotMeta restored) {
-        this(group, self, cfg, log, random, restored == null ? 0 : restored.index(),
-                restored == null ? null : new ConfigEntry(restored.index(), restored.term(), restored.config()));
-    }
-
-    private RaftMember(String group, MemberId self, ProtocolConfig cfg, GroupLog log, Random random,
-                       long restoredIndex, ConfigEntry restoredConfig) {
         this.group = Objects.requireNonNull(group, "group");
         this.self = Objects.requireNonNull(self, "self");
         this.cfg = Objects.requireNonNull(cfg, "cfg");
         this.log = Objects.requireNonNull(log, "log");
         this.random = Objects.requireNonNull(random, "random");
+        this.progress = new ProgressTracker(self);
         PersistentState state = log.state();
         this.term = state.currentTerm();
         this.votedFor = state.votedFor();
-        this.configs = ConfigHistory.recover(state.configs(), log, restoredConfig);
+        this.configs = ConfigHistory.recover(state.configs(), log,
+                restored == null ? null : new ConfigEntry(restored.index(), restored.term(), restored.config()));
         this.durableIndex = log.lastIndex();
+        long restoredIndex = restored == null ? 0 : restored.index();
         this.commitIndex = Math.min(Math.max(log.snapshotIndex(), restoredIndex), log.lastIndex());
-        this.reads = new ReadIndexTracker(cfg.maxPendingReads());
+        this.reads = new ReadIndexRounds(cfg.maxPendingReads(), new ReadLeader());
         resetElectionTimer();
     }
 
@@ -297,7 +294,8 @@ public final class RaftMember {
             case LINEARIZABLE, LEADER -> {
                 boolean quorumRound = consistency == ReadConsistency.LINEARIZABLE;
                 if (role == Role.LEADER) {
-                    acceptRead(new ReadIndexTracker.PendingRead(Optional.empty(), requestId, quorumRound));
+                    reads.accept(new ReadIndexRounds.PendingRead(Optional.empty(), requestId, quorumRound),
+                            committedOwnTerm);
                 } else if (leader.isPresent()) {
                     send(new ReadIndexRequest(group, self, leader.get(), term, requestId, quorumRound));
                 } else {
@@ -782,7 +780,7 @@ public final class RaftMember {
             persistState();
         }
         if (role == Role.LEADER) {
-            reads.failAll(this::rejectRead);
+            reads.failAll();
             progress.clear();
             promoteAt.clear();
         }
@@ -800,12 +798,7 @@ public final class RaftMember {
 
     private void becomeLeader() {
         changeRole(Role.LEADER, Optional.of(self));
-        progress.clear();
-        for (Member m : config().members()) {
-            if (!m.id().equals(self)) {
-                progress.put(m.id(), new Progress(log.lastIndex() + 1, m.incarnation()));
-            }
-        }
+        progress.reset(config(), log.lastIndex() + 1);
         committedOwnTerm = false;
         heartbeatElapsed = 0;
         electionElapsed = 0;
@@ -859,34 +852,23 @@ public final class RaftMember {
         }
         if (electionElapsed >= cfg.electionTimeoutTicks()) {
             electionElapsed = 0;
-            if (cfg.checkQuorum()) {
-                Set<MemberId> active = new HashSet<>();
-                active.add(self);
-                progress.forEach((id, pr) -> {
-                    if (pr.recentActive) {
-                        active.add(id);
-                    }
-                    pr.recentActive = false;
-                });
-                if (!hasQuorum(active)) {
-                    becomeFollower(term, Optional.empty());
-                    return;
-                }
+            if (cfg.checkQuorum() && !progress.quorumActive(config())) {
+                becomeFollower(term, Optional.empty());
+                return;
             }
         }
         if (heartbeatElapsed >= cfg.heartbeatTicks()) {
             heartbeatElapsed = 0;
-            for (Map.Entry<MemberId, Progress> e : progress.entrySet()) {
-                Progress pr = e.getValue();
+            progress.forEach((id, pr) -> {
                 if (pr.state == Progress.State.SNAPSHOT
                         && ++pr.heartbeatsSinceSnapshotProgress * cfg.heartbeatTicks() >= 4 * cfg.electionTimeoutTicks()) {
                     pr.becomeProbe(); // the transfer went quiet: start it again (the follower keeps what it has)
                 }
-                e.getValue().probeSent = false;
-                e.getValue().checkStalled();
-                sendHeartbeat(e.getKey(), e.getValue());
-                sendAppend(e.getKey(), e.getValue());
-            }
+                pr.probeSent = false;
+                pr.checkStalled();
+                sendHeartbeat(id, pr);
+                sendAppend(id, pr);
+            });
         }
     }
 
@@ -902,9 +884,7 @@ public final class RaftMember {
         if (reconfigured) {
             leaderConfigChanged();
         }
-        for (Map.Entry<MemberId, Progress> e : progress.entrySet()) {
-            sendAppend(e.getKey(), e.getValue());
-        }
+        progress.forEach(this::sendAppend);
         maybeCommit(); // a single voter commits as soon as its own write is durable; harmless otherwise
     }
 
@@ -985,7 +965,7 @@ public final class RaftMember {
         }
         if (m.readRound() > pr.readRoundAcked) {
             pr.readRoundAcked = m.readRound();
-            confirmReads();
+            reads.confirm();
         }
         if (pr.state == Progress.State.SNAPSHOT) {
             // only a snapshot moves this follower on; an acknowledgement may show it no longer needs one
@@ -1065,30 +1045,19 @@ public final class RaftMember {
         if (role != Role.LEADER) {
             return;
         }
-        List<Long> matches = new ArrayList<>();
-        for (MemberId voter : config().voters()) {
-            if (voter.equals(self)) {
-                matches.add(durableIndex);
-            } else {
-                Progress pr = progress.get(voter);
-                matches.add(pr == null ? 0 : pr.match);
-            }
-        }
-        long[] sorted = matches.stream().mapToLong(Long::longValue).sorted().toArray();
-        long quorumIndex = sorted[sorted.length - config().quorum()];
+        long quorumIndex = progress.quorumIndex(config(), durableIndex);
         if (quorumIndex > commitIndex && log.termAt(quorumIndex) == term) {
             commitIndex = quorumIndex;
             out.add(new Effect.CommitAdvanced(commitIndex));
             if (!committedOwnTerm) {
                 committedOwnTerm = true;
-                reads.releaseAwaitingCommit(commitIndex, this::startReadRound, this::completeRead);
+                reads.ownTermCommitted();
             }
-            for (Map.Entry<MemberId, Progress> e : progress.entrySet()) {
-                Progress pr = e.getValue();
+            progress.forEach((id, pr) -> {
                 if (pr.state == Progress.State.REPLICATE && pr.next > log.lastIndex()) {
-                    sendHeartbeat(e.getKey(), pr); // tell followers of the new commit index promptly
+                    sendHeartbeat(id, pr); // tell followers of the new commit index promptly
                 }
-            }
+            });
             if (!config().isVoter(self) && configs.latestIndex() <= commitIndex) {
                 stepDownRemoved();
                 return;
@@ -1116,58 +1085,44 @@ public final class RaftMember {
             send(new ReadIndexResponse(group, self, m.from(), term, m.requestId(), false, 0));
             return;
         }
-        acceptRead(new ReadIndexTracker.PendingRead(Optional.of(m.from()), m.requestId(), m.confirmLeadership()));
+        reads.accept(new ReadIndexRounds.PendingRead(Optional.of(m.from()), m.requestId(), m.confirmLeadership()),
+                committedOwnTerm);
     }
 
-    private void acceptRead(ReadIndexTracker.PendingRead read) {
-        if (reads.isFull()) {
-            rejectRead(read, Rejection.OVERLOADED);
-            return;
-        }
-        if (!committedOwnTerm) {
-            reads.awaitCommit(read); // the read index is unknown until an entry of this term commits
-            return;
-        }
-        if (!read.quorumRound()) {
-            completeRead(read, commitIndex);
-            return;
-        }
-        if (reads.roundInFlight()) {
-            reads.awaitNextRound(read); // goes with the next round, once the one in flight is confirmed
-            return;
-        }
-        startReadRound(List.of(read));
-    }
+    /** What {@link ReadIndexRounds} asks of this member while it leads. */
+    private final class ReadLeader implements ReadIndexRounds.Leader {
 
-    private void startReadRound(List<ReadIndexTracker.PendingRead> batch) {
-        if (batch.isEmpty()) {
-            return;
+        @Override
+        public long commitIndex() {
+            return commitIndex;
         }
-        reads.startRound(commitIndex, batch);
-        for (Map.Entry<MemberId, Progress> e : progress.entrySet()) {
-            if (config().isVoter(e.getKey())) {
-                sendHeartbeat(e.getKey(), e.getValue());
-            }
-        }
-        confirmReads();
-    }
 
-    private void confirmReads() {
-        long confirmed = reads.highestRoundConfirmedBy(config().voters(), self, config().quorum(),
-                id -> {
-                    Progress pr = progress.get(id);
-                    return pr == null ? 0 : pr.readRoundAcked;
-                });
-        reads.releaseUpTo(confirmed, this::completeRead);
-        if (!reads.roundInFlight()) {
-            List<ReadIndexTracker.PendingRead> next = reads.takeNextRound();
-            if (!next.isEmpty()) {
-                startReadRound(next);
-            }
+        @Override
+        public long quorumRound(long ownRound) {
+            return progress.quorumReadRound(config(), ownRound);
+        }
+
+        @Override
+        public void heartbeatVoters() {
+            progress.forEach((id, pr) -> {
+                if (config().isVoter(id)) {
+                    sendHeartbeat(id, pr);
+                }
+            });
+        }
+
+        @Override
+        public void complete(ReadIndexRounds.PendingRead read, long readIndex) {
+            completeRead(read, readIndex);
+        }
+
+        @Override
+        public void reject(ReadIndexRounds.PendingRead read, Rejection reason) {
+            rejectRead(read, reason);
         }
     }
 
-    private void completeRead(ReadIndexTracker.PendingRead read, long readIndex) {
+    private void completeRead(ReadIndexRounds.PendingRead read, long readIndex) {
         if (read.origin().isEmpty()) {
             out.add(new Effect.ReadReady(read.requestId(), readIndex));
         } else {
@@ -1175,7 +1130,7 @@ public final class RaftMember {
         }
     }
 
-    private void rejectRead(ReadIndexTracker.PendingRead read, Rejection reason) {
+    private void rejectRead(ReadIndexRounds.PendingRead read, Rejection reason) {
         if (read.origin().isEmpty()) {
             out.add(new Effect.ReadRejected(read.requestId(), reason, leader.filter(l -> !l.equals(self))));
         } else {
@@ -1386,58 +1341,23 @@ public final class RaftMember {
         }
     }
 
-    /** Leader: appends a configuration entry for {@code change}, if the configuration and the log allow it now. */
+    /**
+     * Leader: appends a configuration entry for {@code change}, if the configuration and the log allow it now
+     * ({@link ConfigChanges}).
+     */
     private ChangeOutcome appendChange(ConfigChange change) {
-        Optional<Member> existing = config().member(change.id());
-        List<Member> members = new ArrayList<>(config().members());
-        if (change instanceof ConfigChange.Add add) {
-            Member wanted = add.member();
-            if (!wanted.bound() && existing.isPresent()) {
-                wanted = wanted.withIncarnation(existing.get().incarnation()); // a change of membership keeps it
-            } else if (!wanted.bound() && incarnations.self() != Member.UNBOUND) {
-                wanted = wanted.withIncarnation(Member.ADDED); // bound, keeping its membership, once it answers
-            }
-            if (existing.isPresent() && !existing.get().address().equals(wanted.address())) {
-                return ChangeOutcome.rejected(ChangeRejection.CONFLICT);
-            }
-            if (existing.isPresent() && (existing.get().equals(wanted) || (wanted.membership() == Membership.PROMOTABLE
-                    && existing.get().membership() == Membership.VOTER))) {
-                return inPlace(); // asked again, or promoted already
-            }
-            if (existing.isPresent()) {
-                Member replacement = wanted;
-                members.replaceAll(m -> m.id().equals(replacement.id()) ? replacement : m);
-            } else {
-                members.add(wanted);
-            }
-        } else {
-            if (existing.isEmpty() && configs.latestIndex() > commitIndex
-                    && configs.at(configs.latestIndex() - 1).member(change.id()).isPresent()) {
-                return inPlace(); // the uncommitted entry in the log removes it: asked again
-            }
-            if (existing.isEmpty()) {
-                return ChangeOutcome.rejected(ChangeRejection.UNKNOWN_MEMBER);
-            }
-            members.remove(existing.get());
+        ConfigChanges.Decision d = ConfigChanges.decide(change, configs, commitIndex, committedOwnTerm,
+                transferTarget.isPresent(), incarnations.self());
+        if (d instanceof ConfigChanges.Rejected r) {
+            return ChangeOutcome.rejected(r.reason());
         }
-        if (members.stream().noneMatch(m -> m.membership().isVoter())) {
-            return ChangeOutcome.rejected(ChangeRejection.CONFLICT); // removing or demoting the last voter
+        if (d instanceof ConfigChanges.Held) {
+            return inPlace();
         }
-        if (transferTarget.isPresent()) {
-            return ChangeOutcome.rejected(ChangeRejection.LEADERSHIP_TRANSFER);
-        }
-        if (!committedOwnTerm) {
-            // the configuration entries this leader holds may not all be committed: no change until one of its term is
-            return ChangeOutcome.rejected(ChangeRejection.NOT_READY);
-        }
-        if (configs.latestIndex() > commitIndex) {
-            // a binding of an incarnation is the leader's own doing and commits within a round trip: retry shortly
-            return ChangeOutcome.rejected(Incarnations.bindingOnly(configs.at(configs.latestIndex() - 1), config())
-                    ? ChangeRejection.NOT_READY : ChangeRejection.IN_PROGRESS);
-        }
+        ClusterConfig next = ((ConfigChanges.Append) d).next();
         long index = log.lastIndex() + 1;
         appendAsLeader(List.of(new LogEntry(index, term, EntryType.CONFIG, 0, 0, 0, clockMillis,
-                ConfigCodec.encode(new ClusterConfig(members)))));
+                ConfigCodec.encode(next))));
         return new ChangeOutcome(null, index, term);
     }
 
@@ -1467,27 +1387,14 @@ public final class RaftMember {
      * that left lose theirs; a new promotable member is promoted once it holds the log up to the entry that added it.
      */
     private void leaderConfigChanged() {
-        Set<MemberId> ids = new HashSet<>(config().ids());
-        progress.keySet().removeIf(id -> !ids.contains(id));
+        progress.configChanged(config(), log.lastIndex() + 1);
         promoteAt.keySet().removeIf(id -> config().member(id).map(m -> m.membership() != Membership.PROMOTABLE)
                 .orElse(true));
         if (transferTarget.isPresent() && !config().isVoter(transferTarget.get())) {
             transferTarget = Optional.empty();
         }
         for (Member m : config().members()) {
-            if (m.id().equals(self)) {
-                continue;
-            }
-            Progress known = progress.get(m.id());
-            if (known != null && known.incarnation != m.incarnation()) {
-                progress.remove(m.id()); // another incarnation is bound: what the old one held counts for nothing
-            }
-            if (!progress.containsKey(m.id())) {
-                Progress pr = new Progress(log.lastIndex() + 1, m.incarnation());
-                pr.recentActive = true; // a newcomer counts as heard from until the next check-quorum round
-                progress.put(m.id(), pr);
-            }
-            if (m.membership() == Membership.PROMOTABLE) {
+            if (!m.id().equals(self) && m.membership() == Membership.PROMOTABLE) {
                 promoteAt.putIfAbsent(m.id(), configs.latestIndex());
             }
         }
@@ -1532,18 +1439,8 @@ public final class RaftMember {
      * the others an election timeout, tells the voter with the most of its log to campaign at once if it holds it all.
      */
     private void stepDownRemoved() {
-        MemberId best = null;
-        long bestMatch = -1;
-        for (MemberId voter : config().voters()) {
-            Progress pr = progress.get(voter);
-            if (pr != null && pr.match > bestMatch) {
-                best = voter;
-                bestMatch = pr.match;
-            }
-        }
-        if (best != null && bestMatch == log.lastIndex()) {
-            send(new TimeoutNow(group, self, best, term));
-        }
+        progress.voterHoldingAll(config(), log.lastIndex())
+                .ifPresent(best -> send(new TimeoutNow(group, self, best, term)));
         becomeFollower(term, Optional.empty());
     }
 

@@ -48,25 +48,19 @@ final class Applier<C, R> {
         this.sessions = new SessionStateMachine(new Typed(), maxSessions);
     }
 
-    /** What applying one entry produced. */
-    record Applied(LogEntry entry, Optional<CommandResult> result) {
-    }
-
     /** Index of the last entry applied (or restored from a snapshot). */
     long lastApplied() {
         return sessions.lastApplied();
     }
 
-    /** Term of the last entry applied (or of the snapshot restored). */
-    long lastAppliedTerm() {
-        return lastAppliedTerm;
-    }
-
-    /** Applies the next committed entry; entries must come in order, each index once. */
-    Applied apply(LogEntry entry) {
+    /**
+     * Applies the next committed entry; entries must come in order, each index once. Returns the command's result, or
+     * empty for an entry that is not a command of a session (see {@link SessionStateMachine#apply}).
+     */
+    Optional<CommandResult> apply(LogEntry entry) {
         Optional<CommandResult> result = sessions.apply(entry);
         lastAppliedTerm = entry.term();
-        return new Applied(entry, result);
+        return result;
     }
 
     /** The answer a client gets for a result: the value the machine returned, or the stored answer decoded. */
@@ -185,16 +179,6 @@ final class Applier<C, R> {
         public CommandResult.Applied applyForResult(byte[] command, ApplyContext context) {
             R result = machine.apply(commandCodec.decode(command), context);
             return new CommandResult.Applied(resultCodec.encode(result), result);
-        }
-
-        @Override
-        public StateSnapshot snapshot() {
-            return machine.snapshot();
-        }
-
-        @Override
-        public void restore(InputStream in) throws IOException {
-            machine.restore(in);
         }
     }
 }

@@ -110,7 +110,7 @@ final class Applying {
     }
 
     private void applyEntry(LogEntry entry) {
-        Optional<CommandResult> result = applier.apply(entry).result();
+        Optional<CommandResult> result = applier.apply(entry);
         if (result.isPresent() && result.get() instanceof CommandResult.Duplicate) {
             host.duplicateApplied();
         }

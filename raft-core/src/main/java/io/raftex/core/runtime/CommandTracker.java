@@ -70,10 +70,6 @@ final class CommandTracker {
         this.clientId = clientId;
     }
 
-    long clientId() {
-        return clientId;
-    }
-
     int size() {
         return bySequence.size();
     }

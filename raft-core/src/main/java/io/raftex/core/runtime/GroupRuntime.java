@@ -128,7 +128,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private final List<CompletableFuture<SnapshotMeta>> snapshotRequests = new ArrayList<>();
     private final List<CompletableFuture<SnapshotMeta>> snapshotWaiters = new ArrayList<>();
     /** Snapshots on their way to followers (as leader) or from the leader (as follower). */
-    private SnapshotTransfers transfers;
+    private volatile SnapshotTransfers transfers;
     private IncarnationWatch incarnationWatch;
 
     // ---- published for other threads
@@ -697,6 +697,8 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                 snapshotIndex = meta.index();
             }
             snapshotsTaken++;
+            long tookNanos = env.nanoTime().getAsLong() - startedNanos;
+            tell(l -> l.onSnapshotTaken(tookNanos));
             snapshotBackoff.succeeded();
             snapshotFailuresInARow = 0;
             LOG.info("[{}@{}] snapshot at {} (term {}) written in {} ms; log kept from {}", name, self, meta.index(),
@@ -762,7 +764,8 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         return true;
     }
 
-    private void installSnapshot(SnapshotMeta meta, InstallSnapshotRequest c) throws IOException {
+    private void installSnapshot(SnapshotMeta meta, InstallSnapshotRequest c, long startedMillis)
+            throws IOException {
         if (meta.index() > applier.lastApplied()) {
             try (InputStream in = snapshots.openState(meta)) {
                 applier.restore(meta.index(), meta.term(), in);
@@ -770,12 +773,15 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                 // the state machine refused it and kept its state: nothing changed; drop it and let the leader retry
                 LOG.error("[{}@{}] restoring snapshot {} from {} failed: {}", name, self, meta.index(), c.from(),
                         e.toString());
+                transfers.installFailed();
                 snapshots.delete(meta);
                 enqueue(member.snapshotChunkStored(c, 0));
                 return;
             }
             lastApplied = applier.lastApplied();
             snapshotsInstalled++;
+            long tookNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(0, nowMillis() - startedMillis));
+            tell(l -> l.onSnapshotInstalled(tookNanos));
             LOG.info("[{}@{}] installed snapshot {} (term {}) from {}", name, self, meta.index(), meta.term(),
                     c.from());
             queries.applied(applier.lastApplied());
@@ -830,8 +836,8 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         }
 
         @Override
-        public void install(SnapshotMeta meta, InstallSnapshotRequest last) throws IOException {
-            installSnapshot(meta, last);
+        public void install(SnapshotMeta meta, InstallSnapshotRequest last, long startedMillis) throws IOException {
+            installSnapshot(meta, last, startedMillis);
         }
     }
 
@@ -844,13 +850,16 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         commandsSubmitted.increment();
         if (refusing || state != State.RUNNING) {
             commandsFailed.increment();
-            future.completeExceptionally(stoppedException());
+            GroupStoppedException stopped = stoppedException();
+            tell(l -> l.onCommandFailed(stopped));
+            future.completeExceptionally(stopped);
             return (CompletableFuture<R>) (CompletableFuture<?>) future;
         }
         byte[] payload;
         try {
             payload = applier.encodeCommand(command);
         } catch (RuntimeException e) {
+            tell(l -> l.onCommandFailed(e));
             future.completeExceptionally(e);
             return (CompletableFuture<R>) (CompletableFuture<?>) future;
         }
@@ -896,6 +905,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         CommandTracker.Pending raw;
         while ((raw = incoming.poll()) != null) {
             commandsFailed.increment();
+            tell(l -> l.onCommandFailed(reason));
             completeExceptionally(raw.future, reason);
         }
     }
@@ -1001,13 +1011,15 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         }
 
         @Override
-        public void queryCompleted() {
+        public void queryCompleted(ReadConsistency consistency) {
             queriesCompleted++;
+            tell(l -> l.onQueryEnded(consistency, null));
         }
 
         @Override
-        public void queryFailed() {
+        public void queryFailed(ReadConsistency consistency, Throwable reason) {
             queriesFailed++;
+            tell(l -> l.onQueryEnded(consistency, reason));
         }
     }
 
@@ -1259,16 +1271,20 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         }
         return new GroupStatus(name, settings.nodeId(), s.role(), s.term(), s.leader().map(MemberId::value),
                 s.commitIndex(), applier.lastApplied(), s.lastIndex(), snapshotIndex, running, members,
-                s.incarnation(), s.incarnationBound());
+                s.incarnation(), s.incarnationBound(), transfers.progress());
     }
 
     @Override
     public GroupMetrics metrics() {
+        SnapshotTransfers t = transfers;
+        GroupStatus.SnapshotInstall progress = t == null ? null : t.progress().orElse(null);
         return new GroupMetrics(name, settings.nodeId(), isRunning(), role, term, leader.map(MemberId::value),
                 commitIndex, lastApplied, lastLogIndex, electionsStarted, leaderChanges, commandsSubmitted.sum(),
                 commandsCompleted, commandsFailed.sum(), commandRetries, duplicatesApplied, latencyNanosTotal,
                 latencyNanosMax, queriesCompleted, queriesFailed, snapshotIndex, snapshotsTaken, snapshotsInstalled,
-                snapshotFailures, snapshotFailuresInARow);
+                snapshotFailures, snapshotFailuresInARow, t == null ? 0 : t.bytesSent(),
+                t == null ? 0 : t.bytesReceived(), t == null ? 0 : t.installFailures(),
+                progress == null ? 0 : progress.bytesReceived(), progress == null ? 0 : progress.totalBytes());
     }
 
     /** Copies the member's state into the fields other threads read. */
@@ -1290,7 +1306,19 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
 
     private void fail(CommandTracker.Pending p, Throwable reason) {
         commandsFailed.increment();
+        tell(l -> l.onCommandFailed(reason));
         completeExceptionally(p.future, reason);
+    }
+
+    /** Tells every listener something; a listener that throws is logged and skipped. */
+    private void tell(java.util.function.Consumer<GroupListener> call) {
+        for (GroupListener l : listeners) {
+            try {
+                call.accept(l);
+            } catch (RuntimeException e) {
+                LOG.warn("[{}@{}] group listener failed", name, self, e);
+            }
+        }
     }
 
     /** Completes a client future off the group thread, so that its callbacks cannot stall the group. */

@@ -39,11 +39,11 @@ final class Queries implements PendingWork {
         /** The state machine, for a query to read. */
         Object machine();
 
-        /** A query was answered with its value. */
-        void queryCompleted();
+        /** A query of the given consistency was answered with its value; called before its future completes. */
+        void queryCompleted(ReadConsistency consistency);
 
-        /** A query failed. */
-        void queryFailed();
+        /** A query of the given consistency failed for {@code reason}; called before its future completes. */
+        void queryFailed(ReadConsistency consistency, Throwable reason);
     }
 
     private final String group;
@@ -138,14 +138,14 @@ final class Queries implements PendingWork {
             fail(r, t);
             return;
         }
-        host.queryCompleted();
+        host.queryCompleted(r.consistency);
         answers.complete(r.future, value);
     }
 
     /** Fails a query unless it is answered already; from any thread (a query refused before it reached the group). */
     void fail(ReadTracker.PendingRead r, Throwable reason) {
         if (!r.future.isDone()) {
-            host.queryFailed();
+            host.queryFailed(r.consistency, reason);
             answers.fail(r.future, reason);
         }
     }

@@ -8,7 +8,11 @@ import java.util.concurrent.Executor;
 
 /**
  * What every group of a node shares: its identity, protocol tuning, timer and client timeouts. Built by
- * {@link io.raftex.core.RaftNode.Builder}.
+ * {@link io.raftex.core.RaftNode.Builder}, which takes durations and converts them to ticks once, with
+ * {@link #protocolTiming}.
+ *
+ * <p>The {@code DEFAULT_*} constants are RaftEx's defaults, the only place they are written down: a plain
+ * {@code RaftNode} and the Spring starter's {@code raft.*} properties both start from them.
  *
  * @param nodeId           the node's id, which is also its member id in every group it hosts
  * @param protocol         protocol tuning, in ticks
@@ -24,6 +28,14 @@ public record RuntimeSettings(String nodeId, ProtocolConfig protocol, Duration t
                               Duration queryTimeout, int maxSessions, Executor callbackExecutor,
                               long snapshotInterval, int snapshotChunkBytes) {
 
+    /** Default period of each group's timer, which is also the interval between leader heartbeats: 100 ms. */
+    public static final Duration DEFAULT_TICK_INTERVAL = Duration.ofMillis(100);
+    /** Default base election timeout: 1 s, ten ticks of {@link #DEFAULT_TICK_INTERVAL}. */
+    public static final Duration DEFAULT_ELECTION_TIMEOUT = Duration.ofSeconds(1);
+    /** Default time a command is retried before it fails: 10 s. Also the default query timeout. */
+    public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(10);
+    /** Default number of client sessions a group remembers for de-duplication. */
+    public static final int DEFAULT_MAX_SESSIONS = 10_000;
     /** Default snapshot interval, in applied entries. */
     public static final long DEFAULT_SNAPSHOT_INTERVAL = 10_000;
     /** Default snapshot chunk size, in bytes. */
@@ -52,6 +64,53 @@ public record RuntimeSettings(String nodeId, ProtocolConfig protocol, Duration t
         if (snapshotChunkBytes < 1) {
             throw new IllegalArgumentException("snapshotChunkBytes must be positive");
         }
+    }
+
+    /**
+     * {@code base} with the timing given as durations, counted in ticks of {@code tickInterval} (each rounded down
+     * to whole ticks): the one place where durations become protocol ticks.
+     *
+     * @param base              protocol tuning whose limits and switches are kept
+     * @param tickInterval      the period of each group's timer (at least 1 ms)
+     * @param electionTimeout   base election timeout; at least twice the heartbeat interval
+     * @param heartbeatInterval interval between leader heartbeats; at least one tick
+     * @throws IllegalArgumentException if a duration is out of range
+     */
+    public static ProtocolConfig protocolTiming(ProtocolConfig base, Duration tickInterval, Duration electionTimeout,
+                                                Duration heartbeatInterval) {
+        Objects.requireNonNull(base, "base");
+        requirePositive(tickInterval, "tickInterval");
+        requirePositive(electionTimeout, "electionTimeout");
+        requirePositive(heartbeatInterval, "heartbeatInterval");
+        if (heartbeatInterval.compareTo(tickInterval) < 0) {
+            throw new IllegalArgumentException("heartbeatInterval (" + heartbeatInterval
+                    + ") must be at least one tickInterval (" + tickInterval + ")");
+        }
+        if (electionTimeout.compareTo(heartbeatInterval.multipliedBy(2)) < 0) {
+            throw new IllegalArgumentException("electionTimeout (" + electionTimeout
+                    + ") must be at least twice heartbeatInterval (" + heartbeatInterval + ")");
+        }
+        int heartbeatTicks = ticks(heartbeatInterval, tickInterval);
+        int electionTicks = ticks(electionTimeout, tickInterval);
+        if (electionTicks <= heartbeatTicks) {
+            throw new IllegalArgumentException("electionTimeout (" + electionTimeout + ") is " + electionTicks
+                    + " ticks of " + tickInterval + ", not more than heartbeatInterval's " + heartbeatTicks);
+        }
+        return base.withTiming(electionTicks, heartbeatTicks);
+    }
+
+    private static int ticks(Duration d, Duration tickInterval) {
+        return (int) Math.min(Integer.MAX_VALUE, d.toNanos() / tickInterval.toNanos());
+    }
+
+    /** The base election timeout: the protocol's election ticks times the tick interval. */
+    public Duration electionTimeout() {
+        return tickInterval.multipliedBy(protocol.electionTimeoutTicks());
+    }
+
+    /** The interval between leader heartbeats: the protocol's heartbeat ticks times the tick interval. */
+    public Duration heartbeatInterval() {
+        return tickInterval.multipliedBy(protocol.heartbeatTicks());
     }
 
     private static void requirePositive(Duration d, String name) {

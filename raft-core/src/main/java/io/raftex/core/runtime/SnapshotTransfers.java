@@ -1,5 +1,6 @@
 package io.raftex.core.runtime;
 
+import io.raftex.core.GroupStatus;
 import io.raftex.core.MemberId;
 import io.raftex.core.message.InstallSnapshotRequest;
 import io.raftex.core.message.RaftMessage;
@@ -15,6 +16,7 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.zip.CRC32C;
 
 /**
@@ -55,9 +57,16 @@ final class SnapshotTransfers {
          */
         boolean takeSnapshotFor(MemberId to, long atLeast);
 
-        /** A received snapshot is verified and durable: restore from it and tell the core. */
-        void install(SnapshotMeta meta, InstallSnapshotRequest last) throws IOException;
+        /**
+         * A received snapshot is verified and durable: restore from it and tell the core.
+         *
+         * @param startedMillis when its first chunk arrived
+         */
+        void install(SnapshotMeta meta, InstallSnapshotRequest last, long startedMillis) throws IOException;
     }
+
+    /** How often, at most, a follower logs how far it is with a snapshot it receives. */
+    static final long PROGRESS_LOG_INTERVAL_MILLIS = 5_000;
 
     /** A snapshot on its way to one follower. */
     private static final class Sender {
@@ -84,6 +93,14 @@ final class SnapshotTransfers {
     private SnapshotStore.Incoming receiving;
     private MemberId receivingFrom;
     private long receivingLeaderTerm;
+    private long receivingStartedMillis;
+    private long progressLoggedAtMillis;
+    // ---- published for other threads
+    private volatile long bytesSent;
+    private volatile long bytesReceived;
+    private volatile long installFailures;
+    /** The snapshot being received, or null; replaced whole, so that a reader sees one consistent value. */
+    private volatile GroupStatus.SnapshotInstall progress;
 
     SnapshotTransfers(String group, MemberId self, SnapshotStore snapshots, int chunkBytes, long resendAfterMillis,
                       Host host) {
@@ -144,6 +161,7 @@ final class SnapshotTransfers {
             return;
         }
         s.sentAtMillis = host.nowMillis();
+        bytesSent += data.length;
         host.send(new InstallSnapshotRequest(group, self, s.to, host.term(), s.meta.index(), s.meta.term(),
                 s.offset, s.size, data, crc32c(data)));
     }
@@ -199,6 +217,8 @@ final class SnapshotTransfers {
                 receiving = snapshots.receive(c.lastIndex(), c.lastTerm());
                 receivingFrom = c.from();
                 receivingLeaderTerm = c.term();
+                receivingStartedMillis = host.nowMillis();
+                progressLoggedAtMillis = receivingStartedMillis;
                 LOG.info("[{}@{}] receiving snapshot {} ({} bytes) from {}", group, self, c.lastIndex(),
                         c.totalSize(), c.from());
             }
@@ -208,6 +228,14 @@ final class SnapshotTransfers {
                 return;
             }
             receiving.write(c.offset(), c.data());
+            bytesReceived += c.data().length;
+            progress = new GroupStatus.SnapshotInstall(c.lastIndex(), receiving.received(), c.totalSize());
+            long now = host.nowMillis();
+            if (!c.last() && now - progressLoggedAtMillis >= PROGRESS_LOG_INTERVAL_MILLIS) {
+                progressLoggedAtMillis = now;
+                LOG.info("[{}@{}] receiving snapshot {} from {}: {} of {} bytes", group, self, c.lastIndex(),
+                        c.from(), receiving.received(), c.totalSize());
+            }
             if (!c.last()) {
                 host.chunkStored(c, receiving.received());
                 return;
@@ -218,12 +246,14 @@ final class SnapshotTransfers {
             } catch (SnapshotCorruptException e) {
                 LOG.warn("[{}@{}] snapshot {} from {} does not verify ({}); asking for it again", group, self,
                         c.lastIndex(), c.from(), e.getMessage());
+                installFailed();
                 abortReceiving();
                 host.chunkStored(c, 0);
                 return;
             }
             receiving = null;
-            host.install(meta, c);
+            progress = null;
+            host.install(meta, c, receivingStartedMillis);
         } catch (IOException e) {
             throw new UncheckedIOException("group '" + group + "': cannot store a snapshot from " + c.from(), e);
         }
@@ -235,6 +265,32 @@ final class SnapshotTransfers {
             receiving.close();
             receiving = null;
         }
+        progress = null;
+    }
+
+    /** A received snapshot could not be installed (it did not verify, or the state machine refused it). */
+    void installFailed() {
+        installFailures++;
+    }
+
+    /** Bytes of snapshot chunks sent to followers; readable from any thread. */
+    long bytesSent() {
+        return bytesSent;
+    }
+
+    /** Bytes of snapshot chunks stored from a leader; readable from any thread. */
+    long bytesReceived() {
+        return bytesReceived;
+    }
+
+    /** Received snapshots that could not be installed; readable from any thread. */
+    long installFailures() {
+        return installFailures;
+    }
+
+    /** The snapshot being received now, if any; readable from any thread. */
+    Optional<GroupStatus.SnapshotInstall> progress() {
+        return Optional.ofNullable(progress);
     }
 
     private static int crc32c(byte[] data) {

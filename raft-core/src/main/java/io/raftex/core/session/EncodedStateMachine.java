@@ -1,13 +1,11 @@
 package io.raftex.core.session;
 
 import io.raftex.core.ApplyContext;
-import io.raftex.core.StateMachine;
-import io.raftex.core.StateSnapshot;
 
-import java.io.IOException;
-import java.io.InputStream;
-
-/** A state machine seen at the byte level: commands and results already encoded. */
+/**
+ * A state machine seen at the byte level, as the session table applies it: commands and results already encoded.
+ * Snapshots are not its concern: the runtime captures and restores the user's machine itself.
+ */
 public interface EncodedStateMachine {
 
     /** Applies one encoded command; deterministic. */
@@ -17,10 +15,4 @@ public interface EncodedStateMachine {
     default CommandResult.Applied applyForResult(byte[] command, ApplyContext context) {
         return new CommandResult.Applied(apply(command, context));
     }
-
-    /** Captures the state for a snapshot, or null if this machine takes none (see {@link StateMachine#snapshot()}). */
-    StateSnapshot snapshot();
-
-    /** Replaces the whole state with one a capture of {@link #snapshot()} wrote. */
-    void restore(InputStream in) throws IOException;
 }

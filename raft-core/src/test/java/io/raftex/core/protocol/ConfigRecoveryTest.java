@@ -1,14 +1,12 @@
 package io.raftex.core.protocol;
 
 import io.raftex.core.ClusterConfig;
-import io.raftex.core.Member;
 import io.raftex.core.MemberId;
 import io.raftex.core.Role;
 import io.raftex.core.log.ConfigEntry;
 import io.raftex.core.log.EntryType;
 import io.raftex.core.log.GroupLog;
 import io.raftex.core.log.InMemoryGroupLog;
-import io.raftex.core.log.LogEntry;
 import io.raftex.core.log.PersistentState;
 import io.raftex.core.log.StorageException;
 import io.raftex.core.message.AppendEntriesRequest;
@@ -30,6 +28,7 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.function.Predicate;
 
+import static io.raftex.core.protocol.ProtocolFixture.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -40,15 +39,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ConfigRecoveryTest {
 
-    private static final String G = "g";
-    private static final MemberId N1 = MemberId.of("n1");
-    private static final MemberId N2 = MemberId.of("n2");
-    private static final MemberId N3 = MemberId.of("n3");
-    private static final MemberId N4 = MemberId.of("n4");
-    private static final ClusterConfig FOUR = new ClusterConfig(List.of(Member.voter("n1", "a1"),
-            Member.voter("n2", "a2"), Member.voter("n3", "a3"), Member.voter("n4", "a4")));
-    private static final ClusterConfig WITHOUT_N4 = new ClusterConfig(List.of(Member.voter("n1", "a1"),
-            Member.voter("n2", "a2"), Member.voter("n3", "a3")));
+    private static final ClusterConfig WITHOUT_N4 = THREE;
 
     private final Map<MemberId, InMemoryGroupLog> disks = new HashMap<>();
     private final Map<MemberId, RaftMember> members = new HashMap<>();
@@ -115,10 +106,10 @@ class ConfigRecoveryTest {
     @Test
     void aRestartedFollowerPutsBackInForceAConfigurationEntryItsLogStillHoldsButItsListLost() {
         InMemoryGroupLog disk = new InMemoryGroupLog(new PersistentState(1, Optional.empty(), FOUR));
-        disk.append(List.of(entry(1, 1), config(2, 1, WITHOUT_N4), entry(3, 1)));
+        disk.append(List.of(entry(1, 1), configEntry(2, 1, WITHOUT_N4), entry(3, 1)));
         disk.flush();
         // the list lost entry 2 (a truncation persisted it shorter), the log did not (the truncation was not synced)
-        RaftMember m = new RaftMember(G, N2, ProtocolConfig.defaults(), disk, new Random(1));
+        RaftMember m = member(N2, disk);
         assertThat(m.config()).isEqualTo(WITHOUT_N4);
         assertThat(m.configIndex()).isEqualTo(2);
         assertThat(m.configAt(1)).isEqualTo(FOUR);
@@ -130,12 +121,12 @@ class ConfigRecoveryTest {
         // log is kept from the older snapshot and holds the change at 3 that the list forgot when it was rebased
         InMemoryGroupLog disk = new InMemoryGroupLog(new PersistentState(1, Optional.empty(),
                 List.of(new ConfigEntry(5, 1, WITHOUT_N4))));
-        disk.append(List.of(entry(1, 1), entry(2, 1), config(3, 1, WITHOUT_N4), entry(4, 1), entry(5, 1),
+        disk.append(List.of(entry(1, 1), entry(2, 1), configEntry(3, 1, WITHOUT_N4), entry(4, 1), entry(5, 1),
                 entry(6, 1)));
         disk.flush();
         disk.compact(2, 1);
         // the snapshot at 5 turned out damaged: the state machine was restored from the one at 2
-        RaftMember m = new RaftMember(G, N2, ProtocolConfig.defaults(), disk, new Random(1),
+        RaftMember m = new RaftMember(G, N2, CFG, disk, new Random(1),
                 new SnapshotMeta(2, 1, FOUR));
         assertThat(m.configAt(2)).isEqualTo(FOUR);
         assertThat(m.configAt(4)).as("the configuration in force at 4, which a snapshot there records: the entry at"
@@ -161,7 +152,7 @@ class ConfigRecoveryTest {
                 throw failure;
             }
         });
-        members.put(id, new RaftMember(G, id, ProtocolConfig.defaults(), disk, new Random(++seed)));
+        members.put(id, new RaftMember(G, id, CFG, disk, new Random(++seed)));
     }
 
     private void crash(MemberId id) {
@@ -180,7 +171,7 @@ class ConfigRecoveryTest {
     /** The leader's heartbeat round, with the followers' answers, until nothing more passes {@code deliver}. */
     private void heartbeat(MemberId leader, Predicate<RaftMessage> deliver) {
         RaftMember m = members.get(leader);
-        for (int i = 0; i < ProtocolConfig.defaults().heartbeatTicks(); i++) {
+        for (int i = 0; i < CFG.heartbeatTicks(); i++) {
             m.tick(i).forEach(this::collect);
         }
         route(deliver);
@@ -219,13 +210,5 @@ class ConfigRecoveryTest {
                 to.handle(msg).forEach(this::collect);
             }
         }
-    }
-
-    private static LogEntry entry(long index, long term) {
-        return new LogEntry(index, term, EntryType.COMMAND, 0, 0, 0, 0, new byte[]{(byte) index});
-    }
-
-    private static LogEntry config(long index, long term, ClusterConfig config) {
-        return new LogEntry(index, term, EntryType.CONFIG, 0, 0, 0, 0, io.raftex.core.log.ConfigCodec.encode(config));
     }
 }

@@ -17,14 +17,8 @@ import io.raftex.core.message.VoteResponse;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
-import java.util.Random;
 
-import static io.raftex.core.protocol.MembershipTest.configEntry;
-import static io.raftex.core.protocol.MembershipTest.entry;
-import static io.raftex.core.protocol.MembershipTest.log;
-import static io.raftex.core.protocol.MembershipTest.logWithConfigs;
-import static io.raftex.core.protocol.MembershipTest.sent;
-import static io.raftex.core.protocol.MembershipTest.tickUntil;
+import static io.raftex.core.protocol.ProtocolFixture.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -35,24 +29,19 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class IncarnationTest {
 
-    private static final String G = "g";
-    private static final MemberId N1 = MemberId.of("n1");
-    private static final MemberId N2 = MemberId.of("n2");
-    private static final MemberId N3 = MemberId.of("n3");
     private static final long I1 = 0x11;
     private static final long I2 = 0x22;
     private static final long I3 = 0x33;
     /** n3's incarnation after its disk was lost. */
     private static final long I3_NEW = 0x77;
-    private static final ProtocolConfig CFG = ProtocolConfig.defaults();
-    private static final ClusterConfig UNBOUND = new ClusterConfig(List.of(
-            Member.voter("n1", "a1"), Member.voter("n2", "a2"), Member.voter("n3", "a3")));
+    /** The members as a new group's bootstrap configuration names them: bound to no incarnation. */
+    private static final ClusterConfig UNBOUND = THREE;
     private static final ClusterConfig BOUND = new ClusterConfig(List.of(
             new Member(N1, "a1", Membership.VOTER, I1), new Member(N2, "a2", Membership.VOTER, I2),
             new Member(N3, "a3", Membership.VOTER, I3)));
 
     private static RaftMember member(MemberId id, long incarnation, RecordingLog log) {
-        RaftMember m = new RaftMember(G, id, CFG, log, new Random(1));
+        RaftMember m = ProtocolFixture.member(id, log);
         m.setIncarnation(incarnation);
         return m;
     }
@@ -60,10 +49,6 @@ class IncarnationTest {
     /** n1 of a group whose log binds every member (entry 1, term 1) and holds a command (entry 2, term 1). */
     private static RecordingLog boundLog() {
         return logWithConfigs(1, UNBOUND, configEntry(1, 1, BOUND), entry(2, 1));
-    }
-
-    private static AppendEntriesResponse ack(MemberId from, long term, long match, long incarnation) {
-        return new AppendEntriesResponse(G, from, N1, term, true, match, 0, 0, 0, 0, incarnation);
     }
 
     /** Makes n1 (incarnation I1) leader of term 2 with n2's pre-vote and vote. */

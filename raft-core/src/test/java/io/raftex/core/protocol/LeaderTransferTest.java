@@ -6,7 +6,6 @@ import io.raftex.core.MemberId;
 import io.raftex.core.Membership;
 import io.raftex.core.Role;
 import io.raftex.core.message.AppendEntriesRequest;
-import io.raftex.core.message.AppendEntriesResponse;
 import io.raftex.core.message.ChangeRejection;
 import io.raftex.core.message.ForwardCommand;
 import io.raftex.core.message.ForwardCommandResponse;
@@ -21,13 +20,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 
-import static io.raftex.core.protocol.MembershipTest.ack;
-import static io.raftex.core.protocol.MembershipTest.committedLeader;
-import static io.raftex.core.protocol.MembershipTest.entry;
-import static io.raftex.core.protocol.MembershipTest.leader;
-import static io.raftex.core.protocol.MembershipTest.log;
-import static io.raftex.core.protocol.MembershipTest.rejected;
-import static io.raftex.core.protocol.MembershipTest.sent;
+import static io.raftex.core.protocol.ProtocolFixture.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -37,19 +30,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code RaftGroup.transferLeadership}) are in {@code io.raftex.core.sim.MembershipScenariosTest}.
  */
 class LeaderTransferTest {
-
-    private static final String G = "g";
-    private static final MemberId N1 = MemberId.of("n1");
-    private static final MemberId N2 = MemberId.of("n2");
-    private static final MemberId N3 = MemberId.of("n3");
-    private static final MemberId N4 = MemberId.of("n4");
-    private static final ClusterConfig THREE = new ClusterConfig(List.of(
-            Member.voter("n1", "a1"), Member.voter("n2", "a2"), Member.voter("n3", "a3")));
-    private static final ProtocolConfig CFG = ProtocolConfig.defaults();
-
-    private static List<Effect> propose(RaftMember m, long requestId) {
-        return m.propose(List.of(new Proposal(requestId, 0, 0, 0, new byte[]{(byte) requestId})));
-    }
 
     private static boolean acceptsCommands(RaftMember m) {
         return propose(m, 77).stream().anyMatch(e -> e instanceof Effect.ProposalAccepted);
@@ -233,8 +213,7 @@ class LeaderTransferTest {
     void aTransferTargetThatIsNotUpToDateCannotWinTheElection() {
         // TimeoutNow is sent only to a caught-up target; should one arrive at a member that fell behind anyway (a
         // leader appended after it), the ordinary up-to-date check refuses the vote
-        RaftMember n2 = new RaftMember(G, N2, CFG, log(1, THREE, entry(1, 1), entry(2, 1), entry(3, 1)),
-                new Random(1));
+        RaftMember n2 = member(N2, log(1, THREE, entry(1, 1), entry(2, 1), entry(3, 1)));
         List<Effect> effects = n2.handle(new VoteRequest(G, N3, N2, 2, 2, 1, true));
         assertThat(sent(effects, VoteResponse.class)).singleElement().matches(r -> !r.granted());
     }

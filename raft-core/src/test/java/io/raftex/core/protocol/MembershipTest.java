@@ -2,23 +2,19 @@ package io.raftex.core.protocol;
 
 import io.raftex.core.ClusterConfig;
 import io.raftex.core.Member;
-import io.raftex.core.MemberId;
 import io.raftex.core.Membership;
 import io.raftex.core.Role;
 import io.raftex.core.log.ConfigCodec;
 import io.raftex.core.log.ConfigEntry;
 import io.raftex.core.log.EntryType;
 import io.raftex.core.log.InMemoryGroupLog;
-import io.raftex.core.log.LogEntry;
 import io.raftex.core.log.PersistentState;
 import io.raftex.core.message.AppendEntriesRequest;
-import io.raftex.core.message.AppendEntriesResponse;
 import io.raftex.core.message.ChangeRejection;
 import io.raftex.core.message.MembershipChangeRequest;
 import io.raftex.core.message.MembershipChangeResponse;
 import io.raftex.core.message.PreVoteRequest;
 import io.raftex.core.message.PreVoteResponse;
-import io.raftex.core.message.RaftMessage;
 import io.raftex.core.message.TimeoutNow;
 import io.raftex.core.message.VoteRequest;
 import io.raftex.core.message.VoteResponse;
@@ -27,12 +23,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
-import java.util.function.Predicate;
 
+import static io.raftex.core.protocol.ProtocolFixture.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -41,106 +36,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  * who votes and who counts, a leader that removes itself, forwarding, and recovery of the configuration history.
  */
 class MembershipTest {
-
-    private static final String G = "g";
-    private static final MemberId N1 = MemberId.of("n1");
-    private static final MemberId N2 = MemberId.of("n2");
-    private static final MemberId N3 = MemberId.of("n3");
-    private static final MemberId N4 = MemberId.of("n4");
-    private static final Member M4 = Member.voter("n4", "a4");
-    private static final ClusterConfig THREE = new ClusterConfig(List.of(
-            Member.voter("n1", "a1"), Member.voter("n2", "a2"), Member.voter("n3", "a3")));
-    private static final ClusterConfig FOUR = new ClusterConfig(List.of(
-            Member.voter("n1", "a1"), Member.voter("n2", "a2"), Member.voter("n3", "a3"), M4));
-    private static final ProtocolConfig CFG = ProtocolConfig.defaults();
-
-    static RecordingLog log(long term, ClusterConfig config, LogEntry... entries) {
-        RecordingLog log = new RecordingLog(new InMemoryGroupLog(new PersistentState(term, Optional.empty(), config)));
-        if (entries.length > 0) {
-            log.disk.append(List.of(entries));
-            log.disk.flush();
-        }
-        return log;
-    }
-
-    /**
-     * A log holding {@code entries} whose persisted state names, besides {@code base}, every configuration entry among
-     * them (as a member that appended them has it: the state is written before such an entry is appended).
-     */
-    static RecordingLog logWithConfigs(long term, ClusterConfig base, LogEntry... entries) {
-        List<ConfigEntry> configs = new ArrayList<>();
-        configs.add(new ConfigEntry(0, 0, base));
-        for (LogEntry e : entries) {
-            if (e.type() == EntryType.CONFIG) {
-                configs.add(new ConfigEntry(e.index(), e.term(), ConfigCodec.decode(e.payload())));
-            }
-        }
-        RecordingLog log = new RecordingLog(new InMemoryGroupLog(new PersistentState(term, Optional.empty(), configs)));
-        log.disk.append(List.of(entries));
-        log.disk.flush();
-        return log;
-    }
-
-    static LogEntry entry(long index, long term) {
-        return new LogEntry(index, term, EntryType.COMMAND, 0, 0, 0, 0, new byte[]{(byte) index});
-    }
-
-    static LogEntry configEntry(long index, long term, ClusterConfig config) {
-        return new LogEntry(index, term, EntryType.CONFIG, 0, 0, 0, 0, ConfigCodec.encode(config));
-    }
-
-    static <T extends RaftMessage> List<T> sent(List<Effect> effects, Class<T> type) {
-        List<T> out = new ArrayList<>();
-        for (Effect e : effects) {
-            if (e instanceof Effect.Send s && type.isInstance(s.message())) {
-                out.add(type.cast(s.message()));
-            }
-        }
-        return out;
-    }
-
-    static List<Effect> tickUntil(RaftMember m, Predicate<List<Effect>> done) {
-        for (int i = 0; i < 100; i++) {
-            List<Effect> effects = m.tick(i);
-            if (done.test(effects)) {
-                return effects;
-            }
-        }
-        throw new AssertionError("condition not reached in 100 ticks: " + m);
-    }
-
-    /** Makes n1 leader in term {@code term + 1} with n2's pre-vote and vote; its no-op is appended, not committed. */
-    static RaftMember leader(RecordingLog log, long term) {
-        RaftMember m = new RaftMember(G, N1, CFG, log, new Random(1));
-        tickUntil(m, e -> !sent(e, PreVoteRequest.class).isEmpty());
-        m.handle(new PreVoteResponse(G, N2, N1, term + 1, true));
-        m.handle(new VoteResponse(G, N2, N1, term + 1, true));
-        assertThat(m.role()).isEqualTo(Role.LEADER);
-        return m;
-    }
-
-    static AppendEntriesResponse ack(MemberId from, long term, long match) {
-        return new AppendEntriesResponse(G, from, N1, term, true, match, 0, 0, 0, 0);
-    }
-
-    /** n1 leads term 1 of {@code config} and has committed its no-op (index 1) with n2. */
-    static RaftMember committedLeader(RecordingLog log) {
-        RaftMember m = leader(log, 0);
-        m.onLogDurable(1, 1, 0);
-        m.handle(ack(N2, 1, 1));
-        assertThat(m.commitIndex()).isEqualTo(1);
-        return m;
-    }
-
-    static Effect.ChangeAccepted accepted(List<Effect> effects) {
-        return effects.stream().filter(e -> e instanceof Effect.ChangeAccepted).map(e -> (Effect.ChangeAccepted) e)
-                .findFirst().orElseThrow(() -> new AssertionError("no ChangeAccepted in " + effects));
-    }
-
-    static Effect.ChangeRejected rejected(List<Effect> effects) {
-        return effects.stream().filter(e -> e instanceof Effect.ChangeRejected).map(e -> (Effect.ChangeRejected) e)
-                .findFirst().orElseThrow(() -> new AssertionError("no ChangeRejected in " + effects));
-    }
 
     // ------------------------------------------------------------------ when a leader may change the configuration
 
@@ -198,7 +93,7 @@ class MembershipTest {
     @Test
     void aFollowersConfigurationIsInForceOnAppendAndRevertedWhenTheEntryIsTruncated() {
         RecordingLog log = log(1, THREE, entry(1, 1));
-        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
+        RaftMember f = member(N2, log);
         f.handle(new AppendEntriesRequest(G, N1, N2, 1, 1, 1, List.of(configEntry(2, 1, FOUR)), 1, 0));
         assertThat(f.config()).as("uncommitted, yet in force").isEqualTo(FOUR);
         assertThat(f.commitIndex()).isEqualTo(1);
@@ -283,7 +178,7 @@ class MembershipTest {
     void aMemberWithoutAVoteNeverCampaignsNorAnswersTimeoutNow(Membership kind) {
         ClusterConfig config = new ClusterConfig(List.of(Member.voter("n1", "a1"), Member.voter("n2", "a2"),
                 Member.voter("n3", "a3"), new Member(N4, "a4", kind)));
-        RaftMember n4 = new RaftMember(G, N4, CFG, log(0, config), new Random(1));
+        RaftMember n4 = member(N4, log(0, config));
         for (int i = 0; i < 10 * CFG.electionTimeoutTicks(); i++) {
             assertThat(n4.tick(i)).noneMatch(e -> e instanceof Effect.Send);
         }
@@ -312,8 +207,7 @@ class MembershipTest {
         // an election that needs n4's vote could wait for ever
         ClusterConfig withPromotable = new ClusterConfig(List.of(Member.voter("n1", "a1"), Member.voter("n2", "a2"),
                 Member.voter("n3", "a3"), new Member(N4, "a4", Membership.PROMOTABLE)));
-        RaftMember n4 = new RaftMember(G, N4, CFG, logWithConfigs(1, THREE, entry(1, 1), configEntry(2, 1, withPromotable)),
-                new Random(1));
+        RaftMember n4 = member(N4, logWithConfigs(1, THREE, entry(1, 1), configEntry(2, 1, withPromotable)));
         List<Effect> pre = n4.handle(new PreVoteRequest(G, N2, N4, 2, 3, 1));
         assertThat(sent(pre, PreVoteResponse.class)).singleElement().matches(PreVoteResponse::granted);
         List<Effect> vote = n4.handle(new VoteRequest(G, N2, N4, 2, 3, 1, false));
@@ -364,7 +258,7 @@ class MembershipTest {
         // n3 was removed at index 2 and heard nothing since; its log ends there
         ClusterConfig two = new ClusterConfig(List.of(Member.voter("n1", "a1"), Member.voter("n2", "a2")));
         RecordingLog n2log = logWithConfigs(1, THREE, entry(1, 1), configEntry(2, 1, two));
-        RaftMember n2 = new RaftMember(G, N2, CFG, n2log, new Random(1));
+        RaftMember n2 = member(N2, n2log);
         n2.handle(new AppendEntriesRequest(G, N1, N2, 1, 2, 1, List.of(), 2, 0));
         n2log.persisted.clear();
         List<Effect> pre = n2.handle(new PreVoteRequest(G, N3, N2, 2, 2, 1));
@@ -376,8 +270,7 @@ class MembershipTest {
         assertThat(n2.leader()).contains(N1);
         assertThat(n2log.persisted).isEmpty();
         // and n3 itself, whose own log removed it, never stands
-        RaftMember n3 = new RaftMember(G, N3, CFG, logWithConfigs(1, THREE, entry(1, 1), configEntry(2, 1, two)),
-                new Random(1));
+        RaftMember n3 = member(N3, logWithConfigs(1, THREE, entry(1, 1), configEntry(2, 1, two)));
         for (int i = 0; i < 10 * CFG.electionTimeoutTicks(); i++) {
             assertThat(n3.tick(i)).noneMatch(e -> e instanceof Effect.Send);
         }
@@ -390,7 +283,7 @@ class MembershipTest {
     void aFollowerForwardsAChangeToTheLeaderAndPassesOnItsAnswer() {
         RecordingLog leaderLog = log(0, THREE);
         RaftMember leader = committedLeader(leaderLog);
-        RaftMember f = new RaftMember(G, N2, CFG, log(1, THREE, entry(1, 1)), new Random(1));
+        RaftMember f = member(N2, log(1, THREE, entry(1, 1)));
         f.handle(new AppendEntriesRequest(G, N1, N2, 1, 1, 1, List.of(), 1, 0));
         MembershipChangeRequest req = sent(f.changeMembership(5, new ConfigChange.Add(
                 new Member(N4, "a4", Membership.PROMOTABLE))), MembershipChangeRequest.class).get(0);
@@ -457,10 +350,10 @@ class MembershipTest {
 
     @Test
     void aChangeWithNoLeaderKnownIsRefusedAtOnce() {
-        RaftMember f = new RaftMember(G, N2, CFG, log(0, THREE), new Random(1));
+        RaftMember f = member(N2, log(0, THREE));
         assertThat(f.changeMembership(1, new ConfigChange.Add(M4)))
                 .containsExactly(new Effect.ChangeRejected(1, ChangeRejection.NO_LEADER, Optional.empty()));
-        RaftMember notLeader = new RaftMember(G, N2, CFG, log(0, THREE), new Random(1));
+        RaftMember notLeader = member(N2, log(0, THREE));
         List<Effect> answer = notLeader.handle(new MembershipChangeRequest(G, N3, N2, 0, 7, false, N4, "a4",
                 Membership.VOTER));
         assertThat(sent(answer, MembershipChangeResponse.class)).singleElement()
@@ -498,7 +391,7 @@ class MembershipTest {
         ClusterConfig solo = new ClusterConfig(List.of(Member.voter("n1", "a1"),
                 new Member(N2, "a2", Membership.NON_VOTER)));
         RecordingLog log = log(0, solo);
-        RaftMember m = new RaftMember(G, N1, CFG, log, new Random(1));
+        RaftMember m = member(N1, log);
         tickUntil(m, e -> m.role() == Role.LEADER);
         m.onLogDurable(1, 1, 0);
         assertThat(m.commitIndex()).isEqualTo(1);
@@ -513,7 +406,7 @@ class MembershipTest {
         ClusterConfig solo = new ClusterConfig(List.of(Member.voter("n1", "a1"),
                 new Member(N2, "a2", Membership.NON_VOTER)));
         RecordingLog log = log(0, solo);
-        RaftMember m = new RaftMember(G, N1, CFG, log, new Random(1));
+        RaftMember m = member(N1, log);
         tickUntil(m, e -> m.role() == Role.LEADER);
         m.onLogDurable(1, 1, 0);
         assertThat(rejected(m.changeMembership(1, new ConfigChange.Add(new Member(N1, "a1", Membership.NON_VOTER))))
@@ -549,7 +442,7 @@ class MembershipTest {
     @Test
     void aRestartedMemberKeepsAnUncommittedConfigurationItsLogHolds() {
         RecordingLog log = log(1, THREE, entry(1, 1));
-        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
+        RaftMember f = member(N2, log);
         f.handle(new AppendEntriesRequest(G, N1, N2, 1, 1, 1, List.of(configEntry(2, 1, FOUR)), 1, 0));
         log.disk.flush();
         RaftMember restarted = new RaftMember(G, N2, CFG, log.disk.crash(), new Random(2));
@@ -565,14 +458,14 @@ class MembershipTest {
                 List.of(new ConfigEntry(0, 0, THREE), new ConfigEntry(2, 1, FOUR))));
         disk.append(List.of(entry(1, 1), entry(2, 2)));
         disk.flush();
-        RaftMember m = new RaftMember(G, N2, CFG, disk, new Random(1));
+        RaftMember m = member(N2, disk);
         assertThat(m.config()).isEqualTo(THREE);
     }
 
     @Test
     void installingASnapshotRebasesTheConfigurationOnTheSnapshots() {
         RecordingLog log = log(1, THREE, entry(1, 1));
-        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
+        RaftMember f = member(N2, log);
         f.handle(new AppendEntriesRequest(G, N1, N2, 2, 1, 1, List.of(), 1, 0));
         f.snapshotInstalled(new SnapshotMeta(10, 2, FOUR), N1);
         assertThat(f.config()).isEqualTo(FOUR);

@@ -16,7 +16,6 @@ import io.raftex.core.message.InstallSnapshotRequest;
 import io.raftex.core.message.InstallSnapshotResponse;
 import io.raftex.core.message.PreVoteRequest;
 import io.raftex.core.message.PreVoteResponse;
-import io.raftex.core.message.RaftMessage;
 import io.raftex.core.message.ReadIndexRequest;
 import io.raftex.core.message.ReadIndexResponse;
 import io.raftex.core.message.SnapshotRequest;
@@ -30,8 +29,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
-import java.util.function.Predicate;
 
+import static io.raftex.core.protocol.ProtocolFixture.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -40,65 +39,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * the Raft paper it checks.
  */
 class RaftMemberTest {
-
-    private static final String G = "g";
-    private static final MemberId N1 = MemberId.of("n1");
-    private static final MemberId N2 = MemberId.of("n2");
-    private static final MemberId N3 = MemberId.of("n3");
-    private static final ClusterConfig THREE = new ClusterConfig(List.of(
-            Member.voter("n1", "a1"), Member.voter("n2", "a2"), Member.voter("n3", "a3")));
-    private static final ProtocolConfig CFG = ProtocolConfig.defaults();
-
-    private static RecordingLog log(long term, LogEntry... entries) {
-        return log(term, THREE, entries);
-    }
-
-    private static RecordingLog log(long term, ClusterConfig config, LogEntry... entries) {
-        RecordingLog log = new RecordingLog(new PersistentState(term, Optional.empty(), config));
-        if (entries.length > 0) {
-            log.disk.append(List.of(entries));
-            log.disk.flush();
-        }
-        return log;
-    }
-
-    private static LogEntry entry(long index, long term) {
-        return new LogEntry(index, term, EntryType.COMMAND, 0, 0, 0, 0, new byte[]{(byte) index});
-    }
-
-    private static <T extends RaftMessage> List<T> sent(List<Effect> effects, Class<T> type) {
-        List<T> out = new ArrayList<>();
-        for (Effect e : effects) {
-            if (e instanceof Effect.Send s && type.isInstance(s.message())) {
-                out.add(type.cast(s.message()));
-            }
-        }
-        return out;
-    }
-
-    private static List<Effect> tickUntil(RaftMember m, Predicate<List<Effect>> done) {
-        for (int i = 0; i < 100; i++) {
-            List<Effect> effects = m.tick(i);
-            if (done.test(effects)) {
-                return effects;
-            }
-        }
-        throw new AssertionError("condition not reached in 100 ticks: " + m);
-    }
-
-    /** Makes n1 leader of a three-member group in term {@code term + 1}: pre-vote, then vote, each granted by n2. */
-    private static RaftMember leader(RecordingLog log, long term) {
-        return leader(CFG, log, term);
-    }
-
-    private static RaftMember leader(ProtocolConfig cfg, RecordingLog log, long term) {
-        RaftMember m = new RaftMember(G, N1, cfg, log, new Random(1));
-        tickUntil(m, e -> !sent(e, PreVoteRequest.class).isEmpty());
-        m.handle(new PreVoteResponse(G, N2, N1, term + 1, true));
-        m.handle(new VoteResponse(G, N2, N1, term + 1, true));
-        assertThat(m.role()).isEqualTo(Role.LEADER);
-        return m;
-    }
 
     /** A leader of term 1 whose no-op is durable and acknowledged by n2, which is then in the replicate state. */
     private static RaftMember leaderReplicatingToN2(ProtocolConfig cfg) {
@@ -111,7 +51,7 @@ class RaftMemberTest {
     @Test
     void rule1_termAndVoteAreDurableBeforeRequestVoteIsSent() {
         RecordingLog log = log(4);
-        RaftMember m = new RaftMember(G, N1, CFG, log, new Random(1));
+        RaftMember m = member(N1, log);
         tickUntil(m, e -> !sent(e, PreVoteRequest.class).isEmpty());
         assertThat(log.persisted).as("a pre-vote changes no durable state").isEmpty();
         List<Effect> effects = m.handle(new PreVoteResponse(G, N2, N1, 5, true));
@@ -123,7 +63,7 @@ class RaftMemberTest {
     @Test
     void rule1_grantedVoteIsDurableBeforeTheAnswerAndSurvivesRestart() {
         RecordingLog log = log(2);
-        RaftMember m = new RaftMember(G, N1, CFG, log, new Random(1));
+        RaftMember m = member(N1, log);
         List<Effect> effects = m.handle(new VoteRequest(G, N2, N1, 3, 0, 0, false));
         assertThat(sent(effects, VoteResponse.class)).singleElement().matches(VoteResponse::granted);
         assertThat(log.state()).isEqualTo(new PersistentState(3, Optional.of(N2), THREE));
@@ -147,7 +87,7 @@ class RaftMemberTest {
             public void onFailure(StorageException failure) {
             }
         });
-        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
+        RaftMember f = member(N2, log);
         List<Effect> effects = f.handle(new AppendEntriesRequest(G, N1, N2, 1, 1, 1,
                 List.of(entry(2, 1), entry(3, 1)), 1, 0));
         AppendEntriesResponse first = sent(effects, AppendEntriesResponse.class).get(0);
@@ -163,7 +103,7 @@ class RaftMemberTest {
     @Test
     void rule2_durabilityReportForATruncatedWriteIsIgnored() {
         RecordingLog log = log(1, entry(1, 1));
-        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
+        RaftMember f = member(N2, log);
         f.handle(new AppendEntriesRequest(G, N1, N2, 1, 1, 1, List.of(entry(2, 1)), 1, 0));
         // a new leader replaces entry 2 before the first write was reported durable
         f.handle(new AppendEntriesRequest(G, N3, N2, 2, 1, 1, List.of(entry(2, 2)), 1, 0));
@@ -190,7 +130,7 @@ class RaftMemberTest {
             public void onFailure(StorageException failure) {
             }
         });
-        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1), 5);
+        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1), new SnapshotMeta(5, 1, THREE));
         f.handle(new AppendEntriesRequest(G, N1, N2, 1, 5, 1, List.of(entry(6, 1)), 5, 0));
         log.disk.flush();
         assertThat(events).singleElement().satisfies(ev -> assertThat(ev[2]).as("stamped after the reset").isOne());
@@ -204,7 +144,7 @@ class RaftMemberTest {
     void rule2_singleMemberLeaderCommitsOnlyOnceItsOwnWriteIsDurable() {
         ClusterConfig one = new ClusterConfig(List.of(Member.voter("n1", "a1")));
         RecordingLog solo = log(0, one);
-        RaftMember alone = new RaftMember(G, N1, CFG, solo, new Random(1));
+        RaftMember alone = member(N1, solo);
         tickUntil(alone, e -> alone.role() == Role.LEADER);
         assertThat(alone.commitIndex()).as("own no-op not durable yet").isZero();
         assertThat(alone.onLogDurable(1, 1, 0)).contains(new Effect.CommitAdvanced(1));
@@ -290,7 +230,7 @@ class RaftMemberTest {
     @Test
     void followerReadIsForwardedAndAnsweredWithTheLeadersIndex() {
         RecordingLog log = log(1, entry(1, 1));
-        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
+        RaftMember f = member(N2, log);
         f.handle(new AppendEntriesRequest(G, N1, N2, 1, 1, 1, List.of(), 1, 0));
         List<Effect> effects = f.read(7, ReadConsistency.LINEARIZABLE);
         assertThat(sent(effects, ReadIndexRequest.class)).singleElement()
@@ -305,7 +245,7 @@ class RaftMemberTest {
         for (int i = 2; i <= 11; i++) {
             followerEntries[i - 1] = entry(i, 2);
         }
-        RaftMember f = new RaftMember(G, N2, CFG, log(2, followerEntries), new Random(1));
+        RaftMember f = member(N2, log(2, followerEntries));
         List<Effect> effects = f.handle(new AppendEntriesRequest(G, N1, N2, 3, 11, 3, List.of(), 0, 0));
         AppendEntriesResponse reject = sent(effects, AppendEntriesResponse.class).get(0);
         assertThat(reject.success()).isFalse();
@@ -316,7 +256,7 @@ class RaftMemberTest {
     @Test
     void preVoteDoesNotRaiseTheReceiversTermAndALiveLeaderBlocksIt() {
         RecordingLog log = log(1, entry(1, 1));
-        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
+        RaftMember f = member(N2, log);
         f.handle(new AppendEntriesRequest(G, N1, N2, 1, 1, 1, List.of(), 1, 0));
         List<Effect> effects = f.handle(new PreVoteRequest(G, N3, N2, 2, 1, 1));
         assertThat(sent(effects, PreVoteResponse.class)).singleElement().matches(r -> !r.granted());
@@ -339,7 +279,7 @@ class RaftMemberTest {
         // committed entry C = 2 in term T = 1; a "leader" of term T+1 sends prevLogIndex C-1 and entries at C and
         // C+1 that contradict it: no correct leader sends this (Leader Completeness), so it is refused whole
         RecordingLog log = log(1, entry(1, 1), entry(2, 1));
-        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
+        RaftMember f = member(N2, log);
         f.handle(new AppendEntriesRequest(G, N1, N2, 1, 2, 1, List.of(), 2, 0));
         assertThat(f.commitIndex()).isEqualTo(2);
         List<Effect> effects = f.handle(new AppendEntriesRequest(G, N3, N2, 2, 1, 1,
@@ -359,7 +299,7 @@ class RaftMemberTest {
 
     @Test
     void aTermAtTheLimitIsNotAdoptedAndAMemberAtTheLimitDoesNotCampaign() {
-        RaftMember m = new RaftMember(G, N1, CFG, log(0), new Random(1));
+        RaftMember m = member(N1, log(0));
         m.handle(new AppendEntriesRequest(G, N2, N1, Long.MAX_VALUE, 0, 0, List.of(), 0, 0));
         assertThat(m.term()).as("a term past the limit is dropped").isZero();
         m.handle(new AppendEntriesRequest(G, N2, N1, RaftMember.MAX_TERM, 0, 0, List.of(), 0, 0));
@@ -371,7 +311,7 @@ class RaftMemberTest {
         assertThat(m.leader()).contains(N2);
 
         RecordingLog log = log(RaftMember.MAX_TERM);
-        RaftMember full = new RaftMember(G, N1, CFG, log, new Random(1));
+        RaftMember full = member(N1, log);
         for (int i = 0; i < 10 * CFG.electionTimeoutTicks(); i++) {
             List<Effect> effects = full.tick(i);
             assertThat(sent(effects, PreVoteRequest.class)).isEmpty();
@@ -385,7 +325,7 @@ class RaftMemberTest {
     @Test
     void onlyTheLeaderThisMemberFollowsCanTellItToCampaignAtOnce() {
         MemberId stranger = MemberId.of("n9");
-        RaftMember f = new RaftMember(G, N1, CFG, log(1), new Random(1));
+        RaftMember f = member(N1, log(1));
         f.handle(new AppendEntriesRequest(G, N2, N1, 1, 0, 0, List.of(), 0, 0));
         assertThat(sent(f.handle(new TimeoutNow(G, stranger, N1, 1)), VoteRequest.class)).isEmpty();
         assertThat(sent(f.handle(new TimeoutNow(G, N3, N1, 1)), VoteRequest.class)).as("a member, not the leader")
@@ -398,7 +338,7 @@ class RaftMemberTest {
         // knowing no leader (a pre-candidate, say), it takes the word of a voter of its configuration
         assertThat(sent(f.handle(new TimeoutNow(G, N3, N1, 2)), VoteRequest.class)).hasSize(2);
 
-        RaftMember g = new RaftMember(G, N1, CFG, log(1), new Random(1));
+        RaftMember g = member(N1, log(1));
         g.handle(new AppendEntriesRequest(G, N2, N1, 1, 0, 0, List.of(), 0, 0));
         assertThat(sent(g.handle(new TimeoutNow(G, N2, N1, 1)), VoteRequest.class)).hasSize(2)
                 .allMatch(VoteRequest::transfer);
@@ -406,7 +346,7 @@ class RaftMemberTest {
 
     @Test
     void aTransferVoteFromANonVoterDoesNotSkipTheLeaderLease() {
-        RaftMember f = new RaftMember(G, N1, CFG, log(1), new Random(1));
+        RaftMember f = member(N1, log(1));
         f.handle(new AppendEntriesRequest(G, N2, N1, 1, 0, 0, List.of(), 0, 0));
         f.handle(new VoteRequest(G, MemberId.of("n9"), N1, 5, 0, 0, true));
         assertThat(f.term()).as("dropped in the lease").isEqualTo(1);
@@ -459,13 +399,13 @@ class RaftMemberTest {
     void nonVoterReplicatesButNeverCampaignsOrCounts() {
         ClusterConfig withLearner = new ClusterConfig(List.of(Member.voter("n1", "a1"), Member.voter("n2", "a2"),
                 new Member(N3, "a3", io.raftex.core.Membership.NON_VOTER)));
-        RaftMember learner = new RaftMember(G, N3, CFG, log(0, withLearner), new Random(1));
+        RaftMember learner = member(N3, log(0, withLearner));
         for (int i = 0; i < 10 * CFG.electionTimeoutTicks(); i++) {
             assertThat(learner.tick(i)).noneMatch(e -> e instanceof Effect.Send);
         }
         assertThat(learner.role()).isEqualTo(Role.FOLLOWER);
         // its vote does not count: a candidate of this configuration needs both n1 and n2
-        RaftMember candidate = new RaftMember(G, N1, CFG, log(0, withLearner), new Random(1));
+        RaftMember candidate = member(N1, log(0, withLearner));
         for (int i = 0; i < 2 * CFG.electionTimeoutTicks() && candidate.role() != Role.CANDIDATE; i++) {
             candidate.tick(i);
             if (candidate.role() == Role.PRE_CANDIDATE) {
@@ -520,7 +460,7 @@ class RaftMemberTest {
 
     /** A follower that took entries 1..3 of term 1 from n1, all durable, with n1's read round 50 noted. */
     private static RaftMember followerOfN1InTerm1(RecordingLog log) {
-        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
+        RaftMember f = member(N2, log);
         f.handle(new AppendEntriesRequest(G, N1, N2, 1, 0, 0, List.of(entry(1, 1), entry(2, 1), entry(3, 1)), 0, 50));
         log.disk.flush();
         f.onLogDurable(3, 1, 0);
@@ -591,7 +531,7 @@ class RaftMemberTest {
     @Test
     void followerUnderBackPressureTakesNoNewEntriesButFollowsAndVotes() {
         RecordingLog log = log(1, entry(1, 1));
-        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
+        RaftMember f = member(N2, log);
         log.pressured = true;
         List<Effect> vote = f.handle(new VoteRequest(G, N1, N2, 2, 1, 1, false));
         assertThat(sent(vote, VoteResponse.class)).singleElement().matches(VoteResponse::granted);
@@ -741,7 +681,7 @@ class RaftMemberTest {
     @Test
     void followerHandsChunksToItsShellAndAnswersWhatItStored() {
         RecordingLog log = log(0);
-        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
+        RaftMember f = member(N2, log);
         InstallSnapshotRequest c = chunk(2, 10, 2, 0, 50, 120);
         List<Effect> effects = f.handle(c);
         assertThat(effects).contains(new Effect.SnapshotChunk(c));
@@ -753,7 +693,7 @@ class RaftMemberTest {
     @Test
     void installingReplacesAConflictingLogAndCommitsTheSnapshot() {
         RecordingLog log = log(1, entry(1, 1), entry(2, 1), entry(3, 1));
-        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
+        RaftMember f = member(N2, log);
         InstallSnapshotRequest last = chunk(2, 10, 2, 100, 20, 120);
         f.handle(last);
         List<Effect> effects = f.snapshotInstalled(new SnapshotMeta(10, 2, THREE), N1);
@@ -776,7 +716,7 @@ class RaftMemberTest {
     @Test
     void installingASnapshotTheLogHoldsKeepsTheEntriesAfterIt() {
         RecordingLog log = log(1, entry(1, 1), entry(2, 1), entry(3, 1), entry(4, 1));
-        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
+        RaftMember f = member(N2, log);
         f.handle(chunk(1, 2, 1, 0, 10, 10));
         f.snapshotInstalled(new SnapshotMeta(2, 1, THREE), N1);
         assertThat(log.firstIndex()).isEqualTo(3);
@@ -798,7 +738,7 @@ class RaftMemberTest {
     @Test
     void aStaleLeadersChunkIsRefusedWithTheNewerTerm() {
         RecordingLog log = log(5);
-        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
+        RaftMember f = member(N2, log);
         List<Effect> effects = f.handle(chunk(3, 10, 3, 0, 10, 10));
         assertThat(effects).noneMatch(e -> e instanceof Effect.SnapshotChunk);
         assertThat(sent(effects, InstallSnapshotResponse.class)).singleElement()
@@ -807,7 +747,7 @@ class RaftMemberTest {
 
     @Test
     void aChunkStoredAfterTheTermMovedOnIsNotAnswered() {
-        RaftMember f = new RaftMember(G, N2, CFG, log(0), new Random(1));
+        RaftMember f = member(N2, log(0));
         InstallSnapshotRequest c = chunk(2, 10, 2, 0, 10, 20);
         f.handle(c);
         f.handle(new AppendEntriesRequest(G, N3, N2, 3, 0, 0, List.of(), 0, 0));
@@ -817,7 +757,7 @@ class RaftMemberTest {
     @Test
     void appendEntriesReachingBelowTheSnapshotPointIsTakenFromThePointOn() {
         RecordingLog log = log(0);
-        RaftMember f = new RaftMember(G, N2, CFG, log, new Random(1));
+        RaftMember f = member(N2, log);
         f.handle(chunk(2, 10, 2, 0, 10, 10));
         f.snapshotInstalled(new SnapshotMeta(10, 2, THREE), N1);
         // a pipelined batch sent before the leader learned of the install: 9..12, prev 8
@@ -832,7 +772,7 @@ class RaftMemberTest {
     void aRestartedMemberCountsItsRestoredSnapshotAsCommittedAndVotesByItsTerm() {
         RecordingLog log = log(3);
         log.disk.resetTo(20, 3);
-        RaftMember m = new RaftMember(G, N2, CFG, log, new Random(1), 20);
+        RaftMember m = new RaftMember(G, N2, CFG, log, new Random(1), new SnapshotMeta(20, 3, THREE));
         assertThat(m.commitIndex()).isEqualTo(20);
         // a candidate whose last entry is 19 of term 3 is behind: no vote
         List<Effect> effects = m.handle(new VoteRequest(G, N1, N2, 4, 19, 3, false));

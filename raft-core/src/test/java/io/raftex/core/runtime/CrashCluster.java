@@ -13,7 +13,6 @@ import io.raftex.core.ReadConsistency;
 import io.raftex.core.Role;
 import io.raftex.core.log.StorageOptions;
 import io.raftex.core.log.SyncMode;
-import io.raftex.core.protocol.ProtocolConfig;
 import io.raftex.core.transport.InMemoryNetwork;
 
 import java.nio.file.Path;
@@ -107,8 +106,8 @@ final class CrashCluster implements AutoCloseable {
                 .nodeId(id)
                 .transport(network.transport(id))
                 .storage(storage)
-                .protocolConfig(ProtocolConfig.defaults().withTiming(electionTicks, 1))
                 .tickInterval(tick)
+                .electionTimeout(tick.multipliedBy(electionTicks))
                 .commandTimeout(commandTimeout)
                 .build();
         node.start();

@@ -54,7 +54,8 @@ class DurableGroupRestartTest {
         InMemoryNetwork network = new InMemoryNetwork();
         ClusterConfig config = ClusterConfig.ofVoters(List.of(Member.voter("solo", "mem://solo")));
         try (RaftNode node = RaftNode.builder().nodeId("solo").storage(DurableStorageProvider.open(dir, options()))
-                .transport(network.transport("solo")).tickInterval(TestCluster.TICK).build()) {
+                .transport(network.transport("solo")).tickInterval(TestCluster.TICK)
+                .electionTimeout(TestCluster.TICK.multipliedBy(10)).build()) {
             node.start();
             List<String> expected = new ArrayList<>();
             for (int run = 1; run <= 3; run++) {

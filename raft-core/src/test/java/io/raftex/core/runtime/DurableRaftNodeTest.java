@@ -13,6 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -90,13 +91,15 @@ class DurableRaftNodeTest {
     }
 
     @Test
-    void aNodeBuiltWithADataDirectoryUsesDurableStorage() {
+    void aNodeOnDurableStorageInItsDataDirectoryKeepsItsLogAcrossRuns() {
         InMemoryNetwork network = new InMemoryNetwork();
         Path data = dir.resolve("solo");
         for (int run = 1; run <= 2; run++) {
-            try (RaftNode node = RaftNode.builder().nodeId("solo").dataDir(data)
-                    .storageOptions(StorageOptions.defaults().withSyncMode(SyncMode.DATASYNC))
-                    .transport(network.transport("solo")).tickInterval(TestCluster.TICK).build()) {
+            try (RaftNode node = RaftNode.builder().nodeId("solo")
+                    .storage(DurableStorageProvider.open(data, StorageOptions.defaults().withSyncMode(SyncMode.DATASYNC),
+                            Optional.of("solo")))
+                    .transport(network.transport("solo")).tickInterval(TestCluster.TICK)
+                    .electionTimeout(TestCluster.TICK.multipliedBy(10)).build()) {
                 node.start();
                 var g = node.startGroup("g", io.raftex.core.ClusterConfig.ofVoters(
                                 List.of(io.raftex.core.Member.voter("solo", "mem://solo"))), new ListMachine(),

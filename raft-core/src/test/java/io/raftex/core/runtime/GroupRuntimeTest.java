@@ -58,6 +58,44 @@ class GroupRuntimeTest {
     }
 
     @Test
+    void listenersHearEveryCommandAndQueryOutcomeBeforeTheFutureCompletes() {
+        ManualGroup g = new ManualGroup(1);
+        java.util.List<String> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+        g.runtime.addListener(new io.raftex.core.GroupListener() {
+            @Override
+            public void onCommandCompleted(long latencyNanos) {
+                heard.add("command ok");
+            }
+
+            @Override
+            public void onCommandFailed(Throwable reason) {
+                heard.add("command " + reason.getClass().getSimpleName());
+            }
+
+            @Override
+            public void onQueryEnded(io.raftex.core.ReadConsistency consistency, Throwable failure) {
+                heard.add("query " + consistency + " " + (failure == null ? "ok" : failure.getClass().getSimpleName()));
+            }
+        });
+        g.electN1();
+        CompletableFuture<Integer> appended = g.runtime.command("a"); // one member of three: never committed here
+        g.executor.runAll();
+        CompletableFuture<Object> read = g.runtime.query(sm -> "x", io.raftex.core.ReadConsistency.LOCAL);
+        CompletableFuture<Object> broken = g.runtime.query(sm -> {
+            throw new IllegalStateException("broken");
+        }, io.raftex.core.ReadConsistency.LOCAL);
+        g.executor.runAll();
+        g.close();
+        CompletableFuture<Integer> stopped = g.runtime.command("b");
+        assertThat(heard).containsExactly("query LOCAL ok", "query LOCAL IllegalStateException",
+                "command CommandOutcomeUnknownException", "command GroupStoppedException");
+        assertFailsWith(appended, CommandOutcomeUnknownException.class);
+        assertThat(read).isCompleted();
+        assertFailsWith(broken, IllegalStateException.class);
+        assertFailsWith(stopped, GroupStoppedException.class);
+    }
+
+    @Test
     void stopAnswersACommandThatNeverReachedALogAsNotCarriedOut() {
         ManualGroup g = new ManualGroup(1);
         CompletableFuture<Integer> refused = g.runtime.command("a"); // no leader known: refused here, retried later

@@ -74,12 +74,12 @@ class QueriesTest {
         }
 
         @Override
-        public void queryCompleted() {
+        public void queryCompleted(ReadConsistency consistency) {
             completed++;
         }
 
         @Override
-        public void queryFailed() {
+        public void queryFailed(ReadConsistency consistency, Throwable reason) {
             failed++;
         }
     }

@@ -6,7 +6,6 @@ import io.raftex.core.RaftGroup;
 import io.raftex.core.RaftNode;
 import io.raftex.core.log.StorageOptions;
 import io.raftex.core.log.SyncMode;
-import io.raftex.core.protocol.ProtocolConfig;
 import io.raftex.core.transport.InMemoryNetwork;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -58,8 +57,8 @@ class SnapshotDiskBoundTest {
                 .nodeId("n1")
                 .transport(new InMemoryNetwork().transport("n1"))
                 .storage(DurableStorageProvider.open(data, options))
-                .protocolConfig(ProtocolConfig.defaults().withTiming(10, 1))
                 .tickInterval(Duration.ofMillis(10))
+                .electionTimeout(Duration.ofMillis(100))
                 .commandTimeout(Duration.ofSeconds(60))
                 .snapshotInterval(interval)
                 .build();

@@ -10,7 +10,6 @@ import io.raftex.core.StateMachine;
 import io.raftex.core.StateSnapshot;
 import io.raftex.core.log.StorageOptions;
 import io.raftex.core.log.SyncMode;
-import io.raftex.core.protocol.ProtocolConfig;
 import io.raftex.core.transport.InMemoryNetwork;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
@@ -104,8 +103,8 @@ class SnapshotFiguresTest {
                 .nodeId("n1")
                 .transport(new InMemoryNetwork().transport("n1"))
                 .storage(DurableStorageProvider.open(data, StorageOptions.defaults().withSyncMode(SyncMode.NONE)))
-                .protocolConfig(ProtocolConfig.defaults().withTiming(10, 1))
                 .tickInterval(Duration.ofMillis(10))
+                .electionTimeout(Duration.ofMillis(100))
                 .commandTimeout(Duration.ofSeconds(60))
                 .snapshotInterval(interval)
                 .build();

@@ -93,7 +93,7 @@ class SnapshotTransfersTest {
         }
 
         @Override
-        public void install(SnapshotMeta meta, InstallSnapshotRequest last) throws IOException {
+        public void install(SnapshotMeta meta, InstallSnapshotRequest last, long startedMillis) throws IOException {
             installed.add(meta);
             try (InputStream in = store.openState(meta)) {
                 installedState = in.readAllBytes();

@@ -7,7 +7,6 @@ import io.raftex.core.RaftGroup;
 import io.raftex.core.RaftNode;
 import io.raftex.core.ReadConsistency;
 import io.raftex.core.Role;
-import io.raftex.core.protocol.ProtocolConfig;
 import io.raftex.core.transport.InMemoryNetwork;
 
 import java.time.Duration;
@@ -75,8 +74,8 @@ final class TestCluster implements AutoCloseable {
                 .nodeId(id)
                 .transport(network.transport(id))
                 .storage(disk)
-                .protocolConfig(ProtocolConfig.defaults().withTiming(10, 1))
                 .tickInterval(TICK)
+                .electionTimeout(TICK.multipliedBy(10))
                 .commandTimeout(commandTimeout)
                 .build();
         node.start();

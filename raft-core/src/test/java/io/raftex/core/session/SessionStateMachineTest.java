@@ -1,13 +1,11 @@
 package io.raftex.core.session;
 
-import io.raftex.core.StateSnapshot;
 
 import io.raftex.core.ApplyContext;
 import io.raftex.core.log.EntryType;
 import io.raftex.core.log.LogEntry;
 import org.junit.jupiter.api.Test;
 
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,15 +28,6 @@ class SessionStateMachineTest {
             }
             applied.add(c);
             return Integer.toString(applied.size()).getBytes(StandardCharsets.UTF_8);
-        }
-
-        @Override
-        public StateSnapshot snapshot() {
-            return null;
-        }
-
-        @Override
-        public void restore(InputStream in) {
         }
     }
 

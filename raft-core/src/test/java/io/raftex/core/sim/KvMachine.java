@@ -78,8 +78,7 @@ final class KvMachine implements EncodedStateMachine {
     }
 
     /** Captures a copy of the map (quick at simulator sizes); written out as {@code key value} lines. */
-    @Override
-    public StateSnapshot snapshot() {
+    StateSnapshot snapshot() {
         TreeMap<String, String> copy = new TreeMap<>(values);
         return out -> {
             StringBuilder text = new StringBuilder();
@@ -88,8 +87,8 @@ final class KvMachine implements EncodedStateMachine {
         };
     }
 
-    @Override
-    public void restore(InputStream in) throws IOException {
+    /** Replaces the map with what a capture of {@link #snapshot()} wrote. */
+    void restore(InputStream in) throws IOException {
         Map<String, String> restored = new HashMap<>();
         for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
             if (line.isEmpty()) {

@@ -73,6 +73,91 @@ class SnapshotScenariosTest {
     }
 
     @Test
+    void aSnapshotTransferIsCountedAndShowsItsProgress() {
+        RuntimeCluster c = cluster();
+        RuntimeNode behind = follower(c);
+        c.network.isolate(behind.id, c.ids);
+        writes(c, 120, "progress");
+        RuntimeNode leader = c.node(c.leader().orElseThrow());
+        List<Long> taken = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<Long> installed = new java.util.concurrent.CopyOnWriteArrayList<>();
+        leader.runtime.addListener(new io.raftex.core.GroupListener() {
+            @Override
+            public void onSnapshotTaken(long durationNanos) {
+                taken.add(durationNanos);
+            }
+        });
+        behind.runtime.addListener(new io.raftex.core.GroupListener() {
+            @Override
+            public void onSnapshotInstalled(long durationNanos) {
+                installed.add(durationNanos);
+            }
+        });
+        c.network.heal();
+        // chunks of 64 bytes: the transfer takes many steps, and the status shows how far it is meanwhile
+        assertThat(c.runUntil(() -> behind.runtime.metrics().installingSnapshot(), 5_000)).isTrue();
+        io.raftex.core.GroupMetrics during = behind.runtime.metrics();
+        assertThat(during.snapshotInstallBytesReceived()).isPositive()
+                .isLessThan(during.snapshotInstallTotalBytes());
+        CompletableFuture<io.raftex.core.GroupStatus> status = behind.runtime.statusAsync();
+        assertThat(c.runUntil(status::isDone, 100)).isTrue();
+        io.raftex.core.GroupStatus.SnapshotInstall progress = status.join().snapshotInstall().orElseThrow();
+        assertThat(progress.index()).isPositive();
+        assertThat(progress.bytesReceived()).isPositive().isLessThanOrEqualTo(progress.totalBytes());
+        writes(c, 15, "more"); // the leader takes a snapshot of its own meanwhile
+        converge(c);
+        assertThat(installed).as("the member behind installed a snapshot, and heard of it").isNotEmpty();
+        assertThat(taken).as("the leader took a snapshot, and heard of it").isNotEmpty();
+        io.raftex.core.GroupMetrics after = behind.runtime.metrics();
+        assertThat(after.installingSnapshot()).isFalse();
+        assertThat(after.snapshotInstallBytesReceived()).isZero();
+        CompletableFuture<io.raftex.core.GroupStatus> statusAfter = behind.runtime.statusAsync();
+        assertThat(c.runUntil(statusAfter::isDone, 100)).isTrue();
+        assertThat(statusAfter.join().snapshotInstall()).isEmpty();
+        assertThat(after.snapshotBytesReceived()).isGreaterThanOrEqualTo(progress.totalBytes());
+        assertThat(after.snapshotInstallFailures()).isZero();
+        assertThat(leader.runtime.metrics().snapshotBytesSent()).isGreaterThanOrEqualTo(progress.totalBytes());
+        assertThat(leader.runtime.metrics().snapshotBytesReceived()).isZero();
+        assertSameState(c);
+    }
+
+    @Test
+    void aFollowerLogsHowFarItIsWithASnapshotAtMostEveryFiveSeconds() {
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                "io.raftex.core.runtime.SnapshotTransfers");
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+                new ch.qos.logback.core.read.ListAppender<>();
+        lines.start();
+        ch.qos.logback.classic.Level level = logger.getLevel();
+        logger.setLevel(ch.qos.logback.classic.Level.INFO);
+        logger.addAppender(lines);
+        try {
+            RuntimeCluster c = cluster();
+            RuntimeNode behind = follower(c);
+            c.network.isolate(behind.id, c.ids);
+            writes(c, 120, "slow");
+            c.runFor(2_000); // the leader's last snapshot is written: the transfer below is of that one throughout
+            c.network.heal();
+            assertThat(c.runUntil(() -> behind.runtime.metrics().installingSnapshot(), 5_000)).isTrue();
+            // the transfer stalls for 12 s (virtual): the leader's chunks are held back, and then let through
+            c.network.hold(m -> m instanceof InstallSnapshotRequest && m.to().equals(behind.id));
+            c.runFor(12_000);
+            assertThat(behind.runtime.metrics().installingSnapshot()).as("still under way").isTrue();
+            c.network.holdNothing();
+            converge(c);
+            assertThat(behind.runtime.metrics().installingSnapshot()).isFalse();
+            List<String> progress = lines.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent
+                    ::getFormattedMessage).filter(l -> l.matches(".*receiving snapshot \\d+ from \\S+: \\d+ of \\d+ bytes"))
+                    .toList();
+            // one line on the first chunk after the stall (more than 5 s after the transfer began), not one a chunk
+            assertThat(progress).as("%s", lines.list).hasSize(1);
+        } finally {
+            logger.detachAppender(lines);
+            logger.setLevel(level);
+        }
+    }
+
+    @Test
     void snapshotInstallUnreliable() {
         RuntimeCluster c = cluster();
         RuntimeNode behind = follower(c);
