@@ -2,29 +2,22 @@ package io.raftex.core.runtime;
 
 import io.raftex.core.ClusterConfig;
 import io.raftex.core.Codec;
-import io.raftex.core.CommandTimeoutException;
 import io.raftex.core.GroupListener;
 import io.raftex.core.GroupMetrics;
 import io.raftex.core.GroupStatus;
 import io.raftex.core.GroupStoppedException;
 import io.raftex.core.Member;
-import io.raftex.core.MembershipChangeException;
 import io.raftex.core.MemberId;
-import io.raftex.core.NoLeaderException;
-import io.raftex.core.QueryTimeoutException;
 import io.raftex.core.RaftGroup;
 import io.raftex.core.ReadConsistency;
 import io.raftex.core.Role;
 import io.raftex.core.RoleChangeEvent;
-import io.raftex.core.CommandFailedException;
 import io.raftex.core.CommandOutcomeUnknownException;
-import io.raftex.core.SessionExpiredException;
 import io.raftex.core.StateMachine;
 import io.raftex.core.log.GroupLog;
 import io.raftex.core.log.LogEntry;
 import io.raftex.core.log.PersistentState;
 import io.raftex.core.log.StorageException;
-import io.raftex.core.message.ChangeRejection;
 import io.raftex.core.message.InstallSnapshotRequest;
 import io.raftex.core.message.InstallSnapshotResponse;
 import io.raftex.core.message.RaftMessage;
@@ -33,7 +26,6 @@ import io.raftex.core.protocol.Effect;
 import io.raftex.core.protocol.MemberStatus;
 import io.raftex.core.protocol.Proposal;
 import io.raftex.core.protocol.RaftMember;
-import io.raftex.core.session.CommandResult;
 import io.raftex.core.snapshot.SnapshotMeta;
 import io.raftex.core.snapshot.SnapshotStore;
 import io.raftex.core.transport.Transport;
@@ -51,11 +43,11 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -64,12 +56,14 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 
 /**
- * The shell around one group's {@link RaftMember} on one node (docs/architecture.md): a single-threaded executor that owns
- * the member, its log and its state machine; a timer that ticks it; and the code that carries out its effects in
- * order — sending messages, handing committed entries to the {@link Applier} and answering client futures with what
- * it returns, retrying commands and queries, taking snapshots and moving them between members, and reporting role
- * changes. Every input (tick, message, durability report, command, query, a finished snapshot write) becomes a task
- * on that executor, so nothing here needs a lock; only writing a snapshot out runs elsewhere.
+ * The shell around one group's {@link RaftMember} on one node (docs/architecture.md): the public face of the group
+ * (start, stop, commands, queries, membership, status), which owns the member and its log, ticks it, and hands every
+ * effect it returns to exactly one receiver through an {@link EffectRouter}. The concerns live in collaborators:
+ * {@link Applying} (committed entries to the {@link Applier}, answers to commands), {@link Commands},
+ * {@link Queries}, {@link MembershipChanges}, {@link LeadershipTransfers} (all {@link PendingWork}: deadlines,
+ * retries, failing on stop) and {@link SnapshotTransfers}; snapshots are taken and installed here. Every input (tick, message,
+ * durability report, command, query, a finished snapshot write) becomes a task on the group's executor, so nothing
+ * here needs a lock; only writing a snapshot out runs elsewhere.
  *
  * <p>Fail-stop (rule 5): an exception from the core, the store or the state machine while a task runs, or a failure
  * the store reports, stops the group: pending requests fail (with {@link GroupStoppedException}, or
@@ -81,10 +75,6 @@ import java.util.function.Function;
 public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
 
     private static final Logger LOG = LoggerFactory.getLogger(GroupRuntime.class);
-    /** One apply task takes at most this many entries, bytes or nanoseconds, so that it never starves the rest. */
-    private static final int APPLY_SLICE_ENTRIES = 512;
-    private static final long APPLY_SLICE_BYTES = 1L << 20;
-    private static final long APPLY_SLICE_NANOS = 5_000_000;
     private static final long STATUS_WAIT_MILLIS = 2_000;
 
     private enum State { STARTING, RUNNING, STOPPED }
@@ -104,12 +94,19 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private final Applier<C, R> applier;
     private final GroupEnvironment env;
     private final GroupExecutor executor;
-    private final Executor callbacks;
     private final CommandTracker commands;
-    private final ReadTracker reads = new ReadTracker();
     private final ConcurrentLinkedQueue<CommandTracker.Pending> incoming = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private final CopyOnWriteArrayList<GroupListener> listeners = new CopyOnWriteArrayList<>();
+    private final Answers answers;
+    private final MembershipChanges changes;
+    private final LeadershipTransfers leadershipTransfers;
+    /** Everything waiting on the core with a deadline, swept in this order on every tick and when a leader is found. */
+    private final List<PendingWork> pending;
+    private final EffectRouter router;
+    private final Applying applying;
+    private final Queries queries;
+    private final Commands commandFlow;
 
     // ---- owned by the group thread
     private RaftMember member;
@@ -117,19 +114,12 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private GroupExecutor.Timer ticker;
     /** Request ids start at a random base per incarnation, so a late answer to an earlier one matches nothing. */
     private long nextRequestId;
-    /** The highest commit index heard of; entries up to it are applied in slices. */
-    private long applyTarget;
-    private boolean applyScheduled;
-    private boolean applying;
     private final ArrayDeque<Effect> effectQueue = new ArrayDeque<>();
     private boolean executingEffects;
     private Role lastRole = Role.FOLLOWER;
     private Optional<MemberId> lastLeader = Optional.empty();
-    private PendingTransfer transfer;
     /** The configuration whose members {@link #knownMembers} took in last. */
     private ClusterConfig addressesFrom;
-    /** Membership changes asked of this member, not yet answered. */
-    private final List<PendingChange> changes = new ArrayList<>();
     private SnapshotStore snapshots;
     /** The newest snapshot held, written here or installed from a leader; null if none. */
     private SnapshotMeta lastSnapshot;
@@ -171,43 +161,6 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private volatile long snapshotFailures;
     private volatile int snapshotFailuresInARow;
 
-    /** A leadership transfer this member, as leader, is trying to carry out. */
-    private static final class PendingTransfer {
-        final MemberId target;
-        final CompletableFuture<Void> future;
-        final long deadlineMillis;
-        long nextAttemptAtMillis;
-
-        PendingTransfer(MemberId target, CompletableFuture<Void> future, long deadlineMillis, long nextAttemptAtMillis) {
-            this.target = target;
-            this.future = future;
-            this.deadlineMillis = deadlineMillis;
-            this.nextAttemptAtMillis = nextAttemptAtMillis;
-        }
-    }
-
-    /** A membership change asked of this member, until it is known committed or refused. */
-    private static final class PendingChange {
-        final ConfigChange change;
-        final CompletableFuture<ClusterConfig> future;
-        final long deadlineMillis;
-        long requestId = -1;
-        /** Where the leader appended it (0: in place already), -1 while not known to be in any log. */
-        long index = -1;
-        long term;
-        long nextAttemptAtMillis;
-        /** An attempt may have been appended (forwarded, or accepted once): a timeout cannot say "not carried out". */
-        boolean maybeAppended;
-        /** An attempt before the current one may have been appended: a refusal of the current one is not final. */
-        boolean earlierMaybeAppended;
-
-        PendingChange(ConfigChange change, CompletableFuture<ClusterConfig> future, long deadlineMillis) {
-            this.change = change;
-            this.future = future;
-            this.deadlineMillis = deadlineMillis;
-        }
-    }
-
     /**
      * Creates the shell; {@link #start()} opens the store and starts the member.
      *
@@ -234,10 +187,23 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         this.applier = new Applier<>(Objects.requireNonNull(stateMachine, "stateMachine"),
                 Objects.requireNonNull(commandCodec, "commandCodec"), Objects.requireNonNull(resultCodec, "resultCodec"),
                 settings.maxSessions());
-        this.callbacks = settings.callbackExecutor();
         this.commands = new CommandTracker(randomClientId(env));
         this.nextRequestId = (1 + (env.seeds().getAsLong() >>> 33)) << 32;
         this.executor = env.executors().apply(settings.nodeId(), name);
+        this.answers = new Answers(settings.callbackExecutor());
+        this.changes = new MembershipChanges(name, self, new ChangesCore(), answers, this::nowMillis,
+                settings.commandTimeout().toMillis(), settings.resendAfterMillis(), settings.backoffMillis());
+        long tickMillis = settings.tickInterval().toMillis();
+        this.leadershipTransfers = new LeadershipTransfers(name, self, new TransfersCore(), answers,
+                settings.electionTimeoutMillis() + tickMillis, settings.protocol().heartbeatTicks() * tickMillis);
+        this.queries = new Queries(name, new QueriesHost(), answers, this::nowMillis,
+                settings.queryTimeout().toMillis(), settings.resendAfterMillis(), settings.backoffMillis());
+        this.commandFlow = new Commands(name, self, commands, new CommandsHost(), this::nowMillis,
+                settings.commandTimeout().toMillis(), settings.resendAfterMillis(), settings.acceptedWaitMillis(),
+                settings.backoffMillis());
+        this.pending = List.of(commandFlow, queries, leadershipTransfers, changes);
+        this.applying = new Applying(name, applier, commands, new ApplyingHost(), answers, env.nanoTime());
+        this.router = routeEffects();
         this.lastStatus = new GroupStatus(name, settings.nodeId(), Role.FOLLOWER, 0, Optional.empty(), 0, 0, 0, 0,
                 false, List.of());
     }
@@ -373,27 +339,9 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         if (ticker != null) {
             ticker.cancel();
         }
-        for (CommandTracker.Pending p : commands.clear()) {
-            // one that may be in a leader's log may still commit: say so, never "not carried out"
-            fail(p, p.maybeAppended || p.currentAttemptOpen
-                    ? new CommandOutcomeUnknownException("group '" + name + "' on node " + self + " stopped before"
-                    + " command #" + p.sequence + " was known to be committed; it may still be applied", reason)
-                    : reason);
+        for (PendingWork work : pending) {
+            work.failAll(reason);
         }
-        failIncoming(reason);
-        for (ReadTracker.PendingRead r : reads.clear()) {
-            failRead(r, reason);
-        }
-        if (transfer != null) {
-            completeExceptionally(transfer.future, reason);
-            transfer = null;
-        }
-        for (PendingChange c : changes) {
-            completeExceptionally(c.future, c.maybeAppended ? new CommandOutcomeUnknownException("group '" + name
-                    + "' on node " + self + " stopped before the membership change " + describe(c.change)
-                    + " was known to be committed; it may still take effect", reason) : reason);
-        }
-        changes.clear();
         effectQueue.clear();
         if (transfers != null) {
             transfers.stopSending();
@@ -483,15 +431,14 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         try {
             Effect e;
             while (state == State.RUNNING && (e = effectQueue.poll()) != null) {
-                execute(e);
+                router.route(e);
             }
             // messages of this step are out: now the first slice of what committed, unless one is queued already
-            if (state == State.RUNNING && !applying && !applyScheduled && applier.lastApplied() < applyTarget
-                    && !stateMissing()) {
-                applySlice();
+            if (state == State.RUNNING && applying.due()) {
+                applying.applySlice();
                 Effect more;
                 while (state == State.RUNNING && (more = effectQueue.poll()) != null) {
-                    execute(more); // proposals made again for commands whose entries were displaced
+                    router.route(more); // proposals made again for commands whose entries were displaced
                 }
             }
         } finally {
@@ -499,46 +446,34 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         }
     }
 
-    private void execute(Effect effect) {
-        if (effect instanceof Effect.Send s) {
-            send(s.message());
-        } else if (effect instanceof Effect.CommitAdvanced c) {
-            applyTarget = Math.max(applyTarget, c.commitIndex());
-            if (!changes.isEmpty()) {
-                checkChanges();
-            }
-        } else if (effect instanceof Effect.ChangeAccepted a) {
-            onChangeAccepted(a);
-        } else if (effect instanceof Effect.ChangeRejected r) {
-            onChangeRejected(r);
-        } else if (effect instanceof Effect.ProposalAccepted a) {
-            onProposalAccepted(a);
-        } else if (effect instanceof Effect.ProposalRejected r) {
-            // a leader's refusal of a forwarded command proves nothing: a duplicate of the same message may have been
-            // appended (its answer lost); only this member's own refusals mean "not in any log"
-            CommandTracker.Pending p = commands.rejected(r.requestId(), nowMillis() + settings.backoffMillis(),
-                    r.reason() == Effect.Rejection.NOT_LEADER);
-            if (p != null) {
-                LOG.debug("[{}@{}] command #{} rejected: {}", name, self, p.sequence, r.reason());
-            }
-        } else if (effect instanceof Effect.ReadReady rr) {
-            onReadReady(rr);
-        } else if (effect instanceof Effect.ReadRejected rj) {
-            ReadTracker.PendingRead r = reads.rejected(rj.requestId(), nowMillis() + settings.backoffMillis());
-            if (r != null && rj.leaderHint().isPresent()) {
-                r.sawLeader = true;
-            }
-        } else if (effect instanceof Effect.RoleChanged rc) {
-            onRoleChanged(rc);
-        } else if (effect instanceof Effect.SendSnapshot ss) {
-            transfers.send(ss.to(), ss.atLeast());
-        } else if (effect instanceof Effect.SnapshotChunkAcked ack) {
-            transfers.onChunkAcked(ack);
-        } else if (effect instanceof Effect.SnapshotChunk chunk) {
-            transfers.onChunk(chunk.chunk());
-        } else if (effect instanceof Effect.Refused refused) {
-            LOG.error("group '{}' on node {} {}", name, self, refused.reason());
-        }
+    /** Which collaborator carries out each kind of effect: one receiver per type. */
+    private EffectRouter routeEffects() {
+        return EffectRouter.builder()
+                .on(Effect.Send.class, s -> send(s.message()))
+                .on(Effect.CommitAdvanced.class, this::onCommitAdvanced)
+                .on(Effect.ProposalAccepted.class, commandFlow::onAccepted)
+                .on(Effect.ProposalRejected.class, commandFlow::onRejected)
+                .on(Effect.ReadReady.class, queries::onReady)
+                .on(Effect.ReadRejected.class, queries::onRejected)
+                .on(Effect.ChangeAccepted.class, changes::onAccepted)
+                .on(Effect.ChangeRejected.class, changes::onRejected)
+                .on(Effect.RoleChanged.class, this::onRoleChanged)
+                .on(Effect.SendSnapshot.class, ss -> transfers.send(ss.to(), ss.atLeast()))
+                .on(Effect.SnapshotChunkAcked.class, ack -> transfers.onChunkAcked(ack))
+                .on(Effect.SnapshotChunk.class, chunk -> transfers.onChunk(chunk.chunk()))
+                .on(Effect.Refused.class, refused -> LOG.error("group '{}' on node {} {}", name, self,
+                        refused.reason()))
+                .build();
+    }
+
+    /** The effect types this group routes (for tests: every kind the core has). */
+    Set<Class<?>> routedEffectTypes() {
+        return router.routedTypes();
+    }
+
+    private void onCommitAdvanced(Effect.CommitAdvanced c) {
+        applying.commitAdvanced(c.commitIndex());
+        changes.onCommitAdvanced();
     }
 
     private void send(RaftMessage message) {
@@ -565,94 +500,60 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
 
     // ------------------------------------------------------------------ applying
 
-    /**
-     * Applies one slice of what is committed, then queues the rest as a task of its own: heartbeats, acks and votes
-     * queued meanwhile run between slices instead of waiting behind a long replay or a slow state machine.
-     */
-    private void applySlice() {
-        if (stateMissing()) {
-            return; // nothing can be applied before a snapshot brings the state up to where the log starts
+    /** The shell as {@link Applying} sees it; the counters it reports stay here, with the others. */
+    private final class ApplyingHost implements Applying.Host {
+        @Override
+        public boolean stateMissing() {
+            return GroupRuntime.this.stateMissing();
         }
-        long deadline = env.nanoTime().getAsLong() + APPLY_SLICE_NANOS;
-        long to = Math.min(applyTarget, applier.lastApplied() + APPLY_SLICE_ENTRIES);
-        applying = true; // effects of re-proposals made while applying must not start another slice inside this one
-        try {
-            while (applier.lastApplied() < to) {
-                List<LogEntry> batch = log.entries(applier.lastApplied() + 1, to, APPLY_SLICE_BYTES);
-                for (LogEntry entry : batch) {
-                    applyEntry(entry);
-                }
-                if (env.nanoTime().getAsLong() >= deadline) {
-                    break; // a slow state machine: the rest in the next slice
-                }
-            }
-        } finally {
-            applying = false;
-        }
-        lastApplied = applier.lastApplied();
-        for (ReadTracker.PendingRead r : reads.takeApplied(applier.lastApplied())) {
-            runQuery(r);
-        }
-        maybeSnapshot();
-        if (applier.lastApplied() < applyTarget && !applyScheduled) {
-            applyScheduled = submit("apply", () -> {
-                applyScheduled = false;
-                applySlice();
-            });
-        }
-    }
 
-    private void applyEntry(LogEntry entry) {
-        Optional<CommandResult> result = applier.apply(entry);
-        if (result.isPresent() && result.get() instanceof CommandResult.Duplicate) {
+        @Override
+        public List<LogEntry> entries(long fromIndex, long toIndex, long maxBytes) {
+            return log.entries(fromIndex, toIndex, maxBytes);
+        }
+
+        @Override
+        public boolean submit(Runnable task) {
+            return GroupRuntime.this.submit("apply", task);
+        }
+
+        @Override
+        public void sliceApplied(long applied) {
+            lastApplied = applied;
+            queries.applied(applied);
+            maybeSnapshot();
+        }
+
+        @Override
+        public void proposeAgain(List<CommandTracker.Pending> displaced) {
+            commandFlow.propose(displaced);
+        }
+
+        @Override
+        public void duplicateApplied() {
             duplicatesApplied++;
         }
-        CommandTracker.Pending mine = commands.answeredBy(entry);
-        if (mine != null && result.isPresent()) {
-            answer(mine, result.get());
-        }
-        List<CommandTracker.Pending> displaced = commands.displacedBy(entry);
-        if (!displaced.isEmpty()) {
-            // the leader that accepted them lost that part of its log: propose again, same client id and sequence
-            propose(displaced);
-        }
-    }
 
-    private void answer(CommandTracker.Pending p, CommandResult result) {
-        commands.remove(p);
-        if (result instanceof CommandResult.Failed f) {
-            commands.established();
-            fail(p, new CommandFailedException("group '" + name + "': command #" + p.sequence
-                    + " was refused by the state machine: " + f.reason()));
-            return;
-        }
-        if (result instanceof CommandResult.SessionExpired) {
-            fail(p, new SessionExpiredException("group '" + name + "': the session of command #" + p.sequence
-                    + " expired; it was not applied by this attempt"));
-            return;
-        }
-        commands.established();
-        Object value;
-        try {
-            value = applier.value(result);
-        } catch (RuntimeException e) {
-            fail(p, e);
-            return;
-        }
-        long latency = env.nanoTime().getAsLong() - p.submittedNanos;
-        latencyNanosTotal += latency;
-        if (latency > latencyNanosMax) {
-            latencyNanosMax = latency;
-        }
-        commandsCompleted++;
-        for (GroupListener l : listeners) {
-            try {
-                l.onCommandCompleted(latency);
-            } catch (RuntimeException e) {
-                LOG.warn("[{}@{}] group listener failed", name, self, e);
+        @Override
+        public void commandCompleted(long latency) {
+            latencyNanosTotal += latency;
+            if (latency > latencyNanosMax) {
+                latencyNanosMax = latency;
+            }
+            commandsCompleted++;
+            for (GroupListener l : listeners) {
+                try {
+                    l.onCommandCompleted(latency);
+                } catch (RuntimeException e) {
+                    LOG.warn("[{}@{}] group listener failed", name, self, e);
+                }
             }
         }
-        complete(p.future, value);
+
+        @Override
+        public void commandFailed(CommandTracker.Pending command, Throwable reason) {
+            fail(command, reason);
+        }
     }
 
     // ------------------------------------------------------------------ snapshots
@@ -883,11 +784,9 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
             tell(l -> l.onSnapshotInstalled(tookNanos));
             LOG.info("[{}@{}] installed snapshot {} (term {}) from {}", name, self, meta.index(), meta.term(),
                     c.from());
-            for (ReadTracker.PendingRead r : reads.takeApplied(applier.lastApplied())) {
-                runQuery(r);
-            }
+            queries.applied(applier.lastApplied());
             // commands of ours accepted at indexes the snapshot covers: their answers are in its session table
-            propose(commands.coveredBySnapshot(meta.index()));
+            commandFlow.coveredBySnapshot(meta.index());
         }
         if (lastSnapshot == null || meta.index() > lastSnapshot.index()) {
             lastSnapshot = meta;
@@ -902,13 +801,13 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     /** What {@link SnapshotTransfers} needs from this shell. */
     private final class TransferHost implements SnapshotTransfers.Host {
         @Override
-        public RaftMember member() {
-            return member;
+        public SnapshotMeta newestSnapshot() {
+            return lastSnapshot;
         }
 
         @Override
-        public SnapshotMeta newestSnapshot() {
-            return lastSnapshot;
+        public long term() {
+            return member.term();
         }
 
         @Override
@@ -922,8 +821,13 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         }
 
         @Override
-        public void enqueue(List<Effect> effects) {
-            GroupRuntime.this.enqueue(effects);
+        public void snapshotSendFailed(MemberId to) {
+            enqueue(member.snapshotSendFailed(to));
+        }
+
+        @Override
+        public void chunkStored(InstallSnapshotRequest chunk, long received) {
+            enqueue(member.snapshotChunkStored(chunk, received));
         }
 
         @Override
@@ -992,9 +896,9 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         List<CommandTracker.Pending> batch = new ArrayList<>();
         CommandTracker.Pending raw;
         while ((raw = incoming.poll()) != null) {
-            batch.add(commands.register(raw.payload, raw.future, raw.submittedNanos, raw.deadlineMillis));
+            batch.add(raw);
         }
-        propose(batch);
+        commandFlow.submit(batch);
     }
 
     private void failIncoming(Throwable reason) {
@@ -1006,28 +910,36 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         }
     }
 
-    private void propose(List<CommandTracker.Pending> batch) {
-        if (batch.isEmpty()) {
-            return;
+    /** The core and the shell as {@link Commands} see them; the counters stay here. */
+    private final class CommandsHost implements Commands.Host {
+        @Override
+        public long nextRequestId() {
+            return nextRequestId++;
         }
-        long now = nowMillis();
-        List<Proposal> proposals = new ArrayList<>(batch.size());
-        for (CommandTracker.Pending p : batch) {
-            if (p.attempts > 0) {
-                commandRetries++;
-            }
-            proposals.add(commands.attempt(p, nextRequestId++, now, settings.resendAfterMillis()));
-        }
-        enqueue(member.propose(proposals));
-    }
 
-    private void onProposalAccepted(Effect.ProposalAccepted a) {
-        CommandTracker.Pending p = commands.accepted(a.requestId(), a.index(), nowMillis(),
-                settings.acceptedWaitMillis());
-        if (p != null && a.index() <= applier.lastApplied()) {
-            // the index was applied before we heard of the acceptance, and it was not this command
-            commands.forgetAcceptance(a.index(), p);
-            propose(List.of(p));
+        @Override
+        public void propose(List<Proposal> proposals) {
+            enqueue(member.propose(proposals));
+        }
+
+        @Override
+        public long lastApplied() {
+            return applier.lastApplied();
+        }
+
+        @Override
+        public void retried() {
+            commandRetries++;
+        }
+
+        @Override
+        public void failed(CommandTracker.Pending command, Throwable reason) {
+            fail(command, reason);
+        }
+
+        @Override
+        public void failSubmitted(GroupStoppedException reason) {
+            failIncoming(reason);
         }
     }
 
@@ -1043,13 +955,13 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         ReadTracker.PendingRead r = new ReadTracker.PendingRead(
                 sm -> query.apply((StateMachine<C, R>) sm), future, consistency,
                 nowMillis() + settings.queryTimeout().toMillis());
-        Runnable onStopped = () -> failRead(r, stoppedException());
+        Runnable onStopped = () -> queries.fail(r, stoppedException());
         if (refusing || state != State.RUNNING) {
             onStopped.run();
         } else {
             try {
                 executor.execute(() -> {
-                    guarded("query", () -> startQuery(r));
+                    guarded("query", () -> queries.start(r));
                     if (state == State.STOPPED && !future.isDone()) {
                         onStopped.run();
                     }
@@ -1061,61 +973,53 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         return (CompletableFuture<T>) (CompletableFuture<?>) future;
     }
 
-    private void startQuery(ReadTracker.PendingRead r) {
-        if (r.consistency == ReadConsistency.LOCAL && stateMissing()) {
-            reads.add(r); // the state is not there yet: wait for the snapshot that brings it
-            reads.awaitApplied(r, log.snapshotIndex());
-            return;
+    /** The core, the log and the state machine as {@link Queries} see them; the counters stay here. */
+    private final class QueriesHost implements Queries.Host {
+        @Override
+        public boolean stateMissing() {
+            return GroupRuntime.this.stateMissing();
         }
-        if (r.consistency == ReadConsistency.LOCAL) {
-            runQuery(r);
-            return;
-        }
-        reads.add(r);
-        issueRead(r);
-    }
 
-    private void issueRead(ReadTracker.PendingRead r) {
-        if (member.leader().isPresent()) {
-            r.sawLeader = true;
+        @Override
+        public long snapshotIndex() {
+            return log.snapshotIndex();
         }
-        long requestId = nextRequestId++;
-        reads.attempt(r, requestId, nowMillis(), settings.resendAfterMillis());
-        enqueue(member.read(requestId, r.consistency));
-    }
 
-    private void onReadReady(Effect.ReadReady ready) {
-        ReadTracker.PendingRead r = reads.ready(ready.requestId());
-        if (r == null) {
-            return;
+        @Override
+        public boolean leaderKnown() {
+            return member.leader().isPresent();
         }
-        r.sawLeader = true;
-        if (ready.readIndex() <= applier.lastApplied()) {
-            reads.remove(r);
-            runQuery(r);
-        } else {
-            reads.awaitApplied(r, ready.readIndex());
-        }
-    }
 
-    private void runQuery(ReadTracker.PendingRead r) {
-        Object value;
-        try {
-            value = r.query.apply(applier.machine());
-        } catch (Throwable t) {
-            failRead(r, t);
-            return;
+        @Override
+        public long nextRequestId() {
+            return nextRequestId++;
         }
-        queriesCompleted++;
-        tell(l -> l.onQueryEnded(r.consistency, null));
-        complete(r.future, value);
-    }
 
-    private void failRead(ReadTracker.PendingRead r, Throwable reason) {
-        if (!r.future.isDone()) {
+        @Override
+        public void read(long requestId, ReadConsistency consistency) {
+            enqueue(member.read(requestId, consistency));
+        }
+
+        @Override
+        public long lastApplied() {
+            return applier.lastApplied();
+        }
+
+        @Override
+        public Object machine() {
+            return applier.machine();
+        }
+
+        @Override
+        public void queryCompleted(ReadConsistency consistency) {
+            queriesCompleted++;
+            tell(l -> l.onQueryEnded(consistency, null));
+        }
+
+        @Override
+        public void queryFailed(ReadConsistency consistency, Throwable reason) {
             queriesFailed++;
-            tell(l -> l.onQueryEnded(r.consistency, reason));
-            completeExceptionally(r.future, reason);
+            tell(l -> l.onQueryEnded(consistency, reason));
         }
     }
 
@@ -1145,43 +1049,8 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     /** Fails what is past its deadline and retries what is due (or, with {@code leaderFound}, every backoff). */
     private void sweep(boolean leaderFound) {
         long now = nowMillis();
-        if (commands.size() > 0) {
-            List<CommandTracker.Pending> retry = new ArrayList<>();
-            for (CommandTracker.Pending p : commands.all()) {
-                if (now >= p.deadlineMillis) {
-                    commands.remove(p);
-                    fail(p, p.maybeAppended || p.currentAttemptOpen
-                            ? new CommandTimeoutException("group '" + name + "': command not known to be committed"
-                            + " within " + settings.commandTimeout().toMillis() + " ms; it may still be applied")
-                            : new NoLeaderException(name, "group '" + name + "': no leader took the command within "
-                            + settings.commandTimeout().toMillis() + " ms; it was not applied"));
-                } else if (now >= p.nextAttemptAtMillis
-                        || (leaderFound && p.phase == CommandTracker.Phase.BACKOFF)) {
-                    retry.add(p);
-                }
-            }
-            propose(retry);
-        }
-        if (reads.size() > 0) {
-            for (ReadTracker.PendingRead r : reads.all()) {
-                if (now >= r.deadlineMillis) {
-                    reads.remove(r);
-                    failRead(r, r.sawLeader
-                            ? new QueryTimeoutException("group '" + name + "': " + r.consistency
-                            + " query not served within " + settings.queryTimeout().toMillis() + " ms")
-                            : new NoLeaderException(name, "group '" + name + "': no leader known for "
-                            + settings.queryTimeout().toMillis() + " ms"));
-                } else if (r.phase != ReadTracker.Phase.WAITING_APPLY && (now >= r.nextAttemptAtMillis
-                        || (leaderFound && r.phase == ReadTracker.Phase.BACKOFF))) {
-                    issueRead(r);
-                }
-            }
-        }
-        if (transfer != null) {
-            checkTransfer(now);
-        }
-        if (!changes.isEmpty()) {
-            sweepChanges(now, leaderFound);
+        for (PendingWork work : pending) {
+            work.sweep(now, leaderFound);
         }
     }
 
@@ -1251,189 +1120,88 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private CompletableFuture<ClusterConfig> changeMembership(ConfigChange change) {
         CompletableFuture<ClusterConfig> future = new CompletableFuture<>();
         long deadline = nowMillis() + settings.commandTimeout().toMillis();
-        boolean queued = !refusing && submit("membership change", () -> {
-            PendingChange c = new PendingChange(change, future, deadline);
-            changes.add(c);
-            attemptChange(c);
-        });
+        boolean queued = !refusing && submit("membership change", () -> changes.add(change, future, deadline));
         if (!queued) {
             future.completeExceptionally(stoppedException());
         }
         return future;
     }
 
-    private void attemptChange(PendingChange c) {
-        c.earlierMaybeAppended |= c.maybeAppended;
-        c.requestId = nextRequestId++;
-        c.index = -1;
-        c.nextAttemptAtMillis = nowMillis() + settings.resendAfterMillis();
-        if (member.leader().isPresent() && member.role() != Role.LEADER) {
-            c.maybeAppended = true; // a forwarded change may be appended, its answer lost
+    /** The core and log as {@link MembershipChanges} see them. */
+    private final class ChangesCore implements MembershipChanges.Core {
+        @Override
+        public boolean forwardsToLeader() {
+            return member.leader().isPresent() && member.role() != Role.LEADER;
         }
-        enqueue(member.changeMembership(c.requestId, c.change));
-    }
 
-    private PendingChange changeFor(long requestId) {
-        for (PendingChange c : changes) {
-            if (c.requestId == requestId) {
-                return c;
-            }
+        @Override
+        public ClusterConfig config() {
+            return member.config();
         }
-        return null;
-    }
 
-    private void onChangeAccepted(Effect.ChangeAccepted a) {
-        PendingChange c = changeFor(a.requestId());
-        if (c != null && c.index < 0) {
-            c.index = a.index();
-            c.term = a.term();
-            c.maybeAppended = true;
-            checkChanges();
+        @Override
+        public long commitIndex() {
+            return member.commitIndex();
         }
-    }
 
-    private void onChangeRejected(Effect.ChangeRejected r) {
-        PendingChange c = changeFor(r.requestId());
-        if (c == null || c.index >= 0) {
-            return;
+        @Override
+        public long termAt(long index) {
+            return log.termAt(index);
         }
-        if (c.earlierMaybeAppended && r.reason() == ChangeRejection.UNKNOWN_MEMBER
-                && c.change instanceof ConfigChange.Remove) {
-            // an earlier attempt may have removed it: the leader's committed configuration does not hold it
-            changes.remove(c);
-            complete(c.future, member.config());
-            return;
-        }
-        if (r.reason().retryable() || c.earlierMaybeAppended) {
-            // an earlier attempt may still be appended (a delayed copy): only success or the deadline ends it
-            c.nextAttemptAtMillis = nowMillis() + settings.backoffMillis();
-            return;
-        }
-        changes.remove(c);
-        MembershipChangeException.Reason reason = switch (r.reason()) {
-            case IN_PROGRESS -> MembershipChangeException.Reason.IN_PROGRESS;
-            case UNKNOWN_MEMBER -> MembershipChangeException.Reason.UNKNOWN_MEMBER;
-            default -> MembershipChangeException.Reason.CONFLICT;
-        };
-        String why = switch (reason) {
-            case IN_PROGRESS -> "another membership change is not committed yet; retry once it is";
-            case UNKNOWN_MEMBER -> c.change.id() + " is not a member";
-            case CONFLICT -> c.change instanceof ConfigChange.Add a && member.config().member(a.id())
-                    .filter(m -> !m.address().equals(a.member().address())).isPresent()
-                    ? c.change.id() + " is a member at another address"
-                    : c.change.id() + " is the last voter (a group needs one)";
-        };
-        completeExceptionally(c.future, new MembershipChangeException(name, reason, "group '" + name
-                + "': membership change " + describe(c.change) + " refused: " + why));
-    }
 
-    /** Answers the changes whose entries are committed, and asks again for those whose entries were overwritten. */
-    private void checkChanges() {
-        long committed = member.commitIndex();
-        for (PendingChange c : new ArrayList<>(changes)) {
-            if (c.index < 0 || c.index > committed) {
-                continue;
-            }
-            long held = log.termAt(c.index);
-            if (c.index == 0 || held == c.term) {
-                changes.remove(c);
-                LOG.info("[{}@{}] membership change {} committed at {}: members {}", name, self, describe(c.change),
-                        c.index, member.config().members());
-                complete(c.future, member.config());
-            } else if (held < 0 && c.index <= log.snapshotIndex()) {
-                // a snapshot covers its entry: whether that entry was this change cannot be checked. Asking again
-                // would apply it a second time if another change reversed it since
-                changes.remove(c);
-                if (c.change.heldBy(member.config())) {
-                    complete(c.future, member.config());
-                } else {
-                    completeExceptionally(c.future, new CommandTimeoutException("group '" + name + "': membership"
-                            + " change " + describe(c.change) + " may have taken effect at " + c.index + ", which a"
-                            + " snapshot now covers, and been reversed since: the configuration does not hold it"));
-                }
-            } else {
-                // another entry was committed there: ask again (a change in place already is answered as such)
-                attemptChange(c);
-            }
+        @Override
+        public long snapshotIndex() {
+            return log.snapshotIndex();
         }
-    }
 
-    private void sweepChanges(long now, boolean leaderFound) {
-        for (PendingChange c : new ArrayList<>(changes)) {
-            if (now >= c.deadlineMillis) {
-                changes.remove(c);
-                completeExceptionally(c.future, c.maybeAppended
-                        ? new CommandTimeoutException("group '" + name + "': membership change " + describe(c.change)
-                        + " not known to be committed within " + settings.commandTimeout().toMillis()
-                        + " ms; it may still take effect")
-                        : new NoLeaderException(name, "group '" + name + "': no leader took the membership change "
-                        + describe(c.change) + " within " + settings.commandTimeout().toMillis() + " ms"));
-            } else if (c.index < 0 && (now >= c.nextAttemptAtMillis || leaderFound)) {
-                attemptChange(c);
-            }
+        @Override
+        public long nextRequestId() {
+            return nextRequestId++;
         }
-    }
 
-    private static String describe(ConfigChange change) {
-        return change instanceof ConfigChange.Add a
-                ? "add " + a.member().id() + " (" + a.member().membership().name().toLowerCase(Locale.ROOT) + ")"
-                : "remove " + change.id();
+        @Override
+        public void changeMembership(long requestId, ConfigChange change) {
+            enqueue(member.changeMembership(requestId, change));
+        }
     }
 
     @Override
     public CompletableFuture<Void> transferLeadership(MemberId target) {
         Objects.requireNonNull(target, "target");
         CompletableFuture<Void> future = new CompletableFuture<>();
-        boolean queued = !refusing && submit("leadership transfer", () -> {
-            if (member.role() != Role.LEADER) {
-                future.completeExceptionally(new IllegalStateException("member " + self + " of group '" + name
-                        + "' is not the leader; the leader is " + member.leader().map(MemberId::value).orElse("unknown")));
-                return;
-            }
-            Optional<Member> to = member.config().member(target);
-            if (to.isEmpty() || !to.get().membership().isVoter()) {
-                future.completeExceptionally(new MembershipChangeException(name, to.isEmpty()
-                        ? MembershipChangeException.Reason.UNKNOWN_MEMBER : MembershipChangeException.Reason.CONFLICT,
-                        "group '" + name + "': cannot hand leadership to " + target + ": "
-                                + (to.isEmpty() ? "not a member" : "it does not vote")));
-                return;
-            }
-            if (target.equals(self)) {
-                complete(future, null); // leads already
-                return;
-            }
-            if (transfer != null) {
-                completeExceptionally(transfer.future, new IllegalStateException("superseded by a transfer to "
-                        + target));
-            }
-            long now = nowMillis();
-            // the leader gives up after an election timeout (and takes commands again); so does the caller, a tick later
-            transfer = new PendingTransfer(target, future,
-                    now + settings.electionTimeoutMillis() + settings.tickInterval().toMillis(),
-                    now + settings.protocol().heartbeatTicks() * settings.tickInterval().toMillis());
-            enqueue(member.transferLeadership(target));
-            checkTransfer(now);
-        });
+        boolean queued = !refusing && submit("leadership transfer",
+                () -> leadershipTransfers.start(target, future, nowMillis()));
         if (!queued) {
             future.completeExceptionally(stoppedException());
         }
         return future;
     }
 
-    private void checkTransfer(long now) {
-        PendingTransfer t = transfer;
-        if (t.target.equals(member.leader().orElse(null))) {
-            transfer = null;
-            complete(t.future, null);
-        } else if (now >= t.deadlineMillis) {
-            transfer = null;
-            completeExceptionally(t.future, new CommandTimeoutException("group '" + name
-                    + "': leadership did not pass to " + t.target + " within an election timeout; the transfer was"
-                    + " abandoned"));
-        } else if (now >= t.nextAttemptAtMillis && member.transferTarget().equals(Optional.of(t.target))) {
-            // the leader is still at it: asking again keeps its deadline, and resends TimeoutNow if one was lost
-            t.nextAttemptAtMillis = now + settings.protocol().heartbeatTicks() * settings.tickInterval().toMillis();
-            enqueue(member.transferLeadership(t.target));
+    /** The core as {@link LeadershipTransfers} sees it. */
+    private final class TransfersCore implements LeadershipTransfers.Core {
+        @Override
+        public Role role() {
+            return member.role();
+        }
+
+        @Override
+        public Optional<MemberId> leader() {
+            return member.leader();
+        }
+
+        @Override
+        public ClusterConfig config() {
+            return member.config();
+        }
+
+        @Override
+        public Optional<MemberId> transferTarget() {
+            return member.transferTarget();
+        }
+
+        @Override
+        public void transferLeadership(MemberId target) {
+            enqueue(member.transferLeadership(target));
         }
     }
 
@@ -1555,19 +1323,11 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
 
     /** Completes a client future off the group thread, so that its callbacks cannot stall the group. */
     private <T> void complete(CompletableFuture<T> future, T value) {
-        try {
-            callbacks.execute(() -> future.complete(value));
-        } catch (RejectedExecutionException e) {
-            future.complete(value);
-        }
+        answers.complete(future, value);
     }
 
     private void completeExceptionally(CompletableFuture<?> future, Throwable reason) {
-        try {
-            callbacks.execute(() -> future.completeExceptionally(reason));
-        } catch (RejectedExecutionException e) {
-            future.completeExceptionally(reason);
-        }
+        answers.fail(future, reason);
     }
 
     private long nowMillis() {

@@ -5,7 +5,6 @@ import io.raftex.core.MemberId;
 import io.raftex.core.message.InstallSnapshotRequest;
 import io.raftex.core.message.RaftMessage;
 import io.raftex.core.protocol.Effect;
-import io.raftex.core.protocol.RaftMember;
 import io.raftex.core.snapshot.SnapshotCorruptException;
 import io.raftex.core.snapshot.SnapshotMeta;
 import io.raftex.core.snapshot.SnapshotStore;
@@ -16,7 +15,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.zip.CRC32C;
@@ -32,18 +30,26 @@ final class SnapshotTransfers {
 
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotTransfers.class);
 
-    /** What the transfers need from the shell around them. */
+    /**
+     * What the transfers need from the shell around them: two facts (the newest snapshot, the term), the clock, and
+     * the reports to the core and the store the transfers make; never the core itself.
+     */
     interface Host {
-        RaftMember member();
-
         /** The newest snapshot held, or null. */
         SnapshotMeta newestSnapshot();
+
+        /** The member's current term, which a leader's chunks carry. */
+        long term();
 
         long nowMillis();
 
         void send(RaftMessage message);
 
-        void enqueue(List<Effect> effects);
+        /** Tells the core that no snapshot can be sent to {@code to} now. */
+        void snapshotSendFailed(MemberId to);
+
+        /** Tells the core how much of the leader's snapshot, of which {@code chunk} is part, is stored (0: none). */
+        void chunkStored(InstallSnapshotRequest chunk, long received);
 
         /**
          * The newest snapshot does not cover {@code atLeast}, which {@code to} needs: take one that does and send it
@@ -121,7 +127,7 @@ final class SnapshotTransfers {
         }
         if (newest == null) {
             LOG.warn("[{}@{}] {} needs entries this member compacted, but no snapshot is held", group, self, to);
-            host.enqueue(host.member().snapshotSendFailed(to));
+            host.snapshotSendFailed(to);
             return;
         }
         try {
@@ -132,7 +138,7 @@ final class SnapshotTransfers {
         } catch (IOException e) {
             LOG.warn("[{}@{}] cannot read snapshot {} to send it: {}", group, self, newest.index(), e.toString());
             senders.remove(to);
-            host.enqueue(host.member().snapshotSendFailed(to));
+            host.snapshotSendFailed(to);
         }
     }
 
@@ -151,12 +157,12 @@ final class SnapshotTransfers {
                 return;
             }
             LOG.warn("[{}@{}] cannot read snapshot {} to send it: {}", group, self, s.meta.index(), e.toString());
-            host.enqueue(host.member().snapshotSendFailed(s.to));
+            host.snapshotSendFailed(s.to);
             return;
         }
         s.sentAtMillis = host.nowMillis();
         bytesSent += data.length;
-        host.send(new InstallSnapshotRequest(group, self, s.to, host.member().term(), s.meta.index(), s.meta.term(),
+        host.send(new InstallSnapshotRequest(group, self, s.to, host.term(), s.meta.index(), s.meta.term(),
                 s.offset, s.size, data, crc32c(data)));
     }
 
@@ -200,13 +206,12 @@ final class SnapshotTransfers {
 
     /** Stores one chunk of the leader's snapshot; once all of it is here and verifies, hands it to the host. */
     void onChunk(InstallSnapshotRequest c) {
-        RaftMember member = host.member();
         try {
             if (receiving == null || receiving.index() != c.lastIndex() || receiving.term() != c.lastTerm()
                     || !c.from().equals(receivingFrom) || c.term() != receivingLeaderTerm) {
                 abortReceiving();
                 if (c.offset() != 0) {
-                    host.enqueue(member.snapshotChunkStored(c, 0)); // a transfer this member does not hold
+                    host.chunkStored(c, 0); // a transfer this member does not hold
                     return;
                 }
                 receiving = snapshots.receive(c.lastIndex(), c.lastTerm());
@@ -219,7 +224,7 @@ final class SnapshotTransfers {
             }
             if (c.offset() != receiving.received() || crc32c(c.data()) != c.crc()
                     || c.offset() + c.data().length > c.totalSize()) {
-                host.enqueue(member.snapshotChunkStored(c, receiving.received())); // out of place or damaged
+                host.chunkStored(c, receiving.received()); // out of place or damaged
                 return;
             }
             receiving.write(c.offset(), c.data());
@@ -232,7 +237,7 @@ final class SnapshotTransfers {
                         c.from(), receiving.received(), c.totalSize());
             }
             if (!c.last()) {
-                host.enqueue(member.snapshotChunkStored(c, receiving.received()));
+                host.chunkStored(c, receiving.received());
                 return;
             }
             SnapshotMeta meta;
@@ -243,7 +248,7 @@ final class SnapshotTransfers {
                         c.lastIndex(), c.from(), e.getMessage());
                 installFailed();
                 abortReceiving();
-                host.enqueue(member.snapshotChunkStored(c, 0));
+                host.chunkStored(c, 0);
                 return;
             }
             receiving = null;
