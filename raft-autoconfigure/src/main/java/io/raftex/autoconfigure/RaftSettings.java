@@ -42,6 +42,7 @@ public final class RaftSettings {
     private final boolean stream;
     private final String clusterToken;
     private final boolean allowUnauthenticatedPeers;
+    private final String sslBundle;
     private final RaftProperties properties;
 
     private RaftSettings(RaftProperties p, MemberId nodeId, List<Member> members, Path dataDir) {
@@ -60,6 +61,8 @@ public final class RaftSettings {
         String token = p.getSecurity().getClusterToken();
         this.clusterToken = token == null || token.isEmpty() ? null : token;
         this.allowUnauthenticatedPeers = p.getSecurity().isAllowUnauthenticatedPeers();
+        String bundle = p.getRpc().getSsl().getBundle();
+        this.sslBundle = bundle == null || bundle.isBlank() ? null : bundle.strip();
     }
 
     /** Checks {@code properties} and resolves them; creates the data directory if it is absent. */
@@ -70,6 +73,7 @@ public final class RaftSettings {
         checkToken("raft.security.cluster-token", properties.getSecurity().getClusterToken());
         checkToken("raft.security.admin-token", properties.getSecurity().getAdminToken());
         checkPeerAuthentication(properties, nodeId, members);
+        checkTlsMembers(properties, members);
         Path dataDir = dataDir(properties.getDataDir(), nodeId);
         return new RaftSettings(properties, nodeId, members, dataDir);
     }
@@ -126,6 +130,21 @@ public final class RaftSettings {
         } catch (IllegalArgumentException e) {
             throw new RaftConfigurationException("raft.members", "raft.members: the url of '" + id + "' "
                     + e.getMessage());
+        }
+    }
+
+    /** With an SSL bundle for peers, every member is reached over TLS: its url is https. */
+    private static void checkTlsMembers(RaftProperties p, List<Member> members) {
+        String bundle = p.getRpc().getSsl().getBundle();
+        if (bundle == null || bundle.isBlank()) {
+            return;
+        }
+        for (Member m : members) {
+            if (!m.address().regionMatches(true, 0, "https:", 0, 6)) {
+                throw new RaftConfigurationException("raft.members", "raft.rpc.ssl.bundle is set, but raft.members"
+                        + " gives '" + m.id() + "' the url " + MemberRules.redact(m.address())
+                        + ": with TLS between peers every member url is https");
+            }
         }
     }
 
@@ -334,6 +353,16 @@ public final class RaftSettings {
     /** Whether peers are sent messages over long-lived streams (raft.rpc.stream). */
     public boolean stream() {
         return stream;
+    }
+
+    /** The SSL bundle of outgoing peer connections ({@code raft.rpc.ssl.bundle}), if set. */
+    public Optional<String> sslBundle() {
+        return Optional.ofNullable(sslBundle);
+    }
+
+    /** Whether the peer paths require a trusted client certificate (raft.rpc.ssl.require-client-certificate). */
+    public boolean requireClientCertificate() {
+        return properties.getRpc().getSsl().isRequireClientCertificate();
     }
 
     /** The cluster token, if one is configured. */
