@@ -38,7 +38,7 @@ public class RaftProperties {
      * group's configuration, changed through the admin API and kept in its log, is what counts. The list includes
      * this node on the nodes that form the cluster; a node added later lists the current members without itself
      * and waits until a leader adds it. When empty, the node runs a single-member cluster of itself at
-     * http://localhost:${server.port}.
+     * http://localhost:${server.port} (https with raft.rpc.ssl.bundle).
      */
     private List<String> members = new ArrayList<>();
 

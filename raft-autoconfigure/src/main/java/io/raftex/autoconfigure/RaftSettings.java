@@ -271,13 +271,14 @@ public final class RaftSettings {
     /**
      * The initial configuration of every group: raft.members, which may leave this node out (see
      * {@link #awaitsMembership()}). With no configured members it is this node alone, reachable at
-     * {@code http://localhost:<localPort>}.
+     * {@code http://localhost:<localPort>} ({@code https} with raft.rpc.ssl.bundle).
      */
     public ClusterConfig clusterConfig(int localPort) {
         if (!members.isEmpty()) {
             return ClusterConfig.ofVoters(members);
         }
-        return ClusterConfig.ofVoters(List.of(Member.voter(nodeId.value(), "http://localhost:" + localPort)));
+        String scheme = sslBundle == null ? "http" : "https";
+        return ClusterConfig.ofVoters(List.of(Member.voter(nodeId.value(), scheme + "://localhost:" + localPort)));
     }
 
     /** The absolute, writable data directory. */

@@ -10,6 +10,7 @@ import io.github.resilience4j.timelimiter.TimeLimiterConfig;
 import io.github.resilience4j.timelimiter.TimeLimiterRegistry;
 import io.raftex.autoconfigure.RaftAutoConfiguration;
 import io.raftex.autoconfigure.RaftConfigurationException;
+import io.raftex.autoconfigure.RaftSettings;
 import io.raftex.autoconfigure.testapp.TestCertificates;
 import io.raftex.core.Member;
 import io.raftex.core.MemberId;
@@ -166,6 +167,9 @@ class PeerTlsTest {
                     assertThat(context).hasNotFailed();
                     HttpTransport t = context.getBean(HttpTransport.class);
                     assertThat(t.hasTls()).isTrue();
+                    // a node of its own is a member at an https url
+                    assertThat(context.getBean(RaftSettings.class).clusterConfig(8443).members())
+                            .extracting(Member::address).containsExactly("https://localhost:8443");
                     context.getBean(DefaultSslBundleRegistry.class).updateBundle("peer",
                             ca.issue("n1-renewed").bundle(ca.certificate()));
                     assertThat(t.tlsUpdates()).isEqualTo(1);
