@@ -1,5 +1,6 @@
 package io.raftex.demo;
 
+import com.marcnuri.helm.DryRun;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.context.properties.bind.Binder;
@@ -149,6 +150,22 @@ class HelmTlsTest {
         assertThat(endpoint.get("scheme")).isEqualTo("https");
         assertThat(at(endpoint, "tlsConfig.ca.secret")).isEqualTo(Map.of("name", "demo-tls", "key", "ca.crt"));
         assertThat(at(endpoint, "tlsConfig.serverName")).isEqualTo(SERVICE_HOST);
+    }
+
+    @Test
+    void theNotesCallTheServiceOverTlsTrustingTheCa() {
+        String notes = helm().install().withName(RELEASE).withNamespace(NAMESPACE).clientOnly()
+                .withDryRunOption(DryRun.CLIENT).set("tls.enabled", true).set("tls.secretName", "demo-tls")
+                .set("clusterToken.value", "test-clusterToken-value").set("adminToken.value", "test-adminToken-value")
+                .call().getOutput();
+
+        assertThat(notes).contains("get secret demo-tls -o jsonpath='{.data.ca\\.crt}' | base64 -d > ca.crt",
+                "URL=https://" + SERVICE_HOST + ":8080",
+                "--cacert ca.crt --connect-to " + SERVICE_HOST + ":8080:localhost:8080");
+        assertThat(helm().install().withName(RELEASE).withNamespace(NAMESPACE).clientOnly()
+                .withDryRunOption(DryRun.CLIENT).set("clusterToken.value", "test-clusterToken-value")
+                .set("adminToken.value", "test-adminToken-value").call().getOutput())
+                .contains("curl localhost:8080/kv/greeting").doesNotContain("--cacert");
     }
 
     @Test
