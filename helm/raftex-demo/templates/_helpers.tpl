@@ -84,9 +84,29 @@ base64 data for the key or "".
 {{- end }}
 {{- end }}
 
+{{/* http, or https with tls.enabled. */}}
+{{- define "raftex-demo.scheme" -}}
+{{- if .Values.tls.enabled }}https{{ else }}http{{ end }}
+{{- end }}
+
+{{/* The client Service's DNS name, which the TLS certificate must carry (helm test, the ServiceMonitor). */}}
+{{- define "raftex-demo.serviceHost" -}}
+{{- printf "%s.%s.svc.%s" (include "raftex-demo.fullname" .) .Release.Namespace .Values.clusterDomain }}
+{{- end }}
+
+{{/* Label that lets a pod of the namespace through the NetworkPolicy. */}}
+{{- define "raftex-demo.clientLabel" -}}
+{{- printf "%s-client" (include "raftex-demo.fullname" .) }}
+{{- end }}
+
+{{/* Fails a TLS setting without its Secret. */}}
+{{- define "raftex-demo.tlsSecretName" -}}
+{{- required "tls.enabled needs tls.secretName: the Secret with the key and certificates" .Values.tls.secretName }}
+{{- end }}
+
 {{/*
 raft.members: one "id=url" entry per replica, the id being the pod name and the url its stable DNS name on the
-headless Service, for example
+headless Service (https with tls.enabled), for example
 raftex-demo-0=http://raftex-demo-0.raftex-demo-headless.default.svc.cluster.local:8080,...
 */}}
 {{- define "raftex-demo.members" -}}
@@ -95,7 +115,7 @@ raftex-demo-0=http://raftex-demo-0.raftex-demo-headless.default.svc.cluster.loca
 {{- $members := list }}
 {{- range $i := until (int .Values.replicaCount) }}
 {{- $pod := printf "%s-%d" $fullname $i }}
-{{- $members = append $members (printf "%s=http://%s.%s.%s.svc.%s:%d" $pod $pod $headless $.Release.Namespace $.Values.clusterDomain (int $.Values.containerPort)) }}
+{{- $members = append $members (printf "%s=%s://%s.%s.%s.svc.%s:%d" $pod (include "raftex-demo.scheme" $) $pod $headless $.Release.Namespace $.Values.clusterDomain (int $.Values.containerPort)) }}
 {{- end }}
 {{- join "," $members }}
 {{- end }}

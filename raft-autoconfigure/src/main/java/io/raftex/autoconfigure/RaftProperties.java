@@ -41,7 +41,7 @@ public class RaftProperties {
      * group's configuration, changed through the admin API and kept in its log, is what counts. The list includes
      * this node on the nodes that form the cluster; a node added later lists the current members without itself
      * and waits until a leader adds it. When empty, the node runs a single-member cluster of itself at
-     * http://localhost:${server.port}.
+     * http://localhost:${server.port} (https with raft.rpc.ssl.bundle).
      */
     private List<String> members = new ArrayList<>();
 
@@ -304,6 +304,13 @@ public class RaftProperties {
          */
         private boolean stream = true;
 
+        /** TLS between peers. */
+        private final Ssl ssl = new Ssl();
+
+        public Ssl getSsl() {
+            return ssl;
+        }
+
         public Duration getTimeout() {
             return timeout;
         }
@@ -326,6 +333,46 @@ public class RaftProperties {
 
         public void setStream(boolean stream) {
             this.stream = stream;
+        }
+    }
+
+    /**
+     * TLS between peers: the material of this node's outgoing connections, and whether the peer paths require a
+     * client certificate. Incoming connections are the web server's own ({@code server.ssl.*}).
+     */
+    public static class Ssl {
+
+        /**
+         * Name of the SSL bundle (spring.ssl.bundle.*) whose key and trust material this node uses to reach its
+         * peers. When set, every member url must be https; the key is presented to peers that ask for a client
+         * certificate, and peers' server certificates are checked against the trust material and their host
+         * names. When the bundle is reloaded (reload-on-update), new connections use the new material. Empty: peers
+         * at https urls are reached with the JVM's default trust and no client certificate.
+         */
+        private String bundle;
+
+        /**
+         * Whether POST /raft/rpc and POST /raft/stream refuse (403) requests that did not come over TLS with a
+         * client certificate the web server's TLS accepted. Set it with server.ssl.client-auth=want, so that only
+         * the peer paths require a certificate (health probes and clients on the same port do not); with
+         * server.ssl.client-auth=need the server refuses connections without a trusted certificate on every path.
+         */
+        private boolean requireClientCertificate;
+
+        public String getBundle() {
+            return bundle;
+        }
+
+        public void setBundle(String bundle) {
+            this.bundle = bundle;
+        }
+
+        public boolean isRequireClientCertificate() {
+            return requireClientCertificate;
+        }
+
+        public void setRequireClientCertificate(boolean requireClientCertificate) {
+            this.requireClientCertificate = requireClientCertificate;
         }
     }
 

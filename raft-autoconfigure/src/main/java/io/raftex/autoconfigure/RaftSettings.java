@@ -50,6 +50,8 @@ public final class RaftSettings {
     private final boolean allowUnauthenticatedPeers;
     private final String adminToken;
     private final boolean adminReadsRequireToken;
+    private final String sslBundle;
+    private final boolean requireClientCertificate;
 
     private RaftSettings(RaftProperties p, MemberId nodeId, List<Member> members, Path dataDir) {
         this.nodeId = nodeId;
@@ -71,6 +73,9 @@ public final class RaftSettings {
         this.allowUnauthenticatedPeers = p.getSecurity().isAllowUnauthenticatedPeers();
         this.adminToken = emptyToNull(p.getSecurity().getAdminToken());
         this.adminReadsRequireToken = p.getSecurity().isAdminReadsRequireToken();
+        String bundle = p.getRpc().getSsl().getBundle();
+        this.sslBundle = bundle == null || bundle.isBlank() ? null : bundle.strip();
+        this.requireClientCertificate = p.getRpc().getSsl().isRequireClientCertificate();
     }
 
     private static String emptyToNull(String value) {
@@ -85,6 +90,7 @@ public final class RaftSettings {
         checkToken("raft.security.cluster-token", properties.getSecurity().getClusterToken());
         checkToken("raft.security.admin-token", properties.getSecurity().getAdminToken());
         checkPeerAuthentication(properties, nodeId, members);
+        checkTlsMembers(properties, members);
         Path dataDir = dataDir(properties.getDataDir(), nodeId);
         return new RaftSettings(properties, nodeId, members, dataDir);
     }
@@ -141,6 +147,21 @@ public final class RaftSettings {
         } catch (IllegalArgumentException e) {
             throw new RaftConfigurationException("raft.members", "raft.members: the url of '" + id + "' "
                     + e.getMessage());
+        }
+    }
+
+    /** With an SSL bundle for peers, every member is reached over TLS: its url is https. */
+    private static void checkTlsMembers(RaftProperties p, List<Member> members) {
+        String bundle = p.getRpc().getSsl().getBundle();
+        if (bundle == null || bundle.isBlank()) {
+            return;
+        }
+        for (Member m : members) {
+            if (!m.address().regionMatches(true, 0, "https:", 0, 6)) {
+                throw new RaftConfigurationException("raft.members", "raft.rpc.ssl.bundle is set, but raft.members"
+                        + " gives '" + m.id() + "' the url " + MemberRules.redact(m.address())
+                        + ": with TLS between peers every member url is https");
+            }
         }
     }
 
@@ -267,13 +288,14 @@ public final class RaftSettings {
     /**
      * The initial configuration of every group: raft.members, which may leave this node out (see
      * {@link #awaitsMembership()}). With no configured members it is this node alone, reachable at
-     * {@code http://localhost:<localPort>}.
+     * {@code http://localhost:<localPort>} ({@code https} with raft.rpc.ssl.bundle).
      */
     public ClusterConfig clusterConfig(int localPort) {
         if (!members.isEmpty()) {
             return ClusterConfig.ofVoters(members);
         }
-        return ClusterConfig.ofVoters(List.of(Member.voter(nodeId.value(), "http://localhost:" + localPort)));
+        String scheme = sslBundle == null ? "http" : "https";
+        return ClusterConfig.ofVoters(List.of(Member.voter(nodeId.value(), scheme + "://localhost:" + localPort)));
     }
 
     /** The absolute, writable data directory. */
@@ -347,6 +369,16 @@ public final class RaftSettings {
     /** Whether peers are sent messages over long-lived streams (raft.rpc.stream). */
     public boolean stream() {
         return stream;
+    }
+
+    /** The SSL bundle of outgoing peer connections ({@code raft.rpc.ssl.bundle}), if set. */
+    public Optional<String> sslBundle() {
+        return Optional.ofNullable(sslBundle);
+    }
+
+    /** Whether the peer paths require a trusted client certificate (raft.rpc.ssl.require-client-certificate). */
+    public boolean requireClientCertificate() {
+        return requireClientCertificate;
     }
 
     /** The cluster token, if one is configured. */

@@ -25,6 +25,9 @@ import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.client5.http.ssl.DefaultClientTlsStrategy;
+import org.apache.hc.client5.http.ssl.DefaultHostnameVerifier;
+import org.apache.hc.core5.reactor.ssl.SSLBufferMode;
 import org.apache.hc.core5.http.ContentType;
 import org.apache.hc.core5.http.io.SocketConfig;
 import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
@@ -37,6 +40,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -91,6 +95,12 @@ import java.util.function.Consumer;
  * each stream open (a stream that breaks counts as a failed call too). Messages are never retried here: Raft
  * resends what it still needs with the next heartbeat. While a peer's breaker is open its messages are dropped at
  * once, so the leader simply does not reach it (it does not step down for that).
+ *
+ * <p><b>TLS.</b> Peers at {@code https} URLs are reached with the {@link PeerTls} material given (the SSL bundle
+ * named by {@code raft.rpc.ssl.bundle}), or with the JVM's defaults without one. With material given, a member at an
+ * {@code http} URL is not sent anything (messages to it are dropped, the address logged once).
+ * {@link #updateTls} replaces the material at run time: the HTTP client is rebuilt and open streams are ended, so
+ * that every connection opened from then on uses the new key and trust.
  */
 public final class HttpTransport implements Transport {
 
@@ -124,7 +134,10 @@ public final class HttpTransport implements Transport {
     private final ScheduledExecutorService timeouts;
     /** Runs the blocking HTTP calls; one call per peer at a time, so it grows to about one thread per peer. */
     private final ExecutorService io;
-    private final CloseableHttpClient client;
+    private volatile CloseableHttpClient client;
+    /** The material of outgoing TLS connections; null: the JVM's defaults. */
+    private volatile PeerTls tls;
+    private final AtomicLong tlsUpdates = new AtomicLong();
     private final Map<MemberId, Peer> peers = new ConcurrentHashMap<>();
     /** Member addresses found not to be URLs, logged once each. */
     private final Set<String> unreachable = ConcurrentHashMap.newKeySet();
@@ -141,7 +154,18 @@ public final class HttpTransport implements Transport {
     public HttpTransport(HttpTransportSettings settings, RaftMessageJson json, CircuitBreakerRegistry breakers,
                          CircuitBreakerConfig breakerConfig, TimeLimiterRegistry limiters,
                          TimeLimiterConfig limiterConfig, RpcObserver observer) {
+        this(settings, json, breakers, breakerConfig, limiters, limiterConfig, observer, null);
+    }
+
+    /**
+     * A transport whose {@code https} connections to peers use {@code tls} (null: the JVM's defaults, and members
+     * at {@code http} URLs are reached too).
+     */
+    public HttpTransport(HttpTransportSettings settings, RaftMessageJson json, CircuitBreakerRegistry breakers,
+                         CircuitBreakerConfig breakerConfig, TimeLimiterRegistry limiters,
+                         TimeLimiterConfig limiterConfig, RpcObserver observer, PeerTls tls) {
         this.settings = settings;
+        this.tls = tls;
         this.maxQueuedBytes = (long) QUEUED_BATCHES * settings.maxBatchBytes();
         this.json = json;
         this.breakers = breakers;
@@ -152,24 +176,7 @@ public final class HttpTransport implements Transport {
         this.executor = Executors.newFixedThreadPool(2, daemonThreads("raft-rpc-sender-"));
         this.timeouts = Executors.newSingleThreadScheduledExecutor(daemonThreads("raft-rpc-timeout-"));
         this.io = Executors.newCachedThreadPool(daemonThreads("raft-rpc-io-"));
-        Timeout rpcTimeout = Timeout.of(settings.rpcTimeout().plusMillis(100));
-        // HTTP/1.1 with keep-alive; TCP_NODELAY so a request's body is not held back waiting for the ACK of its
-        // headers (Nagle's algorithm against the server's delayed ACK costs ~40 ms per request)
-        this.client = HttpClients.custom()
-                .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
-                        .setDefaultSocketConfig(SocketConfig.custom().setTcpNoDelay(true).setSoTimeout(rpcTimeout)
-                                .build())
-                        .setDefaultConnectionConfig(ConnectionConfig.custom().setConnectTimeout(rpcTimeout)
-                                .setSocketTimeout(rpcTimeout).build())
-                        .setMaxConnPerRoute(2)
-                        .setMaxConnTotal(256)
-                        .build())
-                .setDefaultRequestConfig(RequestConfig.custom().setResponseTimeout(rpcTimeout)
-                        .setRedirectsEnabled(false).build())
-                .disableAutomaticRetries()
-                .disableRedirectHandling()
-                .disableCookieManagement()
-                .build();
+        this.client = buildClient(settings, tls);
         this.batchOverhead = json.batchOverhead(settings.localId().value());
         this.streamReaders = Executors.newCachedThreadPool(daemonThreads("raft-stream-reader-"));
         if (settings.stream().enabled()) {
@@ -177,6 +184,66 @@ public final class HttpTransport implements Transport {
             timeouts.scheduleWithFixedDelay(this::checkBlockedWrites, every, every, TimeUnit.MILLISECONDS);
         }
         timeouts.scheduleWithFixedDelay(this::pruneIdlePeers, 1, 1, TimeUnit.SECONDS);
+    }
+
+    /** The client of {@code POST /raft/rpc}; {@code tls} (if not null) for {@code https} peers. */
+    private static CloseableHttpClient buildClient(HttpTransportSettings settings, PeerTls tls) {
+        Timeout rpcTimeout = Timeout.of(settings.rpcTimeout().plusMillis(100));
+        // HTTP/1.1 with keep-alive; TCP_NODELAY so a request's body is not held back waiting for the ACK of its
+        // headers (Nagle's algorithm against the server's delayed ACK costs ~40 ms per request)
+        PoolingHttpClientConnectionManagerBuilder connections = PoolingHttpClientConnectionManagerBuilder.create()
+                .setDefaultSocketConfig(SocketConfig.custom().setTcpNoDelay(true).setSoTimeout(rpcTimeout).build())
+                .setDefaultConnectionConfig(ConnectionConfig.custom().setConnectTimeout(rpcTimeout)
+                        .setSocketTimeout(rpcTimeout).build())
+                .setMaxConnPerRoute(2)
+                .setMaxConnTotal(256);
+        if (tls != null) {
+            connections.setTlsSocketStrategy(new DefaultClientTlsStrategy(tls.context(), tls.protocols(),
+                    tls.ciphers(), SSLBufferMode.STATIC, new DefaultHostnameVerifier()));
+        }
+        return HttpClients.custom()
+                .setConnectionManager(connections.build())
+                .setDefaultRequestConfig(RequestConfig.custom().setResponseTimeout(rpcTimeout)
+                        .setRedirectsEnabled(false).build())
+                .disableAutomaticRetries()
+                .disableRedirectHandling()
+                .disableCookieManagement()
+                .build();
+    }
+
+    /**
+     * Replaces the TLS material of outgoing connections (a reloaded SSL bundle): builds a new HTTP client for
+     * {@code POST /raft/rpc} and closes the old one (a call in progress on it fails; Raft resends), and ends every
+     * open stream, which its writer reopens with the new material at once. Connections opened from now on present
+     * the new key and trust the new certificates.
+     */
+    public synchronized void updateTls(PeerTls material) {
+        Objects.requireNonNull(material, "material");
+        if (closed) {
+            return;
+        }
+        CloseableHttpClient old = client;
+        tls = material;
+        client = buildClient(settings, material);
+        old.close(CloseMode.GRACEFUL);
+        for (Peer p : peers.values()) {
+            StreamConnection c = p.connection;
+            if (c != null) {
+                c.close("the TLS material was updated");
+            }
+        }
+        tlsUpdates.incrementAndGet();
+        log.info("TLS material of peer connections updated: new connections use it");
+    }
+
+    /** How often {@link #updateTls} replaced the TLS material. */
+    public long tlsUpdates() {
+        return tlsUpdates.get();
+    }
+
+    /** Whether outgoing connections use TLS material of their own (else the JVM's defaults). */
+    public boolean hasTls() {
+        return tls != null;
     }
 
     /**
@@ -295,6 +362,13 @@ public final class HttpTransport implements Transport {
             }
             return false;
         }
+        if (tls != null && !address.regionMatches(true, 0, "https:", 0, 6)) {
+            if (unreachable.add(to.id() + "=" + address)) {
+                log.warn("member {} has the address '{}', which is not https while raft.rpc.ssl.bundle is set:"
+                        + " messages to it are dropped", to.id(), MemberRules.redact(address));
+            }
+            return false;
+        }
         for (Peer p : peers.values()) {
             if (!p.id.equals(to.id()) && p.url.equalsIgnoreCase(address)) {
                 // two ids at one node would make its streams replace each other for ever: the first keeps the link
@@ -350,7 +424,9 @@ public final class HttpTransport implements Transport {
         timeouts.shutdownNow();
         io.shutdownNow();
         streamReaders.shutdownNow();
-        client.close(CloseMode.IMMEDIATE);
+        synchronized (this) {
+            client.close(CloseMode.IMMEDIATE);
+        }
         for (Peer p : peers.values()) {
             breakers.remove(p.breaker.getName());
             limiters.remove(p.limiter.getName());
@@ -458,8 +534,9 @@ public final class HttpTransport implements Transport {
             long now = System.nanoTime();
             if (now - lastTokenWarning > TOKEN_WARNING_INTERVAL || lastTokenWarning == 0) {
                 lastTokenWarning = now;
-                log.warn("peer {} at {} refused our cluster token (HTTP {}): check raft.security.cluster-token",
-                        id, url, status);
+                log.warn("peer {} at {} refused our cluster token (HTTP {}): check raft.security.cluster-token"
+                        + "{}", id, url, status, status == 403 && tls != null
+                        ? " and the client certificate of raft.rpc.ssl.bundle" : "");
             } else {
                 log.debug("peer {} at {} refused our cluster token (HTTP {})", id, url, status);
             }
@@ -763,7 +840,7 @@ public final class HttpTransport implements Transport {
             }
             long start = System.nanoTime();
             try {
-                StreamConnection c = StreamConnection.open(streamUri, streamHeaders(), settings.rpcTimeout());
+                StreamConnection c = StreamConnection.open(streamUri, streamHeaders(), settings.rpcTimeout(), tls);
                 long nanos = System.nanoTime() - start;
                 breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
                 limiter.onSuccess();

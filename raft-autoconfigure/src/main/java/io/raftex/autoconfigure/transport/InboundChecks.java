@@ -12,6 +12,7 @@ import tools.jackson.databind.node.ObjectNode;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -19,19 +20,30 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * What {@code POST /raft/rpc} and {@code POST /raft/stream} check alike: the cluster token, and every inbound batch
+ * What {@code POST /raft/rpc} and {@code POST /raft/stream} check alike: a trusted client certificate (if required),
+ * the cluster token, and every inbound batch
  * (group names, groups this node runs, each message's fields and structure by {@link RaftMessageValidator}, and
  * the payload of forwarded commands).
  */
 final class InboundChecks {
 
+    /** The servlet request attribute holding the client's verified certificate chain. */
+    static final String CERTIFICATES = "jakarta.servlet.request.X509Certificate";
+
     private final HttpTransport transport;
     private final RaftMessageJson json;
     private final RaftNodeLifecycle lifecycle;
     private final byte[] token;
+    private final boolean requireClientCertificate;
 
     InboundChecks(HttpTransport transport, RaftMessageJson json, RaftNodeLifecycle lifecycle,
                   Optional<String> clusterToken) {
+        this(transport, json, lifecycle, clusterToken, false);
+    }
+
+    InboundChecks(HttpTransport transport, RaftMessageJson json, RaftNodeLifecycle lifecycle,
+                  Optional<String> clusterToken, boolean requireClientCertificate) {
+        this.requireClientCertificate = requireClientCertificate;
         this.transport = transport;
         this.json = json;
         this.lifecycle = lifecycle;
@@ -57,6 +69,25 @@ final class InboundChecks {
         return ProblemJson.of(HttpStatus.UNAUTHORIZED, "unauthorized", "Missing or wrong cluster token",
                 "peer RPCs must carry the cluster token (raft.security.cluster-token) as 'Authorization: Bearer "
                         + "<token>' or '" + HttpTransport.TOKEN_HEADER + ": <token>'");
+    }
+
+    static ProblemDetail clientCertificateRequired() {
+        return ProblemJson.of(HttpStatus.FORBIDDEN, "client-certificate-required", "No trusted client certificate",
+                "peer RPCs must come over TLS with a client certificate the server trusts"
+                        + " (raft.rpc.ssl.require-client-certificate)");
+    }
+
+    /**
+     * Whether the request came with a client certificate that the server's TLS handshake accepted, if
+     * {@code raft.rpc.ssl.require-client-certificate} asks for one (always true otherwise). The servlet container
+     * exposes only a chain its trust material verified ({@code server.ssl.client-auth=want} or {@code need}).
+     */
+    boolean certified(HttpServletRequest request) {
+        if (!requireClientCertificate) {
+            return true;
+        }
+        return request.isSecure() && request.getAttribute(CERTIFICATES) instanceof X509Certificate[] chain
+                && chain.length > 0;
     }
 
     ProblemDetail notRunning() {

@@ -42,14 +42,28 @@ public final class RaftRpcController {
 
     public RaftRpcController(HttpTransport transport, RaftMessageJson json, RaftNodeLifecycle lifecycle,
                              int maxBatchBytes, Optional<String> clusterToken) {
+        this(transport, json, lifecycle, maxBatchBytes, clusterToken, false);
+    }
+
+    /**
+     * An endpoint that, with {@code requireClientCertificate}, refuses (403) requests that came without a client
+     * certificate the server's TLS accepted.
+     */
+    public RaftRpcController(HttpTransport transport, RaftMessageJson json, RaftNodeLifecycle lifecycle,
+                             int maxBatchBytes, Optional<String> clusterToken, boolean requireClientCertificate) {
         this.transport = transport;
         this.json = json;
         this.maxBatchBytes = maxBatchBytes;
-        this.checks = new InboundChecks(transport, json, lifecycle, clusterToken);
+        this.checks = new InboundChecks(transport, json, lifecycle, clusterToken, requireClientCertificate);
     }
 
     @PostMapping(HttpTransport.RPC_PATH)
     public ResponseEntity<byte[]> rpc(HttpServletRequest request) throws IOException {
+        if (!checks.certified(request)) {
+            ResponseEntity<byte[]> r = problem(InboundChecks.clientCertificateRequired());
+            return ResponseEntity.status(r.getStatusCode()).headers(r.getHeaders())
+                    .header(HttpHeaders.CONNECTION, "close").body(r.getBody());
+        }
         if (!checks.authorized(request)) {
             ResponseEntity<byte[]> r = problem(InboundChecks.unauthorized());
             // Connection: close, so that the container does not read (swallow) the body of a refused request

@@ -30,7 +30,8 @@ public final class RaftRpcEndpointAutoConfiguration {
     @ConditionalOnMissingBean
     RaftRpcController raftRpcController(HttpTransport transport, RaftMessageJson json, RaftNodeLifecycle lifecycle,
                                         RaftSettings settings) {
-        return new RaftRpcController(transport, json, lifecycle, settings.maxBatchBytes(), settings.clusterToken());
+        return new RaftRpcController(transport, json, lifecycle, settings.maxBatchBytes(), settings.clusterToken(),
+                settings.requireClientCertificate());
     }
 
     /** The peer streams' endpoint; ends every open stream when it stops (after the node). */
@@ -38,7 +39,8 @@ public final class RaftRpcEndpointAutoConfiguration {
     @ConditionalOnMissingBean
     RaftStreamEndpoint raftStreamEndpoint(HttpTransport transport, RaftMessageJson json,
                                           RaftNodeLifecycle lifecycle, RaftSettings settings) {
-        return new RaftStreamEndpoint(transport, json, lifecycle, settings.maxBatchBytes(), settings.clusterToken());
+        return new RaftStreamEndpoint(transport, json, lifecycle, settings.maxBatchBytes(), settings.clusterToken(),
+                settings.requireClientCertificate());
     }
 
     /** Maps the stream endpoint's servlet at {@code /raft/stream}, asynchronous. */

@@ -66,9 +66,18 @@ public final class RaftStreamEndpoint implements SmartLifecycle {
 
     public RaftStreamEndpoint(HttpTransport transport, RaftMessageJson json, RaftNodeLifecycle lifecycle,
                               int maxBatchBytes, Optional<String> clusterToken) {
+        this(transport, json, lifecycle, maxBatchBytes, clusterToken, false);
+    }
+
+    /**
+     * An endpoint that, with {@code requireClientCertificate}, refuses (403) streams opened without a client
+     * certificate the server's TLS accepted.
+     */
+    public RaftStreamEndpoint(HttpTransport transport, RaftMessageJson json, RaftNodeLifecycle lifecycle,
+                              int maxBatchBytes, Optional<String> clusterToken, boolean requireClientCertificate) {
         this.transport = transport;
         this.json = json;
-        this.checks = new InboundChecks(transport, json, lifecycle, clusterToken);
+        this.checks = new InboundChecks(transport, json, lifecycle, clusterToken, requireClientCertificate);
         this.maxLineBytes = maxBatchBytes;
     }
 
@@ -119,6 +128,11 @@ public final class RaftStreamEndpoint implements SmartLifecycle {
     }
 
     void open(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        if (!checks.certified(request)) {
+            response.setHeader(HttpHeaders.CONNECTION, "close");
+            refuse(response, InboundChecks.clientCertificateRequired());
+            return;
+        }
         if (!checks.authorized(request)) {
             response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"raft\"");
             // the body of a refused stream is not read: the connection ends with the answer

@@ -9,6 +9,7 @@ import io.github.resilience4j.timelimiter.TimeLimiterRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.raftex.autoconfigure.RaftAutoConfiguration;
+import io.raftex.autoconfigure.RaftConfigurationException;
 import io.raftex.autoconfigure.RaftSettings;
 import io.raftex.core.transport.Transport;
 import org.springframework.beans.factory.ObjectProvider;
@@ -16,6 +17,9 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.ssl.NoSuchSslBundleException;
+import org.springframework.boot.ssl.SslBundle;
+import org.springframework.boot.ssl.SslBundles;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -25,7 +29,7 @@ import java.time.Duration;
  * The HTTP/JSON transport between nodes: the wire codec, a circuit breaker and a time limiter per peer (resilience4j
  * core modules, configured here in code, in registries private to RaftEx ({@link RaftPeerResilience}), with their
  * meters bound to Micrometer when it is present) and the
- * {@link HttpTransport} (streams per {@code raft.rpc.stream}). The receiving endpoints come from
+ * {@link HttpTransport} (streams per {@code raft.rpc.stream}, TLS material per {@code raft.rpc.ssl.bundle}). The receiving endpoints come from
  * {@link RaftRpcEndpointAutoConfiguration}.
  */
 @AutoConfiguration(after = RaftAutoConfiguration.class)
@@ -78,17 +82,43 @@ public final class RaftTransportAutoConfiguration {
                 .build();
     }
 
+    /**
+     * The transport; with {@code raft.rpc.ssl.bundle}, its TLS material comes from that SSL bundle, and when the
+     * bundle is updated (reload-on-update) the transport takes the new material ({@link HttpTransport#updateTls}).
+     */
     @Bean
     @ConditionalOnMissingBean(Transport.class)
     HttpTransport raftTransport(RaftSettings settings, RaftMessageJson json, RaftPeerResilience resilience,
-                                ObjectProvider<RpcObserver> observer) {
+                                ObjectProvider<RpcObserver> observer, ObjectProvider<SslBundles> sslBundles) {
         HttpTransportSettings.Stream stream = HttpTransportSettings.Stream.enabled(
                 settings.heartbeatInterval(), settings.electionTimeout(),
                 settings.rpcTimeout()).withEnabled(settings.stream());
         HttpTransportSettings transportSettings = new HttpTransportSettings(settings.nodeId(),
                 settings.rpcTimeout(), settings.maxBatchBytes(), settings.clusterToken(), 10_000, stream);
-        return new HttpTransport(transportSettings, json, resilience.circuitBreakers(), resilience.breakerConfig(),
-                resilience.timeLimiters(), resilience.limiterConfig(), observer.getIfAvailable(() -> RpcObserver.NONE));
+        String bundleName = settings.sslBundle().orElse(null);
+        if (bundleName == null) {
+            return new HttpTransport(transportSettings, json, resilience.circuitBreakers(),
+                    resilience.breakerConfig(), resilience.timeLimiters(), resilience.limiterConfig(),
+                    observer.getIfAvailable(() -> RpcObserver.NONE));
+        }
+        SslBundles bundles = sslBundles.getIfAvailable();
+        if (bundles == null) {
+            throw new RaftConfigurationException("raft.rpc.ssl.bundle", "raft.rpc.ssl.bundle names the SSL bundle '"
+                    + bundleName + "', but the application has no SslBundles (spring.ssl.bundle.*)");
+        }
+        SslBundle bundle;
+        try {
+            bundle = bundles.getBundle(bundleName);
+        } catch (NoSuchSslBundleException e) {
+            throw new RaftConfigurationException("raft.rpc.ssl.bundle", "raft.rpc.ssl.bundle names the SSL bundle '"
+                    + bundleName + "', which is not configured: define it under spring.ssl.bundle.pem." + bundleName
+                    + " or spring.ssl.bundle.jks." + bundleName, e);
+        }
+        HttpTransport transport = new HttpTransport(transportSettings, json, resilience.circuitBreakers(),
+                resilience.breakerConfig(), resilience.timeLimiters(), resilience.limiterConfig(),
+                observer.getIfAvailable(() -> RpcObserver.NONE), PeerTls.of(bundle));
+        bundles.addBundleUpdateHandler(bundleName, updated -> transport.updateTls(PeerTls.of(updated)));
+        return transport;
     }
 
     /** Meters of the breakers and time limiters, and the {@code raft.rpc} timer, when Micrometer is present. */

@@ -78,16 +78,23 @@ final class StreamConnection implements AutoCloseable {
 
     /**
      * Connects to {@code target} (an {@code http} or {@code https} URL of the stream endpoint), sends the request
-     * head with {@code headers} and waits for the answer, all within {@code timeout}.
+     * head with {@code headers} and waits for the answer, all within {@code timeout}. An {@code https} connection
+     * uses {@code tls}, or the JVM's default SSL context when it is null.
      *
      * @throws RefusedException       if the receiver answered another status than 200
      * @throws SocketTimeoutException if it took longer than {@code timeout}
      * @throws IOException            if the connection failed
      */
     static StreamConnection open(URI target, Map<String, String> headers, Duration timeout) throws IOException {
+        return open(target, headers, timeout, null);
+    }
+
+    /** {@link #open(URI, Map, Duration)} with the TLS material of this node's peer connections, or null. */
+    static StreamConnection open(URI target, Map<String, String> headers, Duration timeout, PeerTls tls)
+            throws IOException {
         String scheme = target.getScheme() == null ? "" : target.getScheme().toLowerCase(Locale.ROOT);
-        boolean tls = scheme.equals("https");
-        if (!tls && !scheme.equals("http")) {
+        boolean secure = scheme.equals("https");
+        if (!secure && !scheme.equals("http")) {
             throw new IOException("unsupported scheme in " + target);
         }
         String host = target.getHost();
@@ -95,7 +102,7 @@ final class StreamConnection implements AutoCloseable {
             throw new IOException("no host in " + target);
         }
         String bareHost = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
-        int port = target.getPort() != -1 ? target.getPort() : tls ? 443 : 80;
+        int port = target.getPort() != -1 ? target.getPort() : secure ? 443 : 80;
         String path = target.getRawPath() == null || target.getRawPath().isEmpty() ? "/" : target.getRawPath();
         if (target.getRawQuery() != null) {
             path += "?" + target.getRawQuery();
@@ -107,11 +114,15 @@ final class StreamConnection implements AutoCloseable {
             raw.setTcpNoDelay(true);
             raw.setKeepAlive(true);
             raw.connect(new InetSocketAddress(bareHost, port), remainingMillis(deadline));
-            if (tls) {
-                SSLSocket ssl = (SSLSocket) sslSocketFactory().createSocket(raw, bareHost, port, true);
-                SSLParameters parameters = ssl.getSSLParameters();
-                parameters.setEndpointIdentificationAlgorithm("HTTPS");
-                ssl.setSSLParameters(parameters);
+            if (secure) {
+                SSLSocket ssl = (SSLSocket) sslSocketFactory(tls).createSocket(raw, bareHost, port, true);
+                if (tls != null) {
+                    tls.configure(ssl);
+                } else {
+                    SSLParameters parameters = ssl.getSSLParameters();
+                    parameters.setEndpointIdentificationAlgorithm("HTTPS");
+                    ssl.setSSLParameters(parameters);
+                }
                 ssl.setSoTimeout(remainingMillis(deadline));
                 ssl.startHandshake();
                 socket = ssl;
@@ -145,7 +156,10 @@ final class StreamConnection implements AutoCloseable {
         }
     }
 
-    private static SSLSocketFactory sslSocketFactory() throws IOException {
+    private static SSLSocketFactory sslSocketFactory(PeerTls tls) throws IOException {
+        if (tls != null) {
+            return tls.context().getSocketFactory();
+        }
         try {
             return SSLContext.getDefault().getSocketFactory();
         } catch (NoSuchAlgorithmException e) {

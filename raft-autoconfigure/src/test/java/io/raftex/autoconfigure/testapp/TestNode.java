@@ -31,6 +31,7 @@ public final class TestNode {
     private final Map<String, String> extra = new TreeMap<>();
     private final List<Class<?>> sources = new ArrayList<>(List.of(CounterApp.class));
     private volatile ConfigurableApplicationContext context;
+    private volatile boolean https;
 
     public TestNode(String id, int port, Path dataDir) {
         this.id = id;
@@ -63,7 +64,7 @@ public final class TestNode {
         }
     }
 
-    /** {@code n1=http://127.0.0.1:p1,...} for these nodes. */
+    /** {@code n1=http://127.0.0.1:p1,...} (https for {@link #https} nodes) for these nodes. */
     public static String members(List<TestNode> nodes) {
         List<String> parts = new ArrayList<>();
         for (TestNode n : nodes) {
@@ -74,6 +75,12 @@ public final class TestNode {
 
     public TestNode with(String property, String value) {
         extra.put(property, value);
+        return this;
+    }
+
+    /** Its url is https (its server is configured for TLS by the caller's properties). */
+    public TestNode https() {
+        this.https = true;
         return this;
     }
 
@@ -127,7 +134,7 @@ public final class TestNode {
     }
 
     public String url() {
-        return "http://127.0.0.1:" + port;
+        return (https ? "https" : "http") + "://127.0.0.1:" + port;
     }
 
     public ConfigurableApplicationContext context() {
