@@ -51,7 +51,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 
 /**
@@ -124,35 +123,15 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     /** Snapshots on their way to followers (as leader) or from the leader (as follower). */
     private volatile SnapshotTransfers transfers;
     private IncarnationWatch incarnationWatch;
+    private long nextSnapshotRequestAtMillis;
 
     // ---- published for other threads
     private volatile State state = State.STARTING;
     private volatile boolean refusing;
     private volatile boolean closeRequested;
     private volatile GroupStatus lastStatus;
-    private volatile Role role = Role.FOLLOWER;
-    private volatile long term;
-    private volatile Optional<MemberId> leader = Optional.empty();
-    private volatile long commitIndex;
-    private volatile long lastApplied;
-    private volatile long lastLogIndex;
-    private volatile long electionsStarted;
-    private volatile long leaderChanges;
-    private final LongAdder commandsSubmitted = new LongAdder();
-    private volatile long commandsCompleted;
-    private final LongAdder commandsFailed = new LongAdder();
-    private volatile long commandRetries;
-    private volatile long duplicatesApplied;
-    private volatile long latencyNanosTotal;
-    private volatile long latencyNanosMax;
-    private volatile long queriesCompleted;
-    private volatile long queriesFailed;
-    private volatile long snapshotIndex;
-    private long nextSnapshotRequestAtMillis;
-    private volatile long snapshotsTaken;
-    private volatile long snapshotsInstalled;
-    private volatile long snapshotFailures;
-    private volatile int snapshotFailuresInARow;
+    /** The figures behind {@link #metrics()} and {@link #status()}, updated here and by the collaborators' hosts. */
+    private final RuntimeCounters counters = new RuntimeCounters();
 
     /**
      * Creates the shell; {@link #start()} opens the store and starts the member.
@@ -326,8 +305,9 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                 last = computeStatus(false);
             }
         } catch (RuntimeException e) {
-            last = new GroupStatus(last.group(), last.nodeId(), role, term, leader.map(MemberId::value), commitIndex,
-                    lastApplied, lastLogIndex, 0, false, last.members());
+            last = new GroupStatus(last.group(), last.nodeId(), counters.role(), counters.term(),
+                    counters.leader().map(MemberId::value), counters.commitIndex(), counters.lastApplied(),
+                    counters.lastLogIndex(), 0, false, last.members());
         }
         lastStatus = last;
         state = State.STOPPED;
@@ -509,7 +489,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
 
         @Override
         public void sliceApplied(long applied) {
-            lastApplied = applied;
+            counters.applied(applied);
             queries.applied(applied);
             snapshots.maybeTake();
         }
@@ -521,16 +501,12 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
 
         @Override
         public void duplicateApplied() {
-            duplicatesApplied++;
+            counters.duplicateApplied();
         }
 
         @Override
         public void commandCompleted(long latency) {
-            latencyNanosTotal += latency;
-            if (latency > latencyNanosMax) {
-                latencyNanosMax = latency;
-            }
-            commandsCompleted++;
+            counters.commandCompleted(latency);
             for (GroupListener l : listeners) {
                 try {
                     l.onCommandCompleted(latency);
@@ -582,21 +558,19 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
 
         @Override
         public void newestAt(long index) {
-            snapshotIndex = index;
+            counters.snapshotHeld(index);
         }
 
         @Override
         public void taken(SnapshotMeta meta, long compactTo, long tookNanos) {
-            snapshotsTaken++;
-            snapshotFailuresInARow = 0;
+            counters.snapshotTaken();
             tell(l -> l.onSnapshotTaken(tookNanos));
             enqueue(member.snapshotTaken(meta.index(), meta.term(), compactTo));
         }
 
         @Override
         public void failed(long failures, int failuresInARow) {
-            snapshotFailures = failures;
-            snapshotFailuresInARow = failuresInARow;
+            counters.snapshotFailed(failures, failuresInARow);
         }
 
         @Override
@@ -610,8 +584,8 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
 
         @Override
         public void restored(long index, long tookNanos) {
-            lastApplied = applier.lastApplied();
-            snapshotsInstalled++;
+            counters.applied(applier.lastApplied());
+            counters.snapshotInstalled();
             tell(l -> l.onSnapshotInstalled(tookNanos));
             queries.applied(applier.lastApplied());
             // commands of ours accepted at indexes the snapshot covers: their answers are in its session table
@@ -685,9 +659,9 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     @SuppressWarnings("unchecked")
     public CompletableFuture<R> command(C command) {
         CompletableFuture<Object> future = new CompletableFuture<>();
-        commandsSubmitted.increment();
+        counters.commandSubmitted();
         if (refusing || state != State.RUNNING) {
-            commandsFailed.increment();
+            counters.commandFailed();
             GroupStoppedException stopped = stoppedException();
             tell(l -> l.onCommandFailed(stopped));
             future.completeExceptionally(stopped);
@@ -742,7 +716,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private void failIncoming(Throwable reason) {
         CommandTracker.Pending raw;
         while ((raw = incoming.poll()) != null) {
-            commandsFailed.increment();
+            counters.commandFailed();
             tell(l -> l.onCommandFailed(reason));
             completeExceptionally(raw.future, reason);
         }
@@ -767,7 +741,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
 
         @Override
         public void retried() {
-            commandRetries++;
+            counters.commandRetried();
         }
 
         @Override
@@ -850,13 +824,13 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
 
         @Override
         public void queryCompleted(ReadConsistency consistency) {
-            queriesCompleted++;
+            counters.queryCompleted();
             tell(l -> l.onQueryEnded(consistency, null));
         }
 
         @Override
         public void queryFailed(ReadConsistency consistency, Throwable reason) {
-            queriesFailed++;
+            counters.queryFailed();
             tell(l -> l.onQueryEnded(consistency, reason));
         }
     }
@@ -899,9 +873,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         Optional<MemberId> oldLeader = lastLeader;
         lastRole = rc.role();
         lastLeader = rc.leader();
-        role = rc.role();
-        term = rc.term();
-        leader = rc.leader();
+        counters.roleChanged(rc.role(), rc.term(), rc.leader());
         if (rc.role() != Role.LEADER) {
             transfers.stopSending(); // only a leader sends snapshots; a new leadership starts its own transfers
         }
@@ -912,7 +884,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                 case PRE_CANDIDATE -> LOG.info("[{}@{}] election timeout in term {}: pre-vote for term {}", name,
                         self, rc.term(), rc.term() + 1);
                 case CANDIDATE -> {
-                    electionsStarted++;
+                    counters.electionStarted();
                     LOG.info("[{}@{}] standing for election in term {}", name, self, rc.term());
                 }
                 case LEADER -> LOG.info("[{}@{}] elected leader in term {}", name, self, rc.term());
@@ -924,7 +896,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                     rc.term(), rc.leader().map(MemberId::value).orElse("unknown"));
         }
         if (event.leaderChanged() && rc.leader().isPresent()) {
-            leaderChanges++;
+            counters.leaderChanged();
         }
         for (GroupListener l : listeners) {
             try {
@@ -1108,32 +1080,20 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                     p.nextIndex(), p.incarnation()));
         }
         return new GroupStatus(name, settings.nodeId(), s.role(), s.term(), s.leader().map(MemberId::value),
-                s.commitIndex(), applier.lastApplied(), s.lastIndex(), snapshotIndex, running, members,
+                s.commitIndex(), applier.lastApplied(), s.lastIndex(), counters.snapshotIndex(), running, members,
                 s.incarnation(), s.incarnationBound(), transfers.progress());
     }
 
     @Override
     public GroupMetrics metrics() {
-        SnapshotTransfers t = transfers;
-        GroupStatus.SnapshotInstall progress = t == null ? null : t.progress().orElse(null);
-        return new GroupMetrics(name, settings.nodeId(), isRunning(), role, term, leader.map(MemberId::value),
-                commitIndex, lastApplied, lastLogIndex, electionsStarted, leaderChanges, commandsSubmitted.sum(),
-                commandsCompleted, commandsFailed.sum(), commandRetries, duplicatesApplied, latencyNanosTotal,
-                latencyNanosMax, queriesCompleted, queriesFailed, snapshotIndex, snapshotsTaken, snapshotsInstalled,
-                snapshotFailures, snapshotFailuresInARow, t == null ? 0 : t.bytesSent(),
-                t == null ? 0 : t.bytesReceived(), t == null ? 0 : t.installFailures(),
-                progress == null ? 0 : progress.bytesReceived(), progress == null ? 0 : progress.totalBytes());
+        return counters.metrics(name, settings.nodeId(), isRunning(), transfers);
     }
 
     /** Copies the member's state into the fields other threads read. */
     private void publish() {
         incarnationWatch.check(member);
-        role = member.role();
-        term = member.term();
-        leader = member.leader();
-        commitIndex = member.commitIndex();
-        lastApplied = applier.lastApplied();
-        lastLogIndex = log.lastIndex();
+        counters.publish(member.role(), member.term(), member.leader(), member.commitIndex(), applier.lastApplied(),
+                log.lastIndex());
     }
 
     // ------------------------------------------------------------------ helpers
@@ -1143,7 +1103,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     }
 
     private void fail(CommandTracker.Pending p, Throwable reason) {
-        commandsFailed.increment();
+        counters.commandFailed();
         tell(l -> l.onCommandFailed(reason));
         completeExceptionally(p.future, reason);
     }
@@ -1174,6 +1134,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
 
     @Override
     public String toString() {
-        return "RaftGroup[" + name + "@" + self + " " + role + " t" + term + " applied=" + lastApplied + "]";
+        return "RaftGroup[" + name + "@" + self + " " + counters.role() + " t" + counters.term() + " applied="
+                + counters.lastApplied() + "]";
     }
 }
