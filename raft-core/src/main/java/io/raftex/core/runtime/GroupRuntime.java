@@ -33,7 +33,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -52,7 +51,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 
 /**
@@ -61,9 +59,9 @@ import java.util.function.Function;
  * effect it returns to exactly one receiver through an {@link EffectRouter}. The concerns live in collaborators:
  * {@link Applying} (committed entries to the {@link Applier}, answers to commands), {@link Commands},
  * {@link Queries}, {@link MembershipChanges}, {@link LeadershipTransfers} (all {@link PendingWork}: deadlines,
- * retries, failing on stop) and {@link SnapshotTransfers}; snapshots are taken and installed here. Every input (tick, message,
- * durability report, command, query, a finished snapshot write) becomes a task on the group's executor, so nothing
- * here needs a lock; only writing a snapshot out runs elsewhere.
+ * retries, failing on stop), {@link Snapshots} (taken, written, installed) and {@link SnapshotTransfers}. Every input
+ * (tick, message, durability report, command, query, a finished snapshot write) becomes a task on the group's
+ * executor, so nothing here needs a lock; only writing a snapshot out runs elsewhere.
  *
  * <p>Fail-stop (rule 5): an exception from the core, the store or the state machine while a task runs, or a failure
  * the store reports, stops the group: pending requests fail (with {@link GroupStoppedException}, or
@@ -120,46 +118,20 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private Optional<MemberId> lastLeader = Optional.empty();
     /** The configuration whose members {@link #knownMembers} took in last. */
     private ClusterConfig addressesFrom;
-    private SnapshotStore snapshots;
-    /** The newest snapshot held, written here or installed from a leader; null if none. */
-    private SnapshotMeta lastSnapshot;
-    private boolean snapshotWriting;
-    /** Requests for a snapshot that the one being written (taken before they came) does not answer. */
-    private final List<CompletableFuture<SnapshotMeta>> snapshotRequests = new ArrayList<>();
-    private final List<CompletableFuture<SnapshotMeta>> snapshotWaiters = new ArrayList<>();
+    /** Snapshots taken, written and installed; made at start, once the store is open. */
+    private Snapshots snapshots;
     /** Snapshots on their way to followers (as leader) or from the leader (as follower). */
     private volatile SnapshotTransfers transfers;
     private IncarnationWatch incarnationWatch;
+    private long nextSnapshotRequestAtMillis;
 
     // ---- published for other threads
     private volatile State state = State.STARTING;
     private volatile boolean refusing;
     private volatile boolean closeRequested;
     private volatile GroupStatus lastStatus;
-    private volatile Role role = Role.FOLLOWER;
-    private volatile long term;
-    private volatile Optional<MemberId> leader = Optional.empty();
-    private volatile long commitIndex;
-    private volatile long lastApplied;
-    private volatile long lastLogIndex;
-    private volatile long electionsStarted;
-    private volatile long leaderChanges;
-    private final LongAdder commandsSubmitted = new LongAdder();
-    private volatile long commandsCompleted;
-    private final LongAdder commandsFailed = new LongAdder();
-    private volatile long commandRetries;
-    private volatile long duplicatesApplied;
-    private volatile long latencyNanosTotal;
-    private volatile long latencyNanosMax;
-    private volatile long queriesCompleted;
-    private volatile long queriesFailed;
-    private volatile long snapshotIndex;
-    private long nextSnapshotRequestAtMillis;
-    private volatile long snapshotsTaken;
-    private volatile long snapshotsInstalled;
-    private final SnapshotBackoff snapshotBackoff = new SnapshotBackoff();
-    private volatile long snapshotFailures;
-    private volatile int snapshotFailuresInARow;
+    /** The figures behind {@link #metrics()} and {@link #status()}, updated here and by the collaborators' hosts. */
+    private final RuntimeCounters counters = new RuntimeCounters();
 
     /**
      * Creates the shell; {@link #start()} opens the store and starts the member.
@@ -251,12 +223,14 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
             try {
                 log = storage.open(name, self, new PersistentState(0, Optional.empty(), initialConfig));
                 log.setDurabilityListener(new DurabilityRelay());
-                snapshots = storage.snapshots(name, self);
-                transfers = new SnapshotTransfers(name, self, snapshots, settings.snapshotChunkBytes(),
+                SnapshotStore store = storage.snapshots(name, self);
+                transfers = new SnapshotTransfers(name, self, store, settings.snapshotChunkBytes(),
                         settings.electionTimeoutMillis(), new TransferHost());
-                long restored = recoverSnapshot();
+                snapshots = new Snapshots(name, self, store, applier, answers, env.background(),
+                        settings.snapshotInterval(), new SnapshotsHost());
+                long restored = snapshots.recover(log);
                 member = new RaftMember(name, self, settings.protocol(), log, new Random(env.seeds().getAsLong()),
-                        lastSnapshot);
+                        snapshots.newest());
                 member.setStateMissing(stateMissing());
                 member.setIncarnation(storage.incarnation());
                 incarnationWatch = new IncarnationWatch(name, self);
@@ -331,8 +305,9 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                 last = computeStatus(false);
             }
         } catch (RuntimeException e) {
-            last = new GroupStatus(last.group(), last.nodeId(), role, term, leader.map(MemberId::value), commitIndex,
-                    lastApplied, lastLogIndex, 0, false, last.members());
+            last = new GroupStatus(last.group(), last.nodeId(), counters.role(), counters.term(),
+                    counters.leader().map(MemberId::value), counters.commitIndex(), counters.lastApplied(),
+                    counters.lastLogIndex(), 0, false, last.members());
         }
         lastStatus = last;
         state = State.STOPPED;
@@ -347,14 +322,9 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
             transfers.stopSending();
             transfers.abortReceiving();
         }
-        for (CompletableFuture<SnapshotMeta> f : snapshotRequests) {
-            completeExceptionally(f, reason);
+        if (snapshots != null) {
+            snapshots.failAll(reason);
         }
-        for (CompletableFuture<SnapshotMeta> f : snapshotWaiters) {
-            completeExceptionally(f, reason);
-        }
-        snapshotRequests.clear();
-        snapshotWaiters.clear();
         if (log != null) {
             try {
                 storage.close(name, log);
@@ -519,9 +489,9 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
 
         @Override
         public void sliceApplied(long applied) {
-            lastApplied = applied;
+            counters.applied(applied);
             queries.applied(applied);
-            maybeSnapshot();
+            snapshots.maybeTake();
         }
 
         @Override
@@ -531,16 +501,12 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
 
         @Override
         public void duplicateApplied() {
-            duplicatesApplied++;
+            counters.duplicateApplied();
         }
 
         @Override
         public void commandCompleted(long latency) {
-            latencyNanosTotal += latency;
-            if (latency > latencyNanosMax) {
-                latencyNanosMax = latency;
-            }
-            commandsCompleted++;
+            counters.commandCompleted(latency);
             for (GroupListener l : listeners) {
                 try {
                     l.onCommandCompleted(latency);
@@ -558,251 +524,97 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
 
     // ------------------------------------------------------------------ snapshots
 
-    /**
-     * At start: restores the state machine from the newest snapshot that verifies, and makes the log start where
-     * it ends if the log does not hold its last entry. Returns the index restored to (0 if none).
-     */
-    private long recoverSnapshot() throws IOException {
-        Optional<SnapshotMeta> latest = snapshots.latestValid();
-        long logStart = log.snapshotIndex();
-        if (latest.isPresent() && latest.get().index() >= logStart) {
-            SnapshotMeta meta = latest.get();
-            if (meta.index() > log.lastIndex() || log.termAt(meta.index()) != meta.term()) {
-                LOG.info("[{}@{}] the log does not hold the last entry of snapshot {}/{}: it starts after it",
-                        name, self, meta.index(), meta.term());
-                log.resetTo(meta.index(), meta.term());
-            }
-            try (InputStream in = snapshots.openState(meta)) {
-                applier.restore(meta.index(), meta.term(), in);
-            }
-            lastSnapshot = meta;
-            snapshotIndex = meta.index();
-            return meta.index();
-        }
-        if (logStart > 0) {
-            // the log starts after a snapshot this member no longer has intact: its entries cannot rebuild the
-            // state. The log stays (it still counts for votes and acknowledgements: dropping it could lose committed
-            // entries); the state machine waits for the leader's snapshot, and this member stands for no election
-            LOG.error("[{}@{}] no intact snapshot covers the log, which starts after index {}{}: the state machine"
-                            + " waits for the leader's snapshot; this member votes but does not stand for election"
-                            + " until then", name, self, logStart,
-                    latest.map(m -> " (newest intact snapshot: " + m.index() + ")").orElse(""));
-        }
-        return 0;
-    }
-
     @Override
     public CompletableFuture<SnapshotMeta> snapshot() {
         CompletableFuture<SnapshotMeta> future = new CompletableFuture<>();
-        boolean queued = !refusing && submit("snapshot request", () -> {
-            snapshotRequests.add(future);
-            if (!snapshotWriting) {
-                takeSnapshot();
-            }
-        });
+        boolean queued = !refusing && submit("snapshot request", () -> snapshots.request(future));
         if (!queued) {
             future.completeExceptionally(stoppedException());
         }
         return future;
     }
 
-    /** Takes a snapshot when one interval of entries has been applied since the last. */
-    private void maybeSnapshot() {
-        long interval = settings.snapshotInterval();
-        if (interval > 0 && !snapshotWriting && !applier.snapshotsRefused() && snapshotBackoff.mayTry(nowMillis())
-                && applier.lastApplied() - (lastSnapshot == null ? 0 : lastSnapshot.index()) >= interval) {
-            takeSnapshot();
+    /** The core, the counters and the other collaborators as {@link Snapshots} sees them. */
+    private final class SnapshotsHost implements Snapshots.Host {
+        @Override
+        public long nowMillis() {
+            return GroupRuntime.this.nowMillis();
         }
-    }
 
-    /**
-     * Captures the state on this thread and writes it out in the background; the requests waiting now are answered
-     * by this snapshot.
-     */
-    private void takeSnapshot() {
-        List<CompletableFuture<SnapshotMeta>> answered = new ArrayList<>(snapshotRequests);
-        snapshotRequests.clear();
-        if (lastSnapshot != null && lastSnapshot.index() == applier.lastApplied()) {
-            answered.forEach(f -> complete(f, lastSnapshot));
-            return; // nothing new to capture
+        @Override
+        public long nanoTime() {
+            return env.nanoTime().getAsLong();
         }
-        if (applier.lastApplied() == 0) {
-            answered.forEach(f -> completeExceptionally(f, new IllegalStateException("group '" + name
-                    + "' has applied nothing yet: there is no state to snapshot")));
-            return;
-        }
-        Applier.Capture capture;
-        try {
-            capture = applier.capture();
-        } catch (RuntimeException e) {
-            snapshotFailed(e);
-            answered.forEach(f -> completeExceptionally(f, e));
-            return;
-        }
-        if (capture == null) {
-            LOG.info("[{}@{}] the state machine takes no snapshots: the log is kept whole", name, self);
-            answered.forEach(f -> completeExceptionally(f, new UnsupportedOperationException("the state machine of"
-                    + " group '" + name + "' takes no snapshots")));
-            return;
-        }
-        SnapshotMeta meta = new SnapshotMeta(capture.index, capture.term, member.configAt(capture.index));
-        snapshotWriting = true;
-        snapshotWaiters.addAll(answered);
-        long started = env.nanoTime().getAsLong();
-        try {
-            env.background().execute(() -> writeSnapshot(capture, meta, started));
-        } catch (RejectedExecutionException e) {
-            capture.release();
-            snapshotWriting = false;
-            failSnapshotWaiters(e);
-        }
-    }
 
-    /** Off the group thread: writes a capture out, then hands the outcome back to the group thread. */
-    private void writeSnapshot(Applier.Capture capture, SnapshotMeta meta, long startedNanos) {
-        Throwable failure = null;
-        SnapshotMeta written = null;
-        try (SnapshotStore.Sink sink = snapshots.create(meta)) {
-            capture.writeTo(sink.stream());
-            written = sink.commit();
-        } catch (Throwable t) {
-            failure = t;
-        } finally {
-            try {
-                capture.release();
-            } catch (RuntimeException e) {
-                LOG.warn("[{}@{}] releasing a snapshot capture failed", name, self, e);
-            }
+        @Override
+        public ClusterConfig configAt(long index) {
+            return member.configAt(index);
         }
-        SnapshotMeta result = written;
-        Throwable error = failure;
-        if (!submit("snapshot written", () -> onSnapshotWritten(result, error, startedNanos))) {
-            LOG.debug("[{}@{}] group stopped while a snapshot was written", name, self);
-        }
-    }
 
-    private void onSnapshotWritten(SnapshotMeta meta, Throwable failure, long startedNanos) {
-        snapshotWriting = false;
-        if (failure != null) {
-            // the log is whole and the state in memory untouched: the group goes on, and tries after a back-off
-            snapshotFailed(failure);
-            failSnapshotWaiters(failure);
-        } else {
-            // keep the log from the snapshot before this one: if this file turns out damaged, the older one and
-            // the log after it still rebuild the state
-            long compactTo = lastSnapshot == null ? 0 : Math.min(lastSnapshot.index(), meta.index());
-            if (lastSnapshot == null || meta.index() > lastSnapshot.index()) {
-                // never backwards: a leader's newer snapshot may have been installed while this one was written
-                lastSnapshot = meta;
-                snapshotIndex = meta.index();
-            }
-            snapshotsTaken++;
-            long tookNanos = env.nanoTime().getAsLong() - startedNanos;
+        @Override
+        public boolean submit(String what, Runnable task) {
+            return GroupRuntime.this.submit(what, task);
+        }
+
+        @Override
+        public void newestAt(long index) {
+            counters.snapshotHeld(index);
+        }
+
+        @Override
+        public void taken(SnapshotMeta meta, long compactTo, long tookNanos) {
+            counters.snapshotTaken();
             tell(l -> l.onSnapshotTaken(tookNanos));
-            snapshotBackoff.succeeded();
-            snapshotFailuresInARow = 0;
-            LOG.info("[{}@{}] snapshot at {} (term {}) written in {} ms; log kept from {}", name, self, meta.index(),
-                    meta.term(), (env.nanoTime().getAsLong() - startedNanos) / 1_000_000, compactTo + 1);
             enqueue(member.snapshotTaken(meta.index(), meta.term(), compactTo));
-            retainSnapshots();
-            List<CompletableFuture<SnapshotMeta>> done = new ArrayList<>(snapshotWaiters);
-            snapshotWaiters.clear();
-            done.forEach(f -> complete(f, meta));
         }
-        if (!snapshotRequests.isEmpty()) {
-            takeSnapshot();
-        } else {
-            maybeSnapshot();
-        }
-    }
 
-    /** One ERROR per back-off step; failures within a step (snapshots asked for meanwhile) at DEBUG. */
-    private void snapshotFailed(Throwable failure) {
-        long waitMillis = snapshotBackoff.failed(nowMillis());
-        snapshotFailures = snapshotBackoff.failures();
-        snapshotFailuresInARow = snapshotBackoff.failuresInARow();
-        if (waitMillis > 0) {
-            LOG.error("[{}@{}] taking a snapshot failed ({} in a row; the log is kept whole): {}; next attempt in {}"
-                    + " ms", name, self, snapshotFailuresInARow, failure.toString(), waitMillis, failure);
-        } else {
-            LOG.debug("[{}@{}] taking a snapshot failed again: {}", name, self, failure.toString());
+        @Override
+        public void failed(long failures, int failuresInARow) {
+            counters.snapshotFailed(failures, failuresInARow);
         }
-    }
 
-    private void failSnapshotWaiters(Throwable reason) {
-        List<CompletableFuture<SnapshotMeta>> failed = new ArrayList<>(snapshotWaiters);
-        snapshotWaiters.clear();
-        failed.forEach(f -> completeExceptionally(f, reason));
-    }
-
-    /** Keeps the two newest snapshots (the older one backs the newer up); a failure to delete is not fatal. */
-    private void retainSnapshots() {
-        try {
-            snapshots.retain(2);
-        } catch (IOException | RuntimeException e) {
-            LOG.warn("[{}@{}] could not delete old snapshots: {}", name, self, e.toString());
-        }
-    }
-
-    /** Takes a snapshot covering {@code atLeast} for a follower that needs it, then sends it; false if it cannot. */
-    private boolean takeSnapshotFor(MemberId to, long atLeast) {
-        if (applier.lastApplied() < atLeast) {
-            return false;
-        }
-        CompletableFuture<SnapshotMeta> taken = new CompletableFuture<>();
-        snapshotRequests.add(taken);
-        if (!snapshotWriting) {
-            takeSnapshot();
-        }
-        taken.whenComplete((meta, failure) -> submit("snapshot for " + to, () -> {
+        @Override
+        public void takenFor(MemberId to, Throwable failure) {
             if (failure == null && member.role() == Role.LEADER) {
                 transfers.send(to, 0);
             } else if (failure != null) {
                 enqueue(member.snapshotSendFailed(to));
             }
-        }));
-        return true;
-    }
+        }
 
-    private void installSnapshot(SnapshotMeta meta, InstallSnapshotRequest c, long startedMillis)
-            throws IOException {
-        if (meta.index() > applier.lastApplied()) {
-            try (InputStream in = snapshots.openState(meta)) {
-                applier.restore(meta.index(), meta.term(), in);
-            } catch (IOException e) {
-                // the state machine refused it and kept its state: nothing changed; drop it and let the leader retry
-                LOG.error("[{}@{}] restoring snapshot {} from {} failed: {}", name, self, meta.index(), c.from(),
-                        e.toString());
-                transfers.installFailed();
-                snapshots.delete(meta);
-                enqueue(member.snapshotChunkStored(c, 0));
-                return;
-            }
-            lastApplied = applier.lastApplied();
-            snapshotsInstalled++;
-            long tookNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(0, nowMillis() - startedMillis));
+        @Override
+        public void restored(long index, long tookNanos) {
+            counters.applied(applier.lastApplied());
+            counters.snapshotInstalled();
             tell(l -> l.onSnapshotInstalled(tookNanos));
-            LOG.info("[{}@{}] installed snapshot {} (term {}) from {}", name, self, meta.index(), meta.term(),
-                    c.from());
             queries.applied(applier.lastApplied());
             // commands of ours accepted at indexes the snapshot covers: their answers are in its session table
-            commandFlow.coveredBySnapshot(meta.index());
+            commandFlow.coveredBySnapshot(index);
         }
-        if (lastSnapshot == null || meta.index() > lastSnapshot.index()) {
-            lastSnapshot = meta;
-            snapshotIndex = meta.index();
+
+        @Override
+        public void restoreRefused() {
+            transfers.installFailed();
         }
-        retainSnapshots();
-        List<Effect> effects = member.snapshotInstalled(meta, c.from());
-        member.setStateMissing(stateMissing());
-        enqueue(effects);
+
+        @Override
+        public void chunkStored(InstallSnapshotRequest last, long received) {
+            enqueue(member.snapshotChunkStored(last, received));
+        }
+
+        @Override
+        public void installed(SnapshotMeta meta, MemberId from) {
+            List<Effect> effects = member.snapshotInstalled(meta, from);
+            member.setStateMissing(stateMissing());
+            enqueue(effects);
+        }
     }
 
     /** What {@link SnapshotTransfers} needs from this shell. */
     private final class TransferHost implements SnapshotTransfers.Host {
         @Override
         public SnapshotMeta newestSnapshot() {
-            return lastSnapshot;
+            return snapshots.newest();
         }
 
         @Override
@@ -832,12 +644,12 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
 
         @Override
         public boolean takeSnapshotFor(MemberId to, long atLeast) {
-            return GroupRuntime.this.takeSnapshotFor(to, atLeast);
+            return snapshots.takeFor(to, atLeast);
         }
 
         @Override
         public void install(SnapshotMeta meta, InstallSnapshotRequest last, long startedMillis) throws IOException {
-            installSnapshot(meta, last, startedMillis);
+            snapshots.install(meta, last, startedMillis);
         }
     }
 
@@ -847,9 +659,9 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     @SuppressWarnings("unchecked")
     public CompletableFuture<R> command(C command) {
         CompletableFuture<Object> future = new CompletableFuture<>();
-        commandsSubmitted.increment();
+        counters.commandSubmitted();
         if (refusing || state != State.RUNNING) {
-            commandsFailed.increment();
+            counters.commandFailed();
             GroupStoppedException stopped = stoppedException();
             tell(l -> l.onCommandFailed(stopped));
             future.completeExceptionally(stopped);
@@ -904,7 +716,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private void failIncoming(Throwable reason) {
         CommandTracker.Pending raw;
         while ((raw = incoming.poll()) != null) {
-            commandsFailed.increment();
+            counters.commandFailed();
             tell(l -> l.onCommandFailed(reason));
             completeExceptionally(raw.future, reason);
         }
@@ -929,7 +741,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
 
         @Override
         public void retried() {
-            commandRetries++;
+            counters.commandRetried();
         }
 
         @Override
@@ -1012,13 +824,13 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
 
         @Override
         public void queryCompleted(ReadConsistency consistency) {
-            queriesCompleted++;
+            counters.queryCompleted();
             tell(l -> l.onQueryEnded(consistency, null));
         }
 
         @Override
         public void queryFailed(ReadConsistency consistency, Throwable reason) {
-            queriesFailed++;
+            counters.queryFailed();
             tell(l -> l.onQueryEnded(consistency, reason));
         }
     }
@@ -1061,9 +873,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         Optional<MemberId> oldLeader = lastLeader;
         lastRole = rc.role();
         lastLeader = rc.leader();
-        role = rc.role();
-        term = rc.term();
-        leader = rc.leader();
+        counters.roleChanged(rc.role(), rc.term(), rc.leader());
         if (rc.role() != Role.LEADER) {
             transfers.stopSending(); // only a leader sends snapshots; a new leadership starts its own transfers
         }
@@ -1074,7 +884,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                 case PRE_CANDIDATE -> LOG.info("[{}@{}] election timeout in term {}: pre-vote for term {}", name,
                         self, rc.term(), rc.term() + 1);
                 case CANDIDATE -> {
-                    electionsStarted++;
+                    counters.electionStarted();
                     LOG.info("[{}@{}] standing for election in term {}", name, self, rc.term());
                 }
                 case LEADER -> LOG.info("[{}@{}] elected leader in term {}", name, self, rc.term());
@@ -1086,7 +896,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                     rc.term(), rc.leader().map(MemberId::value).orElse("unknown"));
         }
         if (event.leaderChanged() && rc.leader().isPresent()) {
-            leaderChanges++;
+            counters.leaderChanged();
         }
         for (GroupListener l : listeners) {
             try {
@@ -1270,32 +1080,20 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
                     p.nextIndex(), p.incarnation()));
         }
         return new GroupStatus(name, settings.nodeId(), s.role(), s.term(), s.leader().map(MemberId::value),
-                s.commitIndex(), applier.lastApplied(), s.lastIndex(), snapshotIndex, running, members,
+                s.commitIndex(), applier.lastApplied(), s.lastIndex(), counters.snapshotIndex(), running, members,
                 s.incarnation(), s.incarnationBound(), transfers.progress());
     }
 
     @Override
     public GroupMetrics metrics() {
-        SnapshotTransfers t = transfers;
-        GroupStatus.SnapshotInstall progress = t == null ? null : t.progress().orElse(null);
-        return new GroupMetrics(name, settings.nodeId(), isRunning(), role, term, leader.map(MemberId::value),
-                commitIndex, lastApplied, lastLogIndex, electionsStarted, leaderChanges, commandsSubmitted.sum(),
-                commandsCompleted, commandsFailed.sum(), commandRetries, duplicatesApplied, latencyNanosTotal,
-                latencyNanosMax, queriesCompleted, queriesFailed, snapshotIndex, snapshotsTaken, snapshotsInstalled,
-                snapshotFailures, snapshotFailuresInARow, t == null ? 0 : t.bytesSent(),
-                t == null ? 0 : t.bytesReceived(), t == null ? 0 : t.installFailures(),
-                progress == null ? 0 : progress.bytesReceived(), progress == null ? 0 : progress.totalBytes());
+        return counters.metrics(name, settings.nodeId(), isRunning(), transfers);
     }
 
     /** Copies the member's state into the fields other threads read. */
     private void publish() {
         incarnationWatch.check(member);
-        role = member.role();
-        term = member.term();
-        leader = member.leader();
-        commitIndex = member.commitIndex();
-        lastApplied = applier.lastApplied();
-        lastLogIndex = log.lastIndex();
+        counters.publish(member.role(), member.term(), member.leader(), member.commitIndex(), applier.lastApplied(),
+                log.lastIndex());
     }
 
     // ------------------------------------------------------------------ helpers
@@ -1305,7 +1103,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     }
 
     private void fail(CommandTracker.Pending p, Throwable reason) {
-        commandsFailed.increment();
+        counters.commandFailed();
         tell(l -> l.onCommandFailed(reason));
         completeExceptionally(p.future, reason);
     }
@@ -1336,6 +1134,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
 
     @Override
     public String toString() {
-        return "RaftGroup[" + name + "@" + self + " " + role + " t" + term + " applied=" + lastApplied + "]";
+        return "RaftGroup[" + name + "@" + self + " " + counters.role() + " t" + counters.term() + " applied="
+                + counters.lastApplied() + "]";
     }
 }
