@@ -86,11 +86,7 @@ class LostVolumeClusterTest {
         }
         String members = TestNode.members(nodes);
         nodes.forEach(n -> n.with("raft.members", members));
-        List<java.util.concurrent.CompletableFuture<TestNode>> starts = new ArrayList<>();
-        for (TestNode n : nodes) {
-            starts.add(java.util.concurrent.CompletableFuture.supplyAsync(n::start));
-        }
-        starts.forEach(java.util.concurrent.CompletableFuture::join);
+        TestNode.startAll(nodes);
     }
 
     @Test

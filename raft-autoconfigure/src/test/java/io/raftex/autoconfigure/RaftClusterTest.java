@@ -61,7 +61,6 @@ class RaftClusterTest {
             nodes.add(new TestNode("n" + i, TestNode.freePort(), dataRoot.resolve("n" + i)));
         }
         String members = TestNode.members(nodes);
-        List<CompletableFuture<TestNode>> starts = new ArrayList<>();
         for (TestNode n : nodes) {
             n.with("raft.members", members)
                     .with("raft.security.admin-token", ADMIN_TOKEN)
@@ -70,9 +69,8 @@ class RaftClusterTest {
                     .with("management.endpoint.health.group.readiness.include", "readinessState,raft")
                     .with("raft.snapshot.interval-entries", Long.toString(SNAPSHOT_INTERVAL))
                     .with("raft.snapshot.chunk-size", "16KB");
-            starts.add(CompletableFuture.supplyAsync(n::start));
         }
-        starts.forEach(CompletableFuture::join);
+        TestNode.startAll(nodes);
         leader();
     }
 

@@ -43,7 +43,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -81,7 +80,6 @@ class RaftTlsClusterTest {
             nodes.add(new TestNode("n" + i, TestNode.freePort(), root.resolve("n" + i)).https());
         }
         String members = TestNode.members(nodes);
-        List<CompletableFuture<TestNode>> starts = new ArrayList<>();
         for (TestNode n : nodes) {
             Path tls = root.resolve("tls");
             ca.issue(n.id()).writeTo(tls);
@@ -97,9 +95,8 @@ class RaftTlsClusterTest {
             } else {
                 n.with("server.ssl.client-auth", "want").with("raft.rpc.ssl.require-client-certificate", "true");
             }
-            starts.add(CompletableFuture.supplyAsync(n::start));
         }
-        starts.forEach(CompletableFuture::join);
+        TestNode.startAll(nodes);
     }
 
     @AfterAll

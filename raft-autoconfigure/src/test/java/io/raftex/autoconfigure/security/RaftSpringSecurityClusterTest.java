@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -41,14 +40,12 @@ class RaftSpringSecurityClusterTest {
             nodes.add(new TestNode("n" + i, TestNode.freePort(), dataRoot.resolve("n" + i)));
         }
         String members = TestNode.members(nodes);
-        List<CompletableFuture<TestNode>> starts = new ArrayList<>();
         for (TestNode n : nodes) {
             n.with("spring.profiles.active", "spring-security")
                     .with("raft.members", members)
                     .with("raft.security.admin-token", ADMIN_TOKEN);
-            starts.add(CompletableFuture.supplyAsync(n::start));
         }
-        starts.forEach(CompletableFuture::join);
+        TestNode.startAll(nodes);
     }
 
     @AfterAll

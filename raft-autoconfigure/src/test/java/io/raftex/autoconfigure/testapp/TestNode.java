@@ -90,6 +90,12 @@ public final class TestNode {
         return this;
     }
 
+    /** Starts {@code nodes} at the same time (each start waits for its peers to answer) and waits for them all. */
+    public static void startAll(List<TestNode> nodes) {
+        nodes.stream().map(n -> java.util.concurrent.CompletableFuture.supplyAsync(n::start)).toList()
+                .forEach(java.util.concurrent.CompletableFuture::join);
+    }
+
     /** Starts the application and waits until its web server listens and the node runs. */
     public TestNode start() {
         List<String> props = new ArrayList<>(List.of(
