@@ -71,7 +71,7 @@ import java.util.function.Function;
  * <p>Users obtain instances through {@link io.raftex.core.RaftNode}; this class is public only for that.
  *
  * <p>It is still over 1,000 lines because the narrow host each collaborator sees is an inner class here (about a
- * quarter of the file), next to start and stop, sending with the member address book, role changes and status; those
+ * fifth of the file), next to start and stop, sending with the member address book, role changes and status; those
  * are the next to move out.
  */
 public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
