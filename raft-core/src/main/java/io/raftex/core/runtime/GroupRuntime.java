@@ -665,9 +665,8 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         CompletableFuture<Object> future = new CompletableFuture<>();
         counters.commandSubmitted();
         if (refusing || state != State.RUNNING) {
-            counters.commandFailed();
             GroupStoppedException stopped = stoppedException();
-            tell(l -> l.onCommandFailed(stopped));
+            commandFailed(stopped);
             future.completeExceptionally(stopped);
             return (CompletableFuture<R>) (CompletableFuture<?>) future;
         }
@@ -675,7 +674,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         try {
             payload = applier.encodeCommand(command);
         } catch (RuntimeException e) {
-            tell(l -> l.onCommandFailed(e));
+            commandFailed(e);
             future.completeExceptionally(e);
             return (CompletableFuture<R>) (CompletableFuture<?>) future;
         }
@@ -720,8 +719,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     private void failIncoming(Throwable reason) {
         CommandTracker.Pending raw;
         while ((raw = incoming.poll()) != null) {
-            counters.commandFailed();
-            tell(l -> l.onCommandFailed(reason));
+            commandFailed(reason);
             completeExceptionally(raw.future, reason);
         }
     }
@@ -1107,9 +1105,14 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
     }
 
     private void fail(CommandTracker.Pending p, Throwable reason) {
+        commandFailed(reason);
+        completeExceptionally(p.future, reason);
+    }
+
+    /** Counts a command that failed for {@code reason} and tells the listeners, before its future completes. */
+    private void commandFailed(Throwable reason) {
         counters.commandFailed();
         tell(l -> l.onCommandFailed(reason));
-        completeExceptionally(p.future, reason);
     }
 
     /** Tells every listener something; a listener that throws is logged and skipped. */

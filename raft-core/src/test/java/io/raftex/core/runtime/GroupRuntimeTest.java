@@ -79,6 +79,7 @@ class GroupRuntimeTest {
         });
         g.electN1();
         CompletableFuture<Integer> appended = g.runtime.command("a"); // one member of three: never committed here
+        CompletableFuture<Integer> unencodable = g.runtime.command(null); // the codec throws
         g.executor.runAll();
         CompletableFuture<Object> read = g.runtime.query(sm -> "x", io.raftex.core.ReadConsistency.LOCAL);
         CompletableFuture<Object> broken = g.runtime.query(sm -> {
@@ -87,8 +88,13 @@ class GroupRuntimeTest {
         g.executor.runAll();
         g.close();
         CompletableFuture<Integer> stopped = g.runtime.command("b");
-        assertThat(heard).containsExactly("query LOCAL ok", "query LOCAL IllegalStateException",
-                "command CommandOutcomeUnknownException", "command GroupStoppedException");
+        assertThat(heard).containsExactly("command NullPointerException", "query LOCAL ok",
+                "query LOCAL IllegalStateException", "command CommandOutcomeUnknownException",
+                "command GroupStoppedException");
+        // every command submitted is counted once as failed, the one the codec refused included
+        assertThat(g.runtime.metrics().commandsSubmitted()).isEqualTo(3);
+        assertThat(g.runtime.metrics().commandsFailed()).isEqualTo(3);
+        assertFailsWith(unencodable, NullPointerException.class);
         assertFailsWith(appended, CommandOutcomeUnknownException.class);
         assertThat(read).isCompleted();
         assertFailsWith(broken, IllegalStateException.class);
