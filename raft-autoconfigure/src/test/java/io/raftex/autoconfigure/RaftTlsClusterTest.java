@@ -1,18 +1,13 @@
 package io.raftex.autoconfigure;
 
-import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
-import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
-import io.github.resilience4j.timelimiter.TimeLimiterConfig;
-import io.github.resilience4j.timelimiter.TimeLimiterRegistry;
 import io.raftex.autoconfigure.testapp.CounterCommand;
 import io.raftex.autoconfigure.testapp.CounterStateMachine;
 import io.raftex.autoconfigure.testapp.TestCertificates;
 import io.raftex.autoconfigure.testapp.TestNode;
 import io.raftex.autoconfigure.transport.HttpTransport;
-import io.raftex.autoconfigure.transport.HttpTransportSettings;
 import io.raftex.autoconfigure.transport.PeerTls;
-import io.raftex.autoconfigure.transport.RaftMessageJson;
 import io.raftex.autoconfigure.transport.RpcObserver;
+import io.raftex.autoconfigure.transport.StandaloneTransport;
 import io.raftex.core.Member;
 import io.raftex.core.MemberId;
 import io.raftex.core.ReadConsistency;
@@ -41,7 +36,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -239,23 +233,8 @@ class RaftTlsClusterTest {
     }
 
     private static HttpTransport rogueTransport(PeerTls tls, Map<String, List<RpcObserver.Outcome>> opens) {
-        Duration timeout = Duration.ofMillis(400);
-        HttpTransportSettings settings = new HttpTransportSettings(MemberId.of("n1"), timeout, 64 * 1024,
-                Optional.of(TOKEN), 10_000, HttpTransportSettings.Stream.enabled(Duration.ofMillis(50),
-                Duration.ofMillis(500), timeout));
-        return new HttpTransport(settings, new RaftMessageJson(), CircuitBreakerRegistry.ofDefaults(),
-                CircuitBreakerConfig.ofDefaults(), TimeLimiterRegistry.ofDefaults(), TimeLimiterConfig.ofDefaults(),
-                new RpcObserver() {
-                    @Override
-                    public void onBatch(String peer, int messages, Outcome outcome, long nanos) {
-                    }
-
-                    @Override
-                    public void onStreamOpen(String peer, Outcome outcome, long nanos) {
-                        opens.computeIfAbsent(peer, p -> new java.util.concurrent.CopyOnWriteArrayList<>())
-                                .add(outcome);
-                    }
-                }, tls);
+        return StandaloneTransport.create("n1", TOKEN, tls, (peer, outcome) -> opens
+                .computeIfAbsent(peer, p -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(outcome));
     }
 
     private static HttpClient client(SSLContext context) {

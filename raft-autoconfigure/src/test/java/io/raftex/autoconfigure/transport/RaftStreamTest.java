@@ -1,9 +1,5 @@
 package io.raftex.autoconfigure.transport;
 
-import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
-import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
-import io.github.resilience4j.timelimiter.TimeLimiterConfig;
-import io.github.resilience4j.timelimiter.TimeLimiterRegistry;
 import io.raftex.autoconfigure.testapp.CounterCommand;
 import io.raftex.autoconfigure.testapp.RequestCounter;
 import io.raftex.autoconfigure.testapp.TestNode;
@@ -37,7 +33,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -329,22 +324,8 @@ class RaftStreamTest {
 
     /** A transport outside any application, with streams on; counts its stream opens by outcome. */
     private static HttpTransport standalone(String id, String token, Map<String, AtomicInteger> opens) {
-        Duration timeout = Duration.ofMillis(400);
-        HttpTransportSettings settings = new HttpTransportSettings(MemberId.of(id), timeout, 64 * 1024,
-                Optional.of(token), 10_000, HttpTransportSettings.Stream.enabled(Duration.ofMillis(50),
-                Duration.ofMillis(500), timeout));
-        HttpTransport t = new HttpTransport(settings, new RaftMessageJson(), CircuitBreakerRegistry.ofDefaults(),
-                CircuitBreakerConfig.ofDefaults(), TimeLimiterRegistry.ofDefaults(), TimeLimiterConfig.ofDefaults(),
-                new RpcObserver() {
-                    @Override
-                    public void onBatch(String peer, int messages, Outcome outcome, long nanos) {
-                    }
-
-                    @Override
-                    public void onStreamOpen(String peer, Outcome outcome, long nanos) {
-                        opens.computeIfAbsent(outcome.name(), o -> new AtomicInteger()).incrementAndGet();
-                    }
-                });
+        HttpTransport t = StandaloneTransport.create(id, token, null,
+                (peer, outcome) -> opens.computeIfAbsent(outcome.name(), o -> new AtomicInteger()).incrementAndGet());
         t.start(m -> { });
         return t;
     }
