@@ -131,6 +131,11 @@ public final class RaftMetrics implements MeterBinder, SmartLifecycle {
                 continue;
             }
             try {
+                if (handle.metrics().role() != Role.LEADER) {
+                    // only a leader has lag rows: no status (a task on the group's thread) for the others
+                    state.followerLag(List.of());
+                    continue;
+                }
                 // the rows are set on this thread, not the group's
                 handle.statusAsync().thenAcceptAsync(status -> state.followerLag(lagRows(status)), executor);
             } catch (RuntimeException e) {
