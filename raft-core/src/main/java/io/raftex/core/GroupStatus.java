@@ -30,6 +30,12 @@ public record GroupStatus(String group, String nodeId, Role role, long term, Opt
                           boolean running, List<MemberInfo> members, long incarnation, boolean incarnationBound,
                           Optional<SnapshotInstall> snapshotInstall) {
 
+    /**
+     * More entries known committed and not applied than this: the member is catching up (its status says so, and it
+     * logs how far it is while it lasts).
+     */
+    public static final long CATCHING_UP_ENTRIES = 100;
+
     /** A status without a snapshot being received. */
     public GroupStatus(String group, String nodeId, Role role, long term, Optional<String> leaderId,
                        long commitIndex, long lastApplied, long lastLogIndex, long snapshotIndex,

@@ -36,7 +36,7 @@ import java.util.Map;
 public final class RaftStatusJson {
 
     /** More entries known committed and not applied than this: the member is catching up. */
-    public static final long CAUGHT_UP_LAG = 100;
+    public static final long CAUGHT_UP_LAG = GroupStatus.CATCHING_UP_ENTRIES;
 
     private RaftStatusJson() {
     }

@@ -1,9 +1,12 @@
 package io.raftex.core.runtime;
 
 import io.raftex.core.CommandFailedException;
+import io.raftex.core.GroupStatus;
 import io.raftex.core.SessionExpiredException;
 import io.raftex.core.log.LogEntry;
 import io.raftex.core.session.CommandResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.List;
 import java.util.Optional;
@@ -13,10 +16,15 @@ import java.util.function.LongSupplier;
  * Hands committed entries to the {@link Applier} in slices and answers this member's commands with what they
  * return. One slice takes at most {@link #SLICE_ENTRIES} entries, {@link #SLICE_BYTES} bytes read at once or
  * {@link #SLICE_NANOS}; the rest goes on in a task of its own, so that heartbeats, acks and votes queued meanwhile run
- * between slices instead of waiting behind a long replay or a slow state machine. Used on the group thread only.
+ * between slices instead of waiting behind a long replay or a slow state machine. While more than
+ * {@link GroupStatus#CATCHING_UP_ENTRIES} committed entries wait, it logs how far it is, at most every
+ * {@link #PROGRESS_LOG_INTERVAL_NANOS}. Used on the group thread only.
  */
 final class Applying {
 
+    private static final Logger LOG = LoggerFactory.getLogger(Applying.class);
+
+    static final long PROGRESS_LOG_INTERVAL_NANOS = 5_000_000_000L;
     static final int SLICE_ENTRIES = 512;
     static final long SLICE_BYTES = 1L << 20;
     static final long SLICE_NANOS = 5_000_000;
@@ -58,6 +66,9 @@ final class Applying {
     private long target;
     private boolean scheduled;
     private boolean inSlice;
+    /** Whether the current backlog was logged, and when (nanoTime); a new backlog is logged at once. */
+    private boolean progressLogged;
+    private long progressLoggedAt;
 
     Applying(String group, Applier<?, ?> applier, CommandTracker commands, Host host, Answers answers,
              LongSupplier nanoTime) {
@@ -67,6 +78,22 @@ final class Applying {
         this.host = host;
         this.answers = answers;
         this.nanoTime = nanoTime;
+    }
+
+    /** Logs how far applying a long backlog is, at most every {@link #PROGRESS_LOG_INTERVAL_NANOS}. */
+    private void logProgress() {
+        long behind = target - applier.lastApplied();
+        if (behind <= GroupStatus.CATCHING_UP_ENTRIES) {
+            progressLogged = false;
+            return;
+        }
+        long now = nanoTime.getAsLong();
+        if (!progressLogged || now - progressLoggedAt >= PROGRESS_LOG_INTERVAL_NANOS) {
+            progressLogged = true;
+            progressLoggedAt = now;
+            LOG.info("[{}] catching up: applied {} of {} committed entries, {} to go", group, applier.lastApplied(),
+                    target, behind);
+        }
     }
 
     /** The commit index rose to {@code commitIndex}. */
@@ -101,6 +128,7 @@ final class Applying {
             inSlice = false;
         }
         host.sliceApplied(applier.lastApplied());
+        logProgress();
         if (applier.lastApplied() < target && !scheduled) {
             scheduled = host.submit(() -> {
                 scheduled = false;

@@ -121,6 +121,45 @@ class ApplyingTest {
     }
 
     @Test
+    void aLongBacklogLogsHowFarItIsAtMostEveryFiveSeconds() {
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                Applying.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+                new ch.qos.logback.core.read.ListAppender<>();
+        lines.start();
+        ch.qos.logback.classic.Level level = logger.getLevel();
+        logger.setLevel(ch.qos.logback.classic.Level.INFO);
+        logger.addAppender(lines);
+        try {
+            host.noops(10_240); // 20 slices of 512
+            applying.commitAdvanced(10_240);
+            applying.applySlice();
+            for (int i = 0; i < host.tasks.size(); i++) { // a second between slices: 19 s in all
+                nanos += 1_000_000_000L;
+                host.tasks.get(i).run();
+            }
+            assertThat(applier.lastApplied()).isEqualTo(10_240);
+            List<String> progress = lines.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent
+                    ::getFormattedMessage).toList();
+            // at 0, 5, 10 and 15 s; the last slices leave 100 entries or fewer to go, which is caught up
+            assertThat(progress).containsExactly(
+                    "[g] catching up: applied 512 of 10240 committed entries, 9728 to go",
+                    "[g] catching up: applied 3072 of 10240 committed entries, 7168 to go",
+                    "[g] catching up: applied 5632 of 10240 committed entries, 4608 to go",
+                    "[g] catching up: applied 8192 of 10240 committed entries, 2048 to go");
+
+            lines.list.clear();
+            host.noops(100); // a backlog of 100 is no catching up
+            applying.commitAdvanced(10_340);
+            applying.applySlice();
+            assertThat(lines.list).isEmpty();
+        } finally {
+            logger.detachAppender(lines);
+            logger.setLevel(level);
+        }
+    }
+
+    @Test
     void aSlowStateMachineEndsASliceAtItsTimeBudget() {
         host.noops(100);
         host.perRead = 10;
