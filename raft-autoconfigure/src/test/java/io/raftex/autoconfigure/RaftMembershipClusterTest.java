@@ -88,7 +88,10 @@ class RaftMembershipClusterTest {
         nodes.values().forEach(TestNode::stop);
     }
 
-    /** A removed node that holds its removal says so in its health (docs/operations.md), not "no leader known". */
+    /**
+     * A removed node says so in its health (docs/operations.md), not "no leader known": from its own log if it holds
+     * its removal, else from its peers' answers to its campaign.
+     */
     private static void assertSaysNotAMember(TestNode removed) {
         await().atMost(WAIT).untilAsserted(() -> assertThat(Http.get(removed.url() + "/actuator/health").body())
                 .as(removed.id()).contains("not a member of the group's configuration")
@@ -267,6 +270,7 @@ class RaftMembershipClusterTest {
         assertThat(again.status()).as(again.body()).isEqualTo(404);
         assertThat(again.contentType()).startsWith("application/problem+json");
         assertSaysNotAMember(leader); // it committed its own removal
+        assertSaysNotAMember(other); // the leader stopped replicating to it: its peers' answers to its campaign told it
         leader.stop();
         other.stop();
         awaitMoreAcknowledged();

@@ -24,17 +24,29 @@ import java.util.Optional;
  *                      acknowledgements count; false while a member that lost its disk waits for the leader to
  *                      bind its new incarnation, or a new group waits for every member to form it
  * @param snapshotInstall the snapshot this member is receiving from the leader, while it does
+ * @param removal       a committed configuration that leaves this member out, as a peer reported it while this
+ *                      member's own log does not hold it yet (a member removed while cut off from the leader never
+ *                      receives the entry that removes it); empty once a leader replicates to it again
  */
 public record GroupStatus(String group, String nodeId, Role role, long term, Optional<String> leaderId,
                           long commitIndex, long lastApplied, long lastLogIndex, long snapshotIndex,
                           boolean running, List<MemberInfo> members, long incarnation, boolean incarnationBound,
-                          Optional<SnapshotInstall> snapshotInstall) {
+                          Optional<SnapshotInstall> snapshotInstall, Optional<Removal> removal) {
 
     /**
      * More entries known committed and not applied than this: the member is catching up (its status says so, and it
      * logs how far it is while it lasts).
      */
     public static final long CATCHING_UP_ENTRIES = 100;
+
+    /** A status of a member no peer reports removed. */
+    public GroupStatus(String group, String nodeId, Role role, long term, Optional<String> leaderId,
+                       long commitIndex, long lastApplied, long lastLogIndex, long snapshotIndex,
+                       boolean running, List<MemberInfo> members, long incarnation, boolean incarnationBound,
+                       Optional<SnapshotInstall> snapshotInstall) {
+        this(group, nodeId, role, term, leaderId, commitIndex, lastApplied, lastLogIndex, snapshotIndex, running,
+                members, incarnation, incarnationBound, snapshotInstall, Optional.empty());
+    }
 
     /** A status without a snapshot being received. */
     public GroupStatus(String group, String nodeId, Role role, long term, Optional<String> leaderId,
@@ -58,7 +70,16 @@ public record GroupStatus(String group, String nodeId, Role role, long term, Opt
         Objects.requireNonNull(role, "role");
         Objects.requireNonNull(leaderId, "leaderId");
         Objects.requireNonNull(snapshotInstall, "snapshotInstall");
+        Objects.requireNonNull(removal, "removal");
         members = List.copyOf(members);
+    }
+
+    /**
+     * Whether this node is in the group's configuration: its own configuration names it and no peer reports a
+     * committed one that leaves it out.
+     */
+    public boolean isMember() {
+        return removal.isEmpty() && members.stream().anyMatch(m -> m.id().equals(nodeId));
     }
 
     /** Whether this member is the leader. */
@@ -93,5 +114,18 @@ public record GroupStatus(String group, String nodeId, Role role, long term, Opt
      * @param totalBytes    its size
      */
     public record SnapshotInstall(long index, long bytesReceived, long totalBytes) {
+    }
+
+    /**
+     * A peer's report that this node is no longer a member of the group.
+     *
+     * @param configIndex the index of the committed configuration that leaves this node out
+     * @param reportedBy  the member that reported it
+     */
+    public record Removal(long configIndex, String reportedBy) {
+
+        public Removal {
+            Objects.requireNonNull(reportedBy, "reportedBy");
+        }
     }
 }

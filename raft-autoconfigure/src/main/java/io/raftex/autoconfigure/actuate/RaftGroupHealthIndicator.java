@@ -18,7 +18,9 @@ import java.util.Map;
  * that is still leader has heard from one), or it follows a known leader (a follower forgets its leader once it
  * has not heard from it for an election timeout and campaigns). DOWN otherwise: no leader known, an election in
  * progress, or the group stopped. A node that is not in the group's configuration (a new node waiting to be added,
- * which hears from no leader yet, or a removed one) says so as the reason.
+ * which hears from no leader yet, or a removed one) says so as the reason, also when only a peer told it so: a
+ * member removed while cut off from the leader learns it from the answers to its campaigns
+ * ({@link GroupStatus#removal()}).
  *
  * <p>Details: {@code role}, {@code term}, {@code leader}, {@code commitIndex}, {@code lastApplied}, {@code lag}
  * (entries known committed that this member has not applied yet), and on the leader {@code replicationLag}
@@ -58,7 +60,7 @@ public final class RaftGroupHealthIndicator implements HealthIndicator {
         boolean led = s.running() && (s.role() == Role.LEADER
                 || (s.role() == Role.FOLLOWER && s.leaderId().isPresent()));
         boolean catchingUp = RaftStatusJson.catchingUp(s);
-        boolean up = led && !(requireCaughtUp && catchingUp);
+        boolean up = led && s.removal().isEmpty() && !(requireCaughtUp && catchingUp);
         Health.Builder health = up ? Health.up() : Health.down();
         health.withDetail("role", RaftStatusJson.role(s.role()))
                 .withDetail("term", s.term())
@@ -82,10 +84,14 @@ public final class RaftGroupHealthIndicator implements HealthIndicator {
             // the group still serves; its log just is not compacted until a snapshot succeeds
             health.withDetail("snapshotFailuresInARow", snapshotFailuresInARow);
         }
-        boolean member = s.members().stream().anyMatch(m -> m.id().equals(s.nodeId()));
         if (!s.running()) {
             health.withDetail("reason", "group stopped");
-        } else if (!member) {
+        } else if (s.removal().isPresent()) {
+            GroupStatus.Removal r = s.removal().get();
+            health.withDetail("reason", "this node is not a member of the group's configuration any more: member " + r.reportedBy()
+                    + " reports a committed configuration (index " + r.configIndex() + ") without it; stop it, or"
+                    + " add it again");
+        } else if (!s.isMember()) {
             health.withDetail("reason", "this node is not a member of the group's configuration: it waits to be added"
                     + " (or was removed)");
         } else if (!led) {

@@ -17,7 +17,7 @@ import java.util.Map;
  * The JSON shape of a group's status, shared by the admin API and {@code /actuator/raft}: exactly
  * {@code group, nodeId, role, term, leaderId, commitIndex, lastApplied, lastLogIndex, snapshotIndex,
  * members[{id, url, membership, matchIndex, nextIndex, incarnation}], incarnation, incarnationBound, catchingUp,
- * snapshotInstall}. Built as
+ * snapshotInstall, removal}. Built as
  * ordered maps, so that the application's Jackson settings (naming strategy, inclusion) cannot change the contract.
  *
  * <p>An {@code incarnation} is that of a data directory, as 16 hex digits, or {@code null} if none is known: on a
@@ -28,6 +28,10 @@ import java.util.Map;
  * <p>{@code catchingUp} is true while this member receives a snapshot from the leader, or while more than
  * {@value #CAUGHT_UP_LAG} entries it knows committed are not applied yet; {@code snapshotInstall} is
  * {@code {index, bytesReceived, totalBytes}} for the snapshot it is receiving, {@code null} while none.
+ *
+ * <p>{@code removal} is {@code {configIndex, reportedBy}} when a peer reported a committed configuration that leaves
+ * this node out while its own log does not hold it yet (it was removed while cut off from the leader), {@code null}
+ * otherwise.
  *
  * <p>{@code role} is {@code leader}, {@code follower}, {@code candidate} or {@code pre_candidate};
  * {@code membership} is {@code voter}, {@code promotable} or {@code non-voter} (the spellings the membership API
@@ -79,6 +83,12 @@ public final class RaftStatusJson {
             install.put("bytesReceived", i.bytesReceived());
             install.put("totalBytes", i.totalBytes());
             return install;
+        }).orElse(null));
+        json.put("removal", s.removal().map(r -> {
+            Map<String, Object> removal = new LinkedHashMap<>();
+            removal.put("configIndex", r.configIndex());
+            removal.put("reportedBy", r.reportedBy());
+            return removal;
         }).orElse(null));
         return json;
     }

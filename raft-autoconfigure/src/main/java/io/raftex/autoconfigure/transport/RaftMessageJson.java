@@ -38,8 +38,9 @@ import java.util.Set;
  * <pre>{"from":"n1","messages":[{"type":"VoteRequest","group":"kv","from":"n1","to":"n2","term":3,...}]}</pre>
  * The decoder also takes a bare array of messages or a single message. Every field is required, and non-null except
  * those the core leaves null on purpose ({@link #NULLABLE}: the membership of a removal, the rejection of an
- * accepted membership change), which are written as JSON {@code null}; the one exception is the {@code incarnation}
- * of votes and acknowledgements, which a peer of an earlier version does not send (absent, it is 0: no identity).
+ * accepted membership change), which are written as JSON {@code null}; the exceptions are the {@code incarnation}
+ * of votes and acknowledgements and the {@code removedAtIndex} of votes, which a peer of an earlier version does not
+ * send (absent, they are 0).
  *
  * <p>The record types are found from the sealed {@link RaftMessage} hierarchy, so a message type added to the
  * core travels without a change here. The mapper is private: application-wide Jackson settings do not change the
@@ -57,11 +58,15 @@ public final class RaftMessageJson {
     static final Set<String> NULLABLE = Set.of(
             "MembershipChangeRequest.membership", "MembershipChangeResponse.rejection");
 
-    /** The one field a peer of an earlier version may leave out; absent, it is 0. */
-    private static final String INCARNATION = "incarnation";
-    /** The message types that carry {@value #INCARNATION}. */
-    private static final Set<String> HAS_INCARNATION = Set.of("VoteResponse", "PreVoteResponse",
-            "AppendEntriesResponse", "InstallSnapshotResponse");
+    /**
+     * The fields a peer of an earlier version may leave out (absent, they are 0), by the message types that carry
+     * them: {@code incarnation} (0: no identity, docs/membership.md) and {@code removedAtIndex} (0: the answer says
+     * nothing of the candidate's membership).
+     */
+    private static final Map<String, Set<String>> ZERO_IF_ABSENT = Map.of(
+            "incarnation", Set.of("VoteResponse", "PreVoteResponse", "AppendEntriesResponse",
+                    "InstallSnapshotResponse"),
+            "removedAtIndex", Set.of("VoteResponse", "PreVoteResponse"));
 
     private final JsonMapper mapper;
     private final ObjectWriter messageWriter;
@@ -236,10 +241,11 @@ public final class RaftMessageJson {
             copy = node.deepCopy();
             copy.put("type", canonical);
         }
-        if (!copy.has(INCARNATION) && HAS_INCARNATION.contains(canonical)) {
-            // a peer of an earlier version sends none: it has no identity, incarnation 0 (docs/membership.md)
-            copy = copy == node ? node.deepCopy() : copy;
-            copy.put(INCARNATION, 0L);
+        for (Map.Entry<String, Set<String>> field : ZERO_IF_ABSENT.entrySet()) {
+            if (!copy.has(field.getKey()) && field.getValue().contains(canonical)) {
+                copy = copy == node ? node.deepCopy() : copy;
+                copy.put(field.getKey(), 0L);
+            }
         }
         RaftMessage message;
         try {

@@ -72,4 +72,21 @@ class RaftGroupHealthIndicatorTest {
         assertThat(up.getStatus()).isEqualTo(Status.UP);
         assertThat(up.getDetails()).containsEntry("catchingUp", false).doesNotContainKey("snapshotInstall");
     }
+
+    @Test
+    void aMemberAPeerReportsRemovedIsDownAndSaysItIsNotAMember() {
+        GroupStatus removed = new GroupStatus("kv", "n2", Role.PRE_CANDIDATE, 3, Optional.empty(), 10, 10, 10, 0,
+                true, MEMBERS, 0, true, Optional.empty(), Optional.of(new GroupStatus.Removal(12, "n1")));
+        assertThat(removed.isMember()).isFalse();
+        assertThat(RaftStatusJson.of(removed)).containsEntry("removal", Map.of("configIndex", 12L, "reportedBy", "n1"));
+        Health h = health(removed, false);
+        assertThat(h.getStatus()).isEqualTo(Status.DOWN);
+        assertThat((String) h.getDetails().get("reason")).contains("not a member").contains("n1").contains("12");
+
+        GroupStatus unheard = new GroupStatus("kv", "n2", Role.PRE_CANDIDATE, 3, Optional.empty(), 10, 10, 10, 0,
+                true, MEMBERS, 0, true);
+        assertThat(unheard.isMember()).isTrue();
+        assertThat(RaftStatusJson.of(unheard)).containsEntry("removal", null);
+        assertThat((String) health(unheard, false).getDetails().get("reason")).contains("no leader known");
+    }
 }

@@ -187,4 +187,16 @@ class RaftMessageJsonTest {
                 MemberId.of("n2"), N1, 3, true, 7, 0, 0, 0, 1, 0x1234_5678_9abc_def0L);
         assertThat(json.decodeBatch(json.batch("n2", List.of(json.encode(withOne))))).containsExactly(withOne);
     }
+
+    @Test
+    void aVoteAnswerWithoutRemovedAtIndexDecodesAsSayingNothingOfMembership() {
+        String old = "{\"type\":\"PreVoteResponse\",\"group\":\"g\",\"from\":\"n2\",\"to\":\"n1\",\"term\":3,"
+                + "\"granted\":false,\"incarnation\":5}";
+        assertThat(json.decodeBatch(old.getBytes(StandardCharsets.UTF_8))).containsExactly(
+                new io.raftex.core.message.PreVoteResponse("g", MemberId.of("n2"), N1, 3, false, 5, 0));
+        io.raftex.core.message.VoteResponse removed = new io.raftex.core.message.VoteResponse("g", MemberId.of("n2"),
+                N1, 3, false, 5, 12);
+        assertThat(new String(json.encode(removed), StandardCharsets.UTF_8)).contains("\"removedAtIndex\":12");
+        assertThat(json.decodeBatch(json.batch("n2", List.of(json.encode(removed))))).containsExactly(removed);
+    }
 }

@@ -107,6 +107,8 @@ public final class RaftMember {
     private long clockMillis;
     /** The last sender and term a refusal was logged for, so that a repeated bad message is logged once. */
     private String lastRefusalLogged = "";
+    /** What a peer last reported of this member's removal; see {@link #removal()}. */
+    private Optional<Removal> removal = Optional.empty();
 
     private int electionElapsed;
     private int heartbeatElapsed;
@@ -206,6 +208,11 @@ public final class RaftMember {
     public List<Effect> handle(RaftMessage message) {
         if (!message.to().equals(self) || !message.group().equals(group)) {
             return List.of();
+        }
+        if (message instanceof PreVoteResponse r && r.removedAtIndex() > 0) {
+            noteRemoval(r.from(), r.removedAtIndex());
+        } else if (message instanceof VoteResponse r && r.removedAtIndex() > 0) {
+            noteRemoval(r.from(), r.removedAtIndex());
         }
         if (applyTermRules(message)) {
             dispatch(message);
@@ -602,9 +609,11 @@ public final class RaftMember {
                 send(new InstallSnapshotResponse(group, self, i.from(), term, i.lastIndex(), 0, false,
                         incarnations.self()));
             } else if (m instanceof PreVoteRequest p) {
-                send(new PreVoteResponse(group, self, p.from(), term, false, incarnations.self()));
+                send(new PreVoteResponse(group, self, p.from(), term, false, incarnations.self(),
+                        removedAtIndex(p.from())));
             } else if (m instanceof VoteRequest v) {
-                send(new VoteResponse(group, self, v.from(), term, false, incarnations.self()));
+                send(new VoteResponse(group, self, v.from(), term, false, incarnations.self(),
+                        removedAtIndex(v.from())));
             } else if (m instanceof MembershipChangeRequest c) {
                 // a request from an older term is stale: refused, it can never be appended later either (a copy
                 // appended now could contradict the refusal its sender may already have reported)
@@ -679,7 +688,46 @@ public final class RaftMember {
         // a member votes whatever its own configuration says: the candidate counts only the votes of its voters, and
         // a member whose log lacks the entry that made it a voter may be the vote that an election needs
         boolean grant = m.term() > term && !inLeaderLease() && logIsUpToDate(m.lastLogTerm(), m.lastLogIndex());
-        send(new PreVoteResponse(group, self, m.from(), grant ? m.term() : term, grant, incarnations.self()));
+        send(new PreVoteResponse(group, self, m.from(), grant ? m.term() : term, grant, incarnations.self(),
+                removedAtIndex(m.from())));
+    }
+
+    /**
+     * The index of this member's configuration if it is committed and leaves {@code candidate} out, else 0: a
+     * member removed while cut off from the leader never gets the entry that removes it, and learns of it from the
+     * answers to its campaigns ({@link #removal()}).
+     */
+    private long removedAtIndex(MemberId candidate) {
+        long index = configs.latestIndex();
+        return index > 0 && index <= commitIndex && config().member(candidate).isEmpty() ? index : 0;
+    }
+
+    /**
+     * Notes a peer's word that a committed configuration later than any this member holds leaves it out. It changes
+     * no decision of the protocol (a peer cannot be trusted to end a membership): it is what status and health say.
+     */
+    private void noteRemoval(MemberId reporter, long removedAtIndex) {
+        if (removedAtIndex > configs.latestIndex()
+                && (removal.isEmpty() || removal.get().configIndex() < removedAtIndex)) {
+            removal = Optional.of(new Removal(removedAtIndex, reporter));
+        }
+    }
+
+    /**
+     * A committed configuration that leaves this member out, as a peer reported it in answer to a campaign, while
+     * this member's own log holds no configuration as late and no leader has replicated to it since.
+     */
+    public Optional<Removal> removal() {
+        return removal.filter(r -> r.configIndex() > configs.latestIndex());
+    }
+
+    /**
+     * A peer's report that this member is no longer in the group's configuration.
+     *
+     * @param configIndex the index of the committed configuration that leaves this member out
+     * @param reportedBy  the member that reported it
+     */
+    public record Removal(long configIndex, MemberId reportedBy) {
     }
 
     private void onPreVoteResponse(PreVoteResponse m) {
@@ -704,7 +752,7 @@ public final class RaftMember {
             }
             electionElapsed = 0;
         }
-        send(new VoteResponse(group, self, m.from(), term, grant, incarnations.self()));
+        send(new VoteResponse(group, self, m.from(), term, grant, incarnations.self(), removedAtIndex(m.from())));
     }
 
     private void onVoteResponse(VoteResponse m) {
@@ -1164,6 +1212,7 @@ public final class RaftMember {
             becomeFollower(term, Optional.of(m.from()));
         }
         electionElapsed = 0;
+        removal = Optional.empty(); // a leader replicates to this member: its configuration holds it
         leaderReadRound = Math.max(leaderReadRound, m.readRound());
 
         long prev = m.prevLogIndex();
@@ -1280,6 +1329,7 @@ public final class RaftMember {
             becomeFollower(term, Optional.of(m.from()));
         }
         electionElapsed = 0;
+        removal = Optional.empty();
         if (m.lastIndex() <= commitIndex && !stateMissing) {
             // this member has that much committed already, and committed entries match every later leader's log
             leaderMatched = Math.max(leaderMatched, m.lastIndex());

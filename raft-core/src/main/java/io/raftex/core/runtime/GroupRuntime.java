@@ -1083,7 +1083,8 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         }
         return new GroupStatus(name, settings.nodeId(), s.role(), s.term(), s.leader().map(MemberId::value),
                 s.commitIndex(), applier.lastApplied(), s.lastIndex(), counters.snapshotIndex(), running, members,
-                s.incarnation(), s.incarnationBound(), transfers.progress());
+                s.incarnation(), s.incarnationBound(), transfers.progress(),
+                member.removal().map(r -> new GroupStatus.Removal(r.configIndex(), r.reportedBy().value())));
     }
 
     @Override

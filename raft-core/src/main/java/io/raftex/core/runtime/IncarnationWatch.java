@@ -13,7 +13,8 @@ import java.util.Map;
 /**
  * Says in the log what happens to incarnations (see {@code docs/membership.md}, "Incarnations"): when this member's
  * votes and acknowledgements stop or start counting, and when a configuration binds a member to a new incarnation
- * (it lost its data directory and rejoins as promotable). Runs on the group's thread after each step.
+ * (it lost its data directory and rejoins as promotable); and when a peer reports that a committed configuration
+ * leaves this member out ({@link RaftMember#removal()}). Runs on the group's thread after each step.
  */
 final class IncarnationWatch {
 
@@ -25,6 +26,7 @@ final class IncarnationWatch {
     private long lastSelfBinding;
     private long lastConfigIndex = -1;
     private final Map<MemberId, Long> bindings = new HashMap<>();
+    private long lastRemovalLogged;
 
     IncarnationWatch(String group, MemberId self) {
         this.group = group;
@@ -57,6 +59,19 @@ final class IncarnationWatch {
             }
             lastBound = bound;
             lastSelfBinding = selfBinding;
+        }
+        long removedAt = member.removal().map(RaftMember.Removal::configIndex).orElse(0L);
+        if (removedAt != lastRemovalLogged) {
+            if (removedAt > 0) {
+                LOG.warn("[{}@{}] member {} reports that the group's committed configuration at index {} leaves this"
+                        + " node out: it was removed while cut off from the leader; it serves nothing of this group"
+                        + " and its health is DOWN; stop it, or add it again", group, self,
+                        member.removal().get().reportedBy(), removedAt);
+            } else {
+                LOG.info("[{}@{}] the report of this node's removal no longer holds: a leader replicates to it, or its"
+                        + " own log holds that configuration now", group, self);
+            }
+            lastRemovalLogged = removedAt;
         }
         if (member.configIndex() != lastConfigIndex) {
             lastConfigIndex = member.configIndex();

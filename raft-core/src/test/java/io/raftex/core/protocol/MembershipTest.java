@@ -277,6 +277,60 @@ class MembershipTest {
         assertThat(n3.term()).isEqualTo(1);
     }
 
+    @Test
+    void aMemberRemovedWhileCutOffLearnsItFromTheAnswersToItsCampaignUntilALeaderReplicatesToIt() {
+        // n3 was cut off before the entry removing it (index 2) reached it: its own configuration still names it
+        ClusterConfig two = new ClusterConfig(List.of(Member.voter("n1", "a1"), Member.voter("n2", "a2")));
+        RaftMember n2 = member(N2, logWithConfigs(1, THREE, entry(1, 1), configEntry(2, 1, two)));
+        n2.handle(new AppendEntriesRequest(G, N1, N2, 1, 2, 1, List.of(), 2, 0));
+        RaftMember n3 = member(N3, log(1, THREE, entry(1, 1)));
+        PreVoteRequest campaign = sent(tickUntil(n3, e -> !sent(e, PreVoteRequest.class).isEmpty()),
+                PreVoteRequest.class).stream().filter(r -> r.to().equals(N2)).findFirst().orElseThrow();
+        assertThat(n3.removal()).isEmpty();
+
+        PreVoteResponse answer = sent(n2.handle(campaign), PreVoteResponse.class).get(0);
+        assertThat(answer.granted()).isFalse();
+        assertThat(answer.removedAtIndex()).as("n2's committed configuration leaves n3 out").isEqualTo(2);
+        n3.handle(answer);
+        assertThat(n3.removal()).contains(new RaftMember.Removal(2, N2));
+        assertThat(n3.config().member(N3)).as("nothing else changes: its own configuration still names it")
+                .isPresent();
+
+        // a leader that replicates to it again (it was added back) ends the report
+        n3.handle(new AppendEntriesRequest(G, N1, N3, 1, 1, 1, List.of(), 1, 0));
+        assertThat(n3.removal()).isEmpty();
+    }
+
+    @Test
+    void anAnswerSaysNothingOfMembershipWhileTheConfigurationLeavingTheCandidateOutIsUncommittedOrNamesIt() {
+        ClusterConfig two = new ClusterConfig(List.of(Member.voter("n1", "a1"), Member.voter("n2", "a2")));
+        RaftMember uncommitted = member(N2, logWithConfigs(1, THREE, entry(1, 1), configEntry(2, 1, two)));
+        assertThat(sent(uncommitted.handle(new PreVoteRequest(G, N3, N2, 2, 1, 1)), PreVoteResponse.class))
+                .singleElement().matches(r -> r.removedAtIndex() == 0);
+        assertThat(sent(uncommitted.handle(new VoteRequest(G, N3, N2, 2, 1, 1, false)), VoteResponse.class))
+                .singleElement().matches(r -> r.removedAtIndex() == 0);
+
+        RaftMember naming = member(N2, logWithConfigs(1, THREE, entry(1, 1), configEntry(2, 1, FOUR)));
+        naming.handle(new AppendEntriesRequest(G, N1, N2, 1, 2, 1, List.of(), 2, 0));
+        assertThat(sent(naming.handle(new PreVoteRequest(G, N3, N2, 2, 2, 1)), PreVoteResponse.class))
+                .singleElement().matches(r -> r.removedAtIndex() == 0);
+    }
+
+    @Test
+    void aVoteAnswerFromAMemberWithoutALeaderReportsTheRemovalToo() {
+        ClusterConfig two = new ClusterConfig(List.of(Member.voter("n1", "a1"), Member.voter("n2", "a2")));
+        RaftMember n2 = member(N2, logWithConfigs(1, THREE, entry(1, 1), configEntry(2, 1, two)));
+        n2.handle(new AppendEntriesRequest(G, N1, N2, 1, 2, 1, List.of(), 2, 0));
+        tickUntil(n2, e -> n2.leader().isEmpty()); // n1 went silent: n2 forgets it and campaigns
+        VoteResponse answer = sent(n2.handle(new VoteRequest(G, N3, N2, n2.term() + 1, 1, 1, false)),
+                VoteResponse.class).get(0);
+        assertThat(answer.granted()).as("n3's log is behind").isFalse();
+        assertThat(answer.removedAtIndex()).isEqualTo(2);
+        RaftMember n3 = member(N3, log(1, THREE, entry(1, 1)));
+        n3.handle(answer);
+        assertThat(n3.removal()).contains(new RaftMember.Removal(2, N2));
+    }
+
     // ------------------------------------------------------------------ forwarding and answers
 
     @Test

@@ -165,6 +165,18 @@ class MembershipScenariosTest {
         assertThat(sent(c, VoteRequest.class)).as("but never gets to a real election").isEqualTo(votes);
         assertThat(c.leader()).contains(l);
         assertThat(c.node(l).metrics().term()).as("the leader is not deposed").isEqualTo(term);
+        CompletableFuture<GroupStatus> asked = c.node(victim).runtime.statusAsync();
+        assertThat(c.runUntil(asked::isDone, 1_000)).isTrue();
+        GroupStatus victimStatus = asked.join();
+        assertThat(victimStatus.members()).as("its own configuration still names it")
+                .anyMatch(m -> m.id().equals(victimId.value()));
+        assertThat(victimStatus.removal()).as("but the answers to its pre-votes told it it was removed")
+                .hasValueSatisfying(r -> {
+                    assertThat(r.configIndex()).as("an entry its log never got").isGreaterThan(
+                            victimStatus.lastLogIndex());
+                    assertThat(r.reportedBy()).isNotEqualTo(victimId.value());
+                });
+        assertThat(victimStatus.isMember()).isFalse();
         writes(c, 5, "still");
         c.network.holdNothing();
         c.network.held.clear();
