@@ -51,7 +51,6 @@ public final class RaftNodeLifecycle implements SmartLifecycle {
     private final ApplicationContext context;
     private final Map<String, RaftGroupDefinition> definitions = new LinkedHashMap<>();
     private final Map<String, RaftGroup<?, ?>> groups = Collections.synchronizedMap(new LinkedHashMap<>());
-    private final Map<String, Codec<?>> commandCodecs = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean running;
 
     public RaftNodeLifecycle(RaftNode node, RaftSettings settings, RaftCodecFactory codecs,
@@ -99,7 +98,6 @@ public final class RaftNodeLifecycle implements SmartLifecycle {
         Codec commandCodec = new SizeLimitedCodec<>(codecs.codec(d.name(), d.commandType()),
                 settings.maxCommandBytes());
         Codec resultCodec = codecs.codec(d.name(), d.resultType());
-        commandCodecs.put(d.name(), commandCodec);
         return node.startGroup(d.name(), config, (StateMachine) d.stateMachine(), commandCodec, resultCodec);
     }
 
@@ -191,24 +189,6 @@ public final class RaftNodeLifecycle implements SmartLifecycle {
     /** Whether this node runs a group of that name (declared by a bean or started on the node directly). */
     public boolean hasGroup(String name) {
         return groups.containsKey(name) || node.group(name).isPresent();
-    }
-
-    /**
-     * Whether {@code payload} decodes as a command of the group (true for groups this lifecycle did not start).
-     * A command that cannot be decoded would stop the group when applied, so peers' forwarded commands are
-     * checked before they reach the leader's log.
-     */
-    public boolean isValidCommand(String group, byte[] payload) {
-        Codec<?> codec = commandCodecs.get(group);
-        if (codec == null) {
-            return true;
-        }
-        try {
-            codec.decode(payload);
-            return true;
-        } catch (RuntimeException e) {
-            return false;
-        }
     }
 
     /** The definition of a group declared by a {@link RaftStateMachine} bean. */

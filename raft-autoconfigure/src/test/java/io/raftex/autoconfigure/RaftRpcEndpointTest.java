@@ -146,9 +146,6 @@ class RaftRpcEndpointTest {
                         + "\"term\":0,\"granted\":false}]}",
                 "{\"messages\":[{\"type\":\"VoteResponse\",\"group\":\"counter\",\"from\":\"n2\",\"to\":\"n1\","
                         + "\"term\":-3,\"granted\":false}]}",
-                "{\"messages\":[{\"type\":\"ForwardCommand\",\"group\":\"counter\",\"from\":\"n2\",\"to\":\"n1\","
-                        + "\"term\":0,\"requestId\":1,\"clientId\":1,\"sequence\":1,\"ackedBelow\":0,"
-                        + "\"payload\":\"" + Base64.getEncoder().encodeToString("{oops".getBytes()) + "\"}]}",
                 // an addition without an address, or without a membership; a change naming no member
                 changeRequest(false, "\"n9\"", "\"\"", "\"VOTER\""),
                 changeRequest(false, "\"n9\"", "\"http://127.0.0.1:1\"", "null"),
@@ -162,6 +159,36 @@ class RaftRpcEndpointTest {
                         + "\"entryTerm\":2}]}")) {
             assertProblem(postWithToken(body), 400);
         }
+    }
+
+    @Test
+    void aForwardedCommandTheCodecCannotReadFailsAloneAndTheRestOfItsBatchIsHandled() throws Exception {
+        long before = counter("forwarded");
+        long applied = status().lastApplied();
+        String head = "\"group\":\"counter\",\"from\":\"n2\",\"to\":\"n1\",\"term\":0,\"clientId\":"
+                + new Random().nextLong() + ",\"ackedBelow\":0";
+        String batch = "{\"from\":\"n2\",\"messages\":["
+                + "{\"type\":\"ForwardCommand\"," + head + ",\"requestId\":1,\"sequence\":1,\"payload\":\""
+                + Base64.getEncoder().encodeToString("{oops".getBytes(StandardCharsets.UTF_8)) + "\"},"
+                + "{\"type\":\"ForwardCommand\"," + head + ",\"requestId\":2,\"sequence\":2,\"payload\":\""
+                + Base64.getEncoder().encodeToString("{\"name\":\"forwarded\",\"delta\":5}"
+                .getBytes(StandardCharsets.UTF_8)) + "\"}]}";
+        HttpResponse<String> answer = postWithToken(batch);
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(202);
+        // both are appended; the unreadable one is applied as a failed command (on every member alike), the
+        // other one as usual, and the group goes on
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            assertThat(status().lastApplied()).isGreaterThanOrEqualTo(applied + 2);
+            assertThat(counter("forwarded")).isEqualTo(before + 5);
+        });
+        assertThat(status().running()).isTrue();
+        assertThat(node.client().<CounterCommand, Long>command("counter", new CounterCommand("forwarded", 1))
+                .get(10, TimeUnit.SECONDS)).isEqualTo(before + 6);
+    }
+
+    private static long counter(String name) throws Exception {
+        return node.client().query("counter", CounterStateMachine.class, sm -> sm.get(name),
+                ReadConsistency.LINEARIZABLE).get(10, TimeUnit.SECONDS);
     }
 
     /** A MembershipChangeRequest from n2 to n1, as a batch; the last three arguments are JSON values. */
