@@ -7,10 +7,12 @@ import io.raftex.core.Membership;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
 
 /**
  * What both simulator modes share: the seeded scheduler, the network, the invariants, the members n1..nN (all
- * voters) and the faults that act on them alone. Subclasses create and start the members.
+ * voters), running virtual time, and the faults that act on them alone. Subclasses create and start the members.
  *
  * @param <N> the kind of member: the simulator's own shell or the real runtime
  */
@@ -44,6 +46,43 @@ abstract class BaseSimCluster<N extends SimMember> implements SimulatedCluster {
     N node(int i) {
         return nodes.get(i);
     }
+
+    // ------------------------------------------------------------------ time
+
+    /** Called after every event; throws if the mode finds something wrong that the event did not throw itself. */
+    protected void afterEvent() {
+    }
+
+    /** Runs every event of the next {@code millis} ms, checking after each, then moves the clock to its end. */
+    void runFor(long millis) {
+        long until = scheduler.now() + millis;
+        runUntil(() -> false, millis);
+        scheduler.runUntil(until); // only moves the clock: no event is left before it
+    }
+
+    /** Runs until the condition holds, checking after every event; false if {@code maxMillis} passes first. */
+    boolean runUntil(BooleanSupplier condition, long maxMillis) {
+        long deadline = scheduler.now() + maxMillis;
+        while (!condition.getAsBoolean()) {
+            if (!scheduler.hasEventBy(deadline) || !scheduler.step()) {
+                return condition.getAsBoolean();
+            }
+            afterEvent();
+        }
+        return true;
+    }
+
+    /** Waits for a leader of the highest term among live members, and returns it. */
+    int awaitLeader(long maxMillis) {
+        if (!runUntil(() -> leader().isPresent(), maxMillis)) {
+            throw new AssertionError("no leader elected within " + maxMillis + " ms (seed " + seed + ")\n  "
+                    + describe());
+        }
+        return leader().get();
+    }
+
+    /** One leader, and every member it leads runs, follows it and has applied its whole log, which is committed. */
+    abstract boolean converged();
 
     @Override
     public long seed() {
@@ -97,5 +136,11 @@ abstract class BaseSimCluster<N extends SimMember> implements SimulatedCluster {
     @Override
     public void crash(int i) {
         nodes.get(i).crash();
+    }
+
+    @Override
+    public String describe() {
+        return "seed=" + seed + " t=" + scheduler.now() + "ms "
+                + nodes.stream().map(N::toString).collect(Collectors.joining(", "));
     }
 }

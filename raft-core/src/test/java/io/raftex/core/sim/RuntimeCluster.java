@@ -14,8 +14,6 @@ import io.raftex.core.runtime.RuntimeSettings;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.BooleanSupplier;
-import java.util.stream.Collectors;
 
 /**
  * The simulator's second mode: a group whose members each run the real {@link io.raftex.core.runtime.GroupRuntime}
@@ -80,11 +78,10 @@ final class RuntimeCluster extends BaseSimCluster<RuntimeNode> {
 
     // ------------------------------------------------------------------ time
 
-    /** Runs one event, then fails if an invariant broke (even where the runtime swallowed it) or a group stopped. */
-    private boolean step() {
-        boolean ran = scheduler.step();
+    /** After every event: fails if an invariant broke (even where the runtime swallowed it) or a group stopped. */
+    @Override
+    protected void afterEvent() {
         check();
-        return ran;
     }
 
     void check() {
@@ -99,23 +96,6 @@ final class RuntimeCluster extends BaseSimCluster<RuntimeNode> {
                         + "ms (a failure inside the runtime; its log says why)\n  " + describe());
             }
         }
-    }
-
-    void runFor(long millis) {
-        long until = scheduler.now() + millis;
-        runUntil(() -> false, millis);
-        scheduler.runUntil(until); // only moves the clock: no event is left before it
-    }
-
-    /** Runs until the condition holds, checking after every event; false if {@code maxMillis} passes first. */
-    boolean runUntil(BooleanSupplier condition, long maxMillis) {
-        long deadline = scheduler.now() + maxMillis;
-        while (!condition.getAsBoolean()) {
-            if (!scheduler.hasEventBy(deadline) || !step()) {
-                return condition.getAsBoolean();
-            }
-        }
-        return true;
     }
 
     // ------------------------------------------------------------------ faults
@@ -212,18 +192,11 @@ final class RuntimeCluster extends BaseSimCluster<RuntimeNode> {
         return best < 0 ? Optional.empty() : Optional.of(best);
     }
 
-    int awaitLeader(long maxMillis) {
-        if (!runUntil(() -> leader().isPresent(), maxMillis)) {
-            throw new AssertionError("no leader elected within " + maxMillis + " ms (seed " + seed + ")\n  "
-                    + describe());
-        }
-        return leader().get();
-    }
-
     /**
      * One leader, whose configuration in force is committed, and every member of it runs, follows it and has applied
      * its whole log, which is committed. Members outside that configuration (removed, or never added) do not count.
      */
+    @Override
     boolean converged() {
         Optional<Integer> leader = leader();
         if (leader.isEmpty()) {
@@ -249,11 +222,5 @@ final class RuntimeCluster extends BaseSimCluster<RuntimeNode> {
     /** The members that {@link #converged()} looks at: those of the leader's configuration. */
     List<RuntimeNode> convergedMembers() {
         return currentMembers().stream().map(nodes::get).toList();
-    }
-
-    @Override
-    public String describe() {
-        return "seed=" + seed + " t=" + scheduler.now() + "ms "
-                + nodes.stream().map(RuntimeNode::toString).collect(Collectors.joining(", "));
     }
 }

@@ -345,11 +345,7 @@ final class RuntimeNode implements SimMember {
 
     private void crashAndRestartLater() {
         crash();
-        scheduler.after(scheduler.between(50, 1_500), () -> {
-            if (!up && !retired) {
-                start();
-            }
-        });
+        cluster.restartLater(cluster.indexOf(id));
     }
 
     // ------------------------------------------------------------------ checks

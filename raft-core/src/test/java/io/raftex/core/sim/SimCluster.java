@@ -7,8 +7,6 @@ import io.raftex.core.log.PersistentState;
 import io.raftex.core.protocol.ProtocolConfig;
 
 import java.util.Optional;
-import java.util.function.BooleanSupplier;
-import java.util.stream.Collectors;
 
 /**
  * A whole group of simulated members on one seeded scheduler: the test's handle to time, faults, and the state
@@ -38,23 +36,6 @@ final class SimCluster extends BaseSimCluster<SimNode> {
         }
     }
 
-    // ------------------------------------------------------------------ time
-
-    void runFor(long millis) {
-        scheduler.runUntil(scheduler.now() + millis);
-    }
-
-    /** Runs until the condition holds, checking after every event; false if {@code maxMillis} passes first. */
-    boolean runUntil(BooleanSupplier condition, long maxMillis) {
-        long deadline = scheduler.now() + maxMillis;
-        while (!condition.getAsBoolean()) {
-            if (scheduler.now() >= deadline || !scheduler.step()) {
-                return condition.getAsBoolean();
-            }
-        }
-        return true;
-    }
-
     // ------------------------------------------------------------------ faults
 
     @Override
@@ -81,14 +62,24 @@ final class SimCluster extends BaseSimCluster<SimNode> {
         return best < 0 ? Optional.empty() : Optional.of(best);
     }
 
-    /** Waits for exactly one leader of the highest term among the given members, and returns it. */
-    int awaitLeader(long maxMillis) {
-        boolean found = runUntil(() -> leader().isPresent(), maxMillis);
-        if (!found) {
-            throw new AssertionError("no leader elected within " + maxMillis + " ms (seed " + seed + ")\n  "
-                    + describe());
+    /** One leader, and every member has applied the whole committed log, which ends in the leader's term. */
+    @Override
+    boolean converged() {
+        Optional<Integer> leader = leader();
+        if (leader.isEmpty()) {
+            return false;
         }
-        return leader().get();
+        SimNode l = node(leader.get());
+        long commit = l.member.commitIndex();
+        if (commit < l.disk.lastIndex()) {
+            return false;
+        }
+        for (SimNode n : nodes) {
+            if (!n.up || n.sessions.lastApplied() != commit || !n.member.leader().equals(Optional.of(l.id))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -157,10 +148,5 @@ final class SimCluster extends BaseSimCluster<SimNode> {
 
     long maxTerm() {
         return nodes.stream().filter(n -> n.up).mapToLong(n -> n.member.term()).max().orElse(0);
-    }
-
-    @Override
-    public String describe() {
-        return "seed=" + seed + " " + nodes.stream().map(SimNode::toString).collect(Collectors.joining(", "));
     }
 }
