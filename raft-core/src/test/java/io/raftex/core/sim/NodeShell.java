@@ -1,0 +1,95 @@
+package io.raftex.core.sim;
+
+import io.raftex.core.MemberId;
+import io.raftex.core.log.InMemoryGroupLog;
+
+/**
+ * What both simulator modes' members share around their protocol core: the process that starts and dies, each start
+ * and each death a new incarnation (work of an older one is ignored), and the simulated disk, whose writes become
+ * durable only when a flush runs after a random delay (longer while the disk is slow) and of which a crash keeps
+ * only what was flushed.
+ *
+ * @param <C> the cluster of the mode
+ */
+abstract class NodeShell<C extends BaseSimCluster<?>> implements SimMember {
+
+    final MemberId id;
+    protected final C cluster;
+    protected final SimScheduler scheduler;
+    InMemoryGroupLog disk;
+    /** The process runs. */
+    boolean up;
+    /** Counts starts and deaths: work of an older incarnation is ignored. */
+    int incarnation;
+    /** The commit index up to which the invariants have seen this incarnation's commits. */
+    protected long lastCheckedCommit;
+    private boolean flushScheduled;
+    /**
+     * A slow disk: until virtual time {@code slowDiskUntil}, a write waits up to {@code slowDiskMaxDelay} ms to become
+     * durable instead of the cluster's few, so the member applies and snapshots entries its log has not synced.
+     */
+    long slowDiskUntil;
+    int slowDiskMaxDelay;
+
+    NodeShell(MemberId id, C cluster, InMemoryGroupLog disk) {
+        this.id = id;
+        this.cluster = cluster;
+        this.scheduler = cluster.scheduler;
+        this.disk = disk;
+    }
+
+    @Override
+    public MemberId id() {
+        return id;
+    }
+
+    @Override
+    public boolean isUp() {
+        return up;
+    }
+
+    @Override
+    public InMemoryGroupLog disk() {
+        return disk;
+    }
+
+    /** The process starts: a new incarnation, whose state machine the invariants see apply everything anew. */
+    protected int comeUp() {
+        incarnation++;
+        up = true;
+        flushScheduled = false;
+        lastCheckedCommit = 0;
+        cluster.invariants.onRestart(this);
+        return incarnation;
+    }
+
+    /** The process is gone: it leaves the network, and the next open of its disk finds what was durable. */
+    protected void goDown() {
+        up = false;
+        incarnation++;
+        cluster.network.unregister(id);
+        disk = disk.crash();
+    }
+
+    /** Flushes the disk after a random delay, unless incarnation {@code inc} is over by then or nothing waits. */
+    protected void scheduleFlush(int inc) {
+        if (inc != incarnation || flushScheduled || !disk.hasPendingWrites()) {
+            return;
+        }
+        flushScheduled = true;
+        int maxDelay = scheduler.now() < slowDiskUntil ? slowDiskMaxDelay : cluster.diskMaxDelay;
+        scheduler.after(scheduler.between(1, maxDelay), () -> {
+            if (inc != incarnation) {
+                return;
+            }
+            flushScheduled = false;
+            disk.flush();
+            afterFlush();
+            scheduleFlush(inc);
+        });
+    }
+
+    /** The disk just made its writes durable (the runtime hears of it from the disk itself). */
+    protected void afterFlush() {
+    }
+}
