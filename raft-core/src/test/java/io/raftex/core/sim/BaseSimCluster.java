@@ -4,9 +4,11 @@ import io.raftex.core.ClusterConfig;
 import io.raftex.core.Member;
 import io.raftex.core.MemberId;
 import io.raftex.core.Membership;
+import io.raftex.core.Role;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 
@@ -16,7 +18,7 @@ import java.util.stream.Collectors;
  *
  * @param <N> the kind of member: the simulator's own shell or the real runtime
  */
-abstract class BaseSimCluster<N extends SimMember> implements SimulatedCluster {
+abstract class BaseSimCluster<N extends NodeShell<?>> implements SimulatedCluster {
 
     final long seed;
     final SimScheduler scheduler;
@@ -81,8 +83,55 @@ abstract class BaseSimCluster<N extends SimMember> implements SimulatedCluster {
         return leader().get();
     }
 
-    /** One leader, and every member it leads runs, follows it and has applied its whole log, which is committed. */
-    abstract boolean converged();
+    // ------------------------------------------------------------------ views
+
+    /** The leader of the highest term among the members clients can talk to, if any. */
+    @Override
+    public Optional<Integer> leader() {
+        int best = -1;
+        long bestTerm = -1;
+        for (int i = 0; i < nodes.size(); i++) {
+            N n = nodes.get(i);
+            if (!n.serving()) {
+                continue;
+            }
+            NodeShell.View v = n.view();
+            if (v.role() == Role.LEADER && v.term() > bestTerm) {
+                best = i;
+                bestTerm = v.term();
+            }
+        }
+        return best < 0 ? Optional.empty() : Optional.of(best);
+    }
+
+    /** The members whose convergence {@link #converged()} waits for, once member {@code leader} leads. */
+    abstract List<N> membersLedBy(int leader);
+
+    /**
+     * One leader, whose whole log is committed, and every member it leads ({@link #membersLedBy}) is serving, follows
+     * it and has applied that log.
+     */
+    boolean converged() {
+        Optional<Integer> leader = leader();
+        if (leader.isEmpty()) {
+            return false;
+        }
+        N l = nodes.get(leader.get());
+        NodeShell.View lv = l.view();
+        if (lv.commitIndex() < lv.lastLogIndex()) {
+            return false;
+        }
+        for (N n : membersLedBy(leader.get())) {
+            if (!n.serving()) {
+                return false;
+            }
+            NodeShell.View v = n.view();
+            if (v.lastApplied() != lv.commitIndex() || !v.leader().equals(Optional.of(l.id))) {
+                return false;
+            }
+        }
+        return true;
+    }
 
     @Override
     public long seed() {

@@ -1,7 +1,10 @@
 package io.raftex.core.sim;
 
 import io.raftex.core.MemberId;
+import io.raftex.core.Role;
 import io.raftex.core.log.InMemoryGroupLog;
+
+import java.util.Optional;
 
 /**
  * What both simulator modes' members share around their protocol core: the process that starts and dies, each start
@@ -12,6 +15,11 @@ import io.raftex.core.log.InMemoryGroupLog;
  * @param <C> the cluster of the mode
  */
 abstract class NodeShell<C extends BaseSimCluster<?>> implements SimMember {
+
+    /** What the member's protocol core says of itself now, as the cluster's views (leader, convergence) need it. */
+    record View(Role role, long term, Optional<MemberId> leader, long commitIndex, long lastApplied,
+                long lastLogIndex) {
+    }
 
     final MemberId id;
     protected final C cluster;
@@ -52,6 +60,12 @@ abstract class NodeShell<C extends BaseSimCluster<?>> implements SimMember {
     public InMemoryGroupLog disk() {
         return disk;
     }
+
+    /** Whether clients can talk to the member now. */
+    abstract boolean serving();
+
+    /** What the member's core says of itself; only while it is {@link #serving()}. */
+    abstract View view();
 
     /** The process starts: a new incarnation, whose state machine the invariants see apply everything anew. */
     protected int comeUp() {

@@ -1,11 +1,9 @@
 package io.raftex.core.sim;
 
 import io.raftex.core.ClusterConfig;
-import io.raftex.core.GroupMetrics;
 import io.raftex.core.Member;
 import io.raftex.core.MemberId;
 import io.raftex.core.Membership;
-import io.raftex.core.Role;
 import io.raftex.core.log.InMemoryGroupLog;
 import io.raftex.core.log.PersistentState;
 import io.raftex.core.protocol.ProtocolConfig;
@@ -174,49 +172,10 @@ final class RuntimeCluster extends BaseSimCluster<RuntimeNode> {
 
     // ------------------------------------------------------------------ views
 
+    /** The members of the leader's configuration in force: those removed, or never added, do not count. */
     @Override
-    public Optional<Integer> leader() {
-        int best = -1;
-        long bestTerm = -1;
-        for (int i = 0; i < nodes.size(); i++) {
-            RuntimeNode n = nodes.get(i);
-            if (!n.serving()) {
-                continue;
-            }
-            GroupMetrics m = n.metrics();
-            if (m.role() == Role.LEADER && m.term() > bestTerm) {
-                best = i;
-                bestTerm = m.term();
-            }
-        }
-        return best < 0 ? Optional.empty() : Optional.of(best);
-    }
-
-    /**
-     * One leader, whose configuration in force is committed, and every member of it runs, follows it and has applied
-     * its whole log, which is committed. Members outside that configuration (removed, or never added) do not count.
-     */
-    @Override
-    boolean converged() {
-        Optional<Integer> leader = leader();
-        if (leader.isEmpty()) {
-            return false;
-        }
-        GroupMetrics l = nodes.get(leader.get()).metrics();
-        if (l.commitIndex() < l.lastLogIndex()) {
-            return false;
-        }
-        for (MemberId id : configOf(leader.get()).ids()) {
-            RuntimeNode n = nodes.get(ids.indexOf(id));
-            if (!n.serving()) {
-                return false;
-            }
-            GroupMetrics m = n.metrics();
-            if (m.lastApplied() != l.commitIndex() || !m.leaderId().equals(Optional.of(l.nodeId()))) {
-                return false;
-            }
-        }
-        return true;
+    List<RuntimeNode> membersLedBy(int leader) {
+        return configOf(leader).ids().stream().map(id -> nodes.get(ids.indexOf(id))).toList();
     }
 
     /** The members that {@link #converged()} looks at: those of the leader's configuration. */

@@ -254,9 +254,17 @@ final class RuntimeNode extends NodeShell<RuntimeCluster> {
         goDown();
     }
 
-    /** Whether clients can talk to this member's runtime. */
+    /** Whether clients can talk to this member's runtime: it runs and its start completed. */
+    @Override
     boolean serving() {
         return up && started && runtime.isRunning();
+    }
+
+    @Override
+    View view() {
+        GroupMetrics m = runtime.metrics();
+        return new View(m.role(), m.term(), m.leaderId().map(MemberId::of), m.commitIndex(), m.lastApplied(),
+                m.lastLogIndex());
     }
 
     GroupMetrics metrics() {

@@ -12,7 +12,7 @@ import java.util.concurrent.CompletableFuture;
  * {@link RuntimeNemesis} serving a {@link RuntimeWorkload}, then calm, then the final checks: every member converges,
  * every acknowledged write is applied on every member, no write the runtime called "not carried out" was ever
  * applied anywhere, no answer is of a kind the runtime must not give, and the history is linearizable. Invariants
- * are checked after every event. Any failure names the seed and how to replay it ({@link SoakRuns#failed}).
+ * are checked after every event. Any failure names the seed and how to replay it ({@link SoakRuns#replayable}).
  */
 final class RuntimeSimulationRun {
 
@@ -27,14 +27,12 @@ final class RuntimeSimulationRun {
      * so that compaction, InstallSnapshot and restarts from snapshots happen throughout.
      */
     static Summary run(long seed, int members, int ops) {
-        RuntimeCluster cluster = new RuntimeCluster(members, seed, Duration.ofMillis(2_500), 5 + seed % 30, 256);
-        cluster.membershipChurn = seed % 2 == 0; // half the seeds add and remove members as they go
-        cluster.minVoters = seed % 8 == 0 ? 1 : 3; // a quarter of those shrink to one voter
-        try {
+        return SoakRuns.replayable("RuntimeSimulationSoakTest", "raft.sim.runtime.ops", seed, members, ops, () -> {
+            RuntimeCluster cluster = new RuntimeCluster(members, seed, Duration.ofMillis(2_500), 5 + seed % 30, 256);
+            cluster.membershipChurn = seed % 2 == 0; // half the seeds add and remove members as they go
+            cluster.minVoters = seed % 8 == 0 ? 1 : 3; // a quarter of those shrink to one voter
             return runChecked(cluster, ops);
-        } catch (AssertionError | RuntimeException e) {
-            throw SoakRuns.failed("RuntimeSimulationSoakTest", "raft.sim.runtime.ops", seed, members, ops, e);
-        }
+        });
     }
 
     private static Summary runChecked(RuntimeCluster cluster, int ops) {

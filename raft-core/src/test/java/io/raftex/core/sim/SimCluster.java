@@ -1,11 +1,11 @@
 package io.raftex.core.sim;
 
 import io.raftex.core.MemberId;
-import io.raftex.core.Role;
 import io.raftex.core.log.InMemoryGroupLog;
 import io.raftex.core.log.PersistentState;
 import io.raftex.core.protocol.ProtocolConfig;
 
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -47,39 +47,10 @@ final class SimCluster extends BaseSimCluster<SimNode> {
 
     // ------------------------------------------------------------------ views
 
-    /** The leader of the highest term among live members that are connected to a quorum, if any. */
+    /** Every member: none of them ever leaves the group. */
     @Override
-    public Optional<Integer> leader() {
-        int best = -1;
-        long bestTerm = -1;
-        for (int i = 0; i < nodes.size(); i++) {
-            SimNode n = nodes.get(i);
-            if (n.up && n.member.role() == Role.LEADER && n.member.term() > bestTerm) {
-                best = i;
-                bestTerm = n.member.term();
-            }
-        }
-        return best < 0 ? Optional.empty() : Optional.of(best);
-    }
-
-    /** One leader, and every member has applied the whole committed log, which ends in the leader's term. */
-    @Override
-    boolean converged() {
-        Optional<Integer> leader = leader();
-        if (leader.isEmpty()) {
-            return false;
-        }
-        SimNode l = node(leader.get());
-        long commit = l.member.commitIndex();
-        if (commit < l.disk.lastIndex()) {
-            return false;
-        }
-        for (SimNode n : nodes) {
-            if (!n.up || n.sessions.lastApplied() != commit || !n.member.leader().equals(Optional.of(l.id))) {
-                return false;
-            }
-        }
-        return true;
+    List<SimNode> membersLedBy(int leader) {
+        return nodes;
     }
 
     /**

@@ -277,6 +277,17 @@ final class SimNode extends NodeShell<SimCluster> {
     }
 
     @Override
+    boolean serving() {
+        return up;
+    }
+
+    @Override
+    View view() {
+        return new View(member.role(), member.term(), member.leader(), member.commitIndex(), sessions.lastApplied(),
+                disk.lastIndex());
+    }
+
+    @Override
     public String toString() {
         return up ? member.toString() : id + "[down]";
     }

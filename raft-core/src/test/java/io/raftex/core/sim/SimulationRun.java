@@ -4,7 +4,7 @@ package io.raftex.core.sim;
  * One randomized run of the protocol mode: a {@link SimCluster} under the {@link Nemesis} serving a
  * {@link SimWorkload}, then calm, then the final checks (every member converges, every acknowledged write is
  * applied everywhere, the history is linearizable). Invariants are checked as events happen. Any failure names the
- * seed and how to replay it ({@link SoakRuns#failed}).
+ * seed and how to replay it ({@link SoakRuns#replayable}).
  */
 final class SimulationRun {
 
@@ -12,12 +12,8 @@ final class SimulationRun {
     }
 
     static Summary run(long seed, int members, int ops) {
-        SimCluster cluster = new SimCluster(members, seed);
-        try {
-            return runChecked(cluster, ops);
-        } catch (AssertionError | RuntimeException e) {
-            throw SoakRuns.failed("SimulationSoakTest", "raft.sim.ops", seed, members, ops, e);
-        }
+        return SoakRuns.replayable("SimulationSoakTest", "raft.sim.ops", seed, members, ops,
+                () -> runChecked(new SimCluster(members, seed), ops));
     }
 
     private static Summary runChecked(SimCluster cluster, int ops) {

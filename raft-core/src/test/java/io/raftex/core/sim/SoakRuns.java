@@ -6,6 +6,7 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.function.LongFunction;
+import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 import java.util.stream.Collectors;
 import java.util.stream.LongStream;
@@ -72,12 +73,16 @@ final class SoakRuns {
     }
 
     /**
-     * The failure of one seed's run, naming the seed and how to replay it: {@code -Dtest=soakTest
-     * -Draft.sim.seed=seed -D<opsProperty>=ops}.
+     * Runs one seed; a failure names the seed and how to replay it: {@code -Dtest=<soakTest> -Draft.sim.seed=<seed>
+     * -D<opsProperty>=<ops>}.
      */
-    static AssertionError failed(String soakTest, String opsProperty, long seed, int members, int ops, Throwable e) {
-        return new AssertionError(soakTest + " failed; replay with -Dtest=" + soakTest + " -Draft.sim.seed=" + seed
-                + " -D" + opsProperty + "=" + ops + " (" + members + " members): " + e.getMessage(), e);
+    static <S> S replayable(String soakTest, String opsProperty, long seed, int members, int ops, Supplier<S> run) {
+        try {
+            return run.get();
+        } catch (AssertionError | RuntimeException e) {
+            throw new AssertionError(soakTest + " failed; replay with -Dtest=" + soakTest + " -Draft.sim.seed=" + seed
+                    + " -D" + opsProperty + "=" + ops + " (" + members + " members): " + e.getMessage(), e);
+        }
     }
 
     /**
