@@ -14,9 +14,8 @@ import io.raftex.core.message.AppendEntriesResponse;
 import io.raftex.core.message.InstallSnapshotRequest;
 import io.raftex.core.message.PreVoteRequest;
 import io.raftex.core.message.VoteRequest;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -34,24 +33,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * leader), each scenario ending with every member of the final configuration holding the leader's state. Members added
  * are brand-new nodes whose initial configuration does not include them.
  */
+@ExtendWith(QuietRuntimeLogs.ForClass.class)
 class MembershipScenariosTest {
 
     private static final long SEED = Long.getLong("raft.sim.seed", 21L);
     private static final Duration COMMAND_TIMEOUT = Duration.ofMillis(1_500);
-    private static QuietRuntimeLogs quiet;
-    static final boolean DEBUG = Boolean.getBoolean("dbg");
-
-    @BeforeAll
-    static void quietLogs() {
-        quiet = DEBUG ? null : new QuietRuntimeLogs();
-    }
-
-    @AfterAll
-    static void restoreLogs() {
-        if (quiet != null) {
-            quiet.close();
-        }
-    }
 
     // ------------------------------------------------------------------ growing and shrinking
 

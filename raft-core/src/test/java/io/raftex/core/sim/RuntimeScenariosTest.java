@@ -14,9 +14,8 @@ import io.raftex.core.message.ForwardCommandResponse;
 import io.raftex.core.message.RaftMessage;
 import io.raftex.core.message.ReadIndexResponse;
 import io.raftex.core.message.VoteRequest;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -37,21 +36,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * earlier incarnation. Every scenario also shows that the command was in fact applied, so the untrue answer would
  * have been a lie, not a conservative guess. All invariants are checked as they run.
  */
+@ExtendWith(QuietRuntimeLogs.ForClass.class)
 class RuntimeScenariosTest {
 
     private static final long SEED = Long.getLong("raft.sim.seed", 7L);
     private static final Duration COMMAND_TIMEOUT = Duration.ofMillis(1_500);
-    private static QuietRuntimeLogs quiet;
-
-    @BeforeAll
-    static void quietLogs() {
-        quiet = new QuietRuntimeLogs();
-    }
-
-    @AfterAll
-    static void restoreLogs() {
-        quiet.close();
-    }
 
     // ------------------------------------------------------------------ a stop while commands are in flight
 

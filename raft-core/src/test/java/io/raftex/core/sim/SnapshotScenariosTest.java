@@ -3,9 +3,8 @@ package io.raftex.core.sim;
 import io.raftex.core.message.AppendEntriesRequest;
 import io.raftex.core.message.InstallSnapshotRequest;
 import io.raftex.core.snapshot.SnapshotMeta;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -23,6 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * invariant is checked as they run, and each scenario ends with every member holding the same state as the leader.
  * The names follow the snapshot tests of a well-known Raft course (SnapshotBasic, SnapshotInstall, ...).
  */
+@ExtendWith(QuietRuntimeLogs.ForClass.class)
 class SnapshotScenariosTest {
 
     private static final long SEED = Long.getLong("raft.sim.seed", 11L);
@@ -30,17 +30,6 @@ class SnapshotScenariosTest {
     /** A snapshot every 10 applied entries; chunks of 64 bytes, so that a transfer takes many of them. */
     private static final long INTERVAL = 10;
     private static final int CHUNK = 64;
-    private static QuietRuntimeLogs quiet;
-
-    @BeforeAll
-    static void quietLogs() {
-        quiet = new QuietRuntimeLogs();
-    }
-
-    @AfterAll
-    static void restoreLogs() {
-        quiet.close();
-    }
 
     @Test
     void snapshotBasic() {

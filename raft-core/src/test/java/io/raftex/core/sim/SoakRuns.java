@@ -38,7 +38,8 @@ final class SoakRuns {
             if (!failures.isEmpty()) {
                 fail(failures.size() + " of " + seeds.length + " seeds broke an invariant or got an untrue answer:"
                         + " seeds " + failures.stream().map(f -> Long.toString(f.seed()))
-                        .collect(Collectors.joining(", ")) + "\nthe first: " + firstLines(failures.get(0).message(), 4));
+                        .collect(Collectors.joining(", "))
+                        + "\nthe first: " + firstLines(failures.get(0).message(), 4));
             }
         }
     }
