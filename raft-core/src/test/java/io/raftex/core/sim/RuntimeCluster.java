@@ -12,6 +12,8 @@ import io.raftex.core.runtime.RuntimeSettings;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * The simulator's second mode: a group whose members each run the real {@link io.raftex.core.runtime.GroupRuntime}
@@ -68,6 +70,16 @@ final class RuntimeCluster extends BaseSimCluster<RuntimeNode> {
     RuntimeSettings settings(MemberId id) {
         return new RuntimeSettings(id.value(), protocolConfig, Duration.ofMillis(tickMillis), commandTimeout,
                 queryTimeout, 1_000, Runnable::run, snapshotInterval, snapshotChunkBytes);
+    }
+
+    /** {@code t} unwrapped from the {@link CompletionException} a runtime's future may wrap it in; null for null. */
+    static Throwable cause(Throwable t) {
+        return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+    }
+
+    /** How the future {@code f} failed ({@link #cause unwrapped}); null while it is pending or if it succeeded. */
+    static Throwable failureOf(CompletableFuture<?> f) {
+        return cause(f.handle((v, e) -> e).getNow(null));
     }
 
     int indexOf(MemberId id) {

@@ -272,7 +272,7 @@ final class RuntimeNemesis extends Nemesis {
             asked.runtime.addMember(rc.memberOf(rc.indexOf(victim), Membership.NON_VOTER)).whenComplete((c, t) ->
                     s.after(s.between(1, 1_000), () -> {
                         changePending = false;
-                        if (cause(t) == null) {
+                        if (RuntimeCluster.cause(t) == null) {
                             changesDone++;
                         }
                     }));
@@ -285,7 +285,7 @@ final class RuntimeNemesis extends Nemesis {
             Membership kind = dice < 6 ? Membership.PROMOTABLE : dice < 9 ? Membership.VOTER : Membership.NON_VOTER;
             asked.runtime.addMember(rc.memberOf(n, kind)).whenComplete((c, t) -> s.after(1, () -> {
                 changePending = false;
-                Throwable e = cause(t);
+                Throwable e = RuntimeCluster.cause(t);
                 if (e == null) {
                     changesDone++;
                 } else if (e instanceof MembershipChangeException || e instanceof NoLeaderException
@@ -305,15 +305,11 @@ final class RuntimeNemesis extends Nemesis {
                     : members.get(s.random.nextInt(members.size()));
             asked.runtime.removeMember(victim).whenComplete((c, t) -> s.after(s.between(1, 1_000), () -> {
                 changePending = false;
-                if (cause(t) == null) {
+                if (RuntimeCluster.cause(t) == null) {
                     changesDone++;
                     rc.retire(rc.indexOf(victim));
                 }
             }));
         }
-    }
-
-    private static Throwable cause(Throwable t) {
-        return t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
     }
 }

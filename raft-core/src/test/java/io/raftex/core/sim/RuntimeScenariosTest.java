@@ -23,7 +23,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.function.Predicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -131,7 +130,7 @@ class RuntimeScenariosTest {
 
         c.close(fi);
 
-        assertThat(failureOf(f)).as("answer to a command no leader ever saw, at a stop")
+        assertThat(RuntimeCluster.failureOf(f)).as("answer to a command no leader ever saw, at a stop")
                 .isInstanceOfAny(GroupStoppedException.class, NoLeaderException.class);
         c.healNetwork();
         c.start(fi);
@@ -233,7 +232,7 @@ class RuntimeScenariosTest {
         c.network.held.clear();
 
         assertThat(c.runUntil(read::isDone, 3_000)).as("answered").isTrue();
-        assertThat(failureOf(read)).as("the read failed").isNull();
+        assertThat(RuntimeCluster.failureOf(read)).as("the read failed").isNull();
         assertThat(read.join()).as("a linearizable read that started after x = 2 was acknowledged").isEqualTo("2");
     }
 
@@ -311,7 +310,7 @@ class RuntimeScenariosTest {
     private static void write(RuntimeCluster c, RuntimeNode node, byte[] payload) {
         CompletableFuture<byte[]> f = node.runtime.command(payload);
         assertThat(c.runUntil(f::isDone, 2_000)).as("write %s answered", text(payload)).isTrue();
-        assertThat(failureOf(f)).as("write %s", text(payload)).isNull();
+        assertThat(RuntimeCluster.failureOf(f)).as("write %s", text(payload)).isNull();
     }
 
     private static <M extends RaftMessage> M awaitHeld(RuntimeCluster c, Class<M> type, Predicate<M> p,
@@ -345,15 +344,10 @@ class RuntimeScenariosTest {
 
     private static void assertUnknown(CompletableFuture<?> f, String what) {
         assertThat(f).as("answered: " + what).isDone();
-        Throwable t = failureOf(f);
+        Throwable t = RuntimeCluster.failureOf(f);
         assertThat(t).as("the answer to " + what + " (NoLeaderException or GroupStoppedException would say it was"
                         + " not carried out)")
                 .isInstanceOf(CommandOutcomeUnknownException.class);
-    }
-
-    private static Throwable failureOf(CompletableFuture<?> f) {
-        Throwable t = f.handle((v, e) -> e).getNow(null);
-        return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
     }
 
     private static String text(byte[] payload) {

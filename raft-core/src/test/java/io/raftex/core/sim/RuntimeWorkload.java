@@ -13,7 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 
 /**
  * The clients of the runtime mode (see {@link Workload}): each operation is one call of
@@ -69,8 +68,7 @@ final class RuntimeWorkload extends Workload {
     }
 
     private void answered(Op op, String value, Throwable failure, RuntimeNode target) {
-        Throwable e = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause()
-                : failure;
+        Throwable e = RuntimeCluster.cause(failure);
         if (!op.isOpen()) {
             lateAnswers++;
         }

@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -333,7 +332,7 @@ class SnapshotScenariosTest {
         byte[] payload = KvMachine.put("k0", "needs-the-restarted-follower");
         CompletableFuture<byte[]> f = c.node(l).runtime.command(payload);
         assertThat(c.runUntil(f::isDone, 3_000)).as("answered\n  %s", c.describe()).isTrue();
-        assertThat(failureOf(f)).as("committed with the restarted follower's copy").isNull();
+        assertThat(RuntimeCluster.failureOf(f)).as("committed with the restarted follower's copy").isNull();
         c.network.heal();
         converge(c);
         assertSameState(c);
@@ -397,7 +396,7 @@ class SnapshotScenariosTest {
                 CompletableFuture<byte[]> f = c.node(l).runtime.command(payload);
                 assertThat(c.runUntil(f::isDone, 5_000)).as("write %s answered\n  %s", text(payload), c.describe())
                         .isTrue();
-                done = failureOf(f) == null;
+                done = RuntimeCluster.failureOf(f) == null;
             }
             assertThat(done).as("write %s acknowledged within 20 attempts\n  %s", text(payload), c.describe())
                     .isTrue();
@@ -418,11 +417,6 @@ class SnapshotScenariosTest {
 
     private static long installs(RuntimeCluster c) {
         return c.network.sentByType.getOrDefault(InstallSnapshotRequest.class, 0L);
-    }
-
-    private static Throwable failureOf(CompletableFuture<?> f) {
-        Throwable t = f.handle((v, e) -> e).getNow(null);
-        return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
     }
 
     private static String text(byte[] payload) {
