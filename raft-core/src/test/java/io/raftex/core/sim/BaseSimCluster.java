@@ -5,6 +5,7 @@ import io.raftex.core.Member;
 import io.raftex.core.MemberId;
 import io.raftex.core.Membership;
 import io.raftex.core.Role;
+import io.raftex.core.protocol.ProtocolConfig;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -14,11 +15,16 @@ import java.util.stream.Collectors;
 
 /**
  * What both simulator modes share: the seeded scheduler, the network, the invariants, the members n1..nN (all
- * voters), running virtual time, and the faults that act on them alone. Subclasses create and start the members.
+ * voters) and their protocol timing, running virtual time, the leader and convergence, and the faults that act on
+ * members alone. Subclasses create and start the members.
  *
  * @param <N> the kind of member: the simulator's own shell or the real runtime
  */
 abstract class BaseSimCluster<N extends NodeShell<?>> implements SimulatedCluster {
+
+    static final String GROUP = "sim";
+    /** Election timeout 20 ticks of 10 ms (200-400 ms), heartbeat every 5 ticks (50 ms). */
+    static final ProtocolConfig PROTOCOL = ProtocolConfig.defaults().withTiming(20, 5).withLimits(64, 64 * 1024, 4);
 
     final long seed;
     final SimScheduler scheduler;
@@ -28,11 +34,13 @@ abstract class BaseSimCluster<N extends NodeShell<?>> implements SimulatedCluste
     final ClusterConfig config;
     final List<N> nodes = new ArrayList<>();
     final List<MemberId> ids = new ArrayList<>();
+    final ProtocolConfig protocolConfig;
     final int tickMillis = 10;
     int diskMaxDelay = 3;
 
-    BaseSimCluster(int size, long seed) {
+    BaseSimCluster(int size, long seed, ProtocolConfig protocolConfig) {
         this.seed = seed;
+        this.protocolConfig = protocolConfig;
         this.scheduler = new SimScheduler(seed);
         this.network = new SimNetwork(scheduler);
         this.invariants = new Invariants(this);

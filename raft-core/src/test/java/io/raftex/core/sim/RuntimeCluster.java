@@ -6,7 +6,6 @@ import io.raftex.core.MemberId;
 import io.raftex.core.Membership;
 import io.raftex.core.log.InMemoryGroupLog;
 import io.raftex.core.log.PersistentState;
-import io.raftex.core.protocol.ProtocolConfig;
 import io.raftex.core.runtime.RuntimeSettings;
 
 import java.time.Duration;
@@ -23,9 +22,6 @@ import java.util.concurrent.CompletionException;
  */
 final class RuntimeCluster extends BaseSimCluster<RuntimeNode> {
 
-    static final String GROUP = "sim";
-
-    final ProtocolConfig protocolConfig;
     final Duration commandTimeout;
     final Duration queryTimeout;
     /** Snapshot every this many applied entries (0: on request only), sent in chunks of this many bytes. */
@@ -51,11 +47,9 @@ final class RuntimeCluster extends BaseSimCluster<RuntimeNode> {
     }
 
     RuntimeCluster(int size, long seed, Duration commandTimeout, long snapshotInterval, int snapshotChunkBytes) {
-        super(size, seed);
+        super(size, seed, PROTOCOL);
         this.snapshotInterval = snapshotInterval;
         this.snapshotChunkBytes = snapshotChunkBytes;
-        // as SimCluster: election timeout 20 ticks of 10 ms (200-400 ms), heartbeat 50 ms
-        this.protocolConfig = ProtocolConfig.defaults().withTiming(20, 5).withLimits(64, 64 * 1024, 4);
         this.commandTimeout = commandTimeout;
         this.queryTimeout = commandTimeout;
         PersistentState initial = new PersistentState(0, Optional.empty(), config);

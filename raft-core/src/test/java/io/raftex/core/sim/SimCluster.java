@@ -14,18 +14,14 @@ import java.util.Optional;
  */
 final class SimCluster extends BaseSimCluster<SimNode> {
 
-    static final String GROUP = "sim";
-
-    final ProtocolConfig protocolConfig;
     private int restarts;
 
     SimCluster(int size, long seed) {
-        this(size, seed, ProtocolConfig.defaults().withTiming(20, 5).withLimits(64, 64 * 1024, 4));
+        this(size, seed, PROTOCOL);
     }
 
     SimCluster(int size, long seed, ProtocolConfig protocolConfig) {
-        super(size, seed);
-        this.protocolConfig = protocolConfig;
+        super(size, seed, protocolConfig);
         PersistentState initial = new PersistentState(0, Optional.empty(), config);
         for (MemberId id : ids) {
             SimNode node = new SimNode(id, this, new InMemoryGroupLog(initial));
