@@ -5,6 +5,7 @@ import io.raftex.core.Role;
 import io.raftex.core.log.InMemoryGroupLog;
 
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * What both simulator modes' members share around their protocol core: the process that starts and dies, each start
@@ -30,7 +31,7 @@ abstract class NodeShell<C extends BaseSimCluster<?>> implements SimMember {
     /** Counts starts and deaths: work of an older incarnation is ignored. */
     int incarnation;
     /** The commit index up to which the invariants have seen this incarnation's commits. */
-    protected long lastCheckedCommit;
+    private long lastCheckedCommit;
     private boolean flushScheduled;
     /**
      * A slow disk: until virtual time {@code slowDiskUntil}, a write waits up to {@code slowDiskMaxDelay} ms to become
@@ -83,6 +84,15 @@ abstract class NodeShell<C extends BaseSimCluster<?>> implements SimMember {
         incarnation++;
         cluster.network.unregister(id);
         disk = disk.crash();
+    }
+
+    /**
+     * Everything up to {@code index} is committed on this member: the invariants check what it adds to what they saw
+     * of this incarnation ({@code leaderTerm}: the term it leads in, if it counted the quorum itself).
+     */
+    protected void committedUpTo(long index, OptionalLong leaderTerm) {
+        cluster.invariants.onCommit(this, lastCheckedCommit, index, leaderTerm);
+        lastCheckedCommit = Math.max(lastCheckedCommit, index);
     }
 
     /** Flushes the disk after a random delay, unless incarnation {@code inc} is over by then or nothing waits. */

@@ -319,8 +319,7 @@ final class RuntimeNode extends NodeShell<RuntimeCluster> {
     /** The state machine applies the command at {@code index}: everything up to it is committed here. */
     private void onMachineApply(long index) {
         LogEntry entry = disk.entry(index);
-        cluster.invariants.onCommit(this, lastCheckedCommit, index, OptionalLong.empty());
-        lastCheckedCommit = Math.max(lastCheckedCommit, index);
+        committedUpTo(index, OptionalLong.empty());
         cluster.invariants.onApply(this, entry);
         cluster.invariants.onCommandApplied(this, entry);
     }

@@ -171,10 +171,8 @@ final class SimNode extends NodeShell<SimCluster> {
             cluster.invariants.beforeSend(this, s.message());
             cluster.network.send(s.message());
         } else if (e instanceof Effect.CommitAdvanced c) {
-            cluster.invariants.onCommit(this, lastCheckedCommit, c.commitIndex(),
-                    member.role() == io.raftex.core.Role.LEADER ? java.util.OptionalLong.of(member.term())
-                            : java.util.OptionalLong.empty());
-            lastCheckedCommit = c.commitIndex();
+            committedUpTo(c.commitIndex(), member.role() == io.raftex.core.Role.LEADER
+                    ? java.util.OptionalLong.of(member.term()) : java.util.OptionalLong.empty());
             applyUpTo(c.commitIndex());
         } else if (e instanceof Effect.ProposalAccepted a) {
             onAccepted(a);
