@@ -3,9 +3,8 @@ package io.raftex.core.sim;
 import io.raftex.core.Member;
 import io.raftex.core.Membership;
 import io.raftex.core.ReadConsistency;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -20,20 +19,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * invariants would see a leader lacking a committed entry); once the leader is back, the write is read and the
  * emptied member is bound to its new incarnation, caught up and promoted.
  */
+@ExtendWith(QuietRuntimeLogs.ForClass.class)
 class LostDiskScenariosTest {
 
     private static final long SEED = Long.getLong("raft.sim.seed", 11L);
-    private static QuietRuntimeLogs quiet;
-
-    @BeforeAll
-    static void quietLogs() {
-        quiet = new QuietRuntimeLogs();
-    }
-
-    @AfterAll
-    static void restoreLogs() {
-        quiet.close();
-    }
 
     @Test
     void anAcknowledgedWriteSurvivesAFollowersLostDiskAndTheLeadersCrash() {

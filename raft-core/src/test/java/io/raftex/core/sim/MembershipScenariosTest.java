@@ -14,9 +14,8 @@ import io.raftex.core.message.AppendEntriesResponse;
 import io.raftex.core.message.InstallSnapshotRequest;
 import io.raftex.core.message.PreVoteRequest;
 import io.raftex.core.message.VoteRequest;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -24,7 +23,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -34,24 +32,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * leader), each scenario ending with every member of the final configuration holding the leader's state. Members added
  * are brand-new nodes whose initial configuration does not include them.
  */
+@ExtendWith(QuietRuntimeLogs.ForClass.class)
 class MembershipScenariosTest {
 
     private static final long SEED = Long.getLong("raft.sim.seed", 21L);
     private static final Duration COMMAND_TIMEOUT = Duration.ofMillis(1_500);
-    private static QuietRuntimeLogs quiet;
-    static final boolean DEBUG = Boolean.getBoolean("dbg");
-
-    @BeforeAll
-    static void quietLogs() {
-        quiet = DEBUG ? null : new QuietRuntimeLogs();
-    }
-
-    @AfterAll
-    static void restoreLogs() {
-        if (quiet != null) {
-            quiet.close();
-        }
-    }
 
     // ------------------------------------------------------------------ growing and shrinking
 
@@ -65,7 +50,7 @@ class MembershipScenariosTest {
             CompletableFuture<ClusterConfig> added = change(c, g -> g.addMember(c.memberOf(n, Membership.PROMOTABLE)));
             acked.addAll(writes(c, 30, "grow" + k)); // commands run while it joins and catches up
             assertThat(c.runUntil(added::isDone, 5_000)).isTrue();
-            assertThat(failureOf(added)).isNull();
+            assertThat(RuntimeCluster.failureOf(added)).isNull();
             assertThat(c.runUntil(() -> leaderConfig(c).isVoter(id), 5_000))
                     .as("%s promoted once caught up\n  %s", id, c.describe()).isTrue();
         }
@@ -99,7 +84,7 @@ class MembershipScenariosTest {
         assertThat(c.node(l).metrics().commitIndex()).isEqualTo(before);
         c.network.heal();
         converge(c);
-        assertThat(failureOf(f)).isNull();
+        assertThat(RuntimeCluster.failureOf(f)).isNull();
     }
 
     @Test
@@ -111,7 +96,7 @@ class MembershipScenariosTest {
         int n = c.addNode();
         CompletableFuture<ClusterConfig> added = change(c, g -> g.addMember(c.memberOf(n, Membership.PROMOTABLE)));
         assertThat(c.runUntil(added::isDone, 3_000)).isTrue();
-        assertThat(failureOf(added)).isNull();
+        assertThat(RuntimeCluster.failureOf(added)).isNull();
         assertThat(c.runUntil(() -> leaderConfig(c).isVoter(c.ids.get(n)), 5_000)).isTrue();
         converge(c);
         assertThat(installs(c)).as("InstallSnapshot chunks sent").isGreaterThan(1);
@@ -130,7 +115,7 @@ class MembershipScenariosTest {
         CompletableFuture<ClusterConfig> removed = c.node(old).runtime.removeMember(oldId);
         acked.addAll(writes(c, 40, "during"));
         assertThat(c.runUntil(removed::isDone, 5_000)).isTrue();
-        assertThat(failureOf(removed)).as("the removal of the leader commits\n  %s", c.describe()).isNull();
+        assertThat(RuntimeCluster.failureOf(removed)).as("the removal of the leader commits\n  %s", c.describe()).isNull();
         assertThat(removed.join().member(oldId)).isEmpty();
         int now = c.awaitLeader(3_000);
         assertThat(now).isNotEqualTo(old);
@@ -157,7 +142,7 @@ class MembershipScenariosTest {
         long term = c.node(l).metrics().term();
         CompletableFuture<ClusterConfig> removed = c.node(l).runtime.removeMember(victimId);
         assertThat(c.runUntil(removed::isDone, 3_000)).isTrue();
-        assertThat(failureOf(removed)).isNull();
+        assertThat(RuntimeCluster.failureOf(removed)).isNull();
         long preVotes = sent(c, PreVoteRequest.class);
         long votes = sent(c, VoteRequest.class);
         c.runFor(5_000);
@@ -196,7 +181,7 @@ class MembershipScenariosTest {
         int gone = (l + 1) % 3;
         CompletableFuture<ClusterConfig> removed = c.node(l).runtime.removeMember(c.ids.get(gone));
         assertThat(c.runUntil(removed::isDone, 3_000)).isTrue();
-        assertThat(failureOf(removed)).isNull();
+        assertThat(RuntimeCluster.failureOf(removed)).isNull();
         c.retire(gone);
         writes(c, 10, "changed");
         converge(c);
@@ -264,7 +249,7 @@ class MembershipScenariosTest {
         byte[] early = KvMachine.put("x", "too-early");
         CompletableFuture<byte[]> refused = newcomer.runtime.command(early);
         assertThat(c.runUntil(refused::isDone, 3_000)).isTrue();
-        assertThat(failureOf(refused)).as("it knows no leader: not carried out").isInstanceOf(NoLeaderException.class);
+        assertThat(RuntimeCluster.failureOf(refused)).as("it knows no leader: not carried out").isInstanceOf(NoLeaderException.class);
         CompletableFuture<ClusterConfig> added = change(c, g -> g.addMember(c.memberOf(n, Membership.PROMOTABLE)));
         assertThat(c.runUntil(added::isDone, 3_000)).isTrue();
         converge(c);
@@ -297,8 +282,8 @@ class MembershipScenariosTest {
         c.network.holdNothing();
         c.network.held.clear();
         assertThat(c.runUntil(() -> first.isDone() && again.isDone(), 3_000)).isTrue();
-        assertThat(failureOf(first)).isNull();
-        assertThat(failureOf(again)).as("asking again for a change in place succeeds").isNull();
+        assertThat(RuntimeCluster.failureOf(first)).isNull();
+        assertThat(RuntimeCluster.failureOf(again)).as("asking again for a change in place succeeds").isNull();
         c.retire(m);
         converge(c);
     }
@@ -310,7 +295,7 @@ class MembershipScenariosTest {
         int n = c.addNode();
         CompletableFuture<ClusterConfig> added = change(c, g -> g.addMember(c.memberOf(n, Membership.NON_VOTER)));
         assertThat(c.runUntil(added::isDone, 3_000)).isTrue();
-        assertThat(failureOf(added)).isNull();
+        assertThat(RuntimeCluster.failureOf(added)).isNull();
         converge(c);
         Member demoted = new Member(c.ids.get(0), "sim://" + c.ids.get(0), Membership.NON_VOTER);
         // asked of the non-voter, which forwards it, and of the leader itself
@@ -320,7 +305,7 @@ class MembershipScenariosTest {
         CompletableFuture<ClusterConfig> direct = c.node(0).runtime.addMember(demoted);
         assertThat(c.runUntil(direct::isDone, 1_000)).isTrue();
         assertThat(reason(direct)).isEqualTo(MembershipChangeException.Reason.CONFLICT);
-        assertThat(failureOf(direct)).hasMessageContaining("last voter");
+        assertThat(RuntimeCluster.failureOf(direct)).hasMessageContaining("last voter");
         // (a group that stopped by itself fails the run in RuntimeCluster.check)
         assertThat(writes(c, 3, "after")).hasSize(3);
         assertThat(leaderConfig(c).voters()).containsExactly(c.ids.get(0));
@@ -335,7 +320,7 @@ class MembershipScenariosTest {
         MemberId n4 = c.ids.get(n);
         CompletableFuture<ClusterConfig> added = change(c, g -> g.addMember(c.memberOf(n, Membership.VOTER)));
         assertThat(c.runUntil(added::isDone, 3_000)).isTrue();
-        assertThat(failureOf(added)).isNull();
+        assertThat(RuntimeCluster.failureOf(added)).isNull();
         converge(c);
         int l = c.leader().orElseThrow();
         RuntimeNode f = c.node((l + 1) % 3);
@@ -349,7 +334,7 @@ class MembershipScenariosTest {
         // another operator adds n4 back, and the leader's snapshots cover both entries
         CompletableFuture<ClusterConfig> back = c.node(l).runtime.addMember(c.memberOf(n, Membership.VOTER));
         assertThat(c.runUntil(back::isDone, 3_000)).isTrue();
-        assertThat(failureOf(back)).isNull();
+        assertThat(RuntimeCluster.failureOf(back)).isNull();
         writes(c, 40, "after");
         assertThat(c.node(l).disk.firstIndex()).as("the leader compacted past both changes").isGreaterThan(20);
         assertThat(removed).as("f's change is still waiting").isNotDone();
@@ -359,7 +344,7 @@ class MembershipScenariosTest {
         converge(c);
         assertThat(leaderConfig(c).ids()).as("n4, added back after the removal, is not removed a second time")
                 .contains(n4);
-        assertThat(failureOf(removed)).as("the removal cannot be told apart from one reversed since: outcome unknown")
+        assertThat(RuntimeCluster.failureOf(removed)).as("the removal cannot be told apart from one reversed since: outcome unknown")
                 .isInstanceOf(CommandTimeoutException.class);
     }
 
@@ -372,11 +357,11 @@ class MembershipScenariosTest {
         int l = c.leader().orElseThrow();
         CompletableFuture<Void> self = c.node(l).runtime.transferLeadership(c.ids.get(l));
         assertThat(c.runUntil(self::isDone, 100)).isTrue();
-        assertThat(failureOf(self)).isNull();
+        assertThat(RuntimeCluster.failureOf(self)).isNull();
         int target = (l + 1) % 3;
         CompletableFuture<Void> f = c.node(l).runtime.transferLeadership(c.ids.get(target));
         assertThat(c.runUntil(f::isDone, 1_000)).isTrue();
-        assertThat(failureOf(f)).isNull();
+        assertThat(RuntimeCluster.failureOf(f)).isNull();
         assertThat(c.awaitLeader(1_000)).isEqualTo(target);
         writes(c, 5, "after");
         converge(c);
@@ -409,13 +394,13 @@ class MembershipScenariosTest {
         long start = c.scheduler.now();
         CompletableFuture<Void> f = c.node(l).runtime.transferLeadership(c.ids.get(target));
         assertThat(c.runUntil(f::isDone, 3_000)).isTrue();
-        assertThat(failureOf(f)).isInstanceOf(CommandTimeoutException.class);
+        assertThat(RuntimeCluster.failureOf(f)).isInstanceOf(CommandTimeoutException.class);
         long election = c.protocolConfig.electionTimeoutTicks() * (long) c.tickMillis;
         assertThat(c.scheduler.now() - start).as("about one election timeout").isBetween(election, 2 * election);
         assertThat(c.leader()).contains(l);
         CompletableFuture<byte[]> cmd = c.node(l).runtime.command(KvMachine.put("x", "after-transfer"));
         assertThat(c.runUntil(cmd::isDone, 1_000)).isTrue();
-        assertThat(failureOf(cmd)).isNull();
+        assertThat(RuntimeCluster.failureOf(cmd)).isNull();
         c.network.heal();
         converge(c);
     }
@@ -431,12 +416,12 @@ class MembershipScenariosTest {
         long sent = installs(c);
         CompletableFuture<Void> f = c.node(c.leader().orElseThrow()).runtime.transferLeadership(c.ids.get(target));
         assertThat(c.runUntil(f::isDone, 5_000)).isTrue();
-        if (failureOf(f) == null) {
+        if (RuntimeCluster.failureOf(f) == null) {
             assertThat(c.awaitLeader(1_000)).isEqualTo(target);
             assertThat(installs(c)).isGreaterThan(sent);
         } else {
             // the snapshot may take longer than one election timeout: then the transfer is abandoned, cleanly
-            assertThat(failureOf(f)).isInstanceOf(CommandTimeoutException.class);
+            assertThat(RuntimeCluster.failureOf(f)).isInstanceOf(CommandTimeoutException.class);
         }
         converge(c);
         assertSameState(c);
@@ -457,7 +442,7 @@ class MembershipScenariosTest {
             int l = c.awaitLeader(5_000);
             CompletableFuture<ClusterConfig> f = ask.apply(c.node(l).runtime);
             c.runUntil(() -> f.isDone() || c.leader().isEmpty(), 200);
-            Throwable t = failureOf(f);
+            Throwable t = RuntimeCluster.failureOf(f);
             if (!(t instanceof MembershipChangeException e && e.reason() == MembershipChangeException.Reason.IN_PROGRESS)) {
                 return f;
             }
@@ -497,7 +482,7 @@ class MembershipScenariosTest {
                 int l = c.awaitLeader(5_000);
                 CompletableFuture<byte[]> f = c.node(l).runtime.command(payload);
                 assertThat(c.runUntil(f::isDone, 5_000)).as("write %s answered\n  %s", value, c.describe()).isTrue();
-                done = failureOf(f) == null;
+                done = RuntimeCluster.failureOf(f) == null;
             }
             assertThat(done).as("write %s acknowledged within 20 attempts\n  %s", value, c.describe()).isTrue();
             acked.add(key + "=" + value);
@@ -535,14 +520,9 @@ class MembershipScenariosTest {
     }
 
     private static MembershipChangeException.Reason reason(CompletableFuture<?> f) {
-        Throwable t = failureOf(f);
+        Throwable t = RuntimeCluster.failureOf(f);
         assertThat(t).isInstanceOf(MembershipChangeException.class);
         return ((MembershipChangeException) t).reason();
-    }
-
-    private static Throwable failureOf(CompletableFuture<?> f) {
-        Throwable t = f.handle((v, e) -> e).getNow(null);
-        return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
     }
 
     private static String text(byte[] payload) {

@@ -67,11 +67,7 @@ class Nemesis {
             case 7 -> {
                 int victim = s.random.nextInt(n);
                 cluster.crash(victim);
-                s.after(s.between(50, 1_500), () -> {
-                    if (!cluster.isUp(victim)) {
-                        cluster.restart(victim);
-                    }
-                });
+                cluster.restartLater(victim);
             }
             case 8 -> {
                 if (s.random.nextBoolean()) {

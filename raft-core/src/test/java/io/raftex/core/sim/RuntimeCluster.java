@@ -1,21 +1,18 @@
 package io.raftex.core.sim;
 
 import io.raftex.core.ClusterConfig;
-import io.raftex.core.GroupMetrics;
 import io.raftex.core.Member;
 import io.raftex.core.MemberId;
 import io.raftex.core.Membership;
-import io.raftex.core.Role;
 import io.raftex.core.log.InMemoryGroupLog;
 import io.raftex.core.log.PersistentState;
-import io.raftex.core.protocol.ProtocolConfig;
 import io.raftex.core.runtime.RuntimeSettings;
 
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.BooleanSupplier;
-import java.util.stream.Collectors;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * The simulator's second mode: a group whose members each run the real {@link io.raftex.core.runtime.GroupRuntime}
@@ -25,9 +22,6 @@ import java.util.stream.Collectors;
  */
 final class RuntimeCluster extends BaseSimCluster<RuntimeNode> {
 
-    static final String GROUP = "sim";
-
-    final ProtocolConfig protocolConfig;
     final Duration commandTimeout;
     final Duration queryTimeout;
     /** Snapshot every this many applied entries (0: on request only), sent in chunks of this many bytes. */
@@ -53,11 +47,9 @@ final class RuntimeCluster extends BaseSimCluster<RuntimeNode> {
     }
 
     RuntimeCluster(int size, long seed, Duration commandTimeout, long snapshotInterval, int snapshotChunkBytes) {
-        super(size, seed);
+        super(size, seed, PROTOCOL);
         this.snapshotInterval = snapshotInterval;
         this.snapshotChunkBytes = snapshotChunkBytes;
-        // as SimCluster: election timeout 20 ticks of 10 ms (200-400 ms), heartbeat 50 ms
-        this.protocolConfig = ProtocolConfig.defaults().withTiming(20, 5).withLimits(64, 64 * 1024, 4);
         this.commandTimeout = commandTimeout;
         this.queryTimeout = commandTimeout;
         PersistentState initial = new PersistentState(0, Optional.empty(), config);
@@ -74,17 +66,26 @@ final class RuntimeCluster extends BaseSimCluster<RuntimeNode> {
                 queryTimeout, 1_000, Runnable::run, snapshotInterval, snapshotChunkBytes);
     }
 
+    /** {@code t} unwrapped from the {@link CompletionException} a runtime's future may wrap it in; null for null. */
+    static Throwable cause(Throwable t) {
+        return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+    }
+
+    /** How the future {@code f} failed ({@link #cause unwrapped}); null while it is pending or if it succeeded. */
+    static Throwable failureOf(CompletableFuture<?> f) {
+        return cause(f.handle((v, e) -> e).getNow(null));
+    }
+
     int indexOf(MemberId id) {
         return ids.indexOf(id);
     }
 
     // ------------------------------------------------------------------ time
 
-    /** Runs one event, then fails if an invariant broke (even where the runtime swallowed it) or a group stopped. */
-    private boolean step() {
-        boolean ran = scheduler.step();
+    /** After every event: fails if an invariant broke (even where the runtime swallowed it) or a group stopped. */
+    @Override
+    protected void afterEvent() {
         check();
-        return ran;
     }
 
     void check() {
@@ -99,23 +100,6 @@ final class RuntimeCluster extends BaseSimCluster<RuntimeNode> {
                         + "ms (a failure inside the runtime; its log says why)\n  " + describe());
             }
         }
-    }
-
-    void runFor(long millis) {
-        long until = scheduler.now() + millis;
-        runUntil(() -> false, millis);
-        scheduler.runUntil(until); // only moves the clock: no event is left before it
-    }
-
-    /** Runs until the condition holds, checking after every event; false if {@code maxMillis} passes first. */
-    boolean runUntil(BooleanSupplier condition, long maxMillis) {
-        long deadline = scheduler.now() + maxMillis;
-        while (!condition.getAsBoolean()) {
-            if (!scheduler.hasEventBy(deadline) || !step()) {
-                return condition.getAsBoolean();
-            }
-        }
-        return true;
     }
 
     // ------------------------------------------------------------------ faults
@@ -194,66 +178,14 @@ final class RuntimeCluster extends BaseSimCluster<RuntimeNode> {
 
     // ------------------------------------------------------------------ views
 
+    /** The members of the leader's configuration in force: those removed, or never added, do not count. */
     @Override
-    public Optional<Integer> leader() {
-        int best = -1;
-        long bestTerm = -1;
-        for (int i = 0; i < nodes.size(); i++) {
-            RuntimeNode n = nodes.get(i);
-            if (!n.serving()) {
-                continue;
-            }
-            GroupMetrics m = n.metrics();
-            if (m.role() == Role.LEADER && m.term() > bestTerm) {
-                best = i;
-                bestTerm = m.term();
-            }
-        }
-        return best < 0 ? Optional.empty() : Optional.of(best);
-    }
-
-    int awaitLeader(long maxMillis) {
-        if (!runUntil(() -> leader().isPresent(), maxMillis)) {
-            throw new AssertionError("no leader elected within " + maxMillis + " ms (seed " + seed + ")\n  "
-                    + describe());
-        }
-        return leader().get();
-    }
-
-    /**
-     * One leader, whose configuration in force is committed, and every member of it runs, follows it and has applied
-     * its whole log, which is committed. Members outside that configuration (removed, or never added) do not count.
-     */
-    boolean converged() {
-        Optional<Integer> leader = leader();
-        if (leader.isEmpty()) {
-            return false;
-        }
-        GroupMetrics l = nodes.get(leader.get()).metrics();
-        if (l.commitIndex() < l.lastLogIndex()) {
-            return false;
-        }
-        for (MemberId id : configOf(leader.get()).ids()) {
-            RuntimeNode n = nodes.get(ids.indexOf(id));
-            if (!n.serving()) {
-                return false;
-            }
-            GroupMetrics m = n.metrics();
-            if (m.lastApplied() != l.commitIndex() || !m.leaderId().equals(Optional.of(l.nodeId()))) {
-                return false;
-            }
-        }
-        return true;
+    List<RuntimeNode> membersLedBy(int leader) {
+        return configOf(leader).ids().stream().map(id -> nodes.get(ids.indexOf(id))).toList();
     }
 
     /** The members that {@link #converged()} looks at: those of the leader's configuration. */
     List<RuntimeNode> convergedMembers() {
         return currentMembers().stream().map(nodes::get).toList();
-    }
-
-    @Override
-    public String describe() {
-        return "seed=" + seed + " t=" + scheduler.now() + "ms "
-                + nodes.stream().map(RuntimeNode::toString).collect(Collectors.joining(", "));
     }
 }

@@ -134,7 +134,7 @@ final class RuntimeNemesis extends Nemesis {
         }
         closes++;
         rc.close(victim);
-        restartLater(victim);
+        rc.restartLater(victim);
     }
 
     private void crashLeader() {
@@ -144,7 +144,7 @@ final class RuntimeNemesis extends Nemesis {
         }
         leaderCrashes++;
         rc.crash(leader.get());
-        restartLater(leader.get());
+        rc.restartLater(leader.get());
     }
 
     private void askForSnapshot() {
@@ -164,7 +164,7 @@ final class RuntimeNemesis extends Nemesis {
         rc.crash(victim);
         snapshotsDamaged++;
         node.snapshotDisk.corrupt(node.snapshotDisk.list().get(0).index());
-        restartLater(victim);
+        rc.restartLater(victim);
     }
 
     private void loseDisk() {
@@ -210,12 +210,12 @@ final class RuntimeNemesis extends Nemesis {
             current.add(new io.raftex.core.Member(m.id(), m.address(), m.membership()));
         }
         node.wipe(new io.raftex.core.log.PersistentState(0, Optional.empty(), new ClusterConfig(current)));
-        restartLater(victim);
+        rc.restartLater(victim);
         if (victim != leader.get() && s.random.nextBoolean()) {
             // and the leader dies too: the survivors may include a member that lacks what the leader and the
             // emptied member acknowledged, which must not be elected with the emptied member's vote
             rc.crash(leader.get());
-            restartLater(leader.get());
+            rc.restartLater(leader.get());
         }
     }
 
@@ -272,7 +272,7 @@ final class RuntimeNemesis extends Nemesis {
             asked.runtime.addMember(rc.memberOf(rc.indexOf(victim), Membership.NON_VOTER)).whenComplete((c, t) ->
                     s.after(s.between(1, 1_000), () -> {
                         changePending = false;
-                        if (cause(t) == null) {
+                        if (RuntimeCluster.cause(t) == null) {
                             changesDone++;
                         }
                     }));
@@ -285,7 +285,7 @@ final class RuntimeNemesis extends Nemesis {
             Membership kind = dice < 6 ? Membership.PROMOTABLE : dice < 9 ? Membership.VOTER : Membership.NON_VOTER;
             asked.runtime.addMember(rc.memberOf(n, kind)).whenComplete((c, t) -> s.after(1, () -> {
                 changePending = false;
-                Throwable e = cause(t);
+                Throwable e = RuntimeCluster.cause(t);
                 if (e == null) {
                     changesDone++;
                 } else if (e instanceof MembershipChangeException || e instanceof NoLeaderException
@@ -305,23 +305,11 @@ final class RuntimeNemesis extends Nemesis {
                     : members.get(s.random.nextInt(members.size()));
             asked.runtime.removeMember(victim).whenComplete((c, t) -> s.after(s.between(1, 1_000), () -> {
                 changePending = false;
-                if (cause(t) == null) {
+                if (RuntimeCluster.cause(t) == null) {
                     changesDone++;
                     rc.retire(rc.indexOf(victim));
                 }
             }));
         }
-    }
-
-    private static Throwable cause(Throwable t) {
-        return t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
-    }
-
-    private void restartLater(int victim) {
-        s.after(s.between(50, 1_500), () -> {
-            if (!rc.isUp(victim)) {
-                rc.start(victim);
-            }
-        });
     }
 }

@@ -52,7 +52,7 @@ import java.util.OptionalLong;
  * <p>Each start is a new incarnation with a new runtime, executor, transport, storage view and state machine;
  * anything of an older incarnation (a flush, a send, a listener call) is ignored.
  */
-final class RuntimeNode implements SimMember {
+final class RuntimeNode extends NodeShell<RuntimeCluster> {
 
     /** Wall-clock milliseconds at virtual time 0 (2026-01-01T00:00:00Z). */
     static final long EPOCH_MILLIS = 1_767_225_600_000L;
@@ -69,12 +69,8 @@ final class RuntimeNode implements SimMember {
         }
     };
 
-    final MemberId id;
     /** The configuration this member's disk started with (a lost disk's replacement starts anew). */
     private ClusterConfig bootstrap;
-    private final RuntimeCluster cluster;
-    private final SimScheduler scheduler;
-    InMemoryGroupLog disk;
     /** What a new disk holds before the group opens it (its bootstrap state), for {@link #wipe}. */
     private final PersistentState initial;
     /** The incarnation of the member's disk: made when the disk is, new when it is wiped. */
@@ -89,10 +85,6 @@ final class RuntimeNode implements SimMember {
     GroupRuntime<byte[], byte[]> runtime;
     SimGroupExecutor executor;
     Machine machine;
-    /** Counts starts and stops: work of an older incarnation is ignored. */
-    int incarnation;
-    /** The process runs and its group was not closed (it may still be starting). */
-    boolean up;
     /** The current incarnation's start completed. */
     boolean started;
     /** Removed from the group and closed for good: never started again. */
@@ -105,26 +97,15 @@ final class RuntimeNode implements SimMember {
     int wipes;
     private Role role = Role.FOLLOWER;
     private long roleTerm;
-    private long lastCheckedCommit;
     private long leaderCommitTerm = -1;
     private long leaderCommitSeen;
-    private boolean flushScheduled;
-    /**
-     * A slow disk: until virtual time {@code slowDiskUntil}, a write waits up to {@code slowDiskMaxDelay} ms to become
-     * durable instead of the cluster's few, so the member applies and snapshots entries its log has not synced.
-     */
-    long slowDiskUntil;
-    int slowDiskMaxDelay;
     /** While set, background work (snapshot writes) waits in {@link #heldBackground} until a test releases it. */
     boolean holdBackground;
     final List<Runnable> heldBackground = new ArrayList<>();
 
     RuntimeNode(MemberId id, RuntimeCluster cluster, InMemoryGroupLog disk, ClusterConfig bootstrap) {
-        this.id = id;
+        super(id, cluster, disk);
         this.bootstrap = bootstrap;
-        this.cluster = cluster;
-        this.scheduler = cluster.scheduler;
-        this.disk = disk;
         this.initial = disk.state();
         this.diskIncarnation = newIncarnation();
     }
@@ -156,21 +137,6 @@ final class RuntimeNode implements SimMember {
         this.bootstrap = bootstrap.configs().get(0).config();
         snapshotDisk = new InMemorySnapshotStore();
         diskIncarnation = newIncarnation();
-    }
-
-    @Override
-    public MemberId id() {
-        return id;
-    }
-
-    @Override
-    public boolean isUp() {
-        return up;
-    }
-
-    @Override
-    public InMemoryGroupLog disk() {
-        return disk;
     }
 
     @Override
@@ -207,18 +173,13 @@ final class RuntimeNode implements SimMember {
         if (up) {
             throw new IllegalStateException(id + " is already up");
         }
-        incarnation++;
+        int inc = comeUp();
         starts++;
-        int inc = incarnation;
-        up = true;
         started = false;
         role = Role.FOLLOWER;
         roleTerm = 0;
-        lastCheckedCommit = 0;
         leaderCommitTerm = -1;
         leaderCommitSeen = 0;
-        flushScheduled = false;
-        cluster.invariants.onRestart(this);
         machine = new Machine(inc);
         SimGroupExecutor exec = new SimGroupExecutor(scheduler);
         executor = exec;
@@ -289,16 +250,21 @@ final class RuntimeNode implements SimMember {
     }
 
     private void down() {
-        up = false;
         started = false;
-        incarnation++;
-        cluster.network.unregister(id);
-        disk = disk.crash(); // the next open finds what was durable, as after a process restart
+        goDown();
     }
 
-    /** Whether clients can talk to this member's runtime. */
+    /** Whether clients can talk to this member's runtime: it runs and its start completed. */
+    @Override
     boolean serving() {
         return up && started && runtime.isRunning();
+    }
+
+    @Override
+    View view() {
+        GroupMetrics m = runtime.metrics();
+        return new View(m.role(), m.term(), m.leaderId().map(MemberId::of), m.commitIndex(), m.lastApplied(),
+                m.lastLogIndex());
     }
 
     GroupMetrics metrics() {
@@ -345,11 +311,7 @@ final class RuntimeNode implements SimMember {
 
     private void crashAndRestartLater() {
         crash();
-        scheduler.after(scheduler.between(50, 1_500), () -> {
-            if (!up && !retired) {
-                start();
-            }
-        });
+        cluster.restartLater(cluster.indexOf(id));
     }
 
     // ------------------------------------------------------------------ checks
@@ -357,8 +319,7 @@ final class RuntimeNode implements SimMember {
     /** The state machine applies the command at {@code index}: everything up to it is committed here. */
     private void onMachineApply(long index) {
         LogEntry entry = disk.entry(index);
-        cluster.invariants.onCommit(this, lastCheckedCommit, index, OptionalLong.empty());
-        lastCheckedCommit = Math.max(lastCheckedCommit, index);
+        committedUpTo(index, OptionalLong.empty());
         cluster.invariants.onApply(this, entry);
         cluster.invariants.onCommandApplied(this, entry);
     }
@@ -378,22 +339,6 @@ final class RuntimeNode implements SimMember {
     }
 
     // ------------------------------------------------------------------ disk
-
-    private void scheduleFlush(int inc) {
-        if (inc != incarnation || flushScheduled || !disk.hasPendingWrites()) {
-            return;
-        }
-        flushScheduled = true;
-        int maxDelay = scheduler.now() < slowDiskUntil ? slowDiskMaxDelay : cluster.diskMaxDelay;
-        scheduler.after(scheduler.between(1, maxDelay), () -> {
-            if (inc != incarnation) {
-                return;
-            }
-            flushScheduled = false;
-            disk.flush(); // reports durability to the runtime, which queues it on its executor
-            scheduleFlush(inc);
-        });
-    }
 
     /** The member's disk, as the runtime's storage. */
     private final class Storage implements StorageProvider {

@@ -14,9 +14,8 @@ import io.raftex.core.message.ForwardCommandResponse;
 import io.raftex.core.message.RaftMessage;
 import io.raftex.core.message.ReadIndexResponse;
 import io.raftex.core.message.VoteRequest;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -24,7 +23,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.function.Predicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -37,21 +35,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * earlier incarnation. Every scenario also shows that the command was in fact applied, so the untrue answer would
  * have been a lie, not a conservative guess. All invariants are checked as they run.
  */
+@ExtendWith(QuietRuntimeLogs.ForClass.class)
 class RuntimeScenariosTest {
 
     private static final long SEED = Long.getLong("raft.sim.seed", 7L);
     private static final Duration COMMAND_TIMEOUT = Duration.ofMillis(1_500);
-    private static QuietRuntimeLogs quiet;
-
-    @BeforeAll
-    static void quietLogs() {
-        quiet = new QuietRuntimeLogs();
-    }
-
-    @AfterAll
-    static void restoreLogs() {
-        quiet.close();
-    }
 
     // ------------------------------------------------------------------ a stop while commands are in flight
 
@@ -142,7 +130,7 @@ class RuntimeScenariosTest {
 
         c.close(fi);
 
-        assertThat(failureOf(f)).as("answer to a command no leader ever saw, at a stop")
+        assertThat(RuntimeCluster.failureOf(f)).as("answer to a command no leader ever saw, at a stop")
                 .isInstanceOfAny(GroupStoppedException.class, NoLeaderException.class);
         c.healNetwork();
         c.start(fi);
@@ -244,7 +232,7 @@ class RuntimeScenariosTest {
         c.network.held.clear();
 
         assertThat(c.runUntil(read::isDone, 3_000)).as("answered").isTrue();
-        assertThat(failureOf(read)).as("the read failed").isNull();
+        assertThat(RuntimeCluster.failureOf(read)).as("the read failed").isNull();
         assertThat(read.join()).as("a linearizable read that started after x = 2 was acknowledged").isEqualTo("2");
     }
 
@@ -322,7 +310,7 @@ class RuntimeScenariosTest {
     private static void write(RuntimeCluster c, RuntimeNode node, byte[] payload) {
         CompletableFuture<byte[]> f = node.runtime.command(payload);
         assertThat(c.runUntil(f::isDone, 2_000)).as("write %s answered", text(payload)).isTrue();
-        assertThat(failureOf(f)).as("write %s", text(payload)).isNull();
+        assertThat(RuntimeCluster.failureOf(f)).as("write %s", text(payload)).isNull();
     }
 
     private static <M extends RaftMessage> M awaitHeld(RuntimeCluster c, Class<M> type, Predicate<M> p,
@@ -356,15 +344,10 @@ class RuntimeScenariosTest {
 
     private static void assertUnknown(CompletableFuture<?> f, String what) {
         assertThat(f).as("answered: " + what).isDone();
-        Throwable t = failureOf(f);
+        Throwable t = RuntimeCluster.failureOf(f);
         assertThat(t).as("the answer to " + what + " (NoLeaderException or GroupStoppedException would say it was"
                         + " not carried out)")
                 .isInstanceOf(CommandOutcomeUnknownException.class);
-    }
-
-    private static Throwable failureOf(CompletableFuture<?> f) {
-        Throwable t = f.handle((v, e) -> e).getNow(null);
-        return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
     }
 
     private static String text(byte[] payload) {

@@ -2,9 +2,6 @@ package io.raftex.core.sim;
 
 import io.raftex.core.GroupStatus;
 import io.raftex.core.message.InstallSnapshotRequest;
-import io.raftex.core.sim.check.CheckResult;
-import io.raftex.core.sim.check.KvModel;
-import io.raftex.core.sim.check.LinearizabilityChecker;
 
 import java.time.Duration;
 import java.util.Map;
@@ -15,7 +12,7 @@ import java.util.concurrent.CompletableFuture;
  * {@link RuntimeNemesis} serving a {@link RuntimeWorkload}, then calm, then the final checks: every member converges,
  * every acknowledged write is applied on every member, no write the runtime called "not carried out" was ever
  * applied anywhere, no answer is of a kind the runtime must not give, and the history is linearizable. Invariants
- * are checked after every event. Any failure names the seed; {@code -Draft.sim.seed=N} replays it.
+ * are checked after every event. Any failure names the seed and how to replay it ({@link SoakRuns#replayable}).
  */
 final class RuntimeSimulationRun {
 
@@ -30,16 +27,12 @@ final class RuntimeSimulationRun {
      * so that compaction, InstallSnapshot and restarts from snapshots happen throughout.
      */
     static Summary run(long seed, int members, int ops) {
-        RuntimeCluster cluster = new RuntimeCluster(members, seed, Duration.ofMillis(2_500), 5 + seed % 30, 256);
-        cluster.membershipChurn = seed % 2 == 0; // half the seeds add and remove members as they go
-        cluster.minVoters = seed % 8 == 0 ? 1 : 3; // a quarter of those shrink to one voter
-        try {
+        return SoakRuns.replayable("RuntimeSimulationSoakTest", "raft.sim.runtime.ops", seed, members, ops, () -> {
+            RuntimeCluster cluster = new RuntimeCluster(members, seed, Duration.ofMillis(2_500), 5 + seed % 30, 256);
+            cluster.membershipChurn = seed % 2 == 0; // half the seeds add and remove members as they go
+            cluster.minVoters = seed % 8 == 0 ? 1 : 3; // a quarter of those shrink to one voter
             return runChecked(cluster, ops);
-        } catch (AssertionError | RuntimeException e) {
-            throw new AssertionError("runtime simulation failed; replay with -Dtest=RuntimeSimulationSoakTest"
-                    + " -Draft.sim.seed=" + seed + " -Draft.sim.runtime.ops=" + ops + " (" + members + " members): "
-                    + e.getMessage(), e);
-        }
+        });
     }
 
     private static Summary runChecked(RuntimeCluster cluster, int ops) {
@@ -48,32 +41,15 @@ final class RuntimeSimulationRun {
         if (!cluster.runUntil(() -> cluster.nodes.stream().allMatch(RuntimeNode::serving), 1_000)) {
             throw new AssertionError("the groups did not start\n  " + cluster.describe());
         }
-        nemesis.start();
-        workload.start();
         // a group shrunk to one voter has no leader whenever that voter is down or cut off: it gets more time
-        long budget = ops * (cluster.minVoters == 1 ? 400L : 200L) + 60_000;
-        if (!cluster.runUntil(workload::done, budget)) {
-            throw new AssertionError("workload stalled after " + workload.finishedOps() + " of " + ops
-                    + " ops\n  " + cluster.describe());
-        }
-        nemesis.calm();
-        if (!cluster.runUntil(cluster::converged, 30_000)) {
-            throw new AssertionError("members did not converge after the faults stopped\n  " + cluster.describe());
-        }
+        SoakRuns.serveThenCalm(cluster, workload, nemesis, ops, ops * (cluster.minVoters == 1 ? 400L : 200L) + 60_000);
         // let copies still in flight (forwarded commands held back up to 300 ms, long reordering up to 400 ms)
         // arrive, and whatever they start finish, before deciding what was applied
         cluster.runFor(2_000);
-        if (!cluster.runUntil(cluster::converged, 30_000)) {
-            throw new AssertionError("members did not converge again\n  " + cluster.describe());
-        }
+        SoakRuns.awaitConverged(cluster, "members did not converge again");
         checkEveryCopyDurable(cluster);
         if (!workload.unexpected.isEmpty()) {
             throw new AssertionError("answers no correct runtime gives: " + workload.unexpected);
-        }
-        for (String write : workload.acknowledgedWrites) {
-            if (!cluster.invariants.everApplied(write)) {
-                throw new AssertionError("acknowledged write '" + write + "' was never applied");
-            }
         }
         for (RuntimeNode node : cluster.convergedMembers()) {
             if (node.retired) {
@@ -86,26 +62,17 @@ final class RuntimeSimulationRun {
             if (!node.machine.kv.contents().equals(state)) {
                 throw new AssertionError("the state of " + node.id + " differs from the leader's after converging");
             }
-            if (node.machine.restored) {
-                continue; // its state came (partly) from a snapshot, checked whole just above
-            }
-            for (String write : workload.acknowledgedWrites) {
-                if (!cluster.invariants.appliedPayloads(node.id).contains(write)) {
-                    throw new AssertionError("acknowledged write '" + write + "' is not applied on " + node.id);
-                }
-            }
         }
+        // a member whose state came (partly) from a snapshot did not apply every entry: checked whole just above
+        workload.checkAcknowledgedWritesApplied(cluster.invariants,
+                cluster.convergedMembers().stream().filter(n -> !n.machine.restored).toList());
         for (Map.Entry<String, String> refused : workload.notCarriedOut.entrySet()) {
             if (cluster.invariants.everApplied(refused.getKey())) {
                 throw new AssertionError("write '" + refused.getKey() + "' was answered as not carried out ("
                         + refused.getValue() + ") but was applied");
             }
         }
-        CheckResult result = LinearizabilityChecker.check(new KvModel(), workload.history(), Duration.ofSeconds(60));
-        if (!result.isOk()) {
-            throw new AssertionError("history of " + workload.history().size() + " ops is not linearizable: "
-                    + result);
-        }
+        workload.checkLinearizable();
         int crashes = cluster.nodes.stream().mapToInt(n -> n.crashes).sum();
         return new Summary(cluster.seed, workload.history().size(), workload.unknownOps, workload.refusedOps,
                 cluster.invariants.elections, nemesis.faults, nemesis.transfers, nemesis.closes, crashes,

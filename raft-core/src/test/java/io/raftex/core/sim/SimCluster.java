@@ -1,14 +1,12 @@
 package io.raftex.core.sim;
 
 import io.raftex.core.MemberId;
-import io.raftex.core.Role;
 import io.raftex.core.log.InMemoryGroupLog;
 import io.raftex.core.log.PersistentState;
 import io.raftex.core.protocol.ProtocolConfig;
 
+import java.util.List;
 import java.util.Optional;
-import java.util.function.BooleanSupplier;
-import java.util.stream.Collectors;
 
 /**
  * A whole group of simulated members on one seeded scheduler: the test's handle to time, faults, and the state
@@ -16,18 +14,14 @@ import java.util.stream.Collectors;
  */
 final class SimCluster extends BaseSimCluster<SimNode> {
 
-    static final String GROUP = "sim";
-
-    final ProtocolConfig protocolConfig;
     private int restarts;
 
     SimCluster(int size, long seed) {
-        this(size, seed, ProtocolConfig.defaults().withTiming(20, 5).withLimits(64, 64 * 1024, 4));
+        this(size, seed, PROTOCOL);
     }
 
     SimCluster(int size, long seed, ProtocolConfig protocolConfig) {
-        super(size, seed);
-        this.protocolConfig = protocolConfig;
+        super(size, seed, protocolConfig);
         PersistentState initial = new PersistentState(0, Optional.empty(), config);
         for (MemberId id : ids) {
             SimNode node = new SimNode(id, this, new InMemoryGroupLog(initial));
@@ -36,23 +30,6 @@ final class SimCluster extends BaseSimCluster<SimNode> {
         for (SimNode node : nodes) {
             node.start(scheduler.random.nextLong());
         }
-    }
-
-    // ------------------------------------------------------------------ time
-
-    void runFor(long millis) {
-        scheduler.runUntil(scheduler.now() + millis);
-    }
-
-    /** Runs until the condition holds, checking after every event; false if {@code maxMillis} passes first. */
-    boolean runUntil(BooleanSupplier condition, long maxMillis) {
-        long deadline = scheduler.now() + maxMillis;
-        while (!condition.getAsBoolean()) {
-            if (scheduler.now() >= deadline || !scheduler.step()) {
-                return condition.getAsBoolean();
-            }
-        }
-        return true;
     }
 
     // ------------------------------------------------------------------ faults
@@ -66,29 +43,10 @@ final class SimCluster extends BaseSimCluster<SimNode> {
 
     // ------------------------------------------------------------------ views
 
-    /** The leader of the highest term among live members that are connected to a quorum, if any. */
+    /** Every member: none of them ever leaves the group. */
     @Override
-    public Optional<Integer> leader() {
-        int best = -1;
-        long bestTerm = -1;
-        for (int i = 0; i < nodes.size(); i++) {
-            SimNode n = nodes.get(i);
-            if (n.up && n.member.role() == Role.LEADER && n.member.term() > bestTerm) {
-                best = i;
-                bestTerm = n.member.term();
-            }
-        }
-        return best < 0 ? Optional.empty() : Optional.of(best);
-    }
-
-    /** Waits for exactly one leader of the highest term among the given members, and returns it. */
-    int awaitLeader(long maxMillis) {
-        boolean found = runUntil(() -> leader().isPresent(), maxMillis);
-        if (!found) {
-            throw new AssertionError("no leader elected within " + maxMillis + " ms (seed " + seed + ")\n  "
-                    + describe());
-        }
-        return leader().get();
+    List<SimNode> membersLedBy(int leader) {
+        return nodes;
     }
 
     /**
@@ -157,10 +115,5 @@ final class SimCluster extends BaseSimCluster<SimNode> {
 
     long maxTerm() {
         return nodes.stream().filter(n -> n.up).mapToLong(n -> n.member.term()).max().orElse(0);
-    }
-
-    @Override
-    public String describe() {
-        return "seed=" + seed + " " + nodes.stream().map(SimNode::toString).collect(Collectors.joining(", "));
     }
 }

@@ -28,7 +28,7 @@ import java.util.function.Consumer;
  * session state machine over {@link KvMachine}, and a small shell that carries out effects the way the node
  * runtime does. Everything runs on the simulator's single thread, in virtual time.
  */
-final class SimNode implements SimMember {
+final class SimNode extends NodeShell<SimCluster> {
 
     /** What a client hears back from one attempt. */
     sealed interface Outcome {
@@ -52,17 +52,10 @@ final class SimNode implements SimMember {
     private record AppliedAt(long term, CommandResult result) {
     }
 
-    final MemberId id;
-    private final SimCluster cluster;
-    InMemoryGroupLog disk;
     RaftMember member;
     SessionStateMachine sessions;
     KvMachine kv;
-    boolean up;
-    private int incarnation;
-    private boolean flushScheduled;
     private long requestSeq;
-    private long lastCheckedCommit;
     private final Map<Long, PendingCommand> proposed = new HashMap<>();
     private final Map<Long, Placed> placed = new HashMap<>();
     private final Map<Long, PendingRead> reads = new HashMap<>();
@@ -71,36 +64,15 @@ final class SimNode implements SimMember {
     private final ArrayDeque<long[]> durableEvents = new ArrayDeque<>();
 
     SimNode(MemberId id, SimCluster cluster, InMemoryGroupLog disk) {
-        this.id = id;
-        this.cluster = cluster;
-        this.disk = disk;
-    }
-
-    @Override
-    public MemberId id() {
-        return id;
-    }
-
-    @Override
-    public boolean isUp() {
-        return up;
-    }
-
-    @Override
-    public InMemoryGroupLog disk() {
-        return disk;
+        super(id, cluster, disk);
     }
 
     // ------------------------------------------------------------------ lifecycle
 
     void start(long seed) {
-        incarnation++;
-        up = true;
-        flushScheduled = false;
-        lastCheckedCommit = 0;
+        int myIncarnation = comeUp();
         // request ids must not repeat across restarts: a late answer to the previous incarnation would match
-        requestSeq = (long) incarnation << 40;
-        cluster.invariants.onRestart(this);
+        requestSeq = (long) myIncarnation << 40;
         GroupLog checked = new CheckedLog(disk, cluster.invariants, this);
         disk.setDurabilityListener(new GroupLog.DurabilityListener() {
             @Override
@@ -117,7 +89,6 @@ final class SimNode implements SimMember {
         kv = new KvMachine();
         sessions = new SessionStateMachine(kv, 1_000);
         cluster.network.register(id, this::receive);
-        int myIncarnation = incarnation;
         cluster.scheduler.after(cluster.scheduler.between(0, cluster.tickMillis), () -> tickLoop(myIncarnation));
     }
 
@@ -127,10 +98,7 @@ final class SimNode implements SimMember {
         if (!up) {
             return;
         }
-        up = false;
-        incarnation++;
-        cluster.network.unregister(id);
-        disk = disk.crash();
+        goDown();
         proposed.clear();
         placed.clear();
         reads.clear();
@@ -203,10 +171,8 @@ final class SimNode implements SimMember {
             cluster.invariants.beforeSend(this, s.message());
             cluster.network.send(s.message());
         } else if (e instanceof Effect.CommitAdvanced c) {
-            cluster.invariants.onCommit(this, lastCheckedCommit, c.commitIndex(),
-                    member.role() == io.raftex.core.Role.LEADER ? java.util.OptionalLong.of(member.term())
-                            : java.util.OptionalLong.empty());
-            lastCheckedCommit = c.commitIndex();
+            committedUpTo(c.commitIndex(), member.role() == io.raftex.core.Role.LEADER
+                    ? java.util.OptionalLong.of(member.term()) : java.util.OptionalLong.empty());
             applyUpTo(c.commitIndex());
         } else if (e instanceof Effect.ProposalAccepted a) {
             onAccepted(a);
@@ -294,23 +260,29 @@ final class SimNode implements SimMember {
     // ------------------------------------------------------------------ disk
 
     private void scheduleFlush() {
-        if (!up || flushScheduled || !disk.hasPendingWrites()) {
-            return;
+        if (up) {
+            scheduleFlush(incarnation);
         }
-        flushScheduled = true;
-        int myIncarnation = incarnation;
-        cluster.scheduler.after(cluster.scheduler.between(1, cluster.diskMaxDelay), () -> {
-            if (!up || incarnation != myIncarnation) {
-                return;
-            }
-            flushScheduled = false;
-            disk.flush();
-            while (!durableEvents.isEmpty() && up) {
-                long[] ev = durableEvents.poll();
-                run(member.onLogDurable(ev[0], ev[1], ev[2]));
-            }
-            scheduleFlush();
-        });
+    }
+
+    /** Tells the core what became durable, as the node runtime does once its disk reports it. */
+    @Override
+    protected void afterFlush() {
+        while (!durableEvents.isEmpty() && up) {
+            long[] ev = durableEvents.poll();
+            run(member.onLogDurable(ev[0], ev[1], ev[2]));
+        }
+    }
+
+    @Override
+    boolean serving() {
+        return up;
+    }
+
+    @Override
+    View view() {
+        return new View(member.role(), member.term(), member.leader(), member.commitIndex(), sessions.lastApplied(),
+                disk.lastIndex());
     }
 
     @Override

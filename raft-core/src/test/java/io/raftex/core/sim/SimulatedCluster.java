@@ -41,6 +41,16 @@ interface SimulatedCluster {
     /** Crashes member {@code i} if it is up, then starts it again on what survived of its disk. */
     void restart(int i);
 
+    /** Restarts member {@code i} 50 ms to 1.5 s from now, unless it is up again by then. */
+    default void restartLater(int i) {
+        SimScheduler s = scheduler();
+        s.after(s.between(50, 1_500), () -> {
+            if (!isUp(i)) {
+                restart(i);
+            }
+        });
+    }
+
     /** The state of every member, for failure messages. */
     String describe();
 }

@@ -3,16 +3,14 @@ package io.raftex.core.sim;
 import io.raftex.core.message.AppendEntriesRequest;
 import io.raftex.core.message.InstallSnapshotRequest;
 import io.raftex.core.snapshot.SnapshotMeta;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -23,6 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * invariant is checked as they run, and each scenario ends with every member holding the same state as the leader.
  * The names follow the snapshot tests of a well-known Raft course (SnapshotBasic, SnapshotInstall, ...).
  */
+@ExtendWith(QuietRuntimeLogs.ForClass.class)
 class SnapshotScenariosTest {
 
     private static final long SEED = Long.getLong("raft.sim.seed", 11L);
@@ -30,17 +29,6 @@ class SnapshotScenariosTest {
     /** A snapshot every 10 applied entries; chunks of 64 bytes, so that a transfer takes many of them. */
     private static final long INTERVAL = 10;
     private static final int CHUNK = 64;
-    private static QuietRuntimeLogs quiet;
-
-    @BeforeAll
-    static void quietLogs() {
-        quiet = new QuietRuntimeLogs();
-    }
-
-    @AfterAll
-    static void restoreLogs() {
-        quiet.close();
-    }
 
     @Test
     void snapshotBasic() {
@@ -344,7 +332,7 @@ class SnapshotScenariosTest {
         byte[] payload = KvMachine.put("k0", "needs-the-restarted-follower");
         CompletableFuture<byte[]> f = c.node(l).runtime.command(payload);
         assertThat(c.runUntil(f::isDone, 3_000)).as("answered\n  %s", c.describe()).isTrue();
-        assertThat(failureOf(f)).as("committed with the restarted follower's copy").isNull();
+        assertThat(RuntimeCluster.failureOf(f)).as("committed with the restarted follower's copy").isNull();
         c.network.heal();
         converge(c);
         assertSameState(c);
@@ -408,7 +396,7 @@ class SnapshotScenariosTest {
                 CompletableFuture<byte[]> f = c.node(l).runtime.command(payload);
                 assertThat(c.runUntil(f::isDone, 5_000)).as("write %s answered\n  %s", text(payload), c.describe())
                         .isTrue();
-                done = failureOf(f) == null;
+                done = RuntimeCluster.failureOf(f) == null;
             }
             assertThat(done).as("write %s acknowledged within 20 attempts\n  %s", text(payload), c.describe())
                     .isTrue();
@@ -429,11 +417,6 @@ class SnapshotScenariosTest {
 
     private static long installs(RuntimeCluster c) {
         return c.network.sentByType.getOrDefault(InstallSnapshotRequest.class, 0L);
-    }
-
-    private static Throwable failureOf(CompletableFuture<?> f) {
-        Throwable t = f.handle((v, e) -> e).getNow(null);
-        return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
     }
 
     private static String text(byte[] payload) {
