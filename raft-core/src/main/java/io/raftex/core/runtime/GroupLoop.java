@@ -42,7 +42,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Consumer;
 
 /**
  * The loop of one group on one node: owns the {@link RaftMember} and its {@link GroupLog}, takes ticks, inbound
@@ -78,7 +77,8 @@ final class GroupLoop<C, R> {
     private final CommandTracker commands;
     private final ConcurrentLinkedQueue<CommandTracker.Pending> incoming = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
-    private final List<GroupListener> listeners;
+    /** Counts what happens and tells the listeners. */
+    private final GroupEvents events;
     private final Answers answers;
     private final MembershipChanges changes;
     private final LeadershipTransfers leadershipTransfers;
@@ -133,7 +133,7 @@ final class GroupLoop<C, R> {
         this.transport = transport;
         this.storage = storage;
         this.env = env;
-        this.listeners = listeners;
+        this.events = new GroupEvents(name, self, listeners, counters);
         this.counters = counters;
         this.commands = new CommandTracker(randomClientId(env));
         this.nextRequestId = (1 + (env.seeds().getAsLong() >>> 33)) << 32;
@@ -569,18 +569,7 @@ final class GroupLoop<C, R> {
         if (event.leaderChanged() && rc.leader().isPresent()) {
             counters.leaderChanged();
         }
-        for (GroupListener l : listeners) {
-            try {
-                if (event.roleChanged()) {
-                    l.onRoleChange(event);
-                }
-                if (event.leaderChanged()) {
-                    l.onLeaderChange(event);
-                }
-            } catch (RuntimeException e) {
-                LOG.warn("[{}@{}] group listener failed", name, self, e);
-            }
-        }
+        events.roleChanged(event);
         if (event.leaderChanged() && rc.leader().isPresent()) {
             sweep(true); // requests that were turned down for want of a leader go now
         }
@@ -660,19 +649,7 @@ final class GroupLoop<C, R> {
 
     /** Counts a command that failed for {@code reason} and tells the listeners, before its future completes. */
     void commandFailed(Throwable reason) {
-        counters.commandFailed();
-        tell(l -> l.onCommandFailed(reason));
-    }
-
-    /** Tells every listener something; a listener that throws is logged and skipped. */
-    private void tell(Consumer<GroupListener> call) {
-        for (GroupListener l : listeners) {
-            try {
-                call.accept(l);
-            } catch (RuntimeException e) {
-                LOG.warn("[{}@{}] group listener failed", name, self, e);
-            }
-        }
+        events.commandFailed(reason);
     }
 
     long nowMillis() {
@@ -717,14 +694,7 @@ final class GroupLoop<C, R> {
 
         @Override
         public void commandCompleted(long latency) {
-            counters.commandCompleted(latency);
-            for (GroupListener l : listeners) {
-                try {
-                    l.onCommandCompleted(latency);
-                } catch (RuntimeException e) {
-                    LOG.warn("[{}@{}] group listener failed", name, self, e);
-                }
-            }
+            events.commandCompleted(latency);
         }
 
         @Override
@@ -762,8 +732,7 @@ final class GroupLoop<C, R> {
 
         @Override
         public void taken(SnapshotMeta meta, long compactTo, long tookNanos) {
-            counters.snapshotTaken();
-            tell(l -> l.onSnapshotTaken(tookNanos));
+            events.snapshotTaken(tookNanos);
             enqueue(member.snapshotTaken(meta.index(), meta.term(), compactTo));
         }
 
@@ -783,9 +752,7 @@ final class GroupLoop<C, R> {
 
         @Override
         public void restored(long index, long tookNanos) {
-            counters.applied(applier.lastApplied());
-            counters.snapshotInstalled();
-            tell(l -> l.onSnapshotInstalled(tookNanos));
+            events.snapshotInstalled(applier.lastApplied(), tookNanos);
             queries.applied(applier.lastApplied());
             // commands of ours accepted at indexes the snapshot covers: their answers are in its session table
             commandFlow.coveredBySnapshot(index);
@@ -924,14 +891,12 @@ final class GroupLoop<C, R> {
 
         @Override
         public void queryCompleted(ReadConsistency consistency) {
-            counters.queryCompleted();
-            tell(l -> l.onQueryEnded(consistency, null));
+            events.queryCompleted(consistency);
         }
 
         @Override
         public void queryFailed(ReadConsistency consistency, Throwable reason) {
-            counters.queryFailed();
-            tell(l -> l.onQueryEnded(consistency, reason));
+            events.queryFailed(consistency, reason);
         }
     }
 
