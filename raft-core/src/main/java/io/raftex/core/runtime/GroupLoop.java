@@ -5,11 +5,9 @@ import io.raftex.core.GroupListener;
 import io.raftex.core.GroupMetrics;
 import io.raftex.core.GroupStatus;
 import io.raftex.core.GroupStoppedException;
-import io.raftex.core.Member;
 import io.raftex.core.MemberId;
 import io.raftex.core.ReadConsistency;
 import io.raftex.core.Role;
-import io.raftex.core.RoleChangeEvent;
 import io.raftex.core.log.GroupLog;
 import io.raftex.core.log.LogEntry;
 import io.raftex.core.log.PersistentState;
@@ -19,7 +17,6 @@ import io.raftex.core.message.InstallSnapshotResponse;
 import io.raftex.core.message.RaftMessage;
 import io.raftex.core.protocol.ConfigChange;
 import io.raftex.core.protocol.Effect;
-import io.raftex.core.protocol.MemberStatus;
 import io.raftex.core.protocol.Proposal;
 import io.raftex.core.protocol.RaftMember;
 import io.raftex.core.snapshot.SnapshotMeta;
@@ -31,10 +28,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
@@ -62,15 +56,10 @@ final class GroupLoop<C, R> {
     private final String name;
     private final MemberId self;
     private final RuntimeSettings settings;
-    private final Transport transport;
     private final StorageProvider storage;
     private final ClusterConfig initialConfig;
-    /**
-     * Every member of every configuration this member has known (bootstrap, persisted history, each one in force),
-     * by id: answers must reach a member the configuration in force no longer names, such as a leader that is
-     * removing itself and waits for its followers to acknowledge the entry that removes it.
-     */
-    private final Map<MemberId, Member> knownMembers = new HashMap<>();
+    /** Messages to the transport, addressed from the configuration in force or every member known. */
+    private final Outbox outbox;
     private final Applier<C, R> applier;
     private final GroupEnvironment env;
     private final GroupExecutor executor;
@@ -79,6 +68,8 @@ final class GroupLoop<C, R> {
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     /** Counts what happens and tells the listeners. */
     private final GroupEvents events;
+    /** Role and leader changes: counted, logged, told to the listeners. */
+    private final RoleChanges roleChanges;
     private final Answers answers;
     private final MembershipChanges changes;
     private final LeadershipTransfers leadershipTransfers;
@@ -99,10 +90,6 @@ final class GroupLoop<C, R> {
     private long nextRequestId;
     private final ArrayDeque<Effect> effectQueue = new ArrayDeque<>();
     private boolean executingEffects;
-    private Role lastRole = Role.FOLLOWER;
-    private Optional<MemberId> lastLeader = Optional.empty();
-    /** The configuration whose members {@link #knownMembers} took in last. */
-    private ClusterConfig addressesFrom;
     /** Snapshots taken, written and installed; made at start, once the store is open. */
     private Snapshots snapshots;
     /** Snapshots on their way to followers (as leader) or from the leader (as follower). */
@@ -114,7 +101,8 @@ final class GroupLoop<C, R> {
     private volatile State state = State.STARTING;
     private volatile boolean refusing;
     private volatile boolean closeRequested;
-    private volatile GroupStatus lastStatus;
+    /** The status at a stop, readable from any thread. */
+    private final StatusBoard status;
 
     /**
      * @param config    the group's configuration, used when the store holds none yet
@@ -130,10 +118,11 @@ final class GroupLoop<C, R> {
         this.initialConfig = config;
         this.applier = applier;
         this.settings = settings;
-        this.transport = transport;
+        this.outbox = new Outbox(name, self, transport);
         this.storage = storage;
         this.env = env;
         this.events = new GroupEvents(name, self, listeners, counters);
+        this.roleChanges = new RoleChanges(name, self, counters, events, new RoleHost());
         this.counters = counters;
         this.commands = new CommandTracker(randomClientId(env));
         this.nextRequestId = (1 + (env.seeds().getAsLong() >>> 33)) << 32;
@@ -152,8 +141,7 @@ final class GroupLoop<C, R> {
         this.pending = List.of(commandFlow, queries, leadershipTransfers, changes);
         this.applying = new Applying(name, applier, commands, new ApplyingHost(), answers, env.nanoTime());
         this.router = routeEffects();
-        this.lastStatus = new GroupStatus(name, settings.nodeId(), Role.FOLLOWER, 0, Optional.empty(), 0, 0, 0, 0,
-                false, List.of());
+        this.status = new StatusBoard(name, settings.nodeId());
     }
 
     private static long randomClientId(GroupEnvironment env) {
@@ -190,10 +178,9 @@ final class GroupLoop<C, R> {
                 member.setStateMissing(stateMissing());
                 member.setIncarnation(storage.incarnation());
                 incarnationWatch = new IncarnationWatch(name, self);
-                initialConfig.members().forEach(m -> knownMembers.put(m.id(), m));
-                log.state().configs().forEach(c -> c.config().members().forEach(m -> knownMembers.put(m.id(), m)));
-                lastRole = member.role();
-                lastLeader = member.leader();
+                outbox.learn(initialConfig);
+                log.state().configs().forEach(c -> outbox.learn(c.config()));
+                roleChanges.startAs(member.role(), member.leader());
                 state = State.RUNNING;
                 publish();
                 long tick = settings.tickInterval().toMillis();
@@ -247,17 +234,7 @@ final class GroupLoop<C, R> {
         } else {
             LOG.info("[{}@{}] group stopped", name, self);
         }
-        GroupStatus last = lastStatus;
-        try {
-            if (member != null) {
-                last = computeStatus(false);
-            }
-        } catch (RuntimeException e) {
-            last = new GroupStatus(last.group(), last.nodeId(), counters.role(), counters.term(),
-                    counters.leader().map(MemberId::value), counters.commitIndex(), counters.lastApplied(),
-                    counters.lastLogIndex(), 0, false, last.members());
-        }
-        lastStatus = last;
+        status.stopped(member == null ? null : () -> computeStatus(false), counters);
         state = State.STOPPED;
         if (ticker != null) {
             ticker.cancel();
@@ -465,7 +442,7 @@ final class GroupLoop<C, R> {
                 .on(Effect.ReadRejected.class, queries::onRejected)
                 .on(Effect.ChangeAccepted.class, changes::onAccepted)
                 .on(Effect.ChangeRejected.class, changes::onRejected)
-                .on(Effect.RoleChanged.class, this::onRoleChanged)
+                .on(Effect.RoleChanged.class, roleChanges::changed)
                 .on(Effect.SendSnapshot.class, ss -> transfers.send(ss.to(), ss.atLeast()))
                 .on(Effect.SnapshotChunkAcked.class, ack -> transfers.onChunkAcked(ack))
                 .on(Effect.SnapshotChunk.class, chunk -> transfers.onChunk(chunk.chunk()))
@@ -485,25 +462,7 @@ final class GroupLoop<C, R> {
     }
 
     private void send(RaftMessage message) {
-        ClusterConfig config = member.config();
-        if (config != addressesFrom) {
-            addressesFrom = config;
-            config.members().forEach(m -> knownMembers.put(m.id(), m));
-        }
-        Optional<Member> to = config.member(message.to());
-        if (to.isEmpty()) {
-            // not a member now, but one once (or in the bootstrap list): a node not yet added answers its leader so
-            to = Optional.ofNullable(knownMembers.get(message.to()));
-        }
-        if (to.isEmpty()) {
-            LOG.debug("[{}@{}] no address for {}; dropped {}", name, self, message.to(), message);
-            return;
-        }
-        try {
-            transport.send(to.get(), message);
-        } catch (RuntimeException e) {
-            LOG.debug("[{}@{}] transport refused a message to {}", name, self, message.to(), e);
-        }
+        outbox.send(member.config(), message);
     }
 
     // ------------------------------------------------------------------ timer
@@ -537,44 +496,6 @@ final class GroupLoop<C, R> {
         }
     }
 
-    // ------------------------------------------------------------------ roles
-
-    private void onRoleChanged(Effect.RoleChanged rc) {
-        Role oldRole = lastRole;
-        Optional<MemberId> oldLeader = lastLeader;
-        lastRole = rc.role();
-        lastLeader = rc.leader();
-        counters.roleChanged(rc.role(), rc.term(), rc.leader());
-        if (rc.role() != Role.LEADER) {
-            transfers.stopSending(); // only a leader sends snapshots; a new leadership starts its own transfers
-        }
-        RoleChangeEvent event = new RoleChangeEvent(name, settings.nodeId(), oldRole, rc.role(), rc.term(), oldLeader,
-                rc.leader());
-        if (event.roleChanged()) {
-            switch (rc.role()) {
-                case PRE_CANDIDATE -> LOG.info("[{}@{}] election timeout in term {}: pre-vote for term {}", name,
-                        self, rc.term(), rc.term() + 1);
-                case CANDIDATE -> {
-                    counters.electionStarted();
-                    LOG.info("[{}@{}] standing for election in term {}", name, self, rc.term());
-                }
-                case LEADER -> LOG.info("[{}@{}] elected leader in term {}", name, self, rc.term());
-                case FOLLOWER -> LOG.info("[{}@{}] follower in term {}, leader {}", name, self, rc.term(),
-                        rc.leader().map(MemberId::value).orElse("unknown"));
-            }
-        } else if (event.leaderChanged()) {
-            LOG.info("[{}@{}] {} in term {}, leader {}", name, self, rc.role().name().toLowerCase(Locale.ROOT),
-                    rc.term(), rc.leader().map(MemberId::value).orElse("unknown"));
-        }
-        if (event.leaderChanged() && rc.leader().isPresent()) {
-            counters.leaderChanged();
-        }
-        events.roleChanged(event);
-        if (event.leaderChanged() && rc.leader().isPresent()) {
-            sweep(true); // requests that were turned down for want of a leader go now
-        }
-    }
-
     // ------------------------------------------------------------------ views
 
     /** True while the group runs and takes requests. */
@@ -589,39 +510,32 @@ final class GroupLoop<C, R> {
 
     /** The status, computed now; call from one of the loop's tasks only. */
     GroupStatus statusHere() {
-        return state == State.RUNNING ? computeStatus(true) : lastStatus;
+        return state == State.RUNNING ? computeStatus(true) : status.last();
     }
 
     /** The status as a task of the loop computes it, or the last one published once the group stopped. */
     CompletableFuture<GroupStatus> statusAsync() {
         CompletableFuture<GroupStatus> future = new CompletableFuture<>();
         if (state != State.RUNNING) {
-            future.complete(lastStatus);
+            future.complete(status.last());
             return future;
         }
         try {
-            executor.execute(() -> future.complete(state == State.RUNNING ? computeStatus(true) : lastStatus));
+            executor.execute(() -> future.complete(state == State.RUNNING ? computeStatus(true) : status.last()));
         } catch (RejectedExecutionException e) {
-            future.complete(lastStatus);
+            future.complete(status.last());
         }
         return future;
     }
 
     /** The status last computed at a stop (or the initial one). */
     GroupStatus lastStatus() {
-        return lastStatus;
+        return status.last();
     }
 
     private GroupStatus computeStatus(boolean running) {
-        MemberStatus s = member.status();
-        List<GroupStatus.MemberInfo> members = new ArrayList<>(s.peers().size());
-        for (MemberStatus.PeerStatus p : s.peers()) {
-            members.add(new GroupStatus.MemberInfo(p.id().value(), p.address(), p.membership(), p.matchIndex(),
-                    p.nextIndex(), p.incarnation()));
-        }
-        return new GroupStatus(name, settings.nodeId(), s.role(), s.term(), s.leader().map(MemberId::value),
-                s.commitIndex(), applier.lastApplied(), s.lastIndex(), counters.snapshotIndex(), running, members,
-                s.incarnation(), s.incarnationBound(), transfers.progress());
+        return status.compute(member.status(), applier.lastApplied(), counters.snapshotIndex(), transfers.progress(),
+                running);
     }
 
     /** The group's figures, from any thread. */
@@ -964,4 +878,17 @@ final class GroupLoop<C, R> {
         public void transferLeadership(MemberId target) {
             enqueue(member.transferLeadership(target));
         }
-    }}
+    }
+    /** What a role change sets off here. */
+    private final class RoleHost implements RoleChanges.Host {
+        @Override
+        public void notLeader() {
+            transfers.stopSending();
+        }
+
+        @Override
+        public void leaderFound() {
+            sweep(true);
+        }
+    }
+}
