@@ -154,7 +154,7 @@ final class GroupLoop<C, R> {
 
     // ------------------------------------------------------------------ lifecycle
 
-    /** Queues the start: opens the store, recovers the member and starts the timer (see {@link GroupRuntime#startAsync}). */
+    /** Queues the start: opens the store, recovers the member, starts the timer ({@link GroupRuntime#startAsync}). */
     CompletableFuture<Void> start() {
         CompletableFuture<Void> started = new CompletableFuture<>();
         executor.execute(() -> {
