@@ -27,15 +27,12 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The loop of one group on one node: owns the {@link RaftMember} and its {@link GroupLog}, takes ticks, inbound
@@ -64,8 +61,8 @@ final class GroupLoop<C, R> {
     private final GroupEnvironment env;
     private final GroupExecutor executor;
     private final CommandTracker commands;
-    private final ConcurrentLinkedQueue<CommandTracker.Pending> incoming = new ConcurrentLinkedQueue<>();
-    private final AtomicBoolean drainScheduled = new AtomicBoolean();
+    /** Commands submitted from any thread, proposed in batches. */
+    private final CommandIntake intake;
     /** Counts what happens and tells the listeners. */
     private final GroupEvents events;
     /** Role and leader changes: counted, logged, told to the listeners. */
@@ -125,6 +122,7 @@ final class GroupLoop<C, R> {
         this.roleChanges = new RoleChanges(name, self, counters, events, new RoleHost());
         this.counters = counters;
         this.commands = new CommandTracker(randomClientId(env));
+        this.intake = new CommandIntake(new IntakeLoop());
         this.nextRequestId = (1 + (env.seeds().getAsLong() >>> 33)) << 32;
         this.executor = executor;
         this.answers = new Answers(settings.callbackExecutor());
@@ -318,48 +316,7 @@ final class GroupLoop<C, R> {
 
     /** Queues a submitted command (encoded, with its deadline) to be proposed with the others queued meanwhile. */
     void command(CommandTracker.Pending command) {
-        incoming.add(command);
-        if (drainScheduled.compareAndSet(false, true) && !submitOrFail(this::drainIncoming)) {
-            failIncoming(stoppedException());
-        }
-        if (refusing || state == State.STOPPED) {
-            failIncoming(stoppedException()); // the group stopped while we queued it
-        }
-    }
-
-    private boolean submitOrFail(Runnable task) {
-        try {
-            executor.execute(() -> {
-                if (state == State.RUNNING) {
-                    guarded("command", task);
-                }
-                if (state == State.STOPPED) {
-                    failIncoming(stoppedException());
-                }
-            });
-            return true;
-        } catch (RejectedExecutionException e) {
-            return false;
-        }
-    }
-
-    /** Takes newly submitted commands into the session and proposes them as one batch. */
-    private void drainIncoming() {
-        drainScheduled.set(false);
-        List<CommandTracker.Pending> batch = new ArrayList<>();
-        CommandTracker.Pending raw;
-        while ((raw = incoming.poll()) != null) {
-            batch.add(raw);
-        }
-        commandFlow.submit(batch);
-    }
-
-    private void failIncoming(Throwable reason) {
-        CommandTracker.Pending raw;
-        while ((raw = incoming.poll()) != null) {
-            commandFailed(reason);
-            answers.fail(raw.future, reason);
-        }
+        intake.offer(command);
     }
 
     /** Queues a query; fails it if the group is stopped or stops before it ran. */
@@ -572,7 +529,7 @@ final class GroupLoop<C, R> {
 
     // ------------------------------------------------------------------ hosts: the loop as each collaborator sees it
 
-    /** The shell as {@link Applying} sees it; the counters it reports stay here, with the others. */
+    /** The loop as {@link Applying} sees it. */
     private final class ApplyingHost implements Applying.Host {
         @Override
         public boolean stateMissing() {
@@ -690,7 +647,7 @@ final class GroupLoop<C, R> {
         }
     }
 
-    /** What {@link SnapshotTransfers} needs from this shell. */
+    /** What {@link SnapshotTransfers} needs from the loop. */
     private final class TransferHost implements SnapshotTransfers.Host {
         @Override
         public SnapshotMeta newestSnapshot() {
@@ -733,7 +690,7 @@ final class GroupLoop<C, R> {
         }
     }
 
-    /** The core and the shell as {@link Commands} see them; the counters stay here. */
+    /** The core and the loop as {@link Commands} see them. */
     private final class CommandsHost implements Commands.Host {
         @Override
         public long nextRequestId() {
@@ -762,11 +719,11 @@ final class GroupLoop<C, R> {
 
         @Override
         public void failSubmitted(GroupStoppedException reason) {
-            failIncoming(reason);
+            intake.failAll(reason);
         }
     }
 
-    /** The core, the log and the state machine as {@link Queries} see them; the counters stay here. */
+    /** The core, the log and the state machine as {@link Queries} see them. */
     private final class QueriesHost implements Queries.Host {
         @Override
         public boolean stateMissing() {
@@ -889,6 +846,49 @@ final class GroupLoop<C, R> {
         @Override
         public void leaderFound() {
             sweep(true);
+        }
+    }
+
+    /** The loop as {@link CommandIntake} sees it. */
+    private final class IntakeLoop implements CommandIntake.Loop {
+        @Override
+        public boolean execute(Runnable task) {
+            try {
+                executor.execute(task);
+                return true;
+            } catch (RejectedExecutionException e) {
+                return false;
+            }
+        }
+
+        @Override
+        public void step(Runnable task) {
+            guarded("command", task);
+        }
+
+        @Override
+        public boolean stopping() {
+            return refusing || state == State.STOPPED;
+        }
+
+        @Override
+        public boolean stopped() {
+            return state == State.STOPPED;
+        }
+
+        @Override
+        public GroupStoppedException stoppedException() {
+            return GroupLoop.this.stoppedException();
+        }
+
+        @Override
+        public void submit(List<CommandTracker.Pending> batch) {
+            commandFlow.submit(batch);
+        }
+
+        @Override
+        public void failed(CommandTracker.Pending command, Throwable reason) {
+            fail(command, reason);
         }
     }
 }

@@ -83,8 +83,8 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.self = MemberId.of(settings.nodeId());
         this.applier = new Applier<>(Objects.requireNonNull(stateMachine, "stateMachine"),
-                Objects.requireNonNull(commandCodec, "commandCodec"), Objects.requireNonNull(resultCodec, "resultCodec"),
-                settings.maxSessions());
+                Objects.requireNonNull(commandCodec, "commandCodec"),
+                Objects.requireNonNull(resultCodec, "resultCodec"), settings.maxSessions());
         this.executor = env.executors().apply(settings.nodeId(), name);
         this.loop = new GroupLoop<>(name, self, Objects.requireNonNull(config, "config"), applier, settings,
                 Objects.requireNonNull(transport, "transport"), Objects.requireNonNull(storage, "storage"), env,
