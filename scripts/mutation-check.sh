@@ -27,7 +27,7 @@ FILE[term-reset]=$core/protocol/RaftMember.java
 OLD[term-reset]='boolean newTermOrLeader = newTerm > term || !newLeader.equals(leader);'
 NEW[term-reset]='boolean newTermOrLeader = !newLeader.equals(leader);'
 # request ids restart at 1 in every runtime, so late answers to an earlier incarnation match new requests
-FILE[request-id]=$core/runtime/GroupRuntime.java
+FILE[request-id]=$core/runtime/GroupLoop.java
 OLD[request-id]='this.nextRequestId = (1 + (env.seeds().getAsLong() >>> 33)) << 32;'
 NEW[request-id]='this.nextRequestId = 1;'
 # a member whose state waits for a leader's snapshot takes "I have that committed" for an answer and never gets one

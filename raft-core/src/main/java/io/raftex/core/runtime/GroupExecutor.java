@@ -4,8 +4,8 @@ import java.util.concurrent.RejectedExecutionException;
 
 /**
  * The single thread of one group: runs its tasks one at a time, in the order they were submitted, and its timer.
- * {@link GroupRuntime} needs nothing else from a thread, which lets the simulator run a real runtime in virtual
- * time.
+ * The group's {@link GroupLoop} needs nothing else from a thread, which lets the simulator run a real runtime in
+ * virtual time.
  */
 public interface GroupExecutor {
 

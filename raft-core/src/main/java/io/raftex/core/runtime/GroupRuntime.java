@@ -2,6 +2,7 @@ package io.raftex.core.runtime;
 
 import io.raftex.core.ClusterConfig;
 import io.raftex.core.Codec;
+import io.raftex.core.CommandOutcomeUnknownException;
 import io.raftex.core.GroupListener;
 import io.raftex.core.GroupMetrics;
 import io.raftex.core.GroupStatus;
@@ -10,58 +11,33 @@ import io.raftex.core.Member;
 import io.raftex.core.MemberId;
 import io.raftex.core.RaftGroup;
 import io.raftex.core.ReadConsistency;
-import io.raftex.core.Role;
-import io.raftex.core.RoleChangeEvent;
-import io.raftex.core.CommandOutcomeUnknownException;
 import io.raftex.core.StateMachine;
-import io.raftex.core.log.GroupLog;
-import io.raftex.core.log.LogEntry;
-import io.raftex.core.log.PersistentState;
-import io.raftex.core.log.StorageException;
-import io.raftex.core.message.InstallSnapshotRequest;
-import io.raftex.core.message.InstallSnapshotResponse;
 import io.raftex.core.message.RaftMessage;
 import io.raftex.core.protocol.ConfigChange;
-import io.raftex.core.protocol.Effect;
-import io.raftex.core.protocol.MemberStatus;
-import io.raftex.core.protocol.Proposal;
 import io.raftex.core.protocol.RaftMember;
 import io.raftex.core.snapshot.SnapshotMeta;
-import io.raftex.core.snapshot.SnapshotStore;
 import io.raftex.core.transport.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
-import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 
 /**
- * The shell around one group's {@link RaftMember} on one node (docs/architecture.md): the public face of the group
- * (start, stop, commands, queries, membership, status), which owns the member and its log, ticks it, and hands every
- * effect it returns to exactly one receiver through an {@link EffectRouter}. The concerns live in collaborators:
- * {@link Applying} (committed entries to the {@link Applier}, answers to commands), {@link Commands},
- * {@link Queries}, {@link MembershipChanges}, {@link LeadershipTransfers} (all {@link PendingWork}: deadlines,
- * retries, failing on stop), {@link Snapshots} (taken, written, installed) and {@link SnapshotTransfers}. Every input
- * (tick, message, durability report, command, query, a finished snapshot write) becomes a task on the group's
- * executor, so nothing here needs a lock; only writing a snapshot out runs elsewhere.
+ * The public face of one group on one node (docs/architecture.md): start, stop, and the {@link RaftGroup} methods,
+ * each of which hands its request to the group's {@link GroupLoop}. The loop owns the {@link RaftMember} and its log,
+ * runs every input (tick, message, durability report, request, a finished snapshot write) as a task on the group's
+ * {@link GroupExecutor}, and routes every effect the core returns to one collaborator: {@link Applying} (committed
+ * entries to the {@link Applier}, answers to commands), {@link Commands}, {@link Queries}, {@link MembershipChanges},
+ * {@link LeadershipTransfers} (all {@link PendingWork}: deadlines, retries, failing on stop), {@link Snapshots}
+ * (taken, written, installed) and {@link SnapshotTransfers}. Nothing needs a lock; only writing a snapshot out runs
+ * elsewhere.
  *
  * <p>Fail-stop (rule 5): an exception from the core, the store or the state machine while a task runs, or a failure
  * the store reports, stops the group: pending requests fail (with {@link GroupStoppedException}, or
@@ -69,76 +45,25 @@ import java.util.function.Function;
  * new requests are refused, the store is closed.
  *
  * <p>Users obtain instances through {@link io.raftex.core.RaftNode}; this class is public only for that.
- *
- * <p>It is still over 1,000 lines because the narrow host each collaborator sees is an inner class here (about a
- * fifth of the file), next to start and stop, sending with the member address book, role changes and status; those
- * are the next to move out.
  */
 public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
 
     private static final Logger LOG = LoggerFactory.getLogger(GroupRuntime.class);
     private static final long STATUS_WAIT_MILLIS = 2_000;
 
-    private enum State { STARTING, RUNNING, STOPPED }
-
     private final String name;
     private final MemberId self;
     private final RuntimeSettings settings;
-    private final Transport transport;
-    private final StorageProvider storage;
-    private final ClusterConfig initialConfig;
-    /**
-     * Every member of every configuration this member has known (bootstrap, persisted history, each one in force),
-     * by id: answers must reach a member the configuration in force no longer names, such as a leader that is
-     * removing itself and waits for its followers to acknowledge the entry that removes it.
-     */
-    private final Map<MemberId, Member> knownMembers = new HashMap<>();
     private final Applier<C, R> applier;
     private final GroupEnvironment env;
     private final GroupExecutor executor;
-    private final CommandTracker commands;
-    private final ConcurrentLinkedQueue<CommandTracker.Pending> incoming = new ConcurrentLinkedQueue<>();
-    private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private final CopyOnWriteArrayList<GroupListener> listeners = new CopyOnWriteArrayList<>();
-    private final Answers answers;
-    private final MembershipChanges changes;
-    private final LeadershipTransfers leadershipTransfers;
-    /** Everything waiting on the core with a deadline, swept in this order on every tick and when a leader is found. */
-    private final List<PendingWork> pending;
-    private final EffectRouter router;
-    private final Applying applying;
-    private final Queries queries;
-    private final Commands commandFlow;
-
-    // ---- owned by the group thread
-    private RaftMember member;
-    private GroupLog log;
-    private GroupExecutor.Timer ticker;
-    /** Request ids start at a random base per incarnation, so a late answer to an earlier one matches nothing. */
-    private long nextRequestId;
-    private final ArrayDeque<Effect> effectQueue = new ArrayDeque<>();
-    private boolean executingEffects;
-    private Role lastRole = Role.FOLLOWER;
-    private Optional<MemberId> lastLeader = Optional.empty();
-    /** The configuration whose members {@link #knownMembers} took in last. */
-    private ClusterConfig addressesFrom;
-    /** Snapshots taken, written and installed; made at start, once the store is open. */
-    private Snapshots snapshots;
-    /** Snapshots on their way to followers (as leader) or from the leader (as follower). */
-    private volatile SnapshotTransfers transfers;
-    private IncarnationWatch incarnationWatch;
-    private long nextSnapshotRequestAtMillis;
-
-    // ---- published for other threads
-    private volatile State state = State.STARTING;
-    private volatile boolean refusing;
-    private volatile boolean closeRequested;
-    private volatile GroupStatus lastStatus;
-    /** The figures behind {@link #metrics()} and {@link #status()}, updated here and by the collaborators' hosts. */
+    /** The figures behind {@link #metrics()} and {@link #status()}, updated by the loop and its collaborators. */
     private final RuntimeCounters counters = new RuntimeCounters();
+    private final GroupLoop<C, R> loop;
 
     /**
-     * Creates the shell; {@link #start()} opens the store and starts the member.
+     * Creates the group; {@link #start()} opens the store and starts the member.
      *
      * @param config the group's configuration, used when the store holds none yet
      */
@@ -157,39 +82,13 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         this.name = Objects.requireNonNull(name, "name");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.self = MemberId.of(settings.nodeId());
-        this.initialConfig = Objects.requireNonNull(config, "config");
-        this.transport = Objects.requireNonNull(transport, "transport");
-        this.storage = Objects.requireNonNull(storage, "storage");
         this.applier = new Applier<>(Objects.requireNonNull(stateMachine, "stateMachine"),
-                Objects.requireNonNull(commandCodec, "commandCodec"), Objects.requireNonNull(resultCodec, "resultCodec"),
-                settings.maxSessions());
-        this.commands = new CommandTracker(randomClientId(env));
-        this.nextRequestId = (1 + (env.seeds().getAsLong() >>> 33)) << 32;
+                Objects.requireNonNull(commandCodec, "commandCodec"),
+                Objects.requireNonNull(resultCodec, "resultCodec"), settings.maxSessions());
         this.executor = env.executors().apply(settings.nodeId(), name);
-        this.answers = new Answers(settings.callbackExecutor());
-        this.changes = new MembershipChanges(name, self, new ChangesCore(), answers, this::nowMillis,
-                settings.commandTimeout().toMillis(), settings.resendAfterMillis(), settings.backoffMillis());
-        long tickMillis = settings.tickInterval().toMillis();
-        this.leadershipTransfers = new LeadershipTransfers(name, self, new TransfersCore(), answers,
-                settings.electionTimeoutMillis() + tickMillis, settings.protocol().heartbeatTicks() * tickMillis);
-        this.queries = new Queries(name, new QueriesHost(), answers, this::nowMillis,
-                settings.queryTimeout().toMillis(), settings.resendAfterMillis(), settings.backoffMillis());
-        this.commandFlow = new Commands(name, self, commands, new CommandsHost(), this::nowMillis,
-                settings.commandTimeout().toMillis(), settings.resendAfterMillis(), settings.acceptedWaitMillis(),
-                settings.backoffMillis());
-        this.pending = List.of(commandFlow, queries, leadershipTransfers, changes);
-        this.applying = new Applying(name, applier, commands, new ApplyingHost(), answers, env.nanoTime());
-        this.router = routeEffects();
-        this.lastStatus = new GroupStatus(name, settings.nodeId(), Role.FOLLOWER, 0, Optional.empty(), 0, 0, 0, 0,
-                false, List.of());
-    }
-
-    private static long randomClientId(GroupEnvironment env) {
-        long id = 0;
-        while (id == 0) {
-            id = env.seeds().getAsLong();
-        }
-        return id;
+        this.loop = new GroupLoop<>(name, self, Objects.requireNonNull(config, "config"), applier, settings,
+                Objects.requireNonNull(transport, "transport"), Objects.requireNonNull(storage, "storage"), env,
+                executor, listeners, counters);
     }
 
     // ------------------------------------------------------------------ lifecycle
@@ -216,68 +115,16 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
      * forever.
      */
     public CompletableFuture<Void> startAsync() {
-        CompletableFuture<Void> started = new CompletableFuture<>();
-        executor.execute(() -> {
-            if (closeRequested) {
-                // closed before the start ran: nothing was opened, and the executor takes no timer any more
-                started.completeExceptionally(new GroupStoppedException("group '" + name + "' on node " + self
-                        + " was closed before it started", null));
-                return;
-            }
-            try {
-                log = storage.open(name, self, new PersistentState(0, Optional.empty(), initialConfig));
-                log.setDurabilityListener(new DurabilityRelay());
-                SnapshotStore store = storage.snapshots(name, self);
-                transfers = new SnapshotTransfers(name, self, store, settings.snapshotChunkBytes(),
-                        settings.electionTimeoutMillis(), new TransferHost());
-                snapshots = new Snapshots(name, self, store, applier, answers, env.background(),
-                        settings.snapshotInterval(), new SnapshotsHost());
-                long restored = snapshots.recover(log);
-                member = new RaftMember(name, self, settings.protocol(), log, new Random(env.seeds().getAsLong()),
-                        snapshots.newest());
-                member.setStateMissing(stateMissing());
-                member.setIncarnation(storage.incarnation());
-                incarnationWatch = new IncarnationWatch(name, self);
-                initialConfig.members().forEach(m -> knownMembers.put(m.id(), m));
-                log.state().configs().forEach(c -> c.config().members().forEach(m -> knownMembers.put(m.id(), m)));
-                lastRole = member.role();
-                lastLeader = member.leader();
-                state = State.RUNNING;
-                publish();
-                long tick = settings.tickInterval().toMillis();
-                ticker = executor.scheduleAtFixedRate(() -> guarded("tick", this::onTick), tick);
-                LOG.info("[{}@{}] group started: term {}, snapshot {}, log {}..{}, members {}", name, self,
-                        member.term(), restored, log.firstIndex(), log.lastIndex(), member.config().ids());
-                if (member.config().member(self).isEmpty()) {
-                    LOG.info("[{}@{}] this node is not a member of group '{}' yet: it takes no part until a leader"
-                            + " adds it", name, self, name);
-                }
-                started.complete(null);
-            } catch (Throwable t) {
-                stop(new GroupStoppedException("group '" + name + "' on node " + self + " failed to start: " + t, t),
-                        true);
-                started.completeExceptionally(t);
-            }
-        });
-        return started;
+        return loop.start();
     }
 
     /**
-     * Stops the group and waits for its thread to end. Pending requests fail: a command that may be in a leader's
+     * Stops the group and waits for its executor to end. Pending requests fail: a command that may be in a leader's
      * log with {@link CommandOutcomeUnknownException}, everything else with {@link GroupStoppedException}.
      */
     public void close() {
-        closeRequested = true;
-        GroupStoppedException reason = new GroupStoppedException("group '" + name + "' on node " + self
-                + " was closed", null);
-        if (executor.inExecutor()) {
-            stop(reason, false);
-            return;
-        }
-        try {
-            executor.execute(() -> stop(reason, false));
-        } catch (RejectedExecutionException e) {
-            // already stopped
+        if (loop.close()) {
+            return; // called from one of the group's own tasks, which cannot wait for itself
         }
         executor.shutdown();
         try {
@@ -290,383 +137,26 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         }
     }
 
-    /** Stops on the group thread: fails everything pending, closes the store, ends the thread once it is idle. */
-    private void stop(GroupStoppedException reason, boolean failure) {
-        if (state == State.STOPPED) {
-            return;
-        }
-        refusing = true;
-        if (failure && reason.getCause() instanceof StorageException) {
-            LOG.error("[{}@{}] {}", name, self, reason.getMessage()); // the storage layer logged the trace once
-        } else if (failure) {
-            LOG.error("[{}@{}] {}", name, self, reason.getMessage(), reason.getCause());
-        } else {
-            LOG.info("[{}@{}] group stopped", name, self);
-        }
-        GroupStatus last = lastStatus;
-        try {
-            if (member != null) {
-                last = computeStatus(false);
-            }
-        } catch (RuntimeException e) {
-            last = new GroupStatus(last.group(), last.nodeId(), counters.role(), counters.term(),
-                    counters.leader().map(MemberId::value), counters.commitIndex(), counters.lastApplied(),
-                    counters.lastLogIndex(), 0, false, last.members());
-        }
-        lastStatus = last;
-        state = State.STOPPED;
-        if (ticker != null) {
-            ticker.cancel();
-        }
-        for (PendingWork work : pending) {
-            work.failAll(reason);
-        }
-        effectQueue.clear();
-        if (transfers != null) {
-            transfers.stopSending();
-            transfers.abortReceiving();
-        }
-        if (snapshots != null) {
-            snapshots.failAll(reason);
-        }
-        if (log != null) {
-            try {
-                storage.close(name, log);
-            } catch (RuntimeException e) {
-                LOG.warn("[{}@{}] closing the store failed", name, self, e);
-            }
-        }
-        executor.shutdown();
-    }
-
-    /** Runs {@code task} on the group thread if the group is running; a throw stops the group. */
-    private void guarded(String what, Runnable task) {
-        if (state != State.RUNNING) {
-            return;
-        }
-        try {
-            task.run();
-            publish();
-        } catch (Throwable t) {
-            stop(new GroupStoppedException("group '" + name + "' on node " + self + " stopped after a failure in "
-                    + what + ": " + t, t), true);
-        }
-    }
-
-    /** Queues a task for the group thread; false if the group no longer takes tasks. */
-    private boolean submit(String what, Runnable task) {
-        try {
-            executor.execute(() -> guarded(what, task));
-            return true;
-        } catch (RejectedExecutionException e) {
-            return false;
-        }
-    }
-
-    /** Hands storage reports, which may come from a storage thread, to the group thread. */
-    private final class DurabilityRelay implements GroupLog.DurabilityListener {
-        @Override
-        public void onDurable(long index, long entryTerm, long truncations) {
-            submit("durability report", () -> enqueue(member.onLogDurable(index, entryTerm, truncations)));
-        }
-
-        @Override
-        public void onFailure(StorageException failure) {
-            refusing = true;
-            GroupStoppedException reason = new GroupStoppedException("group '" + name + "' on node " + self
-                    + " stopped: storage failure: " + failure.getMessage(), failure);
-            try {
-                executor.execute(() -> stop(reason, true));
-            } catch (RejectedExecutionException e) {
-                // already stopped
-            }
-        }
-    }
-
     /** An inbound message for this group (from the transport's thread). */
     public void receive(RaftMessage message) {
-        submit("inbound message", () -> {
-            if (message instanceof InstallSnapshotResponse r && r.installed() && r.term() == member.term()) {
-                transfers.installedBy(r.from()); // done with this follower
-            }
-            enqueue(member.handle(message));
-        });
+        loop.receive(message);
     }
 
-    // ------------------------------------------------------------------ effects
-
-    /** Carries out effects in order. Effects produced while doing so are queued behind, never run re-entrantly. */
-    private void enqueue(List<Effect> effects) {
-        effectQueue.addAll(effects);
-        if (executingEffects) {
-            return;
-        }
-        executingEffects = true;
-        try {
-            Effect e;
-            while (state == State.RUNNING && (e = effectQueue.poll()) != null) {
-                router.route(e);
-            }
-            // messages of this step are out: now the first slice of what committed, unless one is queued already
-            if (state == State.RUNNING && applying.due()) {
-                applying.applySlice();
-                Effect more;
-                while (state == State.RUNNING && (more = effectQueue.poll()) != null) {
-                    router.route(more); // proposals made again for commands whose entries were displaced
-                }
-            }
-        } finally {
-            executingEffects = false;
-        }
-    }
-
-    /** Which collaborator carries out each kind of effect: one receiver per type. */
-    private EffectRouter routeEffects() {
-        return EffectRouter.builder()
-                .on(Effect.Send.class, s -> send(s.message()))
-                .on(Effect.CommitAdvanced.class, this::onCommitAdvanced)
-                .on(Effect.ProposalAccepted.class, commandFlow::onAccepted)
-                .on(Effect.ProposalRejected.class, commandFlow::onRejected)
-                .on(Effect.ReadReady.class, queries::onReady)
-                .on(Effect.ReadRejected.class, queries::onRejected)
-                .on(Effect.ChangeAccepted.class, changes::onAccepted)
-                .on(Effect.ChangeRejected.class, changes::onRejected)
-                .on(Effect.RoleChanged.class, this::onRoleChanged)
-                .on(Effect.SendSnapshot.class, ss -> transfers.send(ss.to(), ss.atLeast()))
-                .on(Effect.SnapshotChunkAcked.class, ack -> transfers.onChunkAcked(ack))
-                .on(Effect.SnapshotChunk.class, chunk -> transfers.onChunk(chunk.chunk()))
-                .on(Effect.Refused.class, refused -> LOG.error("group '{}' on node {} {}", name, self,
-                        refused.reason()))
-                .build();
-    }
-
-    /** The effect types this group routes (for tests: every kind the core has). */
+    /** The effect types the loop routes (for tests: every kind the core has). */
     Set<Class<?>> routedEffectTypes() {
-        return router.routedTypes();
+        return loop.routedEffectTypes();
     }
 
-    private void onCommitAdvanced(Effect.CommitAdvanced c) {
-        applying.commitAdvanced(c.commitIndex());
-        changes.onCommitAdvanced();
-    }
-
-    private void send(RaftMessage message) {
-        ClusterConfig config = member.config();
-        if (config != addressesFrom) {
-            addressesFrom = config;
-            config.members().forEach(m -> knownMembers.put(m.id(), m));
-        }
-        Optional<Member> to = config.member(message.to());
-        if (to.isEmpty()) {
-            // not a member now, but one once (or in the bootstrap list): a node not yet added answers its leader so
-            to = Optional.ofNullable(knownMembers.get(message.to()));
-        }
-        if (to.isEmpty()) {
-            LOG.debug("[{}@{}] no address for {}; dropped {}", name, self, message.to(), message);
-            return;
-        }
-        try {
-            transport.send(to.get(), message);
-        } catch (RuntimeException e) {
-            LOG.debug("[{}@{}] transport refused a message to {}", name, self, message.to(), e);
-        }
-    }
-
-    // ------------------------------------------------------------------ applying
-
-    /** The shell as {@link Applying} sees it; the counters it reports stay here, with the others. */
-    private final class ApplyingHost implements Applying.Host {
-        @Override
-        public boolean stateMissing() {
-            return GroupRuntime.this.stateMissing();
-        }
-
-        @Override
-        public List<LogEntry> entries(long fromIndex, long toIndex, long maxBytes) {
-            return log.entries(fromIndex, toIndex, maxBytes);
-        }
-
-        @Override
-        public boolean submit(Runnable task) {
-            return GroupRuntime.this.submit("apply", task);
-        }
-
-        @Override
-        public void sliceApplied(long applied) {
-            counters.applied(applied);
-            queries.applied(applied);
-            snapshots.maybeTake();
-        }
-
-        @Override
-        public void proposeAgain(List<CommandTracker.Pending> displaced) {
-            commandFlow.propose(displaced);
-        }
-
-        @Override
-        public void duplicateApplied() {
-            counters.duplicateApplied();
-        }
-
-        @Override
-        public void commandCompleted(long latency) {
-            counters.commandCompleted(latency);
-            for (GroupListener l : listeners) {
-                try {
-                    l.onCommandCompleted(latency);
-                } catch (RuntimeException e) {
-                    LOG.warn("[{}@{}] group listener failed", name, self, e);
-                }
-            }
-        }
-
-        @Override
-        public void commandFailed(CommandTracker.Pending command, Throwable reason) {
-            fail(command, reason);
-        }
-    }
-
-    // ------------------------------------------------------------------ snapshots
-
-    @Override
-    public CompletableFuture<SnapshotMeta> snapshot() {
-        CompletableFuture<SnapshotMeta> future = new CompletableFuture<>();
-        boolean queued = !refusing && submit("snapshot request", () -> snapshots.request(future));
-        if (!queued) {
-            future.completeExceptionally(stoppedException());
-        }
-        return future;
-    }
-
-    /** The core, the counters and the other collaborators as {@link Snapshots} sees them. */
-    private final class SnapshotsHost implements Snapshots.Host {
-        @Override
-        public long nowMillis() {
-            return GroupRuntime.this.nowMillis();
-        }
-
-        @Override
-        public long nanoTime() {
-            return env.nanoTime().getAsLong();
-        }
-
-        @Override
-        public ClusterConfig configAt(long index) {
-            return member.configAt(index);
-        }
-
-        @Override
-        public boolean submit(String what, Runnable task) {
-            return GroupRuntime.this.submit(what, task);
-        }
-
-        @Override
-        public void newestAt(long index) {
-            counters.snapshotHeld(index);
-        }
-
-        @Override
-        public void taken(SnapshotMeta meta, long compactTo, long tookNanos) {
-            counters.snapshotTaken();
-            tell(l -> l.onSnapshotTaken(tookNanos));
-            enqueue(member.snapshotTaken(meta.index(), meta.term(), compactTo));
-        }
-
-        @Override
-        public void failed(long failures, int failuresInARow) {
-            counters.snapshotFailed(failures, failuresInARow);
-        }
-
-        @Override
-        public void takenFor(MemberId to, Throwable failure) {
-            if (failure == null && member.role() == Role.LEADER) {
-                transfers.send(to, 0);
-            } else if (failure != null) {
-                enqueue(member.snapshotSendFailed(to));
-            }
-        }
-
-        @Override
-        public void restored(long index, long tookNanos) {
-            counters.applied(applier.lastApplied());
-            counters.snapshotInstalled();
-            tell(l -> l.onSnapshotInstalled(tookNanos));
-            queries.applied(applier.lastApplied());
-            // commands of ours accepted at indexes the snapshot covers: their answers are in its session table
-            commandFlow.coveredBySnapshot(index);
-        }
-
-        @Override
-        public void restoreRefused() {
-            transfers.installFailed();
-        }
-
-        @Override
-        public void chunkStored(InstallSnapshotRequest last, long received) {
-            enqueue(member.snapshotChunkStored(last, received));
-        }
-
-        @Override
-        public void installed(SnapshotMeta meta, MemberId from) {
-            List<Effect> effects = member.snapshotInstalled(meta, from);
-            member.setStateMissing(stateMissing());
-            enqueue(effects);
-        }
-    }
-
-    /** What {@link SnapshotTransfers} needs from this shell. */
-    private final class TransferHost implements SnapshotTransfers.Host {
-        @Override
-        public SnapshotMeta newestSnapshot() {
-            return snapshots.newest();
-        }
-
-        @Override
-        public long term() {
-            return member.term();
-        }
-
-        @Override
-        public long nowMillis() {
-            return GroupRuntime.this.nowMillis();
-        }
-
-        @Override
-        public void send(RaftMessage message) {
-            GroupRuntime.this.send(message);
-        }
-
-        @Override
-        public void snapshotSendFailed(MemberId to) {
-            enqueue(member.snapshotSendFailed(to));
-        }
-
-        @Override
-        public void chunkStored(InstallSnapshotRequest chunk, long received) {
-            enqueue(member.snapshotChunkStored(chunk, received));
-        }
-
-        @Override
-        public boolean takeSnapshotFor(MemberId to, long atLeast) {
-            return snapshots.takeFor(to, atLeast);
-        }
-
-        @Override
-        public void install(SnapshotMeta meta, InstallSnapshotRequest last, long startedMillis) throws IOException {
-            snapshots.install(meta, last, startedMillis);
-        }
-    }
-
-    // ------------------------------------------------------------------ commands
+    // ------------------------------------------------------------------ requests
 
     @Override
     @SuppressWarnings("unchecked")
     public CompletableFuture<R> command(C command) {
         CompletableFuture<Object> future = new CompletableFuture<>();
         counters.commandSubmitted();
-        if (refusing || state != State.RUNNING) {
-            GroupStoppedException stopped = stoppedException();
-            commandFailed(stopped);
+        if (loop.refusing()) {
+            GroupStoppedException stopped = loop.stoppedException();
+            loop.commandFailed(stopped);
             future.completeExceptionally(stopped);
             return (CompletableFuture<R>) (CompletableFuture<?>) future;
         }
@@ -674,90 +164,14 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         try {
             payload = applier.encodeCommand(command);
         } catch (RuntimeException e) {
-            commandFailed(e);
+            loop.commandFailed(e);
             future.completeExceptionally(e);
             return (CompletableFuture<R>) (CompletableFuture<?>) future;
         }
-        long deadline = nowMillis() + settings.commandTimeout().toMillis();
-        incoming.add(new CommandTracker.Pending(0, payload, future, env.nanoTime().getAsLong(), deadline));
-        if (drainScheduled.compareAndSet(false, true) && !submitOrFail(this::drainIncoming)) {
-            failIncoming(stoppedException());
-        }
-        if (refusing || state == State.STOPPED) {
-            failIncoming(stoppedException()); // the group stopped while we queued it
-        }
+        long deadline = loop.nowMillis() + settings.commandTimeout().toMillis();
+        loop.command(new CommandTracker.Pending(0, payload, future, env.nanoTime().getAsLong(), deadline));
         return (CompletableFuture<R>) (CompletableFuture<?>) future;
     }
-
-    private boolean submitOrFail(Runnable task) {
-        try {
-            executor.execute(() -> {
-                if (state == State.RUNNING) {
-                    guarded("command", task);
-                }
-                if (state == State.STOPPED) {
-                    failIncoming(stoppedException());
-                }
-            });
-            return true;
-        } catch (RejectedExecutionException e) {
-            return false;
-        }
-    }
-
-    /** Takes newly submitted commands into the session and proposes them as one batch. */
-    private void drainIncoming() {
-        drainScheduled.set(false);
-        List<CommandTracker.Pending> batch = new ArrayList<>();
-        CommandTracker.Pending raw;
-        while ((raw = incoming.poll()) != null) {
-            batch.add(raw);
-        }
-        commandFlow.submit(batch);
-    }
-
-    private void failIncoming(Throwable reason) {
-        CommandTracker.Pending raw;
-        while ((raw = incoming.poll()) != null) {
-            commandFailed(reason);
-            completeExceptionally(raw.future, reason);
-        }
-    }
-
-    /** The core and the shell as {@link Commands} see them; the counters stay here. */
-    private final class CommandsHost implements Commands.Host {
-        @Override
-        public long nextRequestId() {
-            return nextRequestId++;
-        }
-
-        @Override
-        public void propose(List<Proposal> proposals) {
-            enqueue(member.propose(proposals));
-        }
-
-        @Override
-        public long lastApplied() {
-            return applier.lastApplied();
-        }
-
-        @Override
-        public void retried() {
-            counters.commandRetried();
-        }
-
-        @Override
-        public void failed(CommandTracker.Pending command, Throwable reason) {
-            fail(command, reason);
-        }
-
-        @Override
-        public void failSubmitted(GroupStoppedException reason) {
-            failIncoming(reason);
-        }
-    }
-
-    // ------------------------------------------------------------------ queries
 
     @Override
     @SuppressWarnings("unchecked")
@@ -766,158 +180,17 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
         Objects.requireNonNull(query, "query");
         Objects.requireNonNull(consistency, "consistency");
         CompletableFuture<Object> future = new CompletableFuture<>();
-        ReadTracker.PendingRead r = new ReadTracker.PendingRead(
-                sm -> query.apply((StateMachine<C, R>) sm), future, consistency,
-                nowMillis() + settings.queryTimeout().toMillis());
-        Runnable onStopped = () -> queries.fail(r, stoppedException());
-        if (refusing || state != State.RUNNING) {
-            onStopped.run();
-        } else {
-            try {
-                executor.execute(() -> {
-                    guarded("query", () -> queries.start(r));
-                    if (state == State.STOPPED && !future.isDone()) {
-                        onStopped.run();
-                    }
-                });
-            } catch (RejectedExecutionException e) {
-                onStopped.run();
-            }
-        }
+        loop.query(new ReadTracker.PendingRead(sm -> query.apply((StateMachine<C, R>) sm), future, consistency,
+                loop.nowMillis() + settings.queryTimeout().toMillis()));
         return (CompletableFuture<T>) (CompletableFuture<?>) future;
     }
 
-    /** The core, the log and the state machine as {@link Queries} see them; the counters stay here. */
-    private final class QueriesHost implements Queries.Host {
-        @Override
-        public boolean stateMissing() {
-            return GroupRuntime.this.stateMissing();
-        }
-
-        @Override
-        public long snapshotIndex() {
-            return log.snapshotIndex();
-        }
-
-        @Override
-        public boolean leaderKnown() {
-            return member.leader().isPresent();
-        }
-
-        @Override
-        public long nextRequestId() {
-            return nextRequestId++;
-        }
-
-        @Override
-        public void read(long requestId, ReadConsistency consistency) {
-            enqueue(member.read(requestId, consistency));
-        }
-
-        @Override
-        public long lastApplied() {
-            return applier.lastApplied();
-        }
-
-        @Override
-        public Object machine() {
-            return applier.machine();
-        }
-
-        @Override
-        public void queryCompleted(ReadConsistency consistency) {
-            counters.queryCompleted();
-            tell(l -> l.onQueryEnded(consistency, null));
-        }
-
-        @Override
-        public void queryFailed(ReadConsistency consistency, Throwable reason) {
-            counters.queryFailed();
-            tell(l -> l.onQueryEnded(consistency, reason));
-        }
+    @Override
+    public CompletableFuture<SnapshotMeta> snapshot() {
+        CompletableFuture<SnapshotMeta> future = new CompletableFuture<>();
+        loop.snapshot(future);
+        return future;
     }
-
-    // ------------------------------------------------------------------ timer
-
-    private void onTick() {
-        enqueue(member.tick(env.wallMillis().getAsLong()));
-        sweep(false);
-        transfers.resendStalled();
-        if (stateMissing()) {
-            long now = nowMillis();
-            if (now >= nextSnapshotRequestAtMillis) {
-                nextSnapshotRequestAtMillis = now + settings.electionTimeoutMillis();
-                enqueue(member.requestSnapshot(log.snapshotIndex()));
-            }
-        }
-    }
-
-    /**
-     * Whether the state machine is behind the start of the log, so that the log cannot bring it up to date: only at
-     * a restart that found the snapshot the log starts after damaged, until a leader's snapshot is installed.
-     */
-    private boolean stateMissing() {
-        return applier.lastApplied() < log.snapshotIndex();
-    }
-
-    /** Fails what is past its deadline and retries what is due (or, with {@code leaderFound}, every backoff). */
-    private void sweep(boolean leaderFound) {
-        long now = nowMillis();
-        for (PendingWork work : pending) {
-            work.sweep(now, leaderFound);
-        }
-    }
-
-    // ------------------------------------------------------------------ roles
-
-    private void onRoleChanged(Effect.RoleChanged rc) {
-        Role oldRole = lastRole;
-        Optional<MemberId> oldLeader = lastLeader;
-        lastRole = rc.role();
-        lastLeader = rc.leader();
-        counters.roleChanged(rc.role(), rc.term(), rc.leader());
-        if (rc.role() != Role.LEADER) {
-            transfers.stopSending(); // only a leader sends snapshots; a new leadership starts its own transfers
-        }
-        RoleChangeEvent event = new RoleChangeEvent(name, settings.nodeId(), oldRole, rc.role(), rc.term(), oldLeader,
-                rc.leader());
-        if (event.roleChanged()) {
-            switch (rc.role()) {
-                case PRE_CANDIDATE -> LOG.info("[{}@{}] election timeout in term {}: pre-vote for term {}", name,
-                        self, rc.term(), rc.term() + 1);
-                case CANDIDATE -> {
-                    counters.electionStarted();
-                    LOG.info("[{}@{}] standing for election in term {}", name, self, rc.term());
-                }
-                case LEADER -> LOG.info("[{}@{}] elected leader in term {}", name, self, rc.term());
-                case FOLLOWER -> LOG.info("[{}@{}] follower in term {}, leader {}", name, self, rc.term(),
-                        rc.leader().map(MemberId::value).orElse("unknown"));
-            }
-        } else if (event.leaderChanged()) {
-            LOG.info("[{}@{}] {} in term {}, leader {}", name, self, rc.role().name().toLowerCase(Locale.ROOT),
-                    rc.term(), rc.leader().map(MemberId::value).orElse("unknown"));
-        }
-        if (event.leaderChanged() && rc.leader().isPresent()) {
-            counters.leaderChanged();
-        }
-        for (GroupListener l : listeners) {
-            try {
-                if (event.roleChanged()) {
-                    l.onRoleChange(event);
-                }
-                if (event.leaderChanged()) {
-                    l.onLeaderChange(event);
-                }
-            } catch (RuntimeException e) {
-                LOG.warn("[{}@{}] group listener failed", name, self, e);
-            }
-        }
-        if (event.leaderChanged() && rc.leader().isPresent()) {
-            sweep(true); // requests that were turned down for want of a leader go now
-        }
-    }
-
-    // ------------------------------------------------------------------ membership
 
     @Override
     public CompletableFuture<ClusterConfig> addMember(Member newMember) {
@@ -931,90 +204,16 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
 
     private CompletableFuture<ClusterConfig> changeMembership(ConfigChange change) {
         CompletableFuture<ClusterConfig> future = new CompletableFuture<>();
-        long deadline = nowMillis() + settings.commandTimeout().toMillis();
-        boolean queued = !refusing && submit("membership change", () -> changes.add(change, future, deadline));
-        if (!queued) {
-            future.completeExceptionally(stoppedException());
-        }
+        loop.changeMembership(change, future);
         return future;
-    }
-
-    /** The core and log as {@link MembershipChanges} see them. */
-    private final class ChangesCore implements MembershipChanges.Core {
-        @Override
-        public boolean forwardsToLeader() {
-            return member.leader().isPresent() && member.role() != Role.LEADER;
-        }
-
-        @Override
-        public ClusterConfig config() {
-            return member.config();
-        }
-
-        @Override
-        public long commitIndex() {
-            return member.commitIndex();
-        }
-
-        @Override
-        public long termAt(long index) {
-            return log.termAt(index);
-        }
-
-        @Override
-        public long snapshotIndex() {
-            return log.snapshotIndex();
-        }
-
-        @Override
-        public long nextRequestId() {
-            return nextRequestId++;
-        }
-
-        @Override
-        public void changeMembership(long requestId, ConfigChange change) {
-            enqueue(member.changeMembership(requestId, change));
-        }
     }
 
     @Override
     public CompletableFuture<Void> transferLeadership(MemberId target) {
         Objects.requireNonNull(target, "target");
         CompletableFuture<Void> future = new CompletableFuture<>();
-        boolean queued = !refusing && submit("leadership transfer",
-                () -> leadershipTransfers.start(target, future, nowMillis()));
-        if (!queued) {
-            future.completeExceptionally(stoppedException());
-        }
+        loop.transferLeadership(target, future);
         return future;
-    }
-
-    /** The core as {@link LeadershipTransfers} sees it. */
-    private final class TransfersCore implements LeadershipTransfers.Core {
-        @Override
-        public Role role() {
-            return member.role();
-        }
-
-        @Override
-        public Optional<MemberId> leader() {
-            return member.leader();
-        }
-
-        @Override
-        public ClusterConfig config() {
-            return member.config();
-        }
-
-        @Override
-        public Optional<MemberId> transferTarget() {
-            return member.transferTarget();
-        }
-
-        @Override
-        public void transferLeadership(MemberId target) {
-            enqueue(member.transferLeadership(target));
-        }
     }
 
     @Override
@@ -1041,103 +240,32 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
 
     @Override
     public boolean isRunning() {
-        return state == State.RUNNING && !refusing;
+        return loop.isRunning();
     }
 
     @Override
     public GroupStatus status() {
         if (executor.inExecutor()) {
-            return state == State.RUNNING ? computeStatus(true) : lastStatus;
+            return loop.statusHere();
         }
         try {
             return statusAsync().get(STATUS_WAIT_MILLIS, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return lastStatus;
+            return loop.lastStatus();
         } catch (ExecutionException | TimeoutException e) {
-            return lastStatus;
+            return loop.lastStatus();
         }
     }
 
     @Override
     public CompletableFuture<GroupStatus> statusAsync() {
-        CompletableFuture<GroupStatus> future = new CompletableFuture<>();
-        if (state != State.RUNNING) {
-            future.complete(lastStatus);
-            return future;
-        }
-        try {
-            executor.execute(() -> future.complete(state == State.RUNNING ? computeStatus(true) : lastStatus));
-        } catch (RejectedExecutionException e) {
-            future.complete(lastStatus);
-        }
-        return future;
-    }
-
-    private GroupStatus computeStatus(boolean running) {
-        MemberStatus s = member.status();
-        List<GroupStatus.MemberInfo> members = new ArrayList<>(s.peers().size());
-        for (MemberStatus.PeerStatus p : s.peers()) {
-            members.add(new GroupStatus.MemberInfo(p.id().value(), p.address(), p.membership(), p.matchIndex(),
-                    p.nextIndex(), p.incarnation()));
-        }
-        return new GroupStatus(name, settings.nodeId(), s.role(), s.term(), s.leader().map(MemberId::value),
-                s.commitIndex(), applier.lastApplied(), s.lastIndex(), counters.snapshotIndex(), running, members,
-                s.incarnation(), s.incarnationBound(), transfers.progress(),
-                member.removal().map(r -> new GroupStatus.Removal(r.configIndex(), r.reportedBy().value())));
+        return loop.statusAsync();
     }
 
     @Override
     public GroupMetrics metrics() {
-        return counters.metrics(name, settings.nodeId(), isRunning(), transfers);
-    }
-
-    /** Copies the member's state into the fields other threads read. */
-    private void publish() {
-        incarnationWatch.check(member);
-        counters.publish(member.role(), member.term(), member.leader(), member.commitIndex(), applier.lastApplied(),
-                log.lastIndex());
-    }
-
-    // ------------------------------------------------------------------ helpers
-
-    private GroupStoppedException stoppedException() {
-        return new GroupStoppedException("group '" + name + "' on node " + self + " is stopped", null);
-    }
-
-    private void fail(CommandTracker.Pending p, Throwable reason) {
-        commandFailed(reason);
-        completeExceptionally(p.future, reason);
-    }
-
-    /** Counts a command that failed for {@code reason} and tells the listeners, before its future completes. */
-    private void commandFailed(Throwable reason) {
-        counters.commandFailed();
-        tell(l -> l.onCommandFailed(reason));
-    }
-
-    /** Tells every listener something; a listener that throws is logged and skipped. */
-    private void tell(java.util.function.Consumer<GroupListener> call) {
-        for (GroupListener l : listeners) {
-            try {
-                call.accept(l);
-            } catch (RuntimeException e) {
-                LOG.warn("[{}@{}] group listener failed", name, self, e);
-            }
-        }
-    }
-
-    /** Completes a client future off the group thread, so that its callbacks cannot stall the group. */
-    private <T> void complete(CompletableFuture<T> future, T value) {
-        answers.complete(future, value);
-    }
-
-    private void completeExceptionally(CompletableFuture<?> future, Throwable reason) {
-        answers.fail(future, reason);
-    }
-
-    private long nowMillis() {
-        return env.nanoTime().getAsLong() / 1_000_000;
+        return loop.metrics();
     }
 
     @Override

@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.LongAdder;
  * The figures behind one group's {@link GroupMetrics} and status, readable from any thread without waiting for the
  * group's: the member's state as last published, and counters since the group started. The group thread is the only
  * writer of everything but the two counters that callers' threads update (commands submitted and failed), which are
- * {@link LongAdder}s; the shell and its collaborators' hosts update it.
+ * {@link LongAdder}s; the group's loop and its collaborators' hosts update it.
  */
 final class RuntimeCounters {
 
