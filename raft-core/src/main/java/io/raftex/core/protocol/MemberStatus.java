@@ -22,10 +22,19 @@ import java.util.Optional;
  * @param incarnation  the incarnation of this member's data directory (0: none)
  * @param incarnationBound whether the configuration in force binds that incarnation, so its votes and
  *                     acknowledgements count (false for a member that lost its disk until the leader binds it again)
+ * @param removal      a peer's report that a committed configuration leaves this member out ({@link RaftMember#removal()})
  */
 public record MemberStatus(String group, MemberId self, Role role, long term, Optional<MemberId> leader,
                            long commitIndex, long lastIndex, long durableIndex, List<PeerStatus> peers,
-                           long incarnation, boolean incarnationBound) {
+                           long incarnation, boolean incarnationBound, Optional<RaftMember.Removal> removal) {
+
+    /** A status of a member no peer reports removed. */
+    public MemberStatus(String group, MemberId self, Role role, long term, Optional<MemberId> leader,
+                        long commitIndex, long lastIndex, long durableIndex, List<PeerStatus> peers,
+                        long incarnation, boolean incarnationBound) {
+        this(group, self, role, term, leader, commitIndex, lastIndex, durableIndex, peers, incarnation,
+                incarnationBound, Optional.empty());
+    }
 
     /** A status of a member without an incarnation. */
     public MemberStatus(String group, MemberId self, Role role, long term, Optional<MemberId> leader,

@@ -520,7 +520,7 @@ public final class RaftMember {
                     pr == null ? 0 : pr.match, pr == null ? 0 : pr.next, m.incarnation()));
         }
         return new MemberStatus(group, self, role, term, leader, commitIndex, log.lastIndex(), durableIndex, peers,
-                incarnations.self(), incarnationBound());
+                incarnations.self(), incarnationBound(), removal());
     }
 
     public Role role() {

@@ -30,9 +30,10 @@ final class CommandTracker {
         BACKOFF
     }
 
-    /** One command awaiting its answer. */
+    /** One command awaiting its answer: built once when submitted, numbered when the session takes it. */
     static final class Pending {
-        final long sequence;
+        /** Its sequence number in the session; 0 until {@link #register} takes it. */
+        long sequence;
         final byte[] payload;
         final CompletableFuture<Object> future;
         final long submittedNanos;
@@ -45,9 +46,7 @@ final class CommandTracker {
         boolean maybeAppended;
         boolean currentAttemptOpen;
 
-        Pending(long sequence, byte[] payload, CompletableFuture<Object> future, long submittedNanos,
-                long deadlineMillis) {
-            this.sequence = sequence;
+        Pending(byte[] payload, CompletableFuture<Object> future, long submittedNanos, long deadlineMillis) {
             this.payload = payload;
             this.future = future;
             this.submittedNanos = submittedNanos;
@@ -74,9 +73,12 @@ final class CommandTracker {
         return bySequence.size();
     }
 
-    /** Takes a new command into the session, giving it the next sequence number. */
-    Pending register(byte[] payload, CompletableFuture<Object> future, long submittedNanos, long deadlineMillis) {
-        Pending p = new Pending(nextSequence++, payload, future, submittedNanos, deadlineMillis);
+    /** Takes a newly submitted command into the session, giving it the next sequence number. */
+    Pending register(Pending p) {
+        if (p.sequence != 0) {
+            throw new IllegalStateException("command #" + p.sequence + " is in the session already");
+        }
+        p.sequence = nextSequence++;
         bySequence.put(p.sequence, p);
         return p;
     }

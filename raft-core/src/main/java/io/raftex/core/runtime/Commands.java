@@ -78,8 +78,8 @@ final class Commands implements PendingWork {
     /** Takes newly submitted commands into the session and proposes them as one batch. */
     void submit(List<CommandTracker.Pending> submitted) {
         List<CommandTracker.Pending> batch = new ArrayList<>(submitted.size());
-        for (CommandTracker.Pending raw : submitted) {
-            batch.add(commands.register(raw.payload, raw.future, raw.submittedNanos, raw.deadlineMillis));
+        for (CommandTracker.Pending p : submitted) {
+            batch.add(commands.register(p));
         }
         propose(batch);
     }

@@ -169,7 +169,7 @@ public final class GroupRuntime<C, R> implements RaftGroup<C, R> {
             return (CompletableFuture<R>) (CompletableFuture<?>) future;
         }
         long deadline = loop.nowMillis() + settings.commandTimeout().toMillis();
-        loop.command(new CommandTracker.Pending(0, payload, future, env.nanoTime().getAsLong(), deadline));
+        loop.command(new CommandTracker.Pending(payload, future, env.nanoTime().getAsLong(), deadline));
         return (CompletableFuture<R>) (CompletableFuture<?>) future;
     }
 

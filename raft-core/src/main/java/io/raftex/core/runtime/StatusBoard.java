@@ -44,7 +44,7 @@ final class StatusBoard {
         }
         return new GroupStatus(group, nodeId, s.role(), s.term(), s.leader().map(MemberId::value), s.commitIndex(),
                 lastApplied, s.lastIndex(), snapshotIndex, running, members, s.incarnation(), s.incarnationBound(),
-                install);
+                install, s.removal().map(r -> new GroupStatus.Removal(r.configIndex(), r.reportedBy().value())));
     }
 
     /** The status the group had when it stopped (the initial one before it stops). */

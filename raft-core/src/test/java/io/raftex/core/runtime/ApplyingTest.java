@@ -97,8 +97,8 @@ class ApplyingTest {
     }
 
     private CommandTracker.Pending submit(String command) {
-        CommandTracker.Pending p = commands.register(command.getBytes(StandardCharsets.UTF_8),
-                new CompletableFuture<>(), nanos, Long.MAX_VALUE);
+        CommandTracker.Pending p = commands.register(new CommandTracker.Pending(
+                command.getBytes(StandardCharsets.UTF_8), new CompletableFuture<>(), nanos, Long.MAX_VALUE));
         commands.attempt(p, 100 + p.sequence, 0, 1_000);
         return p;
     }

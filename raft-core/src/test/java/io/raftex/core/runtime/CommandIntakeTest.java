@@ -85,7 +85,7 @@ class CommandIntakeTest {
 
     /** A command told apart by its deadline. */
     private static CommandTracker.Pending command(long id) {
-        return new CommandTracker.Pending(0, new byte[0], new CompletableFuture<>(), 0, id);
+        return new CommandTracker.Pending(new byte[0], new CompletableFuture<>(), 0, id);
     }
 
     @Test

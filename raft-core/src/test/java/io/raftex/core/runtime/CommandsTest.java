@@ -78,7 +78,7 @@ class CommandsTest {
     private void submit(String... payloads) {
         List<CommandTracker.Pending> batch = new ArrayList<>();
         for (String p : payloads) {
-            batch.add(new CommandTracker.Pending(0, p.getBytes(StandardCharsets.UTF_8), new CompletableFuture<>(),
+            batch.add(new CommandTracker.Pending(p.getBytes(StandardCharsets.UTF_8), new CompletableFuture<>(),
                     0, now + TIMEOUT));
         }
         commands.submit(batch);

@@ -5,6 +5,7 @@ import io.raftex.core.MemberId;
 import io.raftex.core.Membership;
 import io.raftex.core.Role;
 import io.raftex.core.protocol.MemberStatus;
+import io.raftex.core.protocol.RaftMember;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -56,6 +57,18 @@ class StatusBoardTest {
                 new GroupStatus.MemberInfo("n1", "a1", Membership.VOTER, 45, 46, 11),
                 new GroupStatus.MemberInfo("n2", "a2", Membership.PROMOTABLE, 30, 31, 12));
         assertThat(board.last().running()).as("computing does not publish").isFalse();
+        assertThat(s.removal()).isEmpty();
+    }
+
+    @Test
+    void aPeersReportOfThisMembersRemovalIsInTheStatus() {
+        MemberStatus m = leaderStatus();
+        MemberStatus removed = new MemberStatus(m.group(), m.self(), Role.PRE_CANDIDATE, m.term(), Optional.empty(),
+                m.commitIndex(), m.lastIndex(), m.durableIndex(), m.peers(), m.incarnation(), m.incarnationBound(),
+                Optional.of(new RaftMember.Removal(52, N2)));
+        GroupStatus s = board.compute(removed, 38, 20, Optional.empty(), true);
+        assertThat(s.removal()).contains(new GroupStatus.Removal(52, "n2"));
+        assertThat(s.isMember()).isFalse();
     }
 
     @Test
