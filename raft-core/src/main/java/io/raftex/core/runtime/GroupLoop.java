@@ -43,6 +43,10 @@ import java.util.concurrent.RejectedExecutionException;
  *
  * <p>It provides each collaborator its narrow host, none of which hands out the member. Fail-stop (rule 5): a throw
  * in any task, or a failure the store reports, stops the group ({@link #stop}).
+ *
+ * <p>It is longer than the other runtime classes because those hosts (about 40% of it) are inner classes here: each
+ * is a few one-line forwards to the member, the log or another collaborator, and as top-level classes they would
+ * need the loop to hand those out to every one of them, which is what the narrow hosts exist to avoid.
  */
 final class GroupLoop<C, R> {
 
