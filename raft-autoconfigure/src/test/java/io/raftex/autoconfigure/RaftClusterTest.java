@@ -45,7 +45,7 @@ class RaftClusterTest {
     private static final String ADMIN_TOKEN = "admin-secret-token";
     private static final List<String> STATUS_FIELDS = List.of("group", "nodeId", "role", "term", "leaderId",
             "commitIndex", "lastApplied", "lastLogIndex", "snapshotIndex", "members", "incarnation", "incarnationBound",
-            "catchingUp", "snapshotInstall");
+            "catchingUp", "snapshotInstall", "removal");
     private static final List<String> MEMBER_FIELDS = List.of("id", "url", "membership", "matchIndex", "nextIndex",
             "incarnation");
     private static final List<TestNode> nodes = new ArrayList<>();

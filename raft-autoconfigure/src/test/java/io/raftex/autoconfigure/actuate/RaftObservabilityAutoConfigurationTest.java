@@ -178,7 +178,7 @@ class RaftObservabilityAutoConfigurationTest {
             assertThat(all).hasSize(1);
             assertThat(all.get(0)).containsOnlyKeys("group", "nodeId", "role", "term", "leaderId", "commitIndex",
                     "lastApplied", "lastLogIndex", "snapshotIndex", "members", "incarnation", "incarnationBound",
-                    "catchingUp", "snapshotInstall");
+                    "catchingUp", "snapshotInstall", "removal");
             assertThat(all.get(0)).containsEntry("incarnationBound", true).containsEntry("catchingUp", false)
                     .containsEntry("snapshotInstall", null);
             assertThat(endpoint.group("counter")).containsEntry("role", "leader").containsEntry("leaderId", "n1");
