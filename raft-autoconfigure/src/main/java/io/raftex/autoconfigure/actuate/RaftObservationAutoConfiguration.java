@@ -9,6 +9,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.context.annotation.Bean;
@@ -18,9 +19,10 @@ import org.springframework.http.server.observation.ServerRequestObservationConte
 import java.util.function.Supplier;
 
 /**
- * Micrometer Observations, when the Observation API is on the class path: a {@code raft.command} observation around
- * every command submitted through {@link io.raftex.autoconfigure.client.RaftClient} ({@link RaftCommandObservation}),
- * and, in a servlet application, an {@link ObservationPredicate} that keeps the requests to {@code /raft/**} (peer
+ * Micrometer Observations, when the Observation API is on the class path: with
+ * {@code raft.client.observation-enabled=true}, a {@code raft.command} observation around every command submitted
+ * through {@link io.raftex.autoconfigure.client.RaftClient} ({@link RaftCommandObservation}); and, in a servlet
+ * application, an {@link ObservationPredicate} that keeps the requests to {@code /raft/**} (peer
  * messages and streams, the admin API) out of the HTTP server observations, so out of {@code http.server.requests}:
  * peers send many small requests, and their streams last as long as the connection.
  */
@@ -31,13 +33,14 @@ public final class RaftObservationAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean(RaftCommandObserver.class)
+    @ConditionalOnBooleanProperty("raft.client.observation-enabled")
     RaftCommandObservation raftCommandObservation(ObjectProvider<ObservationRegistry> registry) {
         return new RaftCommandObservation(new ResolvedOnce(registry));
     }
 
     /**
-     * The registry, looked up in the bean factory until it is there and then kept: a lookup per command cost about
-     * 8% of a leader's CPU under write load (docs/benchmarks.md).
+     * The registry, looked up in the bean factory until it is there and then kept: a lookup per command took about
+     * 8% of a leader's CPU samples under write load (docs/benchmarks.md).
      */
     static final class ResolvedOnce implements Supplier<ObservationRegistry> {
 

@@ -58,7 +58,8 @@ class RaftObservabilityAutoConfigurationTest {
                 .withUserConfiguration(CounterGroup.class)
                 .withPropertyValues("raft.node-id=n1", "raft.data-dir=" + tmp.resolve("n1"),
                         "raft.heartbeat-interval=20ms", "raft.election-timeout=200ms",
-                        "management.endpoints.web.exposure.include=health,raft");
+                        "management.endpoints.web.exposure.include=health,raft",
+                        "raft.client.observation-enabled=true");
     }
 
     @Test
@@ -218,6 +219,10 @@ class RaftObservabilityAutoConfigurationTest {
                     assertThat(predicate.test("raft.command", new io.micrometer.observation.Observation.Context()))
                             .isTrue();
                 });
+        // by default, commands are not observed (raft.command.latency and raft.commands count them)
+        new ApplicationContextRunner().withConfiguration(RAFT).withUserConfiguration(CounterGroup.class)
+                .withPropertyValues("raft.node-id=n1", "raft.data-dir=" + tmp.resolve("unobserved"))
+                .run(context -> assertThat(context).hasNotFailed().doesNotHaveBean(RaftCommandObservation.class));
         // without the Observation API on the class path: neither the predicate nor the command observation
         runner().withClassLoader(new org.springframework.boot.test.context.FilteredClassLoader(
                 "io.micrometer.observation")).run(context -> assertThat(context).hasNotFailed()
