@@ -57,6 +57,9 @@ public final class RaftClient {
                         + ", not " + command.getClass().getName());
             }
         });
+        if (observer == RaftCommandObserver.NONE) {
+            return g.command(command); // no observation: no extra stage on the hot path
+        }
         RaftCommandObserver.Command observed = observer.started(group);
         CompletableFuture<R> result;
         try {
