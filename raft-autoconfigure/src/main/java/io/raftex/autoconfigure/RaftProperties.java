@@ -200,8 +200,8 @@ public class RaftProperties {
         /**
          * Whether each command submitted through {@code RaftClient} is a Micrometer Observation {@code raft.command}
          * (a timer, and a span with tracing). Off by default, as per-message observations are in Spring's messaging
-         * templates: it costs about 9% of a leader's write throughput. {@code raft.command.latency} and
-         * {@code raft.commands} are kept either way.
+         * templates: it costs a leader a few per cent of its writes per second (docs/benchmarks.md).
+         * {@code raft.command.latency} and {@code raft.commands} are kept either way.
          */
         private boolean observationEnabled = false;
 
