@@ -1,5 +1,6 @@
 package io.raftex.core.runtime;
 
+import io.raftex.core.LogCapture;
 import io.raftex.core.CommandFailedException;
 import io.raftex.core.log.EntryType;
 import io.raftex.core.log.LogEntry;
@@ -122,15 +123,7 @@ class ApplyingTest {
 
     @Test
     void aLongBacklogLogsHowFarItIsAtMostEveryFiveSeconds() {
-        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
-                Applying.class);
-        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
-                new ch.qos.logback.core.read.ListAppender<>();
-        lines.start();
-        ch.qos.logback.classic.Level level = logger.getLevel();
-        logger.setLevel(ch.qos.logback.classic.Level.INFO);
-        logger.addAppender(lines);
-        try {
+        try (LogCapture lines = new LogCapture(Applying.class.getName(), ch.qos.logback.classic.Level.INFO)) {
             host.noops(10_240); // 20 slices of 512
             applying.commitAdvanced(10_240);
             applying.applySlice();
@@ -139,8 +132,7 @@ class ApplyingTest {
                 host.tasks.get(i).run();
             }
             assertThat(applier.lastApplied()).isEqualTo(10_240);
-            List<String> progress = lines.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent
-                    ::getFormattedMessage).toList();
+            List<String> progress = lines.lines();
             // at 0, 5, 10 and 15 s; the last slices leave 100 entries or fewer to go, which is caught up
             assertThat(progress).containsExactly(
                     "[g] catching up: applied 512 of 10240 committed entries, 9728 to go",
@@ -148,14 +140,11 @@ class ApplyingTest {
                     "[g] catching up: applied 5632 of 10240 committed entries, 4608 to go",
                     "[g] catching up: applied 8192 of 10240 committed entries, 2048 to go");
 
-            lines.list.clear();
+            lines.clear();
             host.noops(100); // a backlog of 100 is no catching up
             applying.commitAdvanced(10_340);
             applying.applySlice();
-            assertThat(lines.list).isEmpty();
-        } finally {
-            logger.detachAppender(lines);
-            logger.setLevel(level);
+            assertThat(lines.lines()).isEmpty();
         }
     }
 

@@ -1,10 +1,8 @@
 package io.raftex.core.runtime;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.raftex.core.ClusterConfig;
+import io.raftex.core.LogCapture;
 import io.raftex.core.Member;
 import io.raftex.core.MemberId;
 import io.raftex.core.log.InMemoryGroupLog;
@@ -13,10 +11,7 @@ import io.raftex.core.message.AppendEntriesRequest;
 import io.raftex.core.message.PreVoteResponse;
 import io.raftex.core.protocol.ProtocolConfig;
 import io.raftex.core.protocol.RaftMember;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 import java.util.List;
 import java.util.Optional;
@@ -33,46 +28,30 @@ class IncarnationWatchTest {
     private static final ClusterConfig THREE = ClusterConfig.ofVoters(List.of(Member.voter("n1", "a1"),
             Member.voter("n2", "a2"), Member.voter("n3", "a3")));
 
-    private final Logger logger = (Logger) LoggerFactory.getLogger(GroupRuntime.class);
-    private final ListAppender<ILoggingEvent> lines = new ListAppender<>();
-    private Level level;
-
-    @BeforeEach
-    void capture() {
-        lines.start();
-        level = logger.getLevel();
-        logger.setLevel(Level.INFO);
-        logger.addAppender(lines);
-    }
-
-    @AfterEach
-    void release() {
-        logger.detachAppender(lines);
-        logger.setLevel(level);
-    }
-
     @Test
     void aPeersReportOfThisMembersRemovalIsLoggedOnceAndItsEndOnce() {
-        RaftMember n3 = new RaftMember("g", N3, ProtocolConfig.defaults(),
-                new InMemoryGroupLog(new PersistentState(1, Optional.empty(), THREE)), new Random(1));
-        IncarnationWatch watch = new IncarnationWatch("g", N3);
-        watch.check(n3);
-        lines.list.clear(); // whatever the start says of incarnations
+        try (LogCapture lines = new LogCapture(GroupRuntime.class.getName(), Level.INFO)) {
+            RaftMember n3 = new RaftMember("g", N3, ProtocolConfig.defaults(),
+                    new InMemoryGroupLog(new PersistentState(1, Optional.empty(), THREE)), new Random(1));
+            IncarnationWatch watch = new IncarnationWatch("g", N3);
+            watch.check(n3);
+            lines.clear(); // whatever the start says of incarnations
 
-        n3.handle(new PreVoteResponse("g", N2, N3, 1, false, 0, 7));
-        watch.check(n3);
-        watch.check(n3);
-        assertThat(lines.list).singleElement().satisfies(line -> {
-            assertThat(line.getLevel()).isEqualTo(Level.WARN);
-            assertThat(line.getFormattedMessage()).contains("member n2").contains("index 7")
-                    .contains("leaves this node out");
-        });
+            n3.handle(new PreVoteResponse("g", N2, N3, 1, false, 0, 7));
+            watch.check(n3);
+            watch.check(n3);
+            assertThat(lines.events()).singleElement().satisfies(line -> {
+                assertThat(line.getLevel()).isEqualTo(Level.WARN);
+                assertThat(line.getFormattedMessage()).contains("member n2").contains("index 7")
+                        .contains("leaves this node out");
+            });
 
-        lines.list.clear();
-        n3.handle(new AppendEntriesRequest("g", N1, N3, 1, 0, 0, List.of(), 0, 0));
-        watch.check(n3);
-        watch.check(n3);
-        assertThat(lines.list).singleElement().satisfies(line -> assertThat(line.getFormattedMessage())
-                .contains("no longer holds"));
+            lines.clear();
+            n3.handle(new AppendEntriesRequest("g", N1, N3, 1, 0, 0, List.of(), 0, 0));
+            watch.check(n3);
+            watch.check(n3);
+            assertThat(lines.events()).singleElement().satisfies(line -> assertThat(line.getFormattedMessage())
+                    .contains("no longer holds"));
+        }
     }
 }

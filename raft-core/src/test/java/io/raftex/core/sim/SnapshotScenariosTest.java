@@ -1,5 +1,6 @@
 package io.raftex.core.sim;
 
+import io.raftex.core.LogCapture;
 import io.raftex.core.message.AppendEntriesRequest;
 import io.raftex.core.message.InstallSnapshotRequest;
 import io.raftex.core.snapshot.SnapshotMeta;
@@ -111,15 +112,8 @@ class SnapshotScenariosTest {
 
     @Test
     void aFollowerLogsHowFarItIsWithASnapshotAtMostEveryFiveSeconds() {
-        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
-                "io.raftex.core.runtime.SnapshotTransfers");
-        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
-                new ch.qos.logback.core.read.ListAppender<>();
-        lines.start();
-        ch.qos.logback.classic.Level level = logger.getLevel();
-        logger.setLevel(ch.qos.logback.classic.Level.INFO);
-        logger.addAppender(lines);
-        try {
+        try (LogCapture lines = new LogCapture("io.raftex.core.runtime.SnapshotTransfers",
+                ch.qos.logback.classic.Level.INFO)) {
             RuntimeCluster c = cluster();
             RuntimeNode behind = follower(c);
             c.network.isolate(behind.id, c.ids);
@@ -134,14 +128,10 @@ class SnapshotScenariosTest {
             c.network.holdNothing();
             converge(c);
             assertThat(behind.runtime.metrics().installingSnapshot()).isFalse();
-            List<String> progress = lines.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent
-                    ::getFormattedMessage).filter(l -> l.matches(".*receiving snapshot \\d+ from \\S+: \\d+ of \\d+ bytes"))
-                    .toList();
+            List<String> progress = lines.lines().stream()
+                    .filter(l -> l.matches(".*receiving snapshot \\d+ from \\S+: \\d+ of \\d+ bytes")).toList();
             // one line on the first chunk after the stall (more than 5 s after the transfer began), not one a chunk
-            assertThat(progress).as("%s", lines.list).hasSize(1);
-        } finally {
-            logger.detachAppender(lines);
-            logger.setLevel(level);
+            assertThat(progress).as("%s", lines.lines()).hasSize(1);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.raftex.core.snapshot;
 
+import io.raftex.core.LogCapture;
 import io.raftex.core.log.FileIo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -162,7 +163,7 @@ class FileSnapshotStoreTest extends SnapshotStoreContractTest {
         write(store, 6, 1, state(100, 2));
         Files.move(store.file(6, 1), store.file(99, 1));
 
-        try (LogCapture logs = new LogCapture()) {
+        try (LogCapture logs = new LogCapture("io.raftex.core.snapshot")) {
             assertThat(store.latestValid()).contains(meta(5, 1));
             assertThat(logs.warnings()).singleElement().asString()
                     .contains("snapshot-00000000000000000099-1.snap", "header is for index 6 term 1",
@@ -179,7 +180,7 @@ class FileSnapshotStoreTest extends SnapshotStoreContractTest {
         SnapshotMeta newer = write(store, 6, 3, state(1000, 2));
         corrupt(store, newer);
 
-        try (LogCapture logs = new LogCapture()) {
+        try (LogCapture logs = new LogCapture("io.raftex.core.snapshot")) {
             store.latestValid();
             assertThat(logs.warnings()).containsExactly("snapshot " + store.file(6, 3)
                     + " is corrupt (CRC32C mismatch); trying an older one");

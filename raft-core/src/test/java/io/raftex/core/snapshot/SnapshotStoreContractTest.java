@@ -1,5 +1,6 @@
 package io.raftex.core.snapshot;
 
+import io.raftex.core.LogCapture;
 import io.raftex.core.ClusterConfig;
 import io.raftex.core.Member;
 import io.raftex.core.MemberId;
@@ -205,7 +206,7 @@ abstract class SnapshotStoreContractTest {
         SnapshotMeta newer = write(store, 20, 3, state(5000, 2));
         corrupt(store, newer);
 
-        try (LogCapture logs = new LogCapture()) {
+        try (LogCapture logs = new LogCapture("io.raftex.core.snapshot")) {
             assertThat(store.latestValid()).contains(older);
 
             assertThat(logs.warnings()).hasSize(1);
@@ -221,7 +222,7 @@ abstract class SnapshotStoreContractTest {
         SnapshotMeta only = write(store, 10, 1, state(5000, 1));
         corrupt(store, only);
 
-        try (LogCapture logs = new LogCapture()) {
+        try (LogCapture logs = new LogCapture("io.raftex.core.snapshot")) {
             assertThat(store.latestValid()).isEmpty();
             assertThat(logs.warnings()).singleElement().asString().contains("no older snapshot left");
         }
@@ -237,7 +238,7 @@ abstract class SnapshotStoreContractTest {
         truncate(store, newer, dropped);
 
         assertThat(store.size(newer)).isEqualTo(size - dropped);
-        try (LogCapture logs = new LogCapture()) {
+        try (LogCapture logs = new LogCapture("io.raftex.core.snapshot")) {
             assertThat(store.latestValid()).contains(older);
             assertThat(logs.warnings()).singleElement().asString().contains("is corrupt", "trying an older one");
         }
