@@ -718,7 +718,8 @@ public final class RaftMember {
      * this member's own log holds no configuration as late and no leader has replicated to it since.
      */
     public Optional<Removal> removal() {
-        return removal.filter(r -> r.configIndex() > configs.latestIndex());
+        // asked after every step (status, IncarnationWatch): no allocation
+        return removal.isPresent() && removal.get().configIndex() > configs.latestIndex() ? removal : Optional.empty();
     }
 
     /**

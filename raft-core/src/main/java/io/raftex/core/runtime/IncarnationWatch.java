@@ -9,6 +9,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Says in the log what happens to incarnations (see {@code docs/membership.md}, "Incarnations"): when this member's
@@ -60,13 +61,14 @@ final class IncarnationWatch {
             lastBound = bound;
             lastSelfBinding = selfBinding;
         }
-        long removedAt = member.removal().map(RaftMember.Removal::configIndex).orElse(0L);
+        Optional<RaftMember.Removal> removal = member.removal();
+        long removedAt = removal.isPresent() ? removal.get().configIndex() : 0;
         if (removedAt != lastRemovalLogged) {
             if (removedAt > 0) {
                 LOG.warn("[{}@{}] member {} reports that the group's committed configuration at index {} leaves this"
                         + " node out: it was removed while cut off from the leader; it serves nothing of this group"
                         + " and its health is DOWN; stop it, or add it again", group, self,
-                        member.removal().get().reportedBy(), removedAt);
+                        removal.get().reportedBy(), removedAt);
             } else {
                 LOG.info("[{}@{}] the report of this node's removal no longer holds: a leader replicates to it, or its"
                         + " own log holds that configuration now", group, self);
